@@ -1,0 +1,233 @@
+"""`buurtbeeld` command line. Messages for users are Dutch; every failure is a message, not a traceback."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from buurtbeeld.settings import Settings, get_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+STATUS_NL = {"loaded": "geladen", "refused": "geweigerd", "failed": "mislukt", "unchanged": "ongewijzigd"}
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(code)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn every exception into a clear message; the traceback goes to the log file for support."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        from etl.errors import LoadError
+
+        try:
+            return func(*args, **kwargs)
+        except LoadError as exc:
+            _fail(str(exc))
+        except OperationalError as exc:
+            _fail(
+                f"Het warehouse is niet bereikbaar of niet bijgewerkt: {exc.orig}. "
+                "Controleer BUURTBEELD_WAREHOUSE_URL en voer 'buurtbeeld db upgrade' uit."
+            )
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:
+            log_file = _log_traceback()
+            _fail(f"Onverwachte fout ({type(exc).__name__}: {exc}). Details staan in {log_file}.", code=2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _log_traceback() -> Path:
+    log_dir = get_settings().data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / "buurtbeeld.log"
+    with log_file.open("a", encoding="utf-8") as fh:
+        fh.write(f"--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+    return log_file
+
+
+def _require_schema(settings: Settings) -> None:
+    from warehouse.db import is_current
+
+    if not is_current(settings.warehouse_url):
+        _fail("Het warehouse heeft niet het nieuwste schema. Voer eerst 'buurtbeeld db upgrade' uit.")
+
+
+def _report(outcome: Any) -> None:
+    colour = {"loaded": "green", "unchanged": "yellow"}.get(outcome.status, "red")
+    click.secho(f"[{STATUS_NL[outcome.status]}] {outcome.message}", fg=colour)
+    for key, value in outcome.summary.items():
+        click.echo(f"  {key}: {value}")
+    if outcome.rows_rejected and outcome.batch_id:
+        click.echo(f"  Afgekeurde regels: buurtbeeld rejects {outcome.batch_id}")
+    if not outcome.ok:
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Buurtbeeld: wekelijks veiligheidsbeeld per CBS-buurt (laden, controleren, tonen)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+# --- database --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Warehouse-schema beheren (Alembic-migraties)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Doelversie van het schema.")
+@friendly_errors
+def db_upgrade(revision: str) -> None:
+    """Schema bijwerken naar de nieuwste (of opgegeven) versie."""
+    from warehouse.db import upgrade
+
+    settings = get_settings()
+    upgrade(settings.warehouse_url, revision)
+    click.echo(f"Warehouse bijgewerkt ({_safe_url(settings.warehouse_url)}).")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@friendly_errors
+def db_downgrade(revision: str) -> None:
+    """Schema terugzetten naar REVISION ('base' = leeg)."""
+    from warehouse.db import downgrade
+
+    downgrade(get_settings().warehouse_url, revision)
+    click.echo(f"Warehouse teruggezet naar {revision}.")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
+@cli.group()
+def load() -> None:
+    """Bestanden laden in het warehouse (gevalideerd; afgekeurde regels worden bewaard)."""
+
+
+@load.command("buurten")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--jaar", type=int, required=True, help="Jaar van de CBS-buurtindeling, bv. 2024.")
+@click.option("--gemeente", multiple=True, help="Alleen deze gemeente(n), bv. GM0014 (herhaalbaar).")
+@friendly_errors
+def load_buurten_cmd(file: Path, jaar: int, gemeente: tuple[str, ...]) -> None:
+    """CBS wijk- en buurtkaart (GeoPackage of GeoJSON, RD of WGS84) laden voor indelingsjaar --jaar."""
+    from etl.load_buurten import load_buurten
+
+    settings = get_settings()
+    _require_schema(settings)
+    _report(load_buurten(file, jaar, settings, gemeente))
+
+
+@load.command("stadsdelen")
+@click.argument("file", type=click.Path(path_type=Path))
+@friendly_errors
+def load_stadsdelen_cmd(file: Path) -> None:
+    """Indeling in stadsdelen laden (CSV/XLSX met kolommen stadsdeel en wijk- of buurtcode)."""
+    from etl.load_stadsdelen import load_stadsdelen
+
+    settings = get_settings()
+    _require_schema(settings)
+    _report(load_stadsdelen(file, settings))
+
+
+@load.command("indicatoren")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--periode", help="Periode van een brede tabel, bv. 2024 (lange tabellen hebben een kolom periode).")
+@click.option("--bron", help="Naam van de bron (standaard: CBS-tabelnummer uit de bestandsnaam, of de bestandsnaam).")
+@click.option("--gemeente", multiple=True, help="Alleen gebieden van deze gemeente(n) (herhaalbaar).")
+@friendly_errors
+def load_indicatoren_cmd(file: Path, periode: str | None, bron: str | None, gemeente: tuple[str, ...]) -> None:
+    """Indicatoren per gebied laden: CBS Kerncijfers (breed) of eigen gemeentebestanden (breed of lang)."""
+    from etl.load_indicators import load_indicators
+
+    settings = get_settings()
+    _require_schema(settings)
+    _report(load_indicators(file, settings, periode, bron, gemeente))
+
+
+# --- inspecting loads ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--aantal", default=20, show_default=True, help="Hoeveel recente ladingen tonen.")
+@friendly_errors
+def batches(aantal: int) -> None:
+    """Recente ladingen: bestand, status, regels en melding."""
+    from warehouse.reads import recent_batches
+
+    rows = recent_batches(get_settings().warehouse_url, aantal)
+    if not rows:
+        click.echo("Nog niets geladen.")
+    for b in rows:
+        when = b.started_at.strftime("%d-%m-%Y %H:%M")
+        click.echo(
+            f"{b.id:>5}  {when}  {b.kind:<11} {STATUS_NL.get(b.status, b.status):<10} "
+            f"in {b.rows_in:>7}  geladen {b.rows_loaded:>7}  afgekeurd {b.rows_rejected:>6}  {b.file_name}"
+        )
+
+
+@cli.command()
+@click.argument("batch", type=int)
+@click.option("--xlsx", type=click.Path(path_type=Path), help="Schrijf de afgekeurde regels naar dit Excel-bestand.")
+@click.option("--aantal", default=50, show_default=True, help="Hoeveel regels op het scherm tonen.")
+@friendly_errors
+def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
+    """Waarom regels van lading BATCH zijn afgekeurd (regel, kolom, waarde, reden)."""
+    from warehouse.reads import batch_rejects
+
+    info, frame = batch_rejects(get_settings().warehouse_url, batch)
+    if info is None:
+        _fail(f"Lading {batch} bestaat niet (zie 'buurtbeeld batches').")
+    click.echo(f"Lading {batch}: {info.file_name} ({STATUS_NL.get(info.status, info.status)}). {info.message or ''}")
+    if frame.empty:
+        click.echo("Geen afgekeurde regels.")
+    else:
+        click.echo(frame.head(aantal).to_string(index=False))
+        if len(frame) > aantal:
+            click.echo(f"... en nog {len(frame) - aantal} (gebruik --xlsx voor alles).")
+    if xlsx is not None:
+        frame.to_excel(xlsx, index=False, sheet_name="Afgekeurd")
+        click.echo(f"Geschreven: {xlsx}")
+
+
+# --- demo ------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@friendly_errors
+def demo() -> None:
+    """Maak de fictieve demogemeente Voorbeeldstad (GM9999) aan en laad haar bestanden."""
+    from etl.demo import run_demo
+
+    settings = get_settings()
+    for line in run_demo(settings):
+        click.echo(line)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,63 @@
+"""The one place where configuration is read (environment variables with prefix BUURTBEELD_, or .env).
+
+Every other module receives a `Settings` object or calls `get_settings()`; nothing else reads os.environ
+for Buurtbeeld configuration.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BUURTBEELD_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(Path("var"), description="Root for the embedded warehouse and file folders.")
+    warehouse_url: str = Field("", description="SQLAlchemy URL; empty means a SQLite file data_dir/buurtbeeld.sqlite.")
+    inbox_dir: Path | None = None
+    archive_dir: Path | None = None
+    quarantine_dir: Path | None = None
+    suppression_threshold: int = Field(5, ge=1, description="Counts 1..threshold-1 are shown as '<threshold'.")
+    max_reject_share: float = Field(
+        0.05, ge=0.0, le=1.0, description="A file loads its valid rows only if at most this share is rejected."
+    )
+    hash_secret: SecretStr | None = Field(
+        None, description="Key for hashing voorval ids; generated into data_dir on first use when unset."
+    )
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        if not self.warehouse_url:
+            self.warehouse_url = f"sqlite:///{self.data_dir / 'buurtbeeld.sqlite'}"
+        self.inbox_dir = (self.inbox_dir or self.data_dir / "inbox").expanduser().resolve()
+        self.archive_dir = (self.archive_dir or self.data_dir / "archive").expanduser().resolve()
+        self.quarantine_dir = (self.quarantine_dir or self.data_dir / "quarantine").expanduser().resolve()
+        return self
+
+    def hashing_key(self) -> bytes:
+        """The voorval-hash key. Persisted on first use so re-loads hash identically across runs."""
+        if self.hash_secret is not None:
+            return self.hash_secret.get_secret_value().encode()
+        key_file = self.data_dir / "hash_secret"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Extract, validate, transform and load. The same functions run from the CLI and from Airflow."""

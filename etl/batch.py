@@ -1,0 +1,219 @@
+"""The life of one file load, the same for every kind of file.
+
+1. hash the file; an identical file already loaded with the same parameters is a no-op;
+2. archive the raw file by content hash;
+3. `prepare` reads, validates and transforms it (no warehouse writes), giving rejects and a writer;
+4. too many rejects: the file is refused (rejects kept, no data written); else
+5. one transaction, serialised against other loads: batch row, data, rejects, batch totals.
+A failure at any step leaves the warehouse data as it was and is recorded as a failed batch.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, insert, select, update
+
+from buurtbeeld.settings import Settings
+from etl.errors import LoadError
+from etl.extract import archive, check_readable, sha256_of
+from warehouse.db import get_engine, load_transaction
+from warehouse.models import LoadBatch, RejectedRow
+
+log = logging.getLogger(__name__)
+
+Writer = Callable[[Connection, int], dict[str, Any]]
+
+
+@dataclass
+class Prepared:
+    """A validated, transformed file, ready to write."""
+
+    rows_in: int
+    rows_valid: int
+    rejects: pd.DataFrame  # row_number, column, value, reason
+    write: Writer  # writes the valid data for batch id; returns summary figures
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LoadOutcome:
+    status: str  # loaded | unchanged | refused | failed
+    file_name: str
+    message: str
+    batch_id: int | None = None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {"loaded", "unchanged"}
+
+
+def run_load(
+    kind: str,
+    path: Path,
+    parameters: dict[str, Any],
+    prepare: Callable[[Path], Prepared],
+    settings: Settings,
+    run_by: str = "cli",
+) -> LoadOutcome:
+    path = Path(path)
+    check_readable(path)
+    sha = sha256_of(path)
+    params = json.loads(json.dumps(parameters, sort_keys=True, default=str))
+    url = settings.warehouse_url
+
+    with get_engine(url).connect() as conn:
+        earlier = _earlier_load(conn, kind, sha, params)
+    if earlier is not None:
+        return _unchanged(path, earlier)
+
+    archived = archive(path, sha, settings.archive_dir)
+    started = datetime.now(UTC)
+    base = {
+        "kind": kind,
+        "file_name": path.name,
+        "sha256": sha,
+        "parameters": params,
+        "archive_path": str(archived),
+        "run_by": f"{run_by} ({getpass.getuser()}@{socket.gethostname()})",
+        "started_at": started,
+    }
+    try:
+        prepared = prepare(path)
+    except LoadError as exc:
+        return _record_failure(url, base, str(exc))
+
+    rejected_rows = prepared.rejects["row_number"].nunique() if len(prepared.rejects) else 0
+    share = rejected_rows / prepared.rows_in if prepared.rows_in else 1.0
+    if rejected_rows and share > settings.max_reject_share:
+        message = (
+            f"{path.name}: {rejected_rows} van {prepared.rows_in} regels afgekeurd ({share:.1%}); "
+            f"dat is meer dan de toegestane {settings.max_reject_share:.0%}. Er is niets geladen."
+        )
+        return _record_refusal(url, base, prepared, rejected_rows, message, settings.quarantine_dir)
+
+    try:
+        with load_transaction(url) as conn:
+            # Inside the lock: a concurrent run may have loaded the same file meanwhile.
+            earlier = _earlier_load(conn, kind, sha, params)
+            if earlier is not None:
+                return _unchanged(path, earlier)
+            batch_id = conn.execute(
+                insert(LoadBatch)
+                .values(**base, status="loaded", rows_in=prepared.rows_in, summary={})
+                .returning(LoadBatch.id)
+            ).scalar_one()
+            summary = {**prepared.summary, **prepared.write(conn, batch_id)}
+            _insert_rejects(conn, batch_id, prepared.rejects)
+            message = _loaded_message(path.name, prepared.rows_in, prepared.rows_valid, rejected_rows)
+            conn.execute(
+                update(LoadBatch)
+                .where(LoadBatch.id == batch_id)
+                .values(
+                    rows_loaded=prepared.rows_valid,
+                    rows_rejected=rejected_rows,
+                    summary=summary,
+                    message=message,
+                    finished_at=datetime.now(UTC),
+                )
+            )
+    except LoadError as exc:
+        return _record_failure(url, base, str(exc))
+    except Exception as exc:
+        # A bug or an unreachable database: the transaction rolled back; leave a trace for ops, then fail loudly.
+        _record_failure(url, base, f"Interne fout bij het laden ({type(exc).__name__}); er is niets geladen.")
+        raise
+    if rejected_rows:
+        _write_quarantine(settings.quarantine_dir, batch_id, path, prepared.rejects)
+    return LoadOutcome(
+        "loaded", path.name, message, batch_id, prepared.rows_in, prepared.rows_valid, rejected_rows, summary
+    )
+
+
+def _earlier_load(conn: Connection, kind: str, sha: str, params: dict[str, Any]) -> LoadBatch | None:
+    rows = conn.execute(
+        select(LoadBatch.id, LoadBatch.parameters, LoadBatch.finished_at)
+        .where(LoadBatch.kind == kind, LoadBatch.sha256 == sha, LoadBatch.status == "loaded")
+        .order_by(LoadBatch.id.desc())
+    ).all()
+    return next((r for r in rows if r.parameters == params), None)
+
+
+def _unchanged(path: Path, earlier: Any) -> LoadOutcome:
+    when = earlier.finished_at.strftime("%d-%m-%Y %H:%M") if earlier.finished_at else "eerder"
+    return LoadOutcome(
+        "unchanged",
+        path.name,
+        f"{path.name}: dit bestand is al geladen (batch {earlier.id}, {when}); er is niets veranderd.",
+        earlier.id,
+    )
+
+
+def _loaded_message(name: str, rows_in: int, rows_valid: int, rejected: int) -> str:
+    text = f"{name}: {rows_valid} van {rows_in} regels geladen"
+    return text + (f", {rejected} afgekeurd (zie buurtbeeld rejects)." if rejected else ".")
+
+
+def _insert_rejects(conn: Connection, batch_id: int, rejects: pd.DataFrame) -> None:
+    if rejects.empty:
+        return
+    records = [
+        {"batch_id": batch_id, "row_number": None if pd.isna(r) else int(r), "column": c, "value": v, "reason": why}
+        for r, c, v, why in zip(
+            rejects["row_number"], rejects["column"], rejects["value"], rejects["reason"], strict=True
+        )
+    ]
+    conn.execute(insert(RejectedRow), records)
+
+
+def _record_failure(url: str, base: dict[str, Any], message: str) -> LoadOutcome:
+    with get_engine(url).begin() as conn:
+        batch_id = conn.execute(
+            insert(LoadBatch)
+            .values(**base, status="failed", message=message, summary={}, finished_at=datetime.now(UTC))
+            .returning(LoadBatch.id)
+        ).scalar_one()
+    log.info("load failed: %s", message)
+    return LoadOutcome("failed", base["file_name"], message, batch_id)
+
+
+def _record_refusal(
+    url: str, base: dict[str, Any], prepared: Prepared, rejected: int, message: str, quarantine: Path
+) -> LoadOutcome:
+    with get_engine(url).begin() as conn:
+        batch_id = conn.execute(
+            insert(LoadBatch)
+            .values(
+                **base,
+                status="refused",
+                rows_in=prepared.rows_in,
+                rows_rejected=rejected,
+                summary=prepared.summary,
+                message=message,
+                finished_at=datetime.now(UTC),
+            )
+            .returning(LoadBatch.id)
+        ).scalar_one()
+        _insert_rejects(conn, batch_id, prepared.rejects)
+    _write_quarantine(quarantine, batch_id, Path(base["file_name"]), prepared.rejects)
+    return LoadOutcome("refused", base["file_name"], message, batch_id, prepared.rows_in, 0, rejected)
+
+
+def _write_quarantine(quarantine: Path, batch_id: int, path: Path, rejects: pd.DataFrame) -> None:
+    """A CSV per batch next to the warehouse record, for whoever fixes the file."""
+    quarantine.mkdir(parents=True, exist_ok=True)
+    out = rejects.rename(columns={"row_number": "regel", "column": "kolom", "value": "waarde", "reason": "reden"})
+    out.to_csv(quarantine / f"batch_{batch_id}_{path.stem}_afgekeurd.csv", index=False, sep=";")

@@ -1,0 +1,293 @@
+"""The demo gemeente Voorbeeldstad (GM9999): fictitious, deterministic, in the real file formats.
+
+It writes what a gemeente would receive (a CBS buurtkaart as GeoPackage in RD New, a CBS Kerncijfers
+CSV, the gemeente's own indicator spreadsheet, a stadsdelen mapping) and loads them through the same
+loaders as real files. Nothing here describes real people or places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from buurtbeeld.settings import Settings
+from etl import geo
+
+SEED = 2026
+GEMEENTE_CODE, GEMEENTE_NAAM = "GM9999", "Voorbeeldstad"
+INDELING_YEAR = 2024
+CENTRE_RD = (155_000.0, 463_000.0)  # fictitious: any point inside RD's range will do
+RADIUS_M = 4_500.0
+WIJKEN = [
+    "Binnenstad",
+    "Oude Haven",
+    "Molenwijk",
+    "Parkwijk",
+    "Spoorzone",
+    "De Akkers",
+    "Hoogveld",
+    "Waterkwartier",
+    "Bosrand",
+    "Nieuw-West",
+    "Kerkebuurt",
+    "Industriehaven",
+]
+BUURT_SUFFIXES = ["Noord", "Zuid", "Oost", "West", "Midden"]
+STADSDELEN = ["Centrum", "Noord", "Oost", "Zuid-West"]
+BUURTEN_PER_WIJK = 5
+
+
+@dataclass
+class DemoFiles:
+    buurten: Path
+    stadsdelen: Path
+    kerncijfers: Path
+    gemeente_indicatoren: Path
+
+
+def _voronoi_in(region: shapely.Geometry, points: np.ndarray) -> list[shapely.Geometry]:
+    """Cells of the points clipped to region, in the order of the points."""
+    cells = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=region)
+    parts = list(shapely.get_parts(cells))
+    ordered = []
+    for x, y in points:
+        pt = shapely.Point(x, y)
+        cell = next(c for c in parts if c.contains(pt))
+        ordered.append(cell.intersection(region))
+    return ordered
+
+
+def _points_in(region: shapely.Geometry, n: int, rng: np.random.Generator, spacing: float) -> np.ndarray:
+    minx, miny, maxx, maxy = region.bounds
+    found: list[tuple[float, float]] = []
+    while len(found) < n:
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if region.contains(shapely.Point(x, y)) and all(np.hypot(x - a, y - b) > spacing for a, b in found):
+            found.append((x, y))
+    return np.array(found)
+
+
+def make_buurten(rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """60 buurten in 12 wijken, as CBS 2024 snake_case attributes, in RD New."""
+    angles = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    radii = RADIUS_M * (1 + 0.12 * np.sin(3 * angles) + 0.05 * rng.standard_normal(72))
+    city = shapely.Polygon(
+        np.column_stack([CENTRE_RD[0] + radii * np.cos(angles), CENTRE_RD[1] + radii * np.sin(angles)])
+    )
+    wijk_seeds = _points_in(city.buffer(-600), len(WIJKEN), rng, spacing=1500)
+    # The wijk closest to the centre is the Binnenstad.
+    order = np.argsort(np.hypot(wijk_seeds[:, 0] - CENTRE_RD[0], wijk_seeds[:, 1] - CENTRE_RD[1]))
+    wijk_seeds = wijk_seeds[order]
+    records = []
+    for w, wijk in enumerate(_voronoi_in(city, wijk_seeds)):
+        wijkcode = f"WK9999{w:02d}"
+        seeds = _points_in(wijk.buffer(-100), BUURTEN_PER_WIJK, rng, spacing=250)
+        for b, cell in enumerate(_voronoi_in(wijk, seeds)):
+            records.append(
+                {
+                    "buurtcode": f"BU9999{w:02d}{b:02d}",
+                    "buurtnaam": f"{WIJKEN[w]}-{BUURT_SUFFIXES[b]}" if w else f"Binnenstad-{BUURT_SUFFIXES[b]}",
+                    "wijkcode": wijkcode,
+                    "wijknaam": WIJKEN[w],
+                    "gemeentecode": GEMEENTE_CODE,
+                    "gemeentenaam": GEMEENTE_NAAM,
+                    "water": "NEE",
+                    "geometry": cell,
+                }
+            )
+    return gpd.GeoDataFrame(records, geometry="geometry", crs=geo.RD)
+
+
+def stadsdelen_for(buurten: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Binnenstad and its neighbour form Centrum; the other wijken split by compass direction."""
+    wijken = buurten.dissolve(by="wijkcode", as_index=False)
+    centre = wijken.geometry.centroid
+    angle = np.degrees(np.arctan2(centre.y - CENTRE_RD[1], centre.x - CENTRE_RD[0])) % 360
+    rows = []
+    for i, (code, a) in enumerate(zip(wijken["wijkcode"], angle, strict=True)):
+        if i < 2:
+            name = "Centrum"
+        elif 45 <= a < 135:
+            name = "Noord"
+        elif a < 45 or a >= 315:
+            name = "Oost"
+        else:
+            name = "Zuid-West"
+        rows.append({"Stadsdeel": name, "Wijkcode": code, "Wijknaam": WIJKEN[i]})
+    return pd.DataFrame(rows)
+
+
+def make_population(buurten: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Inhabitants and a hidden deprivation score per buurt; a few buurten are nearly empty."""
+    n = len(buurten)
+    inwoners = np.round(rng.lognormal(np.log(1900), 0.55, n) / 5) * 5
+    empty = rng.choice(n, size=3, replace=False)  # business park, park, harbour: CBS hides their figures
+    inwoners[empty] = rng.choice([0, 5, 15, 35], size=3)
+    deprivation = rng.beta(2, 4, n)
+    deprivation[buurten["wijkcode"].isin(["WK999901", "WK999906"]).to_numpy()] += 0.35  # two poorer wijken
+    return pd.DataFrame(
+        {
+            "code": buurten["buurtcode"].to_numpy(),
+            "inwoners": inwoners.astype(int),
+            "deprivation": np.clip(deprivation, 0, 1),
+        }
+    )
+
+
+def kerncijfers(buurten: gpd.GeoDataFrame, pop: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """A CBS 85984NED-style wide table (padded codes, numbered keys, -99997 for secret values)."""
+    inw = pop["inwoners"].to_numpy()
+    dep = pop["deprivation"].to_numpy()
+    share_young = np.clip(0.16 + 0.05 * rng.standard_normal(len(inw)) + 0.05 * dep, 0.05, 0.35)
+    hh_size = np.clip(2.1 + 0.3 * rng.standard_normal(len(inw)) - 0.2 * dep, 1.2, 3.2)
+    huishoudens = np.round(inw / hh_size / 5) * 5
+    area_km2 = buurten.geometry.area.to_numpy() / 1e6
+    table = pd.DataFrame(
+        {
+            "WijkenEnBuurten": buurten["buurtcode"].to_numpy(),
+            "Gemeentenaam_1": GEMEENTE_NAAM.ljust(40),
+            "SoortRegio_2": "Buurt     ",
+            "Codering_3": buurten["buurtcode"].to_numpy(),
+            "AantalInwoners_5": inw,
+            "k_0Tot15Jaar_8": np.round(inw * share_young / 5) * 5,
+            "k_65JaarOfOuder_12": np.round(
+                inw * np.clip(0.2 - 0.08 * dep + 0.04 * rng.standard_normal(len(inw)), 0.03, 0.5) / 5
+            )
+            * 5,
+            "HuishoudensTotaal_29": huishoudens,
+            "GemiddeldeHuishoudensgrootte_33": hh_size.round(1),
+            "Bevolkingsdichtheid_34": np.round(inw / area_km2),
+            "GemiddeldeWOZWaardeVanWoningen_35": np.round(420 - 220 * dep + 30 * rng.standard_normal(len(inw))),
+            "HuishoudensMetEenLaagInkomen_78": np.round(4 + 22 * dep + rng.standard_normal(len(inw)), 1),
+            "PersonenPerSoortUitkeringBijstand_86": np.round(inw * (0.01 + 0.07 * dep) / 10) * 10,
+        }
+    )
+    small = inw < 50
+    for column in [
+        "k_0Tot15Jaar_8",
+        "k_65JaarOfOuder_12",
+        "GemiddeldeHuishoudensgrootte_33",
+        "GemiddeldeWOZWaardeVanWoningen_35",
+        "HuishoudensMetEenLaagInkomen_78",
+        "PersonenPerSoortUitkeringBijstand_86",
+    ]:
+        table[column] = table[column].astype("float64")
+        table.loc[small, column] = -99997  # CBS: geheim
+    wijk_rows = (
+        table.assign(WijkenEnBuurten=buurten["wijkcode"].to_numpy())
+        .groupby("WijkenEnBuurten", as_index=False)[["AantalInwoners_5", "HuishoudensTotaal_29"]]
+        .sum()
+    )
+    wijk_rows["Gemeentenaam_1"] = GEMEENTE_NAAM.ljust(40)
+    wijk_rows["SoortRegio_2"] = "Wijk      "
+    wijk_rows["Codering_3"] = wijk_rows["WijkenEnBuurten"]
+    wijk_rows["WijkenEnBuurten"] = wijk_rows["WijkenEnBuurten"].str.ljust(10)
+    return pd.concat([table, wijk_rows], ignore_index=True)
+
+
+def gemeente_indicatoren(pop: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The gemeente's own registrations, long form, three years."""
+    rows = []
+    rates = {
+        "schuldhulpverlening": 0.012,
+        "huurachterstanden": 0.015,
+        "bijzondere_bijstand": 0.03,
+        "wmo_clienten": 0.05,
+    }
+    for year in (2023, 2024, 2025):
+        for code, inw, dep in pop[["code", "inwoners", "deprivation"]].itertuples(index=False):
+            for indicator, rate in rates.items():
+                expected = inw * rate * (0.4 + 2.2 * dep) * (1 + 0.04 * (year - 2023))
+                rows.append(
+                    {
+                        "Buurtcode": code,
+                        "Indicator": indicator,
+                        "Periode": str(year),
+                        "Waarde": int(rng.poisson(expected)),
+                        "Eenheid": "aantal",
+                        "Bron": "Gemeente Voorbeeldstad, sociaal domein",
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def write_files(target: Path) -> DemoFiles:
+    rng = np.random.default_rng(SEED)
+    target.mkdir(parents=True, exist_ok=True)
+    buurten = make_buurten(rng)
+    pop = make_population(buurten, rng)
+    files = DemoFiles(
+        buurten=target / "cbs_wijkenbuurten_2024_voorbeeldstad.gpkg",
+        stadsdelen=target / "stadsdelen_voorbeeldstad.xlsx",
+        kerncijfers=target / "cbs_85984NED_2024_kerncijfers_voorbeeldstad.csv",
+        gemeente_indicatoren=target / "sociaal_domein_per_buurt_2023_2025.xlsx",
+    )
+    for path in vars(files).values():
+        path.unlink(missing_ok=True)
+    buurten.to_file(files.buurten, layer="buurten", driver="GPKG")
+    stadsdelen_for(buurten).to_excel(files.stadsdelen, index=False, sheet_name="Stadsdelen")
+    kerncijfers(buurten, pop, rng).to_csv(files.kerncijfers, index=False)
+    gemeente_indicatoren(pop, rng).to_excel(files.gemeente_indicatoren, index=False, sheet_name="Indicatoren")
+    return files
+
+
+def run_demo(settings: Settings) -> Iterator[str]:
+    """Generate the demo files and load them into the configured warehouse; yields progress lines."""
+    from etl.load_buurten import load_buurten
+    from etl.load_indicators import load_indicators
+    from etl.load_stadsdelen import load_stadsdelen
+    from warehouse.db import upgrade
+
+    upgrade(settings.warehouse_url)
+    files = write_files(settings.data_dir / "demo")
+    yield f"Demobestanden geschreven in {files.buurten.parent}"
+    outcomes = [
+        load_buurten(files.buurten, INDELING_YEAR, settings, run_by="demo"),
+        load_stadsdelen(files.stadsdelen, settings, run_by="demo"),
+        load_indicators(files.kerncijfers, settings, period=str(INDELING_YEAR), run_by="demo"),
+        load_indicators(files.gemeente_indicatoren, settings, run_by="demo"),
+    ]
+    for outcome in outcomes:
+        yield f"  [{outcome.status}] {outcome.message}"
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        from etl.errors import LoadError
+
+        raise LoadError("Demo niet volledig geladen: " + "; ".join(o.message for o in failed))
+    yield from _warehouse_summary(settings)
+
+
+def _warehouse_summary(settings: Settings) -> Iterator[str]:
+    from sqlalchemy import func, select
+
+    from warehouse.db import get_engine
+    from warehouse.models import Buurt, IndicatorValue, Stadsdeel, Wijk
+
+    with get_engine(settings.warehouse_url).connect() as conn:
+        n_buurt = conn.execute(
+            select(func.count()).select_from(Buurt).where(Buurt.gemeente_code == GEMEENTE_CODE)
+        ).scalar()
+        n_wijk = conn.execute(
+            select(func.count()).select_from(Wijk).where(Wijk.gemeente_code == GEMEENTE_CODE)
+        ).scalar()
+        n_sd = conn.execute(
+            select(func.count()).select_from(Stadsdeel).where(Stadsdeel.gemeente_code == GEMEENTE_CODE)
+        ).scalar()
+        n_ind = conn.execute(
+            select(func.count(func.distinct(IndicatorValue.indicator_code))).where(
+                IndicatorValue.area_code.like("BU9999%")
+            )
+        ).scalar()
+    from sqlalchemy.engine import make_url
+
+    yield (
+        f"Voorbeeldstad ({GEMEENTE_CODE}): {n_sd} stadsdelen, {n_wijk} wijken, {n_buurt} buurten, "
+        f"{n_ind} indicatoren per buurt."
+    )
+    yield f"Warehouse: {make_url(settings.warehouse_url).render_as_string(hide_password=True)}"

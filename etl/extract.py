@@ -1,0 +1,201 @@
+"""Reading delivered files: everything as text, encoding/delimiter/header row detected, raw file
+archived by content hash. Pure reading: no warehouse access."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import shutil
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from etl.errors import LoadError
+
+_SNIFF_BYTES = 64 * 1024
+_DELIMITERS = (";", ",", "\t", "|")
+_MAX_HEADER_SEARCH = 20
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def archive(path: Path, sha256: str, archive_dir: Path) -> Path:
+    """Copy the raw file to archive/ab/<sha256><suffix>; the same content is stored once."""
+    target = archive_dir / sha256[:2] / f"{sha256}{path.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
+    return target
+
+
+def check_readable(path: Path) -> None:
+    if not path.exists():
+        raise LoadError(f"{path}: bestand bestaat niet.")
+    if not path.is_file():
+        raise LoadError(f"{path}: dit is geen bestand.")
+    if path.stat().st_size == 0:
+        raise LoadError(f"{path.name}: het bestand is leeg (0 bytes).")
+
+
+def read_table(path: Path, header_hints: Iterable[str] = ()) -> pd.DataFrame:
+    """Read a CSV or Excel file as text. The index is the row number as a spreadsheet shows it.
+
+    header_hints: normalised column names of which the header row contains at least one, so a header
+    below a few title lines is found.
+    """
+    check_readable(path)
+    head = path.open("rb").read(8)
+    if head.startswith(b"PK\x03\x04"):
+        rows = _xlsx_rows(path)
+    elif head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise LoadError(
+            f"{path.name}: dit is een oud Excel-bestand (.xls). Sla het op als .xlsx of .csv en lever opnieuw aan."
+        )
+    elif path.suffix.lower() in {".xlsx", ".xlsm"}:
+        raise LoadError(f"{path.name}: dit is geen geldig Excel-bestand (beschadigd of niet volledig overgekomen?).")
+    else:
+        rows = _csv_rows(path)
+    return _frame_from_rows(path, rows, set(header_hints))
+
+
+def normalise_header(name: object) -> str:
+    """'Kennisname  Datum' / 'kennisname_datum' / 'Kennisname-datum' -> 'kennisname datum'."""
+    text = str(name or "").replace("\ufeff", "").strip().lower()
+    for ch in "_-./":
+        text = text.replace(ch, " ")
+    return " ".join(text.split())
+
+
+def _xlsx_rows(path: Path) -> list[list[str]]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheets = [workbook.get_sheet_by_name(name) for name in workbook.sheet_names]
+        # The data sheet is the biggest one; exports often carry an "Informatie" sheet as well.
+        sheet = max(sheets, key=lambda s: s.total_height * max(s.total_width, 1), default=None)
+        raw = sheet.to_python(skip_empty_area=False) if sheet is not None else []
+    except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LoadError(
+            f"{path.name}: dit Excel-bestand kan niet gelezen worden (beschadigd of afgebroken?): {exc}"
+        ) from None
+    return [[_cell_text(v) for v in row] for row in raw]
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "J" if value else "N"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def decode(path: Path, data: bytes) -> str:
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise LoadError(f"{path.name}: dit is geen tekst- (CSV) of Excel-bestand; het bevat binaire gegevens.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        # Exports from Windows tools are Windows-1252 when they are not UTF-8.
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"{path.name}: tekenset niet herkend (geen UTF-8 en geen Windows-1252, byte {exc.start}). "
+            "Sla het bestand op als CSV UTF-8."
+        ) from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter giving the most lines with the same (>1) number of fields."""
+    sample = [line for line in text[:_SNIFF_BYTES].splitlines()[:50] if line.strip()]
+    best, best_score = ",", -1
+    for delim in _DELIMITERS:
+        counts = [len(next(csv.reader([line], delimiter=delim))) for line in sample]
+        widths = [c for c in counts if c > 1]
+        if not widths:
+            continue
+        mode = max(set(widths), key=widths.count)
+        score = widths.count(mode) * 1000 + mode
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    text = decode(path, path.read_bytes())
+    delimiter = sniff_delimiter(text)
+    try:
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise LoadError(f"{path.name}: CSV kan niet gelezen worden: {exc}") from None
+
+
+def _frame_from_rows(path: Path, rows: list[list[str]], hints: set[str]) -> pd.DataFrame:
+    header_at = _find_header(rows, hints)
+    if header_at is None:
+        if not any(any(c for c in row) for row in rows):
+            raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
+        raise LoadError(
+            f"{path.name}: geen kopregel gevonden in de eerste {_MAX_HEADER_SEARCH} regels "
+            f"(verwacht bv. een kolom {', '.join(sorted(hints)[:6]) or 'met kolomnamen'})."
+        )
+    header = [c.strip() for c in rows[header_at]]
+    width = len(header)
+    while width and not header[width - 1]:
+        width -= 1
+    header = header[:width]
+    blanks = [i + 1 for i, h in enumerate(header) if not h]
+    if blanks:
+        header = [h or f"kolom_{i + 1}" for i, h in enumerate(header)]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if h in seen:
+            raise LoadError(
+                f"{path.name}: kolom '{h}' staat twee keer in de kopregel (kolom {seen[h] + 1} en {i + 1})."
+            )
+        seen[h] = i
+    body = [(row + [""] * width)[:width] for row in rows[header_at + 1 :]]
+    # Spreadsheet row numbers: 1-based, header included.
+    index = pd.RangeIndex(header_at + 2, header_at + 2 + len(body), name="row_number")
+    frame = pd.DataFrame(body, columns=header, index=index, dtype="str")
+    frame = frame[(frame != "").any(axis=1)]
+    if frame.empty:
+        raise LoadError(f"{path.name}: het bestand heeft een kopregel maar geen gegevensregels.")
+    return frame
+
+
+def _find_header(rows: list[list[str]], hints: set[str]) -> int | None:
+    """The first row naming a hinted column; else the first non-empty row (the caller then says
+    precisely which column is missing)."""
+    first = None
+    for i, row in enumerate(rows[:_MAX_HEADER_SEARCH]):
+        names = {normalise_header(c) for c in row if c.strip()}
+        if not names:
+            continue
+        if first is None:
+            first = i
+        if not hints or names & hints:
+            return i
+    return first

@@ -1,0 +1,83 @@
+"""Test fixtures: real SQLite files and a real PostgreSQL (one fresh schema per test).
+
+PostgreSQL comes from BUURTBEELD_TEST_POSTGRES_URL (CI starts one with .ci/postgres.sh). Without it a
+PostgreSQL test is skipped on a developer machine but FAILS in CI (CI=true), so CI never passes on
+skipped database tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from buurtbeeld.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_REAL = ROOT.parent / "shared" / "data" / "real"
+PG_URL = os.environ.get("BUURTBEELD_TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def need_postgres() -> str:
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but BUURTBEELD_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI.")
+        pytest.skip("no PostgreSQL (set BUURTBEELD_TEST_POSTGRES_URL, see .ci/postgres.sh)")
+    return PG_URL
+
+
+@pytest.fixture
+def real_data() -> Path:
+    """../shared/data/real, the real public CBS/politie files (never copied into the repo)."""
+    if not SHARED_REAL.exists():
+        pytest.skip("../shared/data/real is absent")
+    return SHARED_REAL
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL whose search_path is a brand-new schema, dropped afterwards."""
+    base = need_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    from warehouse.db import get_engine
+
+    get_engine.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    """Settings for a migrated, empty warehouse on the parametrised database."""
+    from warehouse.db import upgrade
+
+    upgrade(db_url)
+    return Settings(data_dir=tmp_path / "var", warehouse_url=db_url, hash_secret="test-secret")
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """SQLite only: for behaviour that does not depend on the database (file parsing, messages)."""
+    from warehouse.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    upgrade(url)
+    return Settings(data_dir=tmp_path / "var", warehouse_url=url, hash_secret="test-secret")

@@ -1,0 +1,77 @@
+"""The `buurtbeeld` command line: help everywhere, Dutch messages, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from buurtbeeld.cli import cli
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            out += _commands(command, (*prefix, name))
+        else:
+            out.append((*prefix, name))
+    return out
+
+
+@pytest.mark.parametrize("path", _commands(cli), ids=lambda p: " ".join(p) or "buurtbeeld")
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "BUURTBEELD_DATA_DIR": str(tmp_path / "var"), "BUURTBEELD_WAREHOUSE_URL": ""}
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "buurtbeeld.cli", *args],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        timeout=300,
+    )
+
+
+def test_load_before_upgrade_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("buurtcode,inwoners\nBU99990000,1\n")
+    result = _run(tmp_path, "load", "indicatoren", "x.csv", "--periode", "2024")
+    assert result.returncode == 1
+    assert "buurtbeeld db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_load_batches_and_rejects_from_the_command_line(tmp_path: Path, real_data: Path) -> None:
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    ok = _run(
+        tmp_path, "load", "buurten", str(real_data / "geometry/cbs_buurten_2024_baarn_wgs84.geojson"), "--jaar", "2024"
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "[geladen]" in ok.stdout and "21 van 21" in ok.stdout
+    again = _run(
+        tmp_path, "load", "buurten", str(real_data / "geometry/cbs_buurten_2024_baarn_wgs84.geojson"), "--jaar", "2024"
+    )
+    assert again.returncode == 0 and "[ongewijzigd]" in again.stdout
+    (tmp_path / "bad.csv").write_text("buurtcode,inwoners\nBU03080000,1\nBU03080001,veel\n")
+    bad = _run(tmp_path, "load", "indicatoren", "bad.csv", "--periode", "2024")
+    assert bad.returncode == 1 and "[geweigerd]" in bad.stdout and "buurtbeeld rejects 2" in bad.stdout
+    listing = _run(tmp_path, "batches")
+    assert "geweigerd" in listing.stdout and "bad.csv" in listing.stdout
+    rejects = _run(tmp_path, "rejects", "2", "--xlsx", "afgekeurd.xlsx")
+    assert rejects.returncode == 0 and "veel" in rejects.stdout and "geen getal" in rejects.stdout
+    assert (tmp_path / "afgekeurd.xlsx").stat().st_size > 0
+    missing = _run(tmp_path, "load", "buurten", "bestaat_niet.gpkg", "--jaar", "2024")
+    assert missing.returncode == 1 and "bestaat niet" in missing.stderr and "Traceback" not in missing.stderr

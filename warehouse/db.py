@@ -1,0 +1,80 @@
+"""Engines, transactions and schema migrations for the warehouse (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Arbitrary constant shared by every loader: one advisory lock serialises all loads on PostgreSQL.
+_LOAD_LOCK_KEY = 4_242_017
+
+
+@lru_cache(maxsize=8)
+def get_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A concurrent writer waits (up to 5 min) instead of failing: loads queue up.
+        engine = create_engine(url, connect_args={"timeout": 300})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")  # readers (dashboard) never block the weekly load
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def is_current(url: str) -> bool:
+    """True when the warehouse schema is at the newest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    with get_engine(url).connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
+def table_names(url: str) -> list[str]:
+    return inspect(get_engine(url)).get_table_names()
+
+
+@contextmanager
+def load_transaction(url: str) -> Iterator[Connection]:
+    """One transaction for one file's load, serialised against every other load.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database write lock, taken at the
+    first write (the batch row), with the busy timeout making the second loader wait.
+    """
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOAD_LOCK_KEY})
+        yield conn

@@ -1,0 +1,326 @@
+"""Warehouse schema: a star schema of facts and dimensions, plus batches, rejects and analyses.
+
+Areas are keyed by (indeling_year, code): the CBS indeling changes every year, and every fact knows
+which year's buurt it belongs to. Facts reference areas by that natural key so that re-loading an
+indeling year replaces its areas without touching facts.
+
+Changing anything here requires an Alembic migration (`alembic revision --autogenerate`); CI runs
+`alembic check` to prove models and migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# CBS code lengths: GM + 4 digits, WK + 6, BU + 8 (letters allowed after the gemeente number).
+GM = String(6)
+WK = String(8)
+BU = String(10)
+AREA_CODE = String(10)  # any of the above (and NL01)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# --- bookkeeping ---------------------------------------------------------------------------------
+
+
+class LoadBatch(Base):
+    """One attempt to load one file: what, by whom, with what outcome. Kept for failed loads too."""
+
+    __tablename__ = "load_batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # buurten, stadsdelen, indicatoren, bvh
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20))
+    rows_in: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+    archive_path: Mapped[str | None] = mapped_column(String(500))
+    run_by: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("status IN ('loaded', 'refused', 'failed')", name="status"),)
+
+
+class RejectedRow(Base):
+    """A row (or cell) that failed validation, with where it was and why, for the supplier."""
+
+    __tablename__ = "rejected_row"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(120))
+    value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+# --- areas ---------------------------------------------------------------------------------------
+
+
+class Gemeente(Base):
+    __tablename__ = "gemeente"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indeling_year: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(GM)
+    name: Mapped[str] = mapped_column(String(120))
+    geometry: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry, WGS84, simplified
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (UniqueConstraint("indeling_year", "code"),)
+
+
+class Wijk(Base):
+    __tablename__ = "wijk"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indeling_year: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(WK)
+    name: Mapped[str] = mapped_column(String(120))
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    geometry: Mapped[str | None] = mapped_column(Text)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint("indeling_year", "code"),
+        ForeignKeyConstraint(
+            ["indeling_year", "gemeente_code"],
+            ["gemeente.indeling_year", "gemeente.code"],
+            name="fk_wijk_gemeente",
+        ),
+    )
+
+
+class Buurt(Base):
+    __tablename__ = "buurt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indeling_year: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(BU)
+    name: Mapped[str] = mapped_column(String(120))
+    wijk_code: Mapped[str] = mapped_column(WK)
+    gemeente_code: Mapped[str] = mapped_column(GM, index=True)
+    geometry: Mapped[str | None] = mapped_column(Text)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    # A point inside the buurt (not the centroid, which can fall outside a concave buurt): map labels
+    # and cheap bounding-box look-ups without parsing geometry.
+    label_lon: Mapped[float | None] = mapped_column(Float)
+    label_lat: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint("indeling_year", "code"),
+        ForeignKeyConstraint(["indeling_year", "wijk_code"], ["wijk.indeling_year", "wijk.code"], name="fk_buurt_wijk"),
+    )
+
+
+class BuurtCorrespondence(Base):
+    """How a buurt of one indeling year maps onto the buurten of another, by area overlap.
+
+    share_of_from: the part of the from-buurt's area lying in the to-buurt, renormalised over the kept
+    pairs so that counts re-allocated with it are conserved. is_primary marks the successor with the
+    largest share (the one a trend line follows).
+    """
+
+    __tablename__ = "buurt_correspondence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_year: Mapped[int] = mapped_column(Integer)
+    from_code: Mapped[str] = mapped_column(BU)
+    to_year: Mapped[int] = mapped_column(Integer)
+    to_code: Mapped[str] = mapped_column(BU)
+    share_of_from: Mapped[float] = mapped_column(Float)
+    share_of_to: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(20))  # same_code | overlap
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("from_year", "from_code", "to_year", "to_code", name="uq_buurt_correspondence_pair"),
+        Index("ix_buurt_correspondence_to", "to_year", "to_code"),
+    )
+
+
+class Stadsdeel(Base):
+    """The gemeente's own grouping above wijken (stadsdelen, gebieden)."""
+
+    __tablename__ = "stadsdeel"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    name: Mapped[str] = mapped_column(String(120))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (UniqueConstraint("gemeente_code", "name"),)
+
+
+class StadsdeelArea(Base):
+    """A wijk or buurt code belonging to a stadsdeel; a buurt inherits its wijk's stadsdeel."""
+
+    __tablename__ = "stadsdeel_area"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stadsdeel_id: Mapped[int] = mapped_column(ForeignKey("stadsdeel.id", ondelete="CASCADE"), index=True)
+    area_code: Mapped[str] = mapped_column(AREA_CODE, unique=True)
+
+
+# --- categories and facts ------------------------------------------------------------------------
+
+
+class CrimeCategory(Base):
+    """MK code -> soort misdrijf -> dashboard group, from a versioned data file."""
+
+    __tablename__ = "crime_category"
+
+    mk_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    mk_description: Mapped[str] = mapped_column(String(200))
+    soort_code: Mapped[str | None] = mapped_column(String(10))
+    soort_description: Mapped[str | None] = mapped_column(String(200))
+    group_code: Mapped[str] = mapped_column(String(40))
+    group_label: Mapped[str] = mapped_column(String(120))
+    is_hic: Mapped[bool] = mapped_column(Boolean, default=False)
+    mapping_version: Mapped[str] = mapped_column(String(40))
+
+
+class Incident(Base):
+    """One police registration, without personal data: the voorval id only as a keyed hash."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    voorval_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    indeling_year: Mapped[int] = mapped_column(Integer)
+    buurt_code: Mapped[str | None] = mapped_column(BU)  # NULL: the explicit "onbekend" bucket
+    assign_route: Mapped[str] = mapped_column(String(20))
+    mk_code: Mapped[str] = mapped_column(String(8))
+    pleeg_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    kennisname_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    iso_year: Mapped[int] = mapped_column(Integer)
+    iso_week: Mapped[int] = mapped_column(Integer)
+    month: Mapped[str] = mapped_column(String(7))
+    weekday: Mapped[int | None] = mapped_column(Integer)
+    dagdeel: Mapped[str | None] = mapped_column(String(10))
+    is_attempt: Mapped[bool | None] = mapped_column(Boolean)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (Index("ix_incident_period", "gemeente_code", "iso_year", "iso_week"),)
+
+
+class WeeklyCount(Base):
+    """Aggregate the dashboard reads: buurt x category group x MK x ISO week."""
+
+    __tablename__ = "weekly_count"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    indeling_year: Mapped[int] = mapped_column(Integer)
+    buurt_code: Mapped[str] = mapped_column(BU)  # 'onbekend' for incidents without a usable location
+    group_code: Mapped[str] = mapped_column(String(40))  # '*' for all categories
+    mk_code: Mapped[str] = mapped_column(String(8))  # '*' for all codes of the group
+    iso_year: Mapped[int] = mapped_column(Integer)
+    iso_week: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    is_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint(
+            "gemeente_code",
+            "indeling_year",
+            "buurt_code",
+            "group_code",
+            "mk_code",
+            "iso_year",
+            "iso_week",
+            name="uq_weekly_count_cell",
+        ),
+        Index("ix_weekly_count_period", "gemeente_code", "iso_year", "iso_week"),
+    )
+
+
+# --- indicators ----------------------------------------------------------------------------------
+
+
+class Indicator(Base):
+    __tablename__ = "indicator"
+
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(40))
+    is_population: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IndicatorValue(Base):
+    """Long form: area, indicator, period, value. value NULL means secret/unknown, never zero."""
+
+    __tablename__ = "indicator_value"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_code: Mapped[str] = mapped_column(AREA_CODE)
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicator.code"))
+    period: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))  # ok | geheim (CBS: geheim of onbetrouwbaar)
+    source: Mapped[str] = mapped_column(String(120))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint("area_code", "indicator_code", "period", "source", name="uq_indicator_value_key"),
+        Index("ix_indicator_value_lookup", "indicator_code", "period"),
+        CheckConstraint("status IN ('ok', 'geheim')", name="status"),
+    )
+
+
+# --- analyses ------------------------------------------------------------------------------------
+
+
+class MonthlyAnalysis(Base):
+    __tablename__ = "monthly_analysis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    scope_type: Mapped[str] = mapped_column(String(20))  # buurt | wijk | stadsdeel | gemeente
+    scope_code: Mapped[str] = mapped_column(String(120))
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    content: Mapped[dict] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    computed_from_batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batch.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_monthly_analysis_scope", "month", "scope_type", "scope_code"),)

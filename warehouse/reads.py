@@ -1,0 +1,29 @@
+"""Read-side helpers for operations (CLI, and later the Beheer page): batches and their rejects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from warehouse.db import get_engine
+from warehouse.models import LoadBatch, RejectedRow
+
+
+def recent_batches(url: str, limit: int = 20) -> list[Any]:
+    with get_engine(url).connect() as conn:
+        return list(conn.execute(select(LoadBatch).order_by(LoadBatch.id.desc()).limit(limit)).all())
+
+
+def batch_rejects(url: str, batch_id: int) -> tuple[Any | None, pd.DataFrame]:
+    """The batch and its rejected rows with Dutch column names, ready to show or export."""
+    with get_engine(url).connect() as conn:
+        info = conn.execute(select(LoadBatch).where(LoadBatch.id == batch_id)).first()
+        rows = conn.execute(
+            select(RejectedRow.row_number, RejectedRow.column, RejectedRow.value, RejectedRow.reason)
+            .where(RejectedRow.batch_id == batch_id)
+            .order_by(RejectedRow.row_number, RejectedRow.id)
+        ).all()
+    frame = pd.DataFrame(rows, columns=["regel", "kolom", "waarde", "reden"])
+    return info, frame
