@@ -68,7 +68,8 @@ def main() -> None:
             result = json.loads(out.stdout.strip().splitlines()[-1])
             result["process_seconds"] = round(time.perf_counter() - start, 2)
             rows.append((name, result))
-    print(f"{'database':<11} {'buurten':>8} {'load s':>7} {'target s':>8} {'peak MB':>8} {'target MB':>9} {'re-load s':>9}")
+    header = ("database", "buurten", "load s", "target s", "peak MB", "target MB", "re-load s")
+    print("{:<11} {:>8} {:>7} {:>8} {:>8} {:>9} {:>9}".format(*header))
     for name, r in rows:
         print(
             f"{name:<11} {r['buurten']:>8} {r['seconds']:>7} {60:>8} {r['peak_rss_mb']:>8} {1536:>9} "
