@@ -7,6 +7,7 @@ loaders as real files. Nothing here describes real people or places.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,22 +106,35 @@ def make_buurten(rng: np.random.Generator) -> gpd.GeoDataFrame:
 
 
 def stadsdelen_for(buurten: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Binnenstad and its neighbour form Centrum; the other wijken split by compass direction."""
+    """Binnenstad and its nearest neighbour form Centrum; the other ten wijken go, in compass order,
+    into three stadsdelen of 3-4 wijken each, named after the direction they lie in."""
     wijken = buurten.dissolve(by="wijkcode", as_index=False)
     centre = wijken.geometry.centroid
     angle = np.degrees(np.arctan2(centre.y - CENTRE_RD[1], centre.x - CENTRE_RD[0])) % 360
-    rows = []
-    for i, (code, a) in enumerate(zip(wijken["wijkcode"], angle, strict=True)):
-        if i < 2:
-            name = "Centrum"
-        elif 45 <= a < 135:
-            name = "Noord"
-        elif a < 45 or a >= 315:
-            name = "Oost"
-        else:
-            name = "Zuid-West"
-        rows.append({"Stadsdeel": name, "Wijkcode": code, "Wijknaam": WIJKEN[i]})
-    return pd.DataFrame(rows)
+    outer = sorted(range(2, len(wijken)), key=lambda i: angle.iloc[i])
+    chunks = [outer[0:3], outer[3:6], outer[6:]]
+    directions = {"Oost": 0.0, "Noord": 90.0, "Zuid-West": 225.0}
+
+    def mean_angle(chunk: list[int]) -> float:
+        rad = np.radians(angle.iloc[chunk])
+        return float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())) % 360)
+
+    def gap(a: float, b: float) -> float:
+        return min(abs(a - b), 360 - abs(a - b))
+
+    best = min(
+        itertools.permutations(directions),
+        key=lambda names: sum(gap(mean_angle(c), directions[n]) for c, n in zip(chunks, names, strict=True)),
+    )
+    name_of = {i: "Centrum" for i in (0, 1)}
+    for chunk, name in zip(chunks, best, strict=True):
+        name_of.update({i: name for i in chunk})
+    return pd.DataFrame(
+        [
+            {"Stadsdeel": name_of[i], "Wijkcode": code, "Wijknaam": WIJKEN[i]}
+            for i, code in enumerate(wijken["wijkcode"])
+        ]
+    )
 
 
 def make_population(buurten: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:

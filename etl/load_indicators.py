@@ -17,7 +17,7 @@ from etl.columns import hints, map_columns
 from etl.errors import LoadError
 from etl.extract import read_table
 from schemas.indicators import CleanIndicatorValue, RawIndicatorValue
-from schemas.validation import REJECT_COLUMNS, validate
+from schemas.validation import REJECT_COLUMNS, rejects_for, validate
 from warehouse.db import get_engine
 from warehouse.models import Buurt, Indicator, IndicatorValue
 from warehouse.upsert import upsert
@@ -182,14 +182,11 @@ def _reject_unknown_buurten(
     bu = codes.str.startswith("BU")
     unknown = bu & codes.str[2:6].isin(known.keys()) & ~codes.map(lambda c: c in known.get(c[2:6], ()))
     bad = valid[unknown]
-    rejects = pd.DataFrame(
-        {
-            "row_number": long.loc[bad.index, "row_number"].to_numpy(),
-            "column": "gebiedscode",
-            "value": bad["area_code"].to_numpy(),
-            "reason": "onbekende buurtcode: staat in geen enkele geladen buurtindeling van deze gemeente",
-        },
-        columns=REJECT_COLUMNS,
+    rejects = rejects_for(
+        long.loc[bad.index, "row_number"].to_numpy(),
+        "gebiedscode",
+        bad["area_code"].to_numpy(),
+        "onbekende buurtcode: staat in geen enkele geladen buurtindeling van deze gemeente",
     ).drop_duplicates(["row_number", "column"])
     return valid[~unknown], rejects
 
@@ -198,14 +195,11 @@ def _reject_duplicates(valid: pd.DataFrame, long: pd.DataFrame) -> tuple[pd.Data
     key = ["area_code", "indicator", "period"]
     dup = valid.duplicated(key, keep=False)
     bad = valid[dup]
-    rejects = pd.DataFrame(
-        {
-            "row_number": long.loc[bad.index, "row_number"].to_numpy(),
-            "column": long.loc[bad.index, "source_column"].to_numpy(),
-            "value": bad["value_text"].to_numpy(),
-            "reason": "dezelfde indicator staat meer dan eens voor dit gebied en deze periode",
-        },
-        columns=REJECT_COLUMNS,
+    rejects = rejects_for(
+        long.loc[bad.index, "row_number"].to_numpy(),
+        long.loc[bad.index, "source_column"].to_numpy(),
+        bad["value_text"].to_numpy(),
+        "dezelfde indicator staat meer dan eens voor dit gebied en deze periode",
     )
     return valid[~dup], rejects
 

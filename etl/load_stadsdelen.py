@@ -16,7 +16,7 @@ from etl.batch import LoadOutcome, Prepared, run_load
 from etl.columns import hints, map_columns
 from etl.extract import read_table
 from schemas.areas import CleanStadsdeelRow, RawStadsdeelRow
-from schemas.validation import REJECT_COLUMNS, validate
+from schemas.validation import rejects_for, validate
 from warehouse.db import get_engine
 from warehouse.models import Buurt, Stadsdeel, StadsdeelArea, Wijk
 
@@ -46,14 +46,11 @@ def prepare_stadsdelen(path: Path, known: dict[str, str]) -> Prepared:
     valid, rejects = validate(RawStadsdeelRow, df)
     unknown = ~valid["code"].isin(known.keys())
     extra = [
-        pd.DataFrame(
-            {
-                "row_number": valid.index[unknown],
-                "column": "code",
-                "value": valid.loc[unknown, "code"],
-                "reason": "onbekende wijk- of buurtcode: laad eerst de CBS-buurtindeling (buurtbeeld load buurten)",
-            },
-            columns=REJECT_COLUMNS,
+        rejects_for(
+            valid.index[unknown],
+            "code",
+            valid.loc[unknown, "code"].to_numpy(),
+            "onbekende wijk- of buurtcode: laad eerst de CBS-buurtindeling (buurtbeeld load buurten)",
         )
     ]
     valid = valid[~unknown]
@@ -66,14 +63,11 @@ def prepare_stadsdelen(path: Path, known: dict[str, str]) -> Prepared:
         & (wijk_of.map(wijk_stadsdeel.get) != valid["stadsdeel"])
     )
     extra.append(
-        pd.DataFrame(
-            {
-                "row_number": valid.index[conflict],
-                "column": "code",
-                "value": valid.loc[conflict, "code"],
-                "reason": "deze buurt staat bij een ander stadsdeel dan haar wijk",
-            },
-            columns=REJECT_COLUMNS,
+        rejects_for(
+            valid.index[conflict],
+            "code",
+            valid.loc[conflict, "code"].to_numpy(),
+            "deze buurt staat bij een ander stadsdeel dan haar wijk",
         )
     )
     valid = valid[~conflict]

@@ -32,6 +32,12 @@ def _reason(check: str) -> str:
     return check
 
 
+def rejects_for(row_numbers: object, column: object, values: object, reason: str) -> pd.DataFrame:
+    """Rejects found outside pandera (checks that need the warehouse), in the same shape."""
+    frame = pd.DataFrame({"row_number": row_numbers, "column": column, "value": values, "reason": reason})
+    return frame.reindex(columns=REJECT_COLUMNS).reset_index(drop=True)
+
+
 def empty_rejects() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in REJECT_COLUMNS})
 
