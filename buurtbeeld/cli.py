@@ -170,6 +170,52 @@ def load_indicatoren_cmd(file: Path, periode: str | None, bron: str | None, geme
     _report(load_indicators(file, settings, periode, bron, gemeente))
 
 
+@load.command("bvh")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jaar-indeling", type=int, help="Buurtindeling om aan toe te wijzen (standaard: de nieuwste geladen).")
+@friendly_errors
+def load_bvh_cmd(files: tuple[Path, ...], jaar_indeling: int | None) -> None:
+    """Wekelijkse BVH-export(s) van de politie laden (xlsx of csv), in de gegeven volgorde."""
+    from etl.load_bvh import load_bvh
+
+    settings = get_settings()
+    _require_schema(settings)
+    failed = False
+    for path in files:
+        outcome = load_bvh(path, settings, jaar_indeling)
+        _print_bvh(outcome)
+        failed |= not outcome.ok
+    if failed:
+        sys.exit(1)
+
+
+def _print_bvh(outcome: Any) -> None:
+    """Short summary per file: read, new/revised/unchanged, rejected, routes, weeks, provisional weeks."""
+    colour = {"loaded": "green", "unchanged": "yellow"}.get(outcome.status, "red")
+    click.secho(f"[{STATUS_NL[outcome.status]}] {outcome.message}", fg=colour)
+    s = outcome.summary
+    if outcome.status != "loaded":
+        if outcome.rows_rejected and outcome.batch_id:
+            click.echo(f"  Afgekeurde regels: buurtbeeld rejects {outcome.batch_id}")
+        return
+    inc = s.get("incidenten", {})
+    click.echo(
+        f"  gelezen {s.get('regels_gelezen', 0)}, nieuw {inc.get('nieuw', 0)}, gewijzigd {inc.get('gewijzigd', 0)}, "
+        f"ongewijzigd {inc.get('ongewijzigd', 0)}, afgekeurd {outcome.rows_rejected}"
+    )
+    routes = ", ".join(f"{k} {v}" for k, v in s.get("toewijzing", {}).items())
+    click.echo(f"  buurt toegewezen via: {routes} (indeling {s.get('indeling')})")
+    if s.get("xy_buiten_indeling"):
+        click.echo(f"  X/Y buiten de buurten van de indeling: {s['xy_buiten_indeling']}")
+    if s.get("onbekende_mk_codes"):
+        click.echo(f"  onbekende MK-codes (groep 'onbekend'): {s['onbekende_mk_codes']}")
+    click.echo(
+        f"  weken bijgewerkt: {inc.get('weken_bijgewerkt', 0)}; voorlopig: {', '.join(inc.get('voorlopig', []))}"
+    )
+    if outcome.rows_rejected:
+        click.echo(f"  Afgekeurde regels: buurtbeeld rejects {outcome.batch_id}")
+
+
 # --- inspecting loads ------------------------------------------------------------------------------
 
 

@@ -15,6 +15,19 @@ def hints(aliases: Mapping[str, Iterable[str]]) -> set[str]:
     return {normalise_header(a) for spellings in aliases.values() for a in spellings}
 
 
+def resolve(columns: Iterable[str], aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """Canonical name -> the file's own column name, for the first spelling found of each."""
+    by_norm = {normalise_header(c): c for c in columns}
+    found: dict[str, str] = {}
+    for canonical, spellings in aliases.items():
+        for spelling in spellings:
+            original = by_norm.get(normalise_header(spelling))
+            if original is not None and original not in found.values():
+                found[canonical] = original
+                break
+    return found
+
+
 def map_columns(
     df: pd.DataFrame,
     aliases: Mapping[str, Iterable[str]],
@@ -25,14 +38,7 @@ def map_columns(
 
     Columns not named in `aliases` are kept under their own names.
     """
-    by_norm = {normalise_header(c): c for c in df.columns}
-    renames: dict[str, str] = {}
-    for canonical, spellings in aliases.items():
-        for spelling in spellings:
-            found = by_norm.get(normalise_header(spelling))
-            if found is not None and found not in renames:
-                renames[found] = canonical
-                break
+    renames = {original: canonical for canonical, original in resolve(df.columns, aliases).items()}
     missing = [c for c in required if c not in renames.values()]
     if missing:
         wanted = "; ".join(f"'{c}' (bv. {', '.join(list(aliases[c])[:3])})" for c in missing)

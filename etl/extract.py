@@ -56,18 +56,59 @@ def read_table(path: Path, header_hints: Iterable[str] = ()) -> pd.DataFrame:
     below a few title lines is found.
     """
     check_readable(path)
-    head = path.open("rb").read(8)
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    hints = set(header_hints)
     if head.startswith(b"PK\x03\x04"):
-        rows = _xlsx_rows(path)
-    elif head.startswith(b"\xd0\xcf\x11\xe0"):
+        return _frame_from_rows(path, _xlsx_rows(path), hints)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise LoadError(
             f"{path.name}: dit is een oud Excel-bestand (.xls). Sla het op als .xlsx of .csv en lever opnieuw aan."
         )
-    elif path.suffix.lower() in {".xlsx", ".xlsm"}:
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
         raise LoadError(f"{path.name}: dit is geen geldig Excel-bestand (beschadigd of niet volledig overgekomen?).")
-    else:
-        rows = _csv_rows(path)
-    return _frame_from_rows(path, rows, set(header_hints))
+    return _read_csv(path, hints)
+
+
+def _read_csv(path: Path, hints: set[str]) -> pd.DataFrame:
+    """Sniff encoding, delimiter and header row on the text; parse the body with pandas (pyarrow)."""
+    data = path.read_bytes()
+    text = decode(path, data)
+    delimiter = sniff_delimiter(text)
+    head_lines = text[:_SNIFF_BYTES].splitlines()[:_MAX_HEADER_SEARCH]
+    try:
+        head_rows = [[c.strip() for c in row] for row in csv.reader(head_lines, delimiter=delimiter)]
+    except csv.Error as exc:
+        raise LoadError(f"{path.name}: CSV kan niet gelezen worden: {exc}") from None
+    header_at = _find_header(head_rows, hints)
+    if header_at is None:
+        raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
+    header = _header(path, head_rows[header_at])
+    parts = text.split("\n", header_at + 1)
+    body = parts[-1] if len(parts) > header_at + 1 else ""
+    if not body.strip():
+        raise LoadError(f"{path.name}: het bestand heeft een kopregel maar geen gegevensregels.")
+    options = {
+        "sep": delimiter,
+        "header": None,
+        "names": header,
+        "dtype": "str",
+        "keep_default_na": False,
+        "skip_blank_lines": True,
+        "usecols": range(len(header)),
+    }
+    try:
+        frame = pd.read_csv(io.BytesIO(body.encode("utf-8")), engine="pyarrow", **options)
+    except Exception:  # quoted line breaks or ragged rows: the C engine handles those
+        try:
+            frame = pd.read_csv(io.StringIO(body), engine="c", on_bad_lines="skip", **options)
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise LoadError(f"{path.name}: CSV kan niet gelezen worden: {exc}") from None
+    frame = frame.fillna("")
+    for column in frame.columns:
+        frame[column] = frame[column].astype("str").str.strip()
+    frame.index = pd.RangeIndex(header_at + 2, header_at + 2 + len(frame), name="row_number")
+    return _drop_blank(path, frame)
 
 
 def normalise_header(name: object) -> str:
@@ -143,32 +184,11 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _csv_rows(path: Path) -> list[list[str]]:
-    text = decode(path, path.read_bytes())
-    delimiter = sniff_delimiter(text)
-    try:
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    except csv.Error as exc:
-        raise LoadError(f"{path.name}: CSV kan niet gelezen worden: {exc}") from None
-
-
-def _frame_from_rows(path: Path, rows: list[list[str]], hints: set[str]) -> pd.DataFrame:
-    header_at = _find_header(rows, hints)
-    if header_at is None:
-        if not any(any(c for c in row) for row in rows):
-            raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
-        raise LoadError(
-            f"{path.name}: geen kopregel gevonden in de eerste {_MAX_HEADER_SEARCH} regels "
-            f"(verwacht bv. een kolom {', '.join(sorted(hints)[:6]) or 'met kolomnamen'})."
-        )
-    header = [c.strip() for c in rows[header_at]]
-    width = len(header)
-    while width and not header[width - 1]:
-        width -= 1
-    header = header[:width]
-    blanks = [i + 1 for i, h in enumerate(header) if not h]
-    if blanks:
-        header = [h or f"kolom_{i + 1}" for i, h in enumerate(header)]
+def _header(path: Path, row: list[str]) -> list[str]:
+    header = [c.strip().replace("\ufeff", "") for c in row]
+    while header and not header[-1]:
+        header.pop()
+    header = [h or f"kolom_{i + 1}" for i, h in enumerate(header)]
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
         if h in seen:
@@ -176,14 +196,28 @@ def _frame_from_rows(path: Path, rows: list[list[str]], hints: set[str]) -> pd.D
                 f"{path.name}: kolom '{h}' staat twee keer in de kopregel (kolom {seen[h] + 1} en {i + 1})."
             )
         seen[h] = i
-    body = [(row + [""] * width)[:width] for row in rows[header_at + 1 :]]
-    # Spreadsheet row numbers: 1-based, header included.
-    index = pd.RangeIndex(header_at + 2, header_at + 2 + len(body), name="row_number")
-    frame = pd.DataFrame(body, columns=header, index=index, dtype="str")
+    return header
+
+
+def _drop_blank(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame[(frame != "").any(axis=1)]
     if frame.empty:
         raise LoadError(f"{path.name}: het bestand heeft een kopregel maar geen gegevensregels.")
     return frame
+
+
+def _frame_from_rows(path: Path, rows: list[list[str]], hints: set[str]) -> pd.DataFrame:
+    header_at = _find_header(rows, hints)
+    if header_at is None:
+        raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
+    header = _header(path, rows[header_at])
+    width = len(header)
+    body = rows[header_at + 1 :]
+    columns = {name: [(row[i] if i < len(row) else "") for row in body] for i, name in enumerate(header)}
+    # Spreadsheet row numbers: 1-based, header included.
+    index = pd.RangeIndex(header_at + 2, header_at + 2 + len(body), name="row_number")
+    frame = pd.DataFrame(columns, index=index, dtype="str") if width else pd.DataFrame(index=index)
+    return _drop_blank(path, frame)
 
 
 def _find_header(rows: list[list[str]], hints: set[str]) -> int | None:

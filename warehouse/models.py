@@ -218,28 +218,50 @@ class CrimeCategory(Base):
 
 
 class Incident(Base):
-    """One police registration, without personal data: the voorval id only as a keyed hash."""
+    """One police registration, without personal data: the voorval id only as a keyed hash.
+
+    Timestamps are wall-clock time in Europe/Amsterdam (what the police export holds and what an
+    analyst reads); ISO week, month, weekday and dagdeel are derived from the pleegmoment in that
+    zone, so the warehouse never needs time-zone arithmetic.
+    """
 
     __tablename__ = "incident"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    voorval_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    voorval_hash: Mapped[str] = mapped_column(String(32), unique=True)
     gemeente_code: Mapped[str] = mapped_column(GM)
     indeling_year: Mapped[int] = mapped_column(Integer)
-    buurt_code: Mapped[str | None] = mapped_column(BU)  # NULL: the explicit "onbekend" bucket
-    assign_route: Mapped[str] = mapped_column(String(20))
+    buurt_code: Mapped[str] = mapped_column(BU)  # 'onbekend': no usable location (totals reconcile)
+    assign_route: Mapped[str] = mapped_column(String(20))  # buurtcode | xy | postcode | naam | onbekend
     mk_code: Mapped[str] = mapped_column(String(8))
-    pleeg_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    kennisname_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    group_code: Mapped[str] = mapped_column(String(40))  # 'onbekend' for an MK code not in the catalogue
+    pleeg_at: Mapped[datetime] = mapped_column(DateTime)
+    kennisname_at: Mapped[datetime | None] = mapped_column(DateTime)
     iso_year: Mapped[int] = mapped_column(Integer)
     iso_week: Mapped[int] = mapped_column(Integer)
     month: Mapped[str] = mapped_column(String(7))
-    weekday: Mapped[int | None] = mapped_column(Integer)
-    dagdeel: Mapped[str | None] = mapped_column(String(10))
+    weekday: Mapped[int] = mapped_column(Integer)  # 1 = maandag
+    dagdeel: Mapped[str] = mapped_column(String(10))
     is_attempt: Mapped[bool | None] = mapped_column(Boolean)
+    first_batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
     batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
 
     __table_args__ = (Index("ix_incident_period", "gemeente_code", "iso_year", "iso_week"),)
+
+
+class IncidentRevision(Base):
+    """The previous state of an incident that a later delivery changed (late MK or date revisions)."""
+
+    __tablename__ = "incident_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))  # the batch that revised it
+    old_mk_code: Mapped[str] = mapped_column(String(8))
+    old_buurt_code: Mapped[str] = mapped_column(BU)
+    old_pleeg_at: Mapped[datetime] = mapped_column(DateTime)
+    old_iso_year: Mapped[int] = mapped_column(Integer)
+    old_iso_week: Mapped[int] = mapped_column(Integer)
 
 
 class WeeklyCount(Base):

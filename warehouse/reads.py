@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from warehouse.db import get_engine
-from warehouse.models import LoadBatch, RejectedRow
+from warehouse.models import Buurt, Gemeente, LoadBatch, RejectedRow
 
 
 def recent_batches(url: str, limit: int = 20) -> list[Any]:
@@ -27,3 +27,24 @@ def batch_rejects(url: str, batch_id: int) -> tuple[Any | None, pd.DataFrame]:
         ).all()
     frame = pd.DataFrame(rows, columns=["regel", "kolom", "waarde", "reden"])
     return info, frame
+
+
+def latest_indeling_year(url: str) -> int | None:
+    with get_engine(url).connect() as conn:
+        return conn.execute(select(func.max(Buurt.indeling_year))).scalar()
+
+
+def buurten_of_year(url: str, year: int) -> pd.DataFrame:
+    """code, name, wijk_code, gemeente_code, geometry (GeoJSON, WGS84) of one indeling year."""
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(
+            select(Buurt.code, Buurt.name, Buurt.wijk_code, Buurt.gemeente_code, Buurt.geometry)
+            .where(Buurt.indeling_year == year)
+            .order_by(Buurt.code)
+        ).all()
+    return pd.DataFrame(rows, columns=["code", "name", "wijk_code", "gemeente_code", "geometry"])
+
+
+def gemeente_names(url: str, year: int) -> dict[str, str]:
+    with get_engine(url).connect() as conn:
+        return dict(conn.execute(select(Gemeente.code, Gemeente.name).where(Gemeente.indeling_year == year)).all())

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 81a51ae68dd3
+Revision ID: 7c5466ae2738
 Revises: 
-Create Date: 2026-11-22 12:16:50.535685
+Create Date: 2026-11-22 12:37:19.182270
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '81a51ae68dd3'
+revision: str = '7c5466ae2738'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -106,22 +106,25 @@ def upgrade() -> None:
     )
     op.create_table('incident',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('voorval_hash', sa.String(length=64), nullable=False),
+    sa.Column('voorval_hash', sa.String(length=32), nullable=False),
     sa.Column('gemeente_code', sa.String(length=6), nullable=False),
     sa.Column('indeling_year', sa.Integer(), nullable=False),
-    sa.Column('buurt_code', sa.String(length=10), nullable=True),
+    sa.Column('buurt_code', sa.String(length=10), nullable=False),
     sa.Column('assign_route', sa.String(length=20), nullable=False),
     sa.Column('mk_code', sa.String(length=8), nullable=False),
-    sa.Column('pleeg_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('kennisname_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('group_code', sa.String(length=40), nullable=False),
+    sa.Column('pleeg_at', sa.DateTime(), nullable=False),
+    sa.Column('kennisname_at', sa.DateTime(), nullable=True),
     sa.Column('iso_year', sa.Integer(), nullable=False),
     sa.Column('iso_week', sa.Integer(), nullable=False),
     sa.Column('month', sa.String(length=7), nullable=False),
-    sa.Column('weekday', sa.Integer(), nullable=True),
-    sa.Column('dagdeel', sa.String(length=10), nullable=True),
+    sa.Column('weekday', sa.Integer(), nullable=False),
+    sa.Column('dagdeel', sa.String(length=10), nullable=False),
     sa.Column('is_attempt', sa.Boolean(), nullable=True),
+    sa.Column('first_batch_id', sa.Integer(), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['load_batch.id'], name=op.f('fk_incident_batch_id_load_batch')),
+    sa.ForeignKeyConstraint(['first_batch_id'], ['load_batch.id'], name=op.f('fk_incident_first_batch_id_load_batch')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incident')),
     sa.UniqueConstraint('voorval_hash', name=op.f('uq_incident_voorval_hash'))
     )
@@ -185,6 +188,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stadsdeel')),
     sa.UniqueConstraint('gemeente_code', 'name', name=op.f('uq_stadsdeel_gemeente_code_name'))
     )
+    op.create_table('incident_revision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('old_mk_code', sa.String(length=8), nullable=False),
+    sa.Column('old_buurt_code', sa.String(length=10), nullable=False),
+    sa.Column('old_pleeg_at', sa.DateTime(), nullable=False),
+    sa.Column('old_iso_year', sa.Integer(), nullable=False),
+    sa.Column('old_iso_week', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['batch_id'], ['load_batch.id'], name=op.f('fk_incident_revision_batch_id_load_batch')),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], name=op.f('fk_incident_revision_incident_id_incident'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_incident_revision'))
+    )
+    with op.batch_alter_table('incident_revision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incident_revision_incident_id'), ['incident_id'], unique=False)
+
     op.create_table('stadsdeel_area',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('stadsdeel_id', sa.Integer(), nullable=False),
@@ -244,6 +263,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stadsdeel_area_stadsdeel_id'))
 
     op.drop_table('stadsdeel_area')
+    with op.batch_alter_table('incident_revision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_revision_incident_id'))
+
+    op.drop_table('incident_revision')
     op.drop_table('stadsdeel')
     with op.batch_alter_table('rejected_row', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rejected_row_batch_id'))

@@ -1,0 +1,240 @@
+"""Pure transforms for the weekly BVH police export: header aliases, dates, pleegmoment, categories,
+buurt assignment and the keyed voorval hash. DataFrame in, DataFrame out; no I/O.
+
+Pleegmoment rule (documented for analysts): the police record a window (begin, end) in which the
+offence happened. With no end, or an end before the begin, it is the begin. With a window of up to
+14 days it is the midpoint (the police's own "gemiddelde pleegdatum"). With a longer window the
+moment is unknowable within a week, so the kennisname (when the police learned of it) is used. With
+no begin at all, the kennisname. Weeks, months, weekday and dagdeel follow from that moment in
+Europe/Amsterdam wall-clock time.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+MAX_WINDOW = pd.Timedelta(days=14)
+ONBEKEND = "onbekend"
+ROUTES = ("buurtcode", "xy", "postcode", "naam", ONBEKEND)
+CATALOGUE = Path(__file__).parent / "data" / "mk_categorieen.csv"
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "voorval_id": (
+        "Incident Identificatie",
+        "Voorval nummer",
+        "Voorvalnummer",
+        "Registratienummer",
+        "Incidentnummer",
+        "Incident ID",
+        "Voorval",
+    ),
+    "mk_code": (
+        "Incidentsoort code",
+        "MK",
+        "MK code",
+        "MK-code",
+        "Maatschappelijke klasse",
+        "Maatschappelijke klasse code",
+        "Incidentcode",
+    ),
+    "begin": (
+        "Begin-pleegdatum/tijd",
+        "Begin pleegdatum/tijd",
+        "Begindatum",
+        "Begin-pleegdatum",
+        "Begin pleegdatum",
+        "Pleegdatum begin",
+        "Pleegdatum",
+    ),
+    "begin_tijd": ("Begintijd", "Begin-pleegtijd", "Begin pleegtijd", "Pleegtijd begin", "Pleegtijd"),
+    "eind": (
+        "Eind-pleegdatum/tijd",
+        "Eind pleegdatum/tijd",
+        "Einddatum",
+        "Eind-pleegdatum",
+        "Eind pleegdatum",
+        "Pleegdatum eind",
+    ),
+    "eind_tijd": ("Eindtijd", "Eind-pleegtijd", "Eind pleegtijd", "Pleegtijd eind"),
+    "kennisname": (
+        "Kennisnamedatum/tijd",
+        "Kennisname datum/tijd",
+        "Kennisname",
+        "Kennisnamedatum",
+        "Registratiedatum",
+        "Datum kennisname",
+    ),
+    "kennisname_tijd": ("Kennisnametijd", "Kennisname tijd"),
+    "poging": ("Poging",),
+    "postcode": ("Pleegpostcode", "Postcode", "PC6"),
+    "huisnummer": ("Pleeghuisnummer met toev.", "Pleeghuisnummer", "Huisnummer", "nr"),
+    "x": ("X", "RD X", "X-coördinaat", "X coordinaat", "Xcoordinaat", "Pleeg X"),
+    "y": ("Y", "RD Y", "Y-coördinaat", "Y coordinaat", "Ycoordinaat", "Pleeg Y"),
+    "politie_buurt": ("Pleegbuurt", "Buurt", "Pleegsubbuurt"),
+    "gemeente_naam": ("Pleeggemeente", "Gemeente", "Pleegplaats"),
+    "buurtcode": ("CBS buurtcode", "CBS-buurtcode", "Buurtcode", "BU_CODE", "Buurtcode CBS"),
+}
+REQUIRED = ("voorval_id", "mk_code")
+# What may be kept from a delivery; everything else (addresses, free text, persons) is dropped.
+KEPT = ("voorval_hash", "mk_code", "pleeg_at", "kennisname_at", "is_attempt")
+
+_MONTH = "(jan|feb|mrt|mar|apr|mei|may|jun|jul|aug|sep|okt|oct|nov|dec)"
+_EXCEL_DATE = re.compile(
+    rf"^(\d{{4}}-\d{{2}}-\d{{2}}([ T]\d{{2}}:\d{{2}}(:\d{{2}})?)?|\d{{1,2}}-{_MONTH}(-\d{{2,4}})?|{_MONTH}-\d{{2,4}})$",
+    re.IGNORECASE,
+)
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+)
+# Excel's day 0 is 1899-12-30 (it counts 1900 as a leap year).
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+@dataclass(frozen=True)
+class Category:
+    mk_code: str
+    mk_description: str
+    soort_code: str
+    soort_description: str
+    group_code: str
+    group_label: str
+    is_hic: bool
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> tuple[str, dict[str, Category]]:
+    """(version, MK code -> category) from the versioned data file."""
+    with CATALOGUE.open(encoding="utf-8") as fh:
+        version_line = fh.readline()
+        version = re.search(r"Versie (\S+?)\.?\s", version_line)
+        rows = csv.DictReader((line for line in fh if not line.startswith("#")), delimiter=";")
+        items = {
+            r["mk_code"]: Category(
+                r["mk_code"],
+                r["mk_omschrijving"],
+                r["soort_code"],
+                r["soort_omschrijving"],
+                r["groep"],
+                r["groep_label"],
+                r["hic"] == "1",
+            )
+            for r in rows
+        }
+    return (version.group(1) if version else "onbekend"), items
+
+
+def looks_like_excel_date(values: pd.Series) -> pd.Series:
+    """Codes that Excel turned into dates ('1-1' -> '2026-01-01', '12-17' -> 'dec-17')."""
+    return values.fillna("").str.match(_EXCEL_DATE)
+
+
+def parse_datetime(text: pd.Series, time_text: pd.Series | None = None) -> pd.Series:
+    """Dates as '2017-09-20 17:30:00', '20-09-2017', '20-09-2017 17:30' or Excel serials -> Timestamp.
+
+    Unparseable non-empty values become NaT; the schema turns those into rejects.
+    """
+    raw = text.fillna("").astype("str").str.strip()
+    if time_text is not None:
+        times = time_text.fillna("").astype("str").str.strip()
+        raw = (raw + " " + times).str.strip()
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    todo = raw != ""
+    for fmt in _DATE_FORMATS:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
+        hit = parsed.notna()
+        out.loc[parsed.index[hit]] = parsed[hit].astype("datetime64[us]")
+        todo.loc[parsed.index[hit]] = False
+    if todo.any():
+        serial = pd.to_numeric(raw[todo], errors="coerce")
+        ok = serial.between(20_000, 80_000)  # 1954..2119: a date, not a stray number
+        out.loc[serial.index[ok]] = (_EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")).dt.round("s")
+    return out
+
+
+def pleegmoment(begin: pd.Series, end: pd.Series, kennisname: pd.Series) -> pd.Series:
+    """The moment an incident is counted at (rule in the module docstring)."""
+    window = end - begin
+    midpoint = begin + window / 2
+    use_mid = end.notna() & (window >= pd.Timedelta(0)) & (window <= MAX_WINDOW)
+    too_wide = end.notna() & (window > MAX_WINDOW)
+    moment = begin.where(~use_mid, midpoint)
+    moment = moment.where(~too_wide | kennisname.isna(), kennisname)
+    return moment.fillna(kennisname).dt.floor("s")
+
+
+def calendar(moment: pd.Series) -> pd.DataFrame:
+    """ISO year/week, month, weekday (1 = maandag) and politie dagdeel of each moment."""
+    iso = moment.dt.isocalendar()
+    hour = moment.dt.hour
+    dagdeel = np.select([hour < 6, hour < 12, hour < 18], ["nacht", "ochtend", "middag"], "avond")
+    return pd.DataFrame(
+        {
+            "iso_year": iso["year"].astype("int64"),
+            "iso_week": iso["week"].astype("int64"),
+            "month": moment.dt.strftime("%Y-%m"),
+            "weekday": moment.dt.day_of_week.astype("int64") + 1,
+            "dagdeel": pd.Series(dagdeel, index=moment.index, dtype="str"),
+        },
+        index=moment.index,
+    )
+
+
+def categorise(mk_codes: pd.Series) -> pd.Series:
+    """Dashboard group per MK code; 'onbekend' for a code not in the catalogue (flagged, kept)."""
+    _, items = catalogue()
+    groups = {code: c.group_code for code, c in items.items()}
+    return mk_codes.map(groups).fillna(ONBEKEND).astype("str")
+
+
+def voorval_hash(ids: pd.Series, key: bytes) -> pd.Series:
+    """Keyed BLAKE2b of the voorval id: stable per key, not reversible without it, cheap for 1M rows."""
+    normalised = ids.fillna("").astype("str").str.strip().str.upper()
+    return pd.Series(
+        [hashlib.blake2b(v.encode(), key=key, digest_size=16).hexdigest() for v in normalised],
+        index=ids.index,
+        dtype="str",
+    )
+
+
+def normalise_name(names: pd.Series) -> pd.Series:
+    """'Wijk 03 Korrewegwijk' / 'West-Indische buurt' -> comparable keys."""
+    text = names.fillna("").astype("str").str.lower()
+    text = text.str.replace(r"^(wijk|buurt)\s*\d+\s*", "", regex=True)
+    return text.str.replace(r"[^0-9a-zà-ÿ]", "", regex=True)
+
+
+def assign_by_xy(x: pd.Series, y: pd.Series, codes: np.ndarray, polygons_rd: np.ndarray) -> pd.Series:
+    """Buurtcode whose polygon contains the RD point (vectorised STRtree query); NaN where none."""
+    xs = pd.to_numeric(x, errors="coerce").to_numpy(dtype="float64")
+    ys = pd.to_numeric(y, errors="coerce").to_numpy(dtype="float64")
+    out = pd.Series(np.nan, index=x.index, dtype="object")
+    has = ~(np.isnan(xs) | np.isnan(ys))
+    if not has.any() or len(polygons_rd) == 0:
+        return out.astype("str")
+    points = shapely.points(xs[has], ys[has])
+    tree = shapely.STRtree(polygons_rd)
+    point_idx, poly_idx = tree.query(points, predicate="intersects")
+    # A point on a shared border touches two buurten: keep the first match, deterministically.
+    first = pd.Series(poly_idx).groupby(point_idx).first()
+    positions = np.flatnonzero(has)[first.index.to_numpy()]
+    out.iloc[positions] = codes[first.to_numpy()]
+    return out.astype("str")

@@ -1,0 +1,270 @@
+"""Load a weekly BVH export (incident level): validate, assign a CBS buurt, drop personal fields,
+upsert by hashed voorval id, refresh the weekly aggregates of the touched weeks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection
+
+from buurtbeeld.settings import Settings
+from etl import bvh
+from etl.batch import LoadOutcome, Prepared, run_load
+from etl.columns import hints, map_columns, resolve
+from etl.errors import LoadError
+from etl.extract import read_table
+from schemas.bvh import CleanIncident, RawIncident
+from schemas.validation import rejects_for, validate
+from warehouse.incidents import STAGE_COLUMNS, upsert_incidents
+from warehouse.models import CrimeCategory
+from warehouse.reads import buurten_of_year, gemeente_names, latest_indeling_year
+from warehouse.upsert import upsert
+
+_CODE_COLUMNS = ("voorval_id", "mk_code", "buurtcode", "postcode", "politie_buurt")
+
+
+def load_bvh(path: Path, settings: Settings, indeling_year: int | None = None, run_by: str = "cli") -> LoadOutcome:
+    url = settings.warehouse_url
+    year = indeling_year or latest_indeling_year(url)
+    if year is None:
+        raise LoadError("Er is nog geen CBS-buurtindeling geladen: laad eerst de buurten (buurtbeeld load buurten).")
+    areas = Areas(buurten_of_year(url, year), gemeente_names(url, year), year)
+    key = settings.hashing_key()
+    return run_load("bvh", path, {"jaar_indeling": year}, lambda p: prepare_bvh(p, areas, key), settings, run_by)
+
+
+class Areas:
+    """The buurten of one indeling year, ready for assignment (polygons in RD New)."""
+
+    def __init__(self, buurten: pd.DataFrame, gemeenten: dict[str, str], year: int) -> None:
+        if buurten.empty:
+            raise LoadError(f"Buurtindeling {year} is niet geladen (buurtbeeld load buurten ... --jaar {year}).")
+        self.year = year
+        self.codes = buurten["code"].to_numpy()
+        self.gemeente_of = dict(zip(buurten["code"], buurten["gemeente_code"], strict=True))
+        wgs = gpd.GeoSeries(shapely.from_geojson(buurten["geometry"].to_numpy()), crs="EPSG:4326")
+        self.polygons_rd = np.asarray(wgs.to_crs("EPSG:28992").values)
+        self.names = buurten.assign(key=bvh.normalise_name(buurten["name"]))[["key", "code", "gemeente_code"]]
+        self.gemeenten = gemeenten
+
+
+def _source_names(df: pd.DataFrame) -> dict[str, str]:
+    found = resolve(df.columns, bvh.ALIASES)
+    return {
+        **found,
+        "begin_text": found.get("begin", "begin"),
+        "eind_text": found.get("eind", "eind"),
+        "kennisname_text": found.get("kennisname", "kennisname"),
+    }
+
+
+def parse(df: pd.DataFrame) -> pd.DataFrame:
+    """Canonical text columns and parsed dates, ready for RawIncident."""
+
+    def col(name: str) -> pd.Series:
+        return df[name].astype("str").str.strip() if name in df else pd.Series("", index=df.index, dtype="str")
+
+    out = pd.DataFrame(index=df.index)
+    out["voorval_id"] = col("voorval_id")
+    out["mk_code"] = col("mk_code").str.upper()
+    for name in ("begin", "eind", "kennisname"):
+        time = df.get(f"{name}_tijd")
+        text = col(name) if time is None else (col(name) + " " + col(f"{name}_tijd")).str.strip()
+        out[f"{name}_text"] = text
+        out[f"{name}_at"] = bvh.parse_datetime(col(name), time)
+    out["x"] = col("x").str.replace(",", ".", regex=False)
+    out["y"] = col("y").str.replace(",", ".", regex=False)
+    out["buurtcode"] = col("buurtcode").str.upper()
+    excel = pd.Series("", index=df.index, dtype="str")
+    for name in _CODE_COLUMNS:
+        if name in df:
+            excel = excel.mask((excel == "") & bvh.looks_like_excel_date(col(name)), name)
+    out["excel_date"] = excel
+    return out
+
+
+def _file_rejects(rejects: pd.DataFrame, df: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Report rejects under the file's own column names and values."""
+    if rejects.empty:
+        return rejects
+    out = rejects.copy()
+    excel = out["column"] == "excel_date"
+    if excel.any():
+        cols = out.loc[excel, "value"].tolist()
+        rows = out.loc[excel, "row_number"]
+        out.loc[excel, "value"] = [str(df.at[r, names.get(c, c)]) for r, c in zip(rows, cols, strict=True)]
+        out.loc[excel, "column"] = cols
+    out["column"] = out["column"].map(lambda c: names.get(c, c))
+    return out
+
+
+def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """buurt_code, assign_route and gemeente_code per valid row, in the order of the issue:
+    CBS buurtcode column, RD x/y in a buurt polygon, police buurt name, else 'onbekend'."""
+    code = pd.Series(np.nan, index=valid.index, dtype="object")
+    route = pd.Series(bvh.ONBEKEND, index=valid.index, dtype="object")
+    rejects = []
+
+    given = valid["buurtcode"].fillna("")
+    known = given.isin(areas.gemeente_of.keys())
+    unknown = (given != "") & ~known
+    if unknown.any():
+        rejects.append(
+            rejects_for(
+                valid.index[unknown],
+                "buurtcode",
+                given[unknown].to_numpy(),
+                f"buurtcode staat niet in de CBS-buurtindeling {areas.year}",
+            )
+        )
+    code[known] = given[known]
+    route[known] = "buurtcode"
+
+    todo = code.isna() & ~unknown
+    by_xy = bvh.assign_by_xy(valid.loc[todo, "x"], valid.loc[todo, "y"], areas.codes, areas.polygons_rd)
+    hit = by_xy.notna() & (by_xy != "nan")
+    code[hit[hit].index] = by_xy[hit]
+    route[hit[hit].index] = "xy"
+    with_xy = (valid["x"].fillna("") != "") & todo
+    outside = int((with_xy & code.isna()).sum())
+
+    gemeenten = Counter(areas.gemeente_of[c] for c in code.dropna())
+    if "politie_buurt" in df and code.isna().any():
+        names = areas.names
+        if gemeenten:
+            names = names[names["gemeente_code"].isin(gemeenten.keys())]
+        unique = names.drop_duplicates("key", keep=False).set_index("key")["code"]
+        todo = code.isna() & ~unknown
+        by_name = bvh.normalise_name(df.loc[todo[todo].index, "politie_buurt"]).map(unique)
+        found = by_name.dropna()
+        code[found.index] = found
+        route[found.index] = "naam"
+        gemeenten.update(areas.gemeente_of[c] for c in found)
+
+    gemeente = code.map(areas.gemeente_of)
+    if gemeente.isna().any():
+        fallback = _delivery_gemeente(df, gemeenten, areas)
+        gemeente = gemeente.fillna(fallback)
+    out = pd.DataFrame({"buurt_code": code.fillna(bvh.ONBEKEND), "assign_route": route, "gemeente_code": gemeente})
+    out.attrs["xy_buiten_indeling"] = outside
+    bad = pd.concat(rejects, ignore_index=True) if rejects else rejects_for([], "", [], "")
+    return out[~unknown], bad
+
+
+def _delivery_gemeente(df: pd.DataFrame, assigned: Counter[str], areas: Areas) -> str:
+    """The gemeente of rows without a buurt: the gemeente named in the file, else where most rows fall."""
+    if "gemeente_naam" in df:
+        by_name = {bvh.normalise_name(pd.Series([n])).iloc[0]: c for c, n in areas.gemeenten.items()}
+        named = bvh.normalise_name(df["gemeente_naam"]).map(by_name).dropna()
+        if len(named):
+            return named.mode().iloc[0]
+    if assigned:
+        return assigned.most_common(1)[0][0]
+    raise LoadError(
+        f"Geen enkele regel valt in een buurt van indeling {areas.year} en de gemeente staat niet in het bestand: "
+        "is de juiste buurtindeling geladen (--jaar-indeling)?"
+    )
+
+
+def prepare_bvh(path: Path, areas: Areas, key: bytes) -> Prepared:
+    raw = read_table(path, hints(bvh.ALIASES))
+    names = _source_names(raw)
+    df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, path.name)
+    parsed = parse(df)
+    valid, rejects = validate(RawIncident, parsed)
+    rejects = _file_rejects(rejects, raw, names)
+    placed, unplaced = assign_buurten(df.loc[valid.index], valid, areas)
+    unplaced = _file_rejects(unplaced, raw, names)
+    valid = valid.loc[placed.index]
+
+    moment = bvh.pleegmoment(valid["begin_at"], valid["eind_at"], valid["kennisname_at"])
+    calendar = bvh.calendar(moment)
+    attempt = df.loc[valid.index, "poging"].str.upper().map({"J": True, "N": False}) if "poging" in df else None
+    clean = pd.DataFrame(
+        {
+            "voorval_hash": bvh.voorval_hash(valid["voorval_id"], key),
+            "gemeente_code": placed["gemeente_code"].astype("str"),
+            "indeling_year": areas.year,
+            "buurt_code": placed["buurt_code"].astype("str"),
+            "assign_route": placed["assign_route"].astype("str"),
+            "mk_code": valid["mk_code"],
+            "group_code": bvh.categorise(valid["mk_code"]),
+            "pleeg_at": moment,
+            "kennisname_at": valid["kennisname_at"],
+            **calendar,
+            "is_attempt": (attempt if attempt is not None else pd.Series(None, index=valid.index)).astype("boolean"),
+        },
+        index=valid.index,
+    )
+    clean = CleanIncident.validate(clean, lazy=True)
+
+    routes = clean["assign_route"].value_counts()
+    unknown_mk = clean.loc[clean["group_code"] == bvh.ONBEKEND, "mk_code"].value_counts()
+    summary: dict[str, Any] = {
+        "regels_gelezen": len(raw),
+        "toewijzing": {r: int(routes.get(r, 0)) for r in bvh.ROUTES},
+        "xy_buiten_indeling": placed.attrs.get("xy_buiten_indeling", 0),
+        "onbekende_mk_codes": {str(k): int(v) for k, v in unknown_mk.items()},
+        "indeling": areas.year,
+    }
+    all_rejects = pd.concat([r for r in (rejects, unplaced) if len(r)] or [rejects], ignore_index=True)
+
+    def write(conn: Connection, batch_id: int) -> dict[str, Any]:
+        sync_categories(conn)
+        return {"incidenten": upsert_incidents(conn, to_columns(clean), batch_id)}
+
+    return Prepared(len(raw), len(clean), all_rejects, write, summary)
+
+
+def to_columns(clean: pd.DataFrame) -> dict[str, list[Any]]:
+    """Plain Python values per column for the bulk writer; timestamps as SQL text."""
+    out: dict[str, list[Any]] = {}
+    for name in STAGE_COLUMNS:
+        series = clean[name]
+        if name in {"pleeg_at", "kennisname_at"}:
+            values = series.to_numpy(dtype="datetime64[s]")
+            text = np.char.replace(np.datetime_as_string(values, unit="s"), "T", " ")
+            out[name] = [None if t == "NaT" else f"{t}.000000" for t in text.tolist()]
+        elif name == "is_attempt":
+            out[name] = [None if v is pd.NA else bool(v) for v in series.tolist()]
+        else:
+            out[name] = series.tolist()
+    return out
+
+
+def sync_categories(conn: Connection) -> None:
+    """The crime_category table follows the versioned data file."""
+    version, items = bvh.catalogue()
+    upsert(
+        conn,
+        CrimeCategory.__table__,
+        [
+            {
+                "mk_code": c.mk_code,
+                "mk_description": c.mk_description,
+                "soort_code": c.soort_code or None,
+                "soort_description": c.soort_description or None,
+                "group_code": c.group_code,
+                "group_label": c.group_label,
+                "is_hic": c.is_hic,
+                "mapping_version": version,
+            }
+            for c in items.values()
+        ],
+        keys=["mk_code"],
+        update=[
+            "mk_description",
+            "soort_code",
+            "soort_description",
+            "group_code",
+            "group_label",
+            "is_hic",
+            "mapping_version",
+        ],
+    )

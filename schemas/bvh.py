@@ -1,0 +1,115 @@
+"""Schemas for the weekly BVH export, incident-level form.
+
+RawIncident checks what the police delivered (as text, with the parsed dates next to it); every
+failed check becomes a rejected row with a reason the police contact understands. CleanIncident is
+what may enter the warehouse: no address, no free text, the voorval id only as a hash.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas import codes
+
+MK_CODE = r"[A-Z]\d{2,4}[A-Z]?"
+# RD New coordinates of the Netherlands (with a margin): anything else is not a location here.
+RD_X = (0.0, 300_000.0)
+RD_Y = (289_000.0, 630_000.0)
+_FUTURE = pd.Timedelta(days=1)
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    return s.fillna("").str.strip() == ""
+
+
+class RawIncident(pa.DataFrameModel):
+    voorval_id: Series[str] = pa.Field(nullable=True)
+    mk_code: Series[str] = pa.Field(nullable=True)
+    begin_text: Series[str] = pa.Field(nullable=True)
+    begin_at: Series[pd.Timestamp] = pa.Field(nullable=True)
+    eind_text: Series[str] = pa.Field(nullable=True)
+    eind_at: Series[pd.Timestamp] = pa.Field(nullable=True)
+    kennisname_text: Series[str] = pa.Field(nullable=True)
+    kennisname_at: Series[pd.Timestamp] = pa.Field(nullable=True)
+    x: Series[str] = pa.Field(nullable=True)
+    y: Series[str] = pa.Field(nullable=True)
+    buurtcode: Series[str] = pa.Field(nullable=True)
+    excel_date: Series[str] = pa.Field(nullable=True)  # name of a code column holding an Excel date
+
+    class Config:
+        strict = "filter"
+
+    @pa.check("voorval_id", name="incident-id ontbreekt", ignore_na=False)
+    def _id_present(cls, s: Series[str]) -> Series[bool]:
+        return ~_blank(s)
+
+    @pa.check("voorval_id", name="incident-id komt meer dan eens voor in dit bestand")
+    def _id_unique(cls, s: Series[str]) -> Series[bool]:
+        return ~s.str.strip().str.upper().duplicated(keep=False)
+
+    @pa.check("mk_code", name="MK-code ontbreekt of heeft niet de vorm letter + 2-4 cijfers (bv. B70)", ignore_na=False)
+    def _mk(cls, s: Series[str]) -> Series[bool]:
+        return s.fillna("").str.fullmatch(MK_CODE)
+
+    @pa.check("excel_date", name="code is door Excel omgezet in een datum; lever deze kolom als tekst aan")
+    def _excel(cls, s: Series[str]) -> Series[bool]:
+        return _blank(s)
+
+    @pa.dataframe_check(name="begin_text: pleegdatum niet herkend (verwacht bv. 20-09-2017 17:30)")
+    def _begin_parsed(cls, df: pd.DataFrame) -> Series[bool]:
+        return _blank(df["begin_text"]) | df["begin_at"].notna()
+
+    @pa.dataframe_check(name="eind_text: einddatum niet herkend (verwacht bv. 20-09-2017 17:30)")
+    def _eind_parsed(cls, df: pd.DataFrame) -> Series[bool]:
+        return _blank(df["eind_text"]) | df["eind_at"].notna()
+
+    @pa.dataframe_check(name="kennisname_text: kennisnamedatum niet herkend (verwacht bv. 20-09-2017 17:30)")
+    def _kennisname_parsed(cls, df: pd.DataFrame) -> Series[bool]:
+        return _blank(df["kennisname_text"]) | df["kennisname_at"].notna()
+
+    @pa.dataframe_check(name="begin_text: geen pleegdatum en geen kennisnamedatum")
+    def _some_date(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(_blank(df["begin_text"]) & _blank(df["kennisname_text"]))
+
+    @pa.dataframe_check(name="begin_text: pleegdatum ligt in de toekomst")
+    def _begin_not_future(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["begin_at"] > pd.Timestamp.now() + _FUTURE)
+
+    @pa.dataframe_check(name="kennisname_text: kennisnamedatum ligt in de toekomst")
+    def _kennisname_not_future(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["kennisname_at"] > pd.Timestamp.now() + _FUTURE)
+
+    @pa.dataframe_check(name="x: X/Y is geen Rijksdriehoek-coördinaat in Nederland")
+    def _xy(cls, df: pd.DataFrame) -> Series[bool]:
+        x = pd.to_numeric(df["x"], errors="coerce")
+        y = pd.to_numeric(df["y"], errors="coerce")
+        both_blank = _blank(df["x"]) & _blank(df["y"])
+        inside = x.between(*RD_X) & y.between(*RD_Y)
+        return both_blank | inside
+
+    @pa.check("buurtcode", name="buurtcode is geen CBS-buurtcode (BU + 8 tekens)")
+    def _buurtcode(cls, s: Series[str]) -> Series[bool]:
+        return _blank(s) | s.fillna("").str.strip().str.upper().str.fullmatch(codes.BUURT)
+
+
+class CleanIncident(pa.DataFrameModel):
+    voorval_hash: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{32}$", unique=True)
+    gemeente_code: Series[str] = pa.Field(str_matches=codes.GEMEENTE)
+    indeling_year: Series[int] = pa.Field(ge=1990, le=2100)
+    buurt_code: Series[str] = pa.Field(str_matches=f"^(?:{codes.BUURT}|onbekend)$")
+    assign_route: Series[str] = pa.Field(isin=["buurtcode", "xy", "postcode", "naam", "onbekend"])
+    mk_code: Series[str] = pa.Field(str_matches=MK_CODE)
+    group_code: Series[str]
+    pleeg_at: Series[pd.Timestamp]
+    kennisname_at: Series[pd.Timestamp] = pa.Field(nullable=True)
+    iso_year: Series[int]
+    iso_week: Series[int] = pa.Field(ge=1, le=53)
+    month: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}$")
+    weekday: Series[int] = pa.Field(ge=1, le=7)
+    dagdeel: Series[str] = pa.Field(isin=["nacht", "ochtend", "middag", "avond"])
+    is_attempt: Series[pd.BooleanDtype] = pa.Field(nullable=True)
+
+    class Config:
+        strict = True

@@ -1,0 +1,294 @@
+"""Weekly BVH export: the real Groningen file, revisions, privacy, and a corpus of bad files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select, text
+
+from buurtbeeld.settings import Settings
+from etl.demo import write_files
+from etl.errors import LoadError
+from etl.load_buurten import load_buurten
+from etl.load_bvh import load_bvh
+from tests.helpers import batches, snapshot
+from warehouse.db import get_engine
+from warehouse.models import Base, Incident, IncidentRevision, WeeklyCount
+
+GRONINGEN = "crime/politie_bvh_export_fietsdiefstal_groningen_2013_2017.xlsx"
+BUURTEN_2017 = "geometry/cbs_buurten_2017_groningen_wgs84.geojson"
+COLUMNS = (
+    pd.read_csv(
+        Path(__file__).parent.parent.parent / "shared/data/real/codes/bvh_export_kolommen_voorbeeld_groningen_2017.csv"
+    )["kolom"].tolist()
+    if (Path(__file__).parent.parent.parent / "shared/data/real/codes").exists()
+    else []
+)
+
+
+def _scalar(url: str, stmt) -> object:
+    with get_engine(url).connect() as conn:
+        return conn.execute(stmt).scalar()
+
+
+@pytest.fixture
+def groningen(settings: Settings, real_data: Path) -> Settings:
+    assert load_buurten(real_data / BUURTEN_2017, 2017, settings).ok
+    return settings
+
+
+def test_real_groningen_export_is_fully_accounted_for(groningen: Settings, real_data: Path) -> None:
+    url = groningen.warehouse_url
+    out = load_bvh(real_data / GRONINGEN, groningen)
+    assert out.status == "loaded", out.message
+    routes = out.summary["toewijzing"]
+    assert out.rows_loaded + out.rows_rejected == 15_947
+    assert routes["xy"] / 15_947 >= 0.99
+    assert sum(routes.values()) == out.rows_loaded
+    assert _scalar(url, select(func.count()).select_from(Incident)) == out.rows_loaded
+    assert _scalar(url, select(func.sum(WeeklyCount.count)).where(WeeklyCount.group_code == "*")) == out.rows_loaded
+    by_year = {}
+    with get_engine(url).connect() as conn:
+        for (stamp,) in conn.execute(select(Incident.kennisname_at)):
+            by_year[stamp.year] = by_year.get(stamp.year, 0) + 1
+    assert by_year == {2013: 3691, 2014: 3380, 2015: 3576, 2016: 3515, 2017: 1785}
+
+    again = load_bvh(real_data / GRONINGEN, groningen)
+    assert again.status == "unchanged"
+
+
+def _all_text(url: str) -> set[str]:
+    values: set[str] = set()
+    with get_engine(url).connect() as conn:
+        for table in Base.metadata.tables.values():
+            for row in conn.execute(select(table)):
+                values |= {str(v) for v in row if v is not None}
+    return values
+
+
+def test_no_address_or_voorval_id_reaches_the_warehouse(groningen: Settings, real_data: Path) -> None:
+    assert load_bvh(real_data / GRONINGEN, groningen).ok
+    source = pd.read_excel(real_data / GRONINGEN, sheet_name="Incidenten", dtype=str, engine="calamine")
+    stored = _all_text(groningen.warehouse_url)
+    # Some CBS buurten are named after a street ("Peizerweg"): public area names are not addresses.
+    with get_engine(groningen.warehouse_url).connect() as conn:
+        public = set(conn.execute(text("SELECT name FROM buurt UNION SELECT name FROM wijk")).scalars())
+    streets = set(source["Pleegstraatnaam"].dropna()) - public
+    # Full PC6 postcodes only: a bare PC4 such as 9711 also occurs as an ordinary id or count.
+    postcodes = {p for p in source["Pleegpostcode"].dropna() if re.fullmatch(r"\d{4}\s?[A-Z]{2}", p)}
+    ids = set(source["Incident Identificatie"]) | set(source["Bronregistratie"])
+    assert not stored & streets
+    assert not stored & postcodes
+    assert not stored & ids
+    assert not any(re.fullmatch(r"\d{4}\s?[A-Z]{2}", v) for v in stored)
+    columns = {c.name for t in Base.metadata.tables.values() for c in t.columns}
+    assert not {c for c in columns if re.search(r"straat|huisnummer|postcode|adres|naam_?slachtoffer", c)}
+
+
+def test_a_revising_export_moves_exactly_those_incidents(groningen: Settings, real_data: Path, tmp_path: Path) -> None:
+    url = groningen.warehouse_url
+    assert load_bvh(real_data / GRONINGEN, groningen).ok
+    before = pd.read_excel(real_data / GRONINGEN, sheet_name="Incidenten", dtype=str, engine="calamine")
+    revised = before.head(10).copy()
+    revised.loc[revised.index[:5], "Incidentsoort code"] = "B70"  # reclassified: straatroof
+    begin = pd.to_datetime(revised["Begin-pleegdatum/tijd"])
+    revised.loc[revised.index[5:], "Begin-pleegdatum/tijd"] = (begin[5:] - pd.Timedelta(days=21)).astype(str)
+    revised.loc[revised.index[5:], "Eind-pleegdatum/tijd"] = (begin[5:] - pd.Timedelta(days=21)).astype(str)
+    path = tmp_path / "herziening.csv"
+    revised.to_csv(path, sep=";", index=False, encoding="cp1252")
+    total = _scalar(url, select(func.sum(WeeklyCount.count)).where(WeeklyCount.group_code == "*"))
+
+    out = load_bvh(path, groningen)
+    assert out.status == "loaded", out.message
+    assert out.summary["incidenten"]["gewijzigd"] == 10 and out.summary["incidenten"]["nieuw"] == 0
+    assert _scalar(url, select(func.count()).select_from(IncidentRevision)) == 10
+    assert _scalar(url, select(func.count()).select_from(Incident)) == 15_947
+    assert _scalar(url, select(func.sum(WeeklyCount.count)).where(WeeklyCount.group_code == "*")) == total
+    assert (
+        _scalar(
+            url,
+            select(func.sum(WeeklyCount.count)).where(
+                WeeklyCount.group_code == "straatroof", WeeklyCount.mk_code == "*"
+            ),
+        )
+        == 5
+    )
+    # Aggregates equal a recount from the facts after the move.
+    with get_engine(url).connect() as conn:
+        recount = conn.execute(
+            text("SELECT buurt_code, iso_year, iso_week, count(*) FROM incident GROUP BY 1, 2, 3")
+        ).all()
+        stored = conn.execute(
+            select(WeeklyCount.buurt_code, WeeklyCount.iso_year, WeeklyCount.iso_week, WeeklyCount.count).where(
+                WeeklyCount.group_code == "*"
+            )
+        ).all()
+    assert sorted(map(tuple, recount)) == sorted(map(tuple, stored))
+
+
+# --- bad files ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_city(settings: Settings, tmp_path: Path) -> Settings:
+    files = write_files(tmp_path / "demo")
+    assert load_buurten(files.buurten, 2024, settings).ok
+    return settings
+
+
+GOOD = {
+    "Incident Identificatie": "PL9999_BVH_{i}",
+    "Incidentsoort code": "A20",
+    "Incidentsoort": "Woninginbraak",
+    "Pleegstraatnaam": "Dorpsstraat",
+    "Pleeghuisnummer met toev.": "{i}",
+    "Pleegpostcode": "3811AB",
+    "Pleeggemeente": "Voorbeeldstad",
+    "Pleegbuurt": "Binnenstad-Noord",
+    "Begin-pleegdatum/tijd": "03-11-2025 20:00",
+    "Eind-pleegdatum/tijd": "04-11-2025 07:00",
+    "Kennisnamedatum/tijd": "04-11-2025 08:15",
+    "Poging": "N",
+    "X": "155000",
+    "Y": "463000",
+}
+
+
+def _rows(n: int = 40) -> list[dict[str, str]]:
+    return [{k: v.format(i=i) for k, v in GOOD.items()} for i in range(n)]
+
+
+def _csv(path: Path, rows: list[dict[str, str]], encoding: str = "utf-8") -> Path:
+    pd.DataFrame(rows).to_csv(path, sep=";", index=False, encoding=encoding)
+    return path
+
+
+def _bad(name: str, tmp_path: Path) -> Path:
+    path = tmp_path / name
+    rows = _rows()
+    if name == "missing_columns.csv":
+        return _csv(path, [{k: v for k, v in r.items() if k != "Incidentsoort code"} for r in rows])
+    if name == "empty.csv":
+        path.write_bytes(b"")
+    elif name == "garbage.xlsx":
+        path.write_bytes(bytes(range(256)) * 50)
+    elif name == "truncated.xlsx":
+        full = tmp_path / "full.xlsx"
+        pd.DataFrame(rows).to_excel(full, index=False)
+        path.write_bytes(full.read_bytes()[:600])
+    elif name == "utf16.csv":
+        return _csv(path, rows, encoding="utf-16")
+    elif name == "duplicate_ids.csv":
+        for r in rows[:3]:
+            r["Incident Identificatie"] = "PL9999_BVH_DUBBEL"
+        return _csv(path, rows)
+    elif name == "future_dates.csv":
+        for r in rows[:3]:
+            r["Kennisnamedatum/tijd"] = "01-01-2099 10:00"
+        return _csv(path, rows)
+    elif name == "mangled_codes.csv":
+        for r in rows[:3]:
+            r["Incidentsoort code"] = "17-dec"
+        return _csv(path, rows)
+    elif name == "unknown_buurtcode.csv":
+        for r in rows:
+            r["CBS buurtcode"] = "BU99990000"
+        for r in rows[:3]:
+            r["CBS buurtcode"] = "BU99998888"
+        return _csv(path, rows)
+    elif name == "xy_not_in_nl.csv":
+        for r in rows[:3]:
+            r["X"], r["Y"] = "52.1", "5.1"
+        return _csv(path, rows)
+    return path
+
+
+# name -> (expected text in the message or a reject reason, status)
+BAD = {
+    "missing_columns.csv": ("Incidentsoort code", "failed"),
+    "empty.csv": ("leeg", "failed"),
+    "garbage.xlsx": ("geen geldig Excel-bestand", "failed"),
+    "truncated.xlsx": ("kan niet gelezen worden", "failed"),
+    "utf16.csv": ("binaire gegevens", "failed"),
+    "duplicate_ids.csv": ("meer dan eens", "refused"),
+    "future_dates.csv": ("in de toekomst", "refused"),
+    "mangled_codes.csv": ("door Excel omgezet", "refused"),
+    "unknown_buurtcode.csv": ("staat niet in de CBS-buurtindeling", "refused"),
+    "xy_not_in_nl.csv": ("geen Rijksdriehoek", "refused"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_bvh_files_give_a_specific_message_and_change_nothing(
+    demo_city: Settings, tmp_path: Path, name: str
+) -> None:
+    url = demo_city.warehouse_url
+    assert load_bvh(_csv(tmp_path / "good.csv", _rows(40)), demo_city).ok
+    before = snapshot(url)
+    expected, status = BAD[name]
+    try:
+        out = load_bvh(_bad(name, tmp_path), demo_city)
+    except LoadError as exc:
+        assert status == "failed" and expected in str(exc)
+        assert snapshot(url) == before
+        return
+    assert out.status == status, out.message
+    text_seen = out.message
+    if status == "refused":
+        from warehouse.reads import batch_rejects
+
+        _, rejects = batch_rejects(url, out.batch_id)
+        assert len(rejects) >= 3
+        assert rejects["regel"].notna().all() and rejects["kolom"].notna().all()
+        text_seen += " ".join(rejects["reden"])
+    assert expected in text_seen, text_seen
+    assert "Traceback" not in text_seen
+    assert snapshot(url) == before
+    assert batches(url)[-1].status == status
+
+
+def test_unknown_mk_codes_and_xy_outside_the_gemeente_are_kept_and_reported(
+    demo_city: Settings, tmp_path: Path
+) -> None:
+    rows = _rows(40)
+    rows[0]["Incidentsoort code"] = "Z999"
+    rows[1]["X"], rows[1]["Y"] = "120000", "487000"  # Amsterdam: in NL, not in Voorbeeldstad
+    rows[1]["Pleegbuurt"] = "Nergens"
+    out = load_bvh(_csv(tmp_path / "mixed.csv", rows), demo_city)
+    assert out.status == "loaded" and out.rows_loaded == 40
+    assert out.summary["onbekende_mk_codes"] == {"Z999": 1}
+    assert out.summary["xy_buiten_indeling"] == 1 and out.summary["toewijzing"]["onbekend"] == 1
+    url = demo_city.warehouse_url
+    assert _scalar(url, select(func.count()).select_from(Incident).where(Incident.group_code == "onbekend")) == 1
+    assert (
+        _scalar(
+            url,
+            select(func.sum(WeeklyCount.count)).where(
+                WeeklyCount.buurt_code == "onbekend",
+                WeeklyCount.group_code == "*",
+                WeeklyCount.gemeente_code == "GM9999",
+            ),
+        )
+        == 1
+    )
+
+
+def test_provisional_weeks_follow_the_latest_delivery(demo_city: Settings, tmp_path: Path) -> None:
+    url = demo_city.warehouse_url
+    rows = _rows(10)
+    for i, r in enumerate(rows):
+        day = pd.Timestamp("2025-10-06") + pd.Timedelta(days=7 * i)  # ten Mondays, weeks 41..50
+        r["Begin-pleegdatum/tijd"] = r["Eind-pleegdatum/tijd"] = f"{day:%d-%m-%Y} 12:00"
+        r["Kennisnamedatum/tijd"] = f"{day:%d-%m-%Y} 13:00"
+    out = load_bvh(_csv(tmp_path / "weeks.csv", rows), demo_city)
+    assert out.summary["incidenten"]["voorlopig"] == ["GM9999 2025-W49", "GM9999 2025-W50"]
+    with get_engine(url).connect() as conn:
+        flags = dict(
+            conn.execute(
+                select(WeeklyCount.iso_week, WeeklyCount.is_provisional).where(WeeklyCount.group_code == "*")
+            ).all()
+        )
+    assert [w for w, p in sorted(flags.items()) if p] == [49, 50]
