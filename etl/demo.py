@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ import shapely
 
 from buurtbeeld.settings import Settings
 from etl import geo
+from etl.demo_bvh import Anomaly, City, weekly_exports
 
 SEED = 2026
 GEMEENTE_CODE, GEMEENTE_NAAM = "GM9999", "Voorbeeldstad"
@@ -44,12 +46,18 @@ STADSDELEN = ["Centrum", "Noord", "Oost", "Zuid-West"]
 BUURTEN_PER_WIJK = 5
 
 
+WEEKS = 156  # three years of weekly deliveries
+N_ANOMALIES = 10
+
+
 @dataclass
 class DemoFiles:
     buurten: Path
     stadsdelen: Path
     kerncijfers: Path
     gemeente_indicatoren: Path
+    bvh: list[Path] = field(default_factory=list)
+    anomalies: Path | None = None
 
 
 def _voronoi_in(region: shapely.Geometry, points: np.ndarray) -> list[shapely.Geometry]:
@@ -231,7 +239,84 @@ def gemeente_indicatoren(pop: pd.DataFrame, rng: np.random.Generator) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def write_files(target: Path) -> DemoFiles:
+def last_complete_week_start(today: date) -> date:
+    """Monday of the last full ISO week before today: what the Monday-morning delivery covers."""
+    return today - timedelta(days=today.weekday() + 7)
+
+
+def demo_city(buurten: gpd.GeoDataFrame, pop: pd.DataFrame) -> City:
+    risk = 0.6 + 1.2 * pop["deprivation"].to_numpy()
+    risk[buurten["wijkcode"].to_numpy() == "WK999900"] *= 1.8  # the Binnenstad is a hotspot
+    labels = np.array([f"Wijk {c[-2:]} {n}" for c, n in zip(buurten["wijkcode"], buurten["wijknaam"], strict=True)])
+    return City(
+        GEMEENTE_CODE,
+        buurten["buurtcode"].to_numpy(),
+        buurten["buurtnaam"].to_numpy(),
+        labels,
+        np.asarray(buurten.geometry.values),
+        pop["inwoners"].to_numpy().astype(float),
+        risk,
+    )
+
+
+def plant_anomalies(city: City, months: list[str], rng: np.random.Generator) -> list[Anomaly]:
+    """Known truth for scoring the monthly analyses: busy groups in populated buurten, 3-4x."""
+    populated = np.flatnonzero(city.population > 1500)
+    groups = ["overlast", "fietsendiefstal", "vernieling", "geweld", "woninginbraak"]
+    return [
+        Anomaly(
+            str(city.codes[rng.choice(populated)]),
+            groups[i % len(groups)],
+            months[rng.integers(0, len(months))],
+            float(np.round(rng.uniform(3.0, 4.0), 1)),
+        )
+        for i in range(N_ANOMALIES)
+    ]
+
+
+def _spoil(frame: pd.DataFrame, week: int) -> pd.DataFrame:
+    """A handful of bad rows, as real deliveries have: no id, an unreadable date, an Excel-mangled code."""
+    frame = frame.copy()
+    row = frame.index[0]
+    kind = (week // 13) % 3
+    if kind == 0:
+        frame.loc[row, "Incident Identificatie"] = ""
+    elif kind == 1:
+        frame.loc[row, "Kennisnamedatum/tijd"] = "31-02-2025"
+        frame.loc[row, "Begin-pleegdatum/tijd"] = "gisteren"
+    else:
+        frame.loc[row, "Incidentsoort code"] = "17-dec"
+    return frame
+
+
+def write_bvh_exports(
+    target: Path, buurten: gpd.GeoDataFrame, pop: pd.DataFrame, rng: np.random.Generator, today: date
+) -> tuple[list[Path], Path]:
+    """156 weekly exports up to the last complete week: xlsx, every fourth as ;-separated cp1252 CSV."""
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("bvh_*"):
+        old.unlink()
+    city = demo_city(buurten, pop)
+    first = last_complete_week_start(today) - timedelta(weeks=WEEKS - 1)
+    months = sorted({(first + timedelta(weeks=w, days=3)).strftime("%Y-%m") for w in range(WEEKS)})[1:-2]
+    anomalies = plant_anomalies(city, months, rng)
+    truth = target / "geplante_afwijkingen.csv"
+    pd.DataFrame([vars(a) for a in anomalies]).to_csv(truth, index=False)
+    paths = []
+    for i, (label, frame) in enumerate(weekly_exports(city, first.isoformat(), WEEKS, anomalies, rng)):
+        if i % 13 == 5:
+            frame = _spoil(frame, i)
+        if i % 4 == 3:
+            path = target / f"bvh_export_voorbeeldstad_{label}.csv"
+            frame.to_csv(path, sep=";", index=False, encoding="cp1252")
+        else:
+            path = target / f"bvh_export_voorbeeldstad_{label}.xlsx"
+            frame.to_excel(path, index=False, sheet_name="Incidenten")
+        paths.append(path)
+    return paths, truth
+
+
+def write_files(target: Path, today: date | None = None) -> DemoFiles:
     rng = np.random.default_rng(SEED)
     target.mkdir(parents=True, exist_ok=True)
     buurten = make_buurten(rng)
@@ -242,18 +327,20 @@ def write_files(target: Path) -> DemoFiles:
         kerncijfers=target / "cbs_85984NED_2024_kerncijfers_voorbeeldstad.csv",
         gemeente_indicatoren=target / "sociaal_domein_per_buurt_2023_2025.xlsx",
     )
-    for path in vars(files).values():
+    for path in (files.buurten, files.stadsdelen, files.kerncijfers, files.gemeente_indicatoren):
         path.unlink(missing_ok=True)
     buurten.to_file(files.buurten, layer="buurten", driver="GPKG")
     stadsdelen_for(buurten).to_excel(files.stadsdelen, index=False, sheet_name="Stadsdelen")
     kerncijfers(buurten, pop, rng).to_csv(files.kerncijfers, index=False)
     gemeente_indicatoren(pop, rng).to_excel(files.gemeente_indicatoren, index=False, sheet_name="Indicatoren")
+    files.bvh, files.anomalies = write_bvh_exports(target / "bvh", buurten, pop, rng, today or date.today())
     return files
 
 
 def run_demo(settings: Settings) -> Iterator[str]:
     """Generate the demo files and load them into the configured warehouse; yields progress lines."""
     from etl.load_buurten import load_buurten
+    from etl.load_bvh import load_bvh
     from etl.load_indicators import load_indicators
     from etl.load_stadsdelen import load_stadsdelen
     from warehouse.db import upgrade
@@ -269,6 +356,14 @@ def run_demo(settings: Settings) -> Iterator[str]:
     ]
     for outcome in outcomes:
         yield f"  [{outcome.status}] {outcome.message}"
+    yield f"  {len(files.bvh)} wekelijkse BVH-exports laden ..."
+    bvh_outcomes = [load_bvh(path, settings, run_by="demo") for path in files.bvh]
+    loaded = [o for o in bvh_outcomes if o.status == "loaded"]
+    yield (
+        f"  [bvh] {len(loaded)} exports geladen, {sum(o.rows_loaded for o in loaded)} regels, "
+        f"{sum(o.rows_rejected for o in bvh_outcomes)} afgekeurd (zie buurtbeeld batches)"
+    )
+    outcomes += bvh_outcomes
     failed = [o for o in outcomes if not o.ok]
     if failed:
         from etl.errors import LoadError

@@ -2,47 +2,84 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 from sqlalchemy import func, select
 
 from buurtbeeld.settings import Settings
 from etl.demo import run_demo, write_files
 from warehouse.db import get_engine
-from warehouse.models import Buurt, IndicatorValue, Stadsdeel, StadsdeelArea, Wijk
+from warehouse.models import (
+    Buurt,
+    Incident,
+    IncidentRevision,
+    IndicatorValue,
+    LoadBatch,
+    Stadsdeel,
+    StadsdeelArea,
+    WeeklyCount,
+    Wijk,
+)
 
 
-def test_demo_loads_voorbeeldstad(db_url: str, tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "var", warehouse_url=db_url)
+def test_demo_loads_voorbeeldstad(tmp_path: Path) -> None:
+    """The whole demo on the embedded default (SQLite); every loader also has its own PostgreSQL tests."""
+    url = f"sqlite:///{tmp_path / 'var' / 'buurtbeeld.sqlite'}"
+    settings = Settings(data_dir=tmp_path / "var", warehouse_url=url)
     lines = list(run_demo(settings))
     assert any("60 buurten" in line for line in lines), lines
-    with get_engine(db_url).connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Buurt)).scalar() == 60
-        assert conn.execute(select(func.count()).select_from(Wijk)).scalar() == 12
-        assert conn.execute(select(func.count()).select_from(Stadsdeel)).scalar() == 4
-        assert conn.execute(select(func.count()).select_from(StadsdeelArea)).scalar() == 12
-        per_buurt = conn.execute(
+    with get_engine(url).connect() as conn:
+
+        def scalar(stmt):
+            return conn.execute(stmt).scalar()
+
+        assert scalar(select(func.count()).select_from(Buurt)) == 60
+        assert scalar(select(func.count()).select_from(Wijk)) == 12
+        assert scalar(select(func.count()).select_from(Stadsdeel)) == 4
+        assert scalar(select(func.count()).select_from(StadsdeelArea)) == 12
+        per_buurt = scalar(
             select(func.count(func.distinct(IndicatorValue.indicator_code))).where(
                 IndicatorValue.area_code == "BU99990000"
             )
-        ).scalar()
-        inwoners = conn.execute(
+        )
+        inwoners = scalar(
             select(func.sum(IndicatorValue.value)).where(
                 IndicatorValue.indicator_code == "aantal_inwoners", IndicatorValue.area_code.like("BU%")
             )
-        ).scalar()
+        )
+        bvh = conn.execute(
+            select(LoadBatch.status, func.count(), func.sum(LoadBatch.rows_rejected), func.sum(LoadBatch.rows_in))
+            .where(LoadBatch.kind == "bvh")
+            .group_by(LoadBatch.status)
+        ).all()
+        incidents = scalar(select(func.count()).select_from(Incident))
+        revisions = scalar(select(func.count()).select_from(IncidentRevision))
+        provisional = conn.execute(
+            select(WeeklyCount.iso_year, WeeklyCount.iso_week).where(WeeklyCount.is_provisional).distinct()
+        ).all()
     assert per_buurt >= 12
     assert 60_000 < inwoners < 250_000
-    # Running it again keeps one copy of everything.
-    list(run_demo(settings))
-    with get_engine(db_url).connect() as conn:
-        assert conn.execute(select(func.count()).select_from(Buurt)).scalar() == 60
+    ((status, files, rejected, rows_in),) = bvh
+    assert status == "loaded" and files == 156
+    assert 0 < rejected < 0.01 * rows_in  # a handful of bad rows, each file still loads
+    assert incidents > 10_000 and revisions > 0
+    assert len(provisional) == 2
 
 
 def test_demo_files_are_deterministic_and_tile_the_city(tmp_path: Path) -> None:
-    a = gpd.read_file(write_files(tmp_path / "a").buurten)
-    b = gpd.read_file(write_files(tmp_path / "b").buurten)
+    day = date(2026, 11, 23)
+    files_a, files_b = write_files(tmp_path / "a", day), write_files(tmp_path / "b", day)
+    a, b = gpd.read_file(files_a.buurten), gpd.read_file(files_b.buurten)
+    assert [p.name for p in files_a.bvh] == [p.name for p in files_b.bvh]
+    assert len(files_a.bvh) == 156 and files_a.bvh[-1].name == "bvh_export_voorbeeldstad_2026-W47.csv"
+    export_a = pd.read_csv(files_a.bvh[-1], sep=";", encoding="cp1252", dtype=str)
+    export_b = pd.read_csv(files_b.bvh[-1], sep=";", encoding="cp1252", dtype=str)
+    assert export_a.equals(export_b) and len(export_a.columns) == 33
+    truth = pd.read_csv(files_a.anomalies)
+    assert len(truth) == 10 and (truth["factor"] >= 3).all()
     assert a["buurtcode"].tolist() == b["buurtcode"].tolist()
     assert a.geometry.area.round(3).tolist() == b.geometry.area.round(3).tolist()
     assert a.crs.to_epsg() == 28992
