@@ -57,7 +57,8 @@ def main(argv: list[str]) -> None:
     if command == "demo":
         _run(sync() / "buurtbeeld", "demo", *rest)
     elif command == "test":
-        _run(sync() / "python", "-m", "pytest", *rest)
+        parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto"]  # one worker per core
+        _run(sync() / "python", "-m", "pytest", *parallel, *rest)
     elif command == "lint":
         bindir = sync()
         _run(bindir / "ruff", "check", ".")

@@ -82,28 +82,30 @@ def _points_in(region: shapely.Geometry, n: int, rng: np.random.Generator, spaci
     return np.array(found)
 
 
-def make_buurten(rng: np.random.Generator) -> gpd.GeoDataFrame:
-    """60 buurten in 12 wijken, as CBS 2024 snake_case attributes, in RD New."""
+def make_buurten(
+    rng: np.random.Generator, wijken: list[str] = WIJKEN, per_wijk: int = BUURTEN_PER_WIJK, radius: float = RADIUS_M
+) -> gpd.GeoDataFrame:
+    """Buurten (60 in 12 wijken by default), as CBS 2024 snake_case attributes, in RD New."""
     angles = np.linspace(0, 2 * np.pi, 72, endpoint=False)
-    radii = RADIUS_M * (1 + 0.12 * np.sin(3 * angles) + 0.05 * rng.standard_normal(72))
+    radii = radius * (1 + 0.12 * np.sin(3 * angles) + 0.05 * rng.standard_normal(72))
     city = shapely.Polygon(
         np.column_stack([CENTRE_RD[0] + radii * np.cos(angles), CENTRE_RD[1] + radii * np.sin(angles)])
     )
-    wijk_seeds = _points_in(city.buffer(-600), len(WIJKEN), rng, spacing=1500)
+    wijk_seeds = _points_in(city.buffer(-600), len(wijken), rng, spacing=1500)
     # The wijk closest to the centre is the Binnenstad.
     order = np.argsort(np.hypot(wijk_seeds[:, 0] - CENTRE_RD[0], wijk_seeds[:, 1] - CENTRE_RD[1]))
     wijk_seeds = wijk_seeds[order]
     records = []
     for w, wijk in enumerate(_voronoi_in(city, wijk_seeds)):
         wijkcode = f"WK9999{w:02d}"
-        seeds = _points_in(wijk.buffer(-100), BUURTEN_PER_WIJK, rng, spacing=250)
+        seeds = _points_in(wijk.buffer(-100), per_wijk, rng, spacing=250)
         for b, cell in enumerate(_voronoi_in(wijk, seeds)):
             records.append(
                 {
                     "buurtcode": f"BU9999{w:02d}{b:02d}",
-                    "buurtnaam": f"{WIJKEN[w]}-{BUURT_SUFFIXES[b]}" if w else f"Binnenstad-{BUURT_SUFFIXES[b]}",
+                    "buurtnaam": f"{wijken[w]}-{BUURT_SUFFIXES[b] if b < len(BUURT_SUFFIXES) else b + 1}",
                     "wijkcode": wijkcode,
-                    "wijknaam": WIJKEN[w],
+                    "wijknaam": wijken[w],
                     "gemeentecode": GEMEENTE_CODE,
                     "gemeentenaam": GEMEENTE_NAAM,
                     "water": "NEE",

@@ -5,7 +5,7 @@ incidents), and the provisional flag on each gemeente's last two delivered weeks
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -16,14 +16,15 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    case,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
     or_,
     select,
+    union,
     union_all,
     update,
 )
@@ -67,6 +68,12 @@ stage = Table(
     *[Column(c.name, c.type) for c in Incident.__table__.columns if c.name in STAGE_COLUMNS],
     prefixes=["TEMPORARY"],
 )
+agg = Table(
+    "weekly_agg",
+    _temp,
+    *[Column(c.name, c.type) for c in WeeklyCount.__table__.columns if c.name not in {"id", "is_provisional"}],
+    prefixes=["TEMPORARY"],
+)
 touched = Table(
     "touched_week",
     _temp,
@@ -84,6 +91,7 @@ def upsert_incidents(conn: Connection, columns: Mapping[str, Sequence[Any]], bat
         table.drop(conn, checkfirst=True)
         table.create(conn)
     bulk_insert(conn, stage.name, columns)
+    _analyze(conn, stage)
 
     match = inc.c.voorval_hash == stage.c.voorval_hash
     differs = or_(*[inc.c[c].is_distinct_from(stage.c[c]) for c in _COMPARED])
@@ -92,7 +100,7 @@ def upsert_incidents(conn: Connection, columns: Mapping[str, Sequence[Any]], bat
     conn.execute(
         insert(touched).from_select(
             ["gemeente_code", "iso_year", "iso_week"],
-            union_all(
+            union(  # distinct weeks: new weeks and the old weeks of revised incidents
                 select(stage.c.gemeente_code, stage.c.iso_year, stage.c.iso_week),
                 select(inc.c.gemeente_code, inc.c.iso_year, inc.c.iso_week).where(inc.c.id.in_(changed)),
             ),
@@ -141,11 +149,7 @@ def upsert_incidents(conn: Connection, columns: Mapping[str, Sequence[Any]], bat
         )
     )
     total = len(columns["voorval_hash"])
-    weeks = conn.execute(
-        select(func.count()).select_from(
-            select(touched.c.gemeente_code, touched.c.iso_year, touched.c.iso_week).distinct().subquery()
-        )
-    ).scalar_one()
+    weeks = conn.execute(select(func.count()).select_from(touched)).scalar_one()
     provisional = refresh_weekly_counts(conn)
     stage.drop(conn)
     touched.drop(conn)
@@ -159,83 +163,104 @@ def upsert_incidents(conn: Connection, columns: Mapping[str, Sequence[Any]], bat
 
 
 def refresh_weekly_counts(conn: Connection) -> list[str]:
-    """Recount the weeks in `touched_week`: per MK, per group ('*' MK) and for all categories ('*')."""
+    """Recount the weeks in `touched_week`: per MK, per group ('*' MK) and for all categories ('*').
+
+    One GROUP BY at the finest level into a temporary table; the coarser levels are summed from it.
+    """
     inc, wc = Incident.__table__, WeeklyCount.__table__
+    _analyze(conn, touched)
+    gemeenten = conn.execute(select(touched.c.gemeente_code).distinct()).scalars().all()
+    thresholds = {g: provisional_from(conn, g) for g in gemeenten}
     in_touched = exists().where(
         touched.c.gemeente_code == wc.c.gemeente_code,
         touched.c.iso_year == wc.c.iso_year,
         touched.c.iso_week == wc.c.iso_week,
     )
     conn.execute(delete(wc).where(in_touched))
-    weeks = select(touched.c.gemeente_code, touched.c.iso_year, touched.c.iso_week).distinct().subquery()
+
+    fine_cols = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code", "iso_year", "iso_week")
+    agg.drop(conn, checkfirst=True)
+    agg.create(conn)
     joined = inc.join(
-        weeks,
+        touched,
         and_(
-            inc.c.gemeente_code == weeks.c.gemeente_code,
-            inc.c.iso_year == weeks.c.iso_year,
-            inc.c.iso_week == weeks.c.iso_week,
+            inc.c.gemeente_code == touched.c.gemeente_code,
+            inc.c.iso_year == touched.c.iso_year,
+            inc.c.iso_week == touched.c.iso_week,
         ),
     )
-    base = (inc.c.gemeente_code, inc.c.indeling_year, inc.c.buurt_code)
-    period = (inc.c.iso_year, inc.c.iso_week)
+    keys = [inc.c[c] for c in fine_cols]
+    conn.execute(
+        insert(agg).from_select([*fine_cols, "count"], select(*keys, func.count()).select_from(joined).group_by(*keys))
+    )
     star = literal("*")
+    base = (agg.c.gemeente_code, agg.c.indeling_year, agg.c.buurt_code)
+    period = (agg.c.iso_year, agg.c.iso_week)
     # (group column, MK column, extra group-by columns) per aggregation level.
     levels = [
-        (inc.c.group_code, inc.c.mk_code, [inc.c.group_code, inc.c.mk_code]),
-        (inc.c.group_code, star, [inc.c.group_code]),
+        (agg.c.group_code, agg.c.mk_code, [agg.c.group_code, agg.c.mk_code]),
+        (agg.c.group_code, star, [agg.c.group_code]),
         (star, star, []),
     ]
+    provisional = or_(
+        false(),
+        *[
+            and_(agg.c.gemeente_code == g, _week_at_or_after(agg.c.iso_year, agg.c.iso_week, key))
+            for g, (key, _) in thresholds.items()
+        ],
+    )
     selects = [
-        select(*base, group, mk, *period, func.count(), literal(False))
-        .select_from(joined)
-        .group_by(*base, *by, *period)
+        select(*base, group, mk, *period, func.sum(agg.c.count), provisional).group_by(*base, *by, *period)
         for group, mk, by in levels
     ]
-    conn.execute(
-        insert(wc).from_select(
-            [
-                "gemeente_code",
-                "indeling_year",
-                "buurt_code",
-                "group_code",
-                "mk_code",
-                "iso_year",
-                "iso_week",
-                "count",
-                "is_provisional",
-            ],
-            union_all(*selects),
-        )
-    )
-    gemeenten = conn.execute(select(touched.c.gemeente_code).distinct()).scalars().all()
-    return mark_provisional(conn, gemeenten)
-
-
-def _week_key(day: date) -> int:
-    year, week, _ = day.isocalendar()
-    return year * 100 + week
-
-
-def mark_provisional(conn: Connection, gemeenten: Sequence[str]) -> list[str]:
-    """The week of a gemeente's latest kennisname and the week before are provisional: late
-    registrations still come in for them."""
-    inc, wc = Incident.__table__, WeeklyCount.__table__
-    marked = []
-    for gemeente in gemeenten:
-        latest = conn.execute(
-            select(func.max(func.coalesce(inc.c.kennisname_at, inc.c.pleeg_at))).where(inc.c.gemeente_code == gemeente)
-        ).scalar()
-        if latest is None:
-            continue
-        if isinstance(latest, str):  # SQLite returns the stored text for an aggregate
-            latest = date.fromisoformat(latest[:10])
-        day = latest if isinstance(latest, date) else latest.date()
-        previous = day - timedelta(days=7)
-        threshold = _week_key(previous)
-        marked += [f"{gemeente} {d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}" for d in (previous, day)]
+    conn.execute(insert(wc).from_select([*fine_cols, "count", "is_provisional"], union_all(*selects)))
+    agg.drop(conn)
+    marked: list[str] = []
+    for gemeente, (key, labels) in thresholds.items():
+        # Weeks outside this load that crossed the threshold since the previous delivery.
         conn.execute(
             update(wc)
-            .where(wc.c.gemeente_code == gemeente)
-            .values(is_provisional=case((wc.c.iso_year * 100 + wc.c.iso_week >= threshold, True), else_=False))
+            .where(
+                wc.c.gemeente_code == gemeente,
+                wc.c.is_provisional,
+                ~_week_at_or_after(wc.c.iso_year, wc.c.iso_week, key),
+            )
+            .values(is_provisional=False)
         )
+        conn.execute(
+            update(wc)
+            .where(
+                wc.c.gemeente_code == gemeente,
+                ~wc.c.is_provisional,
+                _week_at_or_after(wc.c.iso_year, wc.c.iso_week, key),
+            )
+            .values(is_provisional=True)
+        )
+        marked += labels
     return marked
+
+
+def _week_at_or_after(year_col: Any, week_col: Any, key: tuple[int, int]) -> Any:
+    year, week = key
+    return or_(year_col > year, and_(year_col == year, week_col >= week))
+
+
+def _analyze(conn: Connection, table: Table) -> None:
+    """Temporary tables have no statistics on PostgreSQL until analysed; the planner needs them."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
+
+
+def provisional_from(conn: Connection, gemeente: str) -> tuple[tuple[int, int], list[str]]:
+    """The week of a gemeente's latest kennisname and the week before are provisional: late
+    registrations still come in for them. Returns ((iso year, week) of the first provisional week, labels)."""
+    inc = Incident.__table__
+    latest = conn.execute(select(func.max(inc.c.kennisname_at)).where(inc.c.gemeente_code == gemeente)).scalar()
+    if latest is None:
+        latest = conn.execute(select(func.max(inc.c.pleeg_at)).where(inc.c.gemeente_code == gemeente)).scalar()
+    if isinstance(latest, str):  # SQLite returns the stored text for an aggregate
+        latest = date.fromisoformat(latest[:10])
+    day = latest if isinstance(latest, date) and not isinstance(latest, datetime) else latest.date()
+    previous = day - timedelta(days=7)
+    weeks = [d.isocalendar()[:2] for d in (previous, day)]
+    return (weeks[0][0], weeks[0][1]), [f"{gemeente} {y}-W{w:02d}" for y, w in weeks]

@@ -246,7 +246,10 @@ class Incident(Base):
     first_batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
     batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
 
-    __table_args__ = (Index("ix_incident_period", "gemeente_code", "iso_year", "iso_week"),)
+    __table_args__ = (
+        Index("ix_incident_period", "gemeente_code", "iso_year", "iso_week"),
+        Index("ix_incident_kennisname", "gemeente_code", "kennisname_at"),  # latest delivery -> provisional weeks
+    )
 
 
 class IncidentRevision(Base):
@@ -292,6 +295,7 @@ class WeeklyCount(Base):
             name="uq_weekly_count_cell",
         ),
         Index("ix_weekly_count_period", "gemeente_code", "iso_year", "iso_week"),
+        Index("ix_weekly_count_provisional", "gemeente_code", "is_provisional"),
     )
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 7c5466ae2738
+Revision ID: a1391048020d
 Revises: 
-Create Date: 2026-11-22 12:37:19.182270
+Create Date: 2026-11-22 12:55:28.905709
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '7c5466ae2738'
+revision: str = 'a1391048020d'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -91,6 +91,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('weekly_count', schema=None) as batch_op:
         batch_op.create_index('ix_weekly_count_period', ['gemeente_code', 'iso_year', 'iso_week'], unique=False)
+        batch_op.create_index('ix_weekly_count_provisional', ['gemeente_code', 'is_provisional'], unique=False)
 
     op.create_table('gemeente',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -129,6 +130,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('voorval_hash', name=op.f('uq_incident_voorval_hash'))
     )
     with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_kennisname', ['gemeente_code', 'kennisname_at'], unique=False)
         batch_op.create_index('ix_incident_period', ['gemeente_code', 'iso_year', 'iso_week'], unique=False)
 
     op.create_table('indicator_value',
@@ -282,10 +284,12 @@ def downgrade() -> None:
     op.drop_table('indicator_value')
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.drop_index('ix_incident_period')
+        batch_op.drop_index('ix_incident_kennisname')
 
     op.drop_table('incident')
     op.drop_table('gemeente')
     with op.batch_alter_table('weekly_count', schema=None) as batch_op:
+        batch_op.drop_index('ix_weekly_count_provisional')
         batch_op.drop_index('ix_weekly_count_period')
 
     op.drop_table('weekly_count')

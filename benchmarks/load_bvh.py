@@ -1,0 +1,218 @@
+"""Benchmark: the full BVH load (read, validate, assign buurt by x/y over ~600 buurten, upsert,
+aggregate) against raw imports of the same file, side by side in one run.
+
+  * 1 000 000-row CSV (Groningen layout, ';', Windows-1252): full load on SQLite and PostgreSQL vs
+    `sqlite3 .import` and `psql \\copy` of the same file. Target: <= 3x the raw import.
+  * 100 000-row xlsx: full load vs reading it with calamine alone. Target: <= 1.5x.
+  * Re-load of the unchanged 1M file: target <= 0.5x the first load.
+  * Peak RSS of a 1M-row load: target <= 1 GB.
+
+    .venv/bin/python benchmarks/load_bvh.py [--postgres URL] [--rows N] [--xlsx-rows N]
+
+Each load runs in its own process (so its peak memory is its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def make_inputs(workdir: Path, rows: int, xlsx_rows: int) -> dict[str, str]:
+    import numpy as np
+
+    from etl.demo import make_buurten
+    from etl.demo_bvh import City, random_export
+
+    rng = np.random.default_rng(7)
+    buurten = make_buurten(rng, [f"Wijk {i:02d}" for i in range(60)], per_wijk=10, radius=12_000)
+    gpkg = workdir / "buurten_600.gpkg"
+    buurten.to_file(gpkg, layer="buurten", driver="GPKG")
+    city = City(
+        "GM9999",
+        buurten["buurtcode"].to_numpy(),
+        buurten["buurtnaam"].to_numpy(),
+        np.array([f"Wijk {c[-2:]}" for c in buurten["wijkcode"]]),
+        np.asarray(buurten.geometry.values),
+        rng.integers(200, 4000, len(buurten)).astype(float),
+        np.ones(len(buurten)),
+    )
+    csv_path, xlsx_path = workdir / "bvh_1m.csv", workdir / "bvh_100k.xlsx"
+    random_export(city, rows, "2023-01-02", "2026-11-01", rng).to_csv(csv_path, sep=";", index=False, encoding="cp1252")
+    random_export(city, xlsx_rows, "2026-01-05", "2026-11-01", rng).to_excel(
+        xlsx_path, index=False, sheet_name="Incidenten", engine="xlsxwriter"
+    )
+    return {"gpkg": str(gpkg), "csv": str(csv_path), "xlsx": str(xlsx_path)}
+
+
+def child_load(url: str, gpkg: str, path: str, data_dir: str, reload: bool) -> dict:
+    from buurtbeeld.settings import Settings
+    from etl.load_buurten import load_buurten
+    from etl.load_bvh import load_bvh
+    from warehouse.db import upgrade
+
+    upgrade(url)
+    settings = Settings(data_dir=Path(data_dir), warehouse_url=url, hash_secret="benchmark")
+    assert load_buurten(Path(gpkg), 2024, settings).ok
+    start = time.perf_counter()
+    first = load_bvh(Path(path), settings)
+    seconds = time.perf_counter() - start
+    result = {
+        "status": first.status,
+        "rows": first.rows_loaded,
+        "rejected": first.rows_rejected,
+        "seconds": seconds,
+        "routes": first.summary.get("toewijzing"),
+    }
+    if reload:
+        start = time.perf_counter()
+        again = load_bvh(Path(path), settings)
+        result |= {"reload_status": again.status, "reload_seconds": time.perf_counter() - start}
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def run_child(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"child failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def timed(cmd: list[str], **kw: object) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, **kw)
+    return time.perf_counter() - start
+
+
+def sqlite_import(csv_path: str, workdir: Path) -> float:
+    db = workdir / "raw.sqlite"
+    db.unlink(missing_ok=True)
+    return timed(["sqlite3", str(db), ".mode csv", ".separator ;", f".import {csv_path} raw"])
+
+
+def psql_copy(url: str, csv_path: str) -> float:
+    from sqlalchemy.engine import make_url
+
+    from etl.demo_bvh import LAYOUT
+
+    u = make_url(url)
+    conn = [
+        "psql",
+        "-h",
+        u.host or "127.0.0.1",
+        "-p",
+        str(u.port or 5432),
+        "-U",
+        u.username or "postgres",
+        "-d",
+        u.database,
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+    ]
+    cols = ", ".join(f'"{c}" text' for c in LAYOUT)
+    subprocess.run([*conn, "-c", f"DROP TABLE IF EXISTS raw_bvh; CREATE TABLE raw_bvh ({cols})"], check=True)
+    seconds = timed(
+        [
+            *conn,
+            "-c",
+            f"\\copy raw_bvh FROM '{csv_path}' WITH (FORMAT csv, HEADER true, DELIMITER ';', ENCODING 'WIN1252')",
+        ]
+    )
+    subprocess.run([*conn, "-c", "DROP TABLE raw_bvh"], check=True)
+    return seconds
+
+
+def calamine_read(xlsx_path: str) -> float:
+    from python_calamine import CalamineWorkbook
+
+    start = time.perf_counter()
+    CalamineWorkbook.from_path(xlsx_path).get_sheet_by_name("Incidenten").to_python()
+    return time.perf_counter() - start
+
+
+def fresh_pg_database(url: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL server/database to benchmark on")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url, gpkg, path, data_dir, reload = args.child
+        print(json.dumps(child_load(url, gpkg, path, data_dir, reload == "1")))
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench_bvh_"))
+    try:
+        start = time.perf_counter()
+        files = make_inputs(workdir, args.rows, args.xlsx_rows)
+        print(
+            f"inputs generated in {time.perf_counter() - start:.0f} s: {args.rows} CSV rows "
+            f"({Path(files['csv']).stat().st_size / 1e6:.0f} MB), {args.xlsx_rows} xlsx rows",
+            flush=True,
+        )
+        rows = []
+        raw = sqlite_import(files["csv"], workdir)
+        full = run_child(
+            f"sqlite:///{workdir / 'sqlite_csv.sqlite'}", files["gpkg"], files["csv"], str(workdir / "d1"), "1"
+        )
+        rows.append(("CSV -> SQLite", full, raw, "sqlite3 .import", 3.0))
+        if args.postgres:
+            pg = fresh_pg_database(args.postgres, "bench_bvh")
+            raw = psql_copy(pg, files["csv"])
+            full = run_child(pg, files["gpkg"], files["csv"], str(workdir / "d2"), "1")
+            rows.append(("CSV -> PostgreSQL", full, raw, "psql \\copy", 3.0))
+        raw = calamine_read(files["xlsx"])
+        full = run_child(
+            f"sqlite:///{workdir / 'sqlite_xlsx.sqlite'}", files["gpkg"], files["xlsx"], str(workdir / "d3"), "0"
+        )
+        rows.append(("xlsx -> SQLite", full, raw, "calamine read", 1.5))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(
+        f"\n{'load':<18} {'rows':>9} {'full s':>7} {'baseline':<16} {'base s':>7} {'ratio':>6} {'target':>6} "
+        f"{'reload s':>8} {'reload/first':>12} {'peak MB':>8}"
+    )
+    ok = True
+    for name, r, base, base_name, target in rows:
+        ratio = r["seconds"] / base
+        reload = r.get("reload_seconds")
+        reload_ratio = f"{reload / r['seconds']:.3f}" if reload is not None else "-"
+        reload_text = f"{reload:.2f}" if reload is not None else "-"
+        print(
+            f"{name:<18} {r['rows']:>9} {r['seconds']:>7.2f} {base_name:<16} {base:>7.2f} {ratio:>6.2f} "
+            f"{target:>6.1f} {reload_text:>8} {reload_ratio:>12} {r['peak_rss_mb']:>8.0f}"
+        )
+        ok &= ratio <= target and r["peak_rss_mb"] <= 1024 and (reload is None or reload / r["seconds"] <= 0.5)
+    print("\nassignment routes (first load):", rows[0][1]["routes"])
+    print("targets met" if ok else "TARGETS NOT MET")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
