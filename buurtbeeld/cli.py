@@ -173,16 +173,23 @@ def load_indicatoren_cmd(file: Path, periode: str | None, bron: str | None, geme
 @load.command("bvh")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--jaar-indeling", type=int, help="Buurtindeling om aan toe te wijzen (standaard: de nieuwste geladen).")
+@click.option(
+    "--postcodes",
+    type=click.Path(path_type=Path),
+    help="Tabel postcode(+huisnummer) -> buurtcode (CBS 'buurt, wijk en gemeente per postcode-huisnummer').",
+)
 @friendly_errors
-def load_bvh_cmd(files: tuple[Path, ...], jaar_indeling: int | None) -> None:
-    """Wekelijkse BVH-export(s) van de politie laden (xlsx of csv), in de gegeven volgorde."""
+def load_bvh_cmd(files: tuple[Path, ...], jaar_indeling: int | None, postcodes: Path | None) -> None:
+    """Wekelijkse BVH-export(s) van de politie laden (xlsx of csv), in de gegeven volgorde.
+
+    Per incident (zoals de Groningse export) of al geteld per buurt, week en MK/categorie."""
     from etl.load_bvh import load_bvh
 
     settings = get_settings()
     _require_schema(settings)
     failed = False
     for path in files:
-        outcome = load_bvh(path, settings, jaar_indeling)
+        outcome = load_bvh(path, settings, jaar_indeling, postcodes=postcodes)
         _print_bvh(outcome)
         failed |= not outcome.ok
     if failed:
@@ -197,6 +204,16 @@ def _print_bvh(outcome: Any) -> None:
     if outcome.status != "loaded":
         if outcome.rows_rejected and outcome.batch_id:
             click.echo(f"  Afgekeurde regels: buurtbeeld rejects {outcome.batch_id}")
+        return
+    if "aantallen" in s:
+        cells = s["aantallen"]
+        click.echo(
+            f"  aantallen per buurt: {s.get('aantal_totaal', 0)} incidenten in {outcome.rows_loaded} cellen "
+            f"(nieuw {cells['cellen_nieuw']}, vervangen {cells['cellen_vervangen']}), afgekeurd {outcome.rows_rejected}"
+        )
+        if s.get("onbekende_categorieen"):
+            click.echo(f"  onbekende categorieen (groep 'onbekend'): {s['onbekende_categorieen']}")
+        click.echo(f"  weken bijgewerkt: {cells['weken_bijgewerkt']}; voorlopig: {', '.join(cells['voorlopig'])}")
         return
     inc = s.get("incidenten", {})
     click.echo(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -15,10 +15,11 @@ from sqlalchemy import Connection
 
 from buurtbeeld.settings import Settings
 from etl import bvh
+from etl import load_counts as counts
 from etl.batch import LoadOutcome, Prepared, run_load
 from etl.columns import hints, map_columns, resolve
 from etl.errors import LoadError
-from etl.extract import read_table
+from etl.extract import check_readable, read_table, sha256_of
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
 from warehouse.incidents import STAGE_COLUMNS, upsert_incidents
@@ -29,18 +30,66 @@ from warehouse.upsert import upsert
 _CODE_COLUMNS = ("voorval_id", "mk_code", "buurtcode", "postcode", "politie_buurt")
 
 
-def load_bvh(path: Path, settings: Settings, indeling_year: int | None = None, run_by: str = "cli") -> LoadOutcome:
+def load_bvh(
+    path: Path,
+    settings: Settings,
+    indeling_year: int | None = None,
+    run_by: str = "cli",
+    postcodes: Path | None = None,
+) -> LoadOutcome:
     url = settings.warehouse_url
     year = indeling_year or latest_indeling_year(url)
     if year is None:
         raise LoadError("Er is nog geen CBS-buurtindeling geladen: laad eerst de buurten (buurtbeeld load buurten).")
     areas = Areas(buurten_of_year(url, year), gemeente_names(url, year), year)
+    params: dict[str, Any] = {"jaar_indeling": year}
+    if postcodes is not None:
+        check_readable(postcodes)
+        areas.postcodes = PostcodeTable(postcodes)
+        params["postcodetabel"] = sha256_of(postcodes)
     key = settings.hashing_key()
-    return run_load("bvh", path, {"jaar_indeling": year}, lambda p: prepare_bvh(p, areas, key), settings, run_by)
+    return run_load("bvh", path, params, lambda p: prepare_bvh(p, areas, key), settings, run_by)
+
+
+class PostcodeTable:
+    """CBS 'buurt, wijk en gemeente per postcode-huisnummer' (or a gemeente's own PC6 table).
+
+    An exact postcode + huisnummer match wins; else the buurt holding most addresses of the PC6."""
+
+    ALIASES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "postcode": ("PC6", "postcode", "pc6code"),
+        "huisnummer": ("Huisnummer", "huisnr", "nr"),
+        "buurtcode": ("buurtcode", "Buurt2024", "Buurt2025", "Buurt2023", "Buurt2022", "Buurt", "BU_CODE"),
+    }
+
+    def __init__(self, path: Path) -> None:
+        table = map_columns(read_table(path, hints(self.ALIASES)), self.ALIASES, ["postcode", "buurtcode"], path.name)
+        pc = _pc6(table["postcode"])
+        code = table["buurtcode"].str.strip().str.upper()
+        code = code.where(code.str.startswith("BU"), "BU" + code.str.zfill(8))  # CBS gives 8 digits
+        self.exact: dict[tuple[str, str], str] = {}
+        if "huisnummer" in table:
+            self.exact = dict(zip(zip(pc, _number(table["huisnummer"]), strict=True), code, strict=True))
+        self.majority = pd.DataFrame({"pc": pc, "code": code}).groupby("pc")["code"].agg(lambda s: s.mode().iloc[0])
+
+    def lookup(self, postcode: pd.Series, huisnummer: pd.Series) -> pd.Series:
+        pc = _pc6(postcode)
+        exact = pd.Series([self.exact.get(k) for k in zip(pc, _number(huisnummer), strict=True)], index=pc.index)
+        return exact.fillna(pc.map(self.majority))
+
+
+def _pc6(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype("str").str.replace(" ", "", regex=False).str.upper()
+
+
+def _number(values: pd.Series) -> pd.Series:
+    return values.fillna("").astype("str").str.extract(r"^\s*(\d+)", expand=False).fillna("")
 
 
 class Areas:
     """The buurten of one indeling year, ready for assignment (polygons in RD New)."""
+
+    postcodes: PostcodeTable | None = None
 
     def __init__(self, buurten: pd.DataFrame, gemeenten: dict[str, str], year: int) -> None:
         if buurten.empty:
@@ -106,7 +155,8 @@ def _file_rejects(rejects: pd.DataFrame, df: pd.DataFrame, names: dict[str, str]
 
 def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple[pd.DataFrame, pd.DataFrame]:
     """buurt_code, assign_route and gemeente_code per valid row, in the order of the issue:
-    CBS buurtcode column, RD x/y in a buurt polygon, police buurt name, else 'onbekend'."""
+    CBS buurtcode column, RD x/y in a buurt polygon, postcode (+ huisnummer) lookup table when given,
+    police buurt name, else 'onbekend'."""
     code = pd.Series(np.nan, index=valid.index, dtype="object")
     route = pd.Series(bvh.ONBEKEND, index=valid.index, dtype="object")
     rejects = []
@@ -133,6 +183,15 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
     route[hit[hit].index] = "xy"
     with_xy = (valid["x"].fillna("") != "") & todo
     outside = int((with_xy & code.isna()).sum())
+
+    if areas.postcodes is not None and "postcode" in df and code.isna().any():
+        todo = code.isna() & ~unknown
+        rows = df.loc[todo[todo].index]
+        number = rows["huisnummer"] if "huisnummer" in rows else pd.Series("", index=rows.index)
+        by_pc = areas.postcodes.lookup(rows["postcode"], number).dropna()
+        by_pc = by_pc[by_pc.isin(areas.gemeente_of.keys())]
+        code[by_pc.index] = by_pc
+        route[by_pc.index] = "postcode"
 
     gemeenten = Counter(areas.gemeente_of[c] for c in code.dropna())
     if "politie_buurt" in df and code.isna().any():
@@ -173,7 +232,9 @@ def _delivery_gemeente(df: pd.DataFrame, assigned: Counter[str], areas: Areas) -
 
 
 def prepare_bvh(path: Path, areas: Areas, key: bytes) -> Prepared:
-    raw = read_table(path, hints(bvh.ALIASES))
+    raw = read_table(path, hints({**bvh.ALIASES, **counts.ALIASES}))
+    if counts.is_counts_form(list(raw.columns)):
+        return counts.prepare_counts(raw, path.name, areas)
     names = _source_names(raw)
     df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, path.name)
     parsed = parse(df)

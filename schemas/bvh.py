@@ -113,3 +113,37 @@ class CleanIncident(pa.DataFrameModel):
 
     class Config:
         strict = True
+
+
+class RawCountRow(pa.DataFrameModel):
+    """One row of a buurt-level delivery: buurtcode, a week, an MK code or category, a count."""
+
+    buurtcode: Series[str] = pa.Field(nullable=True)
+    periode: Series[str] = pa.Field(nullable=True)
+    iso_year: Series[float] = pa.Field(nullable=True)  # parsed from periode; NaN when unreadable
+    iso_week: Series[float] = pa.Field(nullable=True)
+    categorie: Series[str] = pa.Field(nullable=True)
+    aantal: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = "filter"
+
+    @pa.check("buurtcode", name="buurtcode is geen CBS-buurtcode (BU + 8 tekens)", ignore_na=False)
+    def _buurtcode(cls, s: Series[str]) -> Series[bool]:
+        return s.fillna("").str.fullmatch(codes.BUURT)
+
+    @pa.dataframe_check(name="periode: geen ISO-week herkend (bv. 2026-W45, of van/tot binnen één week)")
+    def _week(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["iso_year"].notna() & df["iso_week"].between(1, 53)
+
+    @pa.check("categorie", name="MK-code of categorie ontbreekt", ignore_na=False)
+    def _category(cls, s: Series[str]) -> Series[bool]:
+        return ~_blank(s)
+
+    @pa.check("aantal", name="aantal is geen geheel getal van 0 of meer", ignore_na=False)
+    def _count(cls, s: Series[str]) -> Series[bool]:
+        return s.fillna("").str.fullmatch(r"\d+")
+
+    @pa.dataframe_check(name="categorie: dezelfde buurt, week en categorie staan meer dan eens in het bestand")
+    def _unique(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~df.duplicated(["buurtcode", "iso_year", "iso_week", "categorie"], keep=False)

@@ -292,3 +292,75 @@ def test_provisional_weeks_follow_the_latest_delivery(demo_city: Settings, tmp_p
             ).all()
         )
     assert [w for w, p in sorted(flags.items()) if p] == [49, 50]
+
+
+def test_postcode_table_assigns_rows_without_xy(demo_city: Settings, tmp_path: Path) -> None:
+    table = tmp_path / "pc6hnr.csv"
+    # CBS publishes the buurtcode as 8 digits without "BU".
+    table.write_text("PC6;Huisnummer;Buurt2024\n3811AB;1;99990101\n3811AB;2;99990102\n3811AB;3;99990102\n")
+    rows = _rows(40)
+    for r in rows[:4]:
+        r["X"] = r["Y"] = ""
+        r["Pleegbuurt"] = "Onbekende buurt"
+    rows[0]["Pleeghuisnummer met toev."] = "1 A"  # exact: BU99990101
+    rows[1]["Pleeghuisnummer met toev."] = "77"  # no exact match: PC6 majority, BU99990102
+    rows[2]["Pleegpostcode"] = "3811 ab"  # normalised
+    rows[2]["Pleeghuisnummer met toev."] = "2"
+    rows[3]["Pleegpostcode"] = "1234ZZ"  # not in the table: onbekend
+    out = load_bvh(_csv(tmp_path / "pc.csv", rows), demo_city, postcodes=table)
+    assert out.status == "loaded", out.message
+    assert out.summary["toewijzing"]["postcode"] == 3 and out.summary["toewijzing"]["onbekend"] == 1
+    with get_engine(demo_city.warehouse_url).connect() as conn:
+        routes = dict(
+            conn.execute(
+                select(Incident.buurt_code, func.count())
+                .where(Incident.assign_route == "postcode")
+                .group_by(Incident.buurt_code)
+            ).all()
+        )
+    assert routes == {"BU99990101": 1, "BU99990102": 2}
+
+
+def test_buurt_level_counts_feed_the_same_weekly_aggregate(demo_city: Settings, tmp_path: Path) -> None:
+    url = demo_city.warehouse_url
+    assert load_bvh(_csv(tmp_path / "incidents.csv", _rows(10)), demo_city).ok  # 10 x A20 in 2025-W45
+    counts = tmp_path / "aantallen.csv"
+    counts.write_text(
+        "Buurtcode;Week;Soort misdrijf;Aantal\n"
+        "BU99990000;2025-W45;1.1.1 Diefstal/inbraak woning;3\n"  # soort misdrijf -> woninginbraak
+        "BU99990000;2025-W46;A72;7\n"  # MK code -> fietsendiefstal
+        "BU99990001;2025 46;Overlast;12\n"  # group label
+        "BU99990001;2025-W46;Iets anders;2\n"  # unknown: kept, flagged
+        "BU99990002;2025-W46;A72;veel\n"  # bad count: rejected
+    )
+    out = load_bvh(counts, demo_city)
+    assert out.status == "refused" and out.rows_rejected == 1  # 1 of 5 rows is 20%: refused by policy
+    from warehouse.reads import batch_rejects
+
+    _, rejects = batch_rejects(url, out.batch_id)
+    assert rejects[["regel", "kolom", "waarde"]].values.tolist() == [[6, "Aantal", "veel"]]
+    assert "geen geheel getal" in rejects["reden"].iloc[0]
+    ok = tmp_path / "aantallen_ok.csv"
+    ok.write_text("\n".join(counts.read_text().splitlines()[:5]) + "\n")
+    out = load_bvh(ok, demo_city)
+    assert out.status == "loaded", out.message
+    assert out.summary["onbekende_categorieen"] == {"Iets anders": 1}
+
+    def total(**where: object) -> int:
+        stmt = select(func.sum(WeeklyCount.count))
+        for k, v in where.items():
+            stmt = stmt.where(getattr(WeeklyCount, k) == v)
+        return _scalar(url, stmt) or 0
+
+    assert total(group_code="*", iso_week=45) == 10 + 3
+    assert total(group_code="woninginbraak", mk_code="*", iso_week=45) == 10 + 3
+    assert total(group_code="fietsendiefstal", mk_code="A72", iso_week=46) == 7
+    assert total(group_code="overlast", mk_code="*", iso_week=46) == 12
+    assert total(group_code="onbekend", mk_code="*") == 2
+    assert total(group_code="*", iso_week=46) == 21
+    # A corrected re-delivery replaces the cell instead of adding to it.
+    fix = tmp_path / "aantallen_correctie.csv"
+    fix.write_text("Buurtcode;Week;MK;Aantal\nBU99990000;2025-W46;A72;5\n")
+    again = load_bvh(fix, demo_city)
+    assert again.summary["aantallen"]["cellen_vervangen"] == 1
+    assert total(group_code="fietsendiefstal", mk_code="A72", iso_week=46) == 5

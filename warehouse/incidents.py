@@ -24,13 +24,14 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     union,
     union_all,
     update,
 )
 
 from warehouse.bulk import bulk_insert
-from warehouse.models import Incident, IncidentRevision, WeeklyCount
+from warehouse.models import DeliveredCount, Incident, IncidentRevision, WeeklyCount
 
 STAGE_COLUMNS = (
     "voorval_hash",
@@ -193,6 +194,20 @@ def refresh_weekly_counts(conn: Connection) -> list[str]:
     conn.execute(
         insert(agg).from_select([*fine_cols, "count"], select(*keys, func.count()).select_from(joined).group_by(*keys))
     )
+    dc = DeliveredCount.__table__
+    delivered = dc.join(
+        touched,
+        and_(
+            dc.c.gemeente_code == touched.c.gemeente_code,
+            dc.c.iso_year == touched.c.iso_year,
+            dc.c.iso_week == touched.c.iso_week,
+        ),
+    )
+    conn.execute(
+        insert(agg).from_select(
+            [*fine_cols, "count"], select(*[dc.c[c] for c in fine_cols], dc.c.count).select_from(delivered)
+        )
+    )
     star = literal("*")
     base = (agg.c.gemeente_code, agg.c.indeling_year, agg.c.buurt_code)
     period = (agg.c.iso_year, agg.c.iso_week)
@@ -209,9 +224,11 @@ def refresh_weekly_counts(conn: Connection) -> list[str]:
             for g, (key, _) in thresholds.items()
         ],
     )
+    # A count delivered for a whole category (MK '*') has no MK-level row of its own.
+    only_mk = [agg.c.mk_code != "*", true(), true()]
     selects = [
-        select(*base, group, mk, *period, func.sum(agg.c.count), provisional).group_by(*base, *by, *period)
-        for group, mk, by in levels
+        select(*base, group, mk, *period, func.sum(agg.c.count), provisional).where(keep).group_by(*base, *by, *period)
+        for (group, mk, by), keep in zip(levels, only_mk, strict=True)
     ]
     conn.execute(insert(wc).from_select([*fine_cols, "count", "is_provisional"], union_all(*selects)))
     agg.drop(conn)
@@ -258,9 +275,68 @@ def provisional_from(conn: Connection, gemeente: str) -> tuple[tuple[int, int], 
     latest = conn.execute(select(func.max(inc.c.kennisname_at)).where(inc.c.gemeente_code == gemeente)).scalar()
     if latest is None:
         latest = conn.execute(select(func.max(inc.c.pleeg_at)).where(inc.c.gemeente_code == gemeente)).scalar()
+    if latest is None:  # only delivered counts: the last day of the latest delivered week
+        dc = DeliveredCount.__table__
+        key = conn.execute(
+            select(func.max(dc.c.iso_year * 100 + dc.c.iso_week)).where(dc.c.gemeente_code == gemeente)
+        ).scalar_one()
+        latest = date.fromisocalendar(key // 100, key % 100, 7)
     if isinstance(latest, str):  # SQLite returns the stored text for an aggregate
         latest = date.fromisoformat(latest[:10])
     day = latest if isinstance(latest, date) and not isinstance(latest, datetime) else latest.date()
     previous = day - timedelta(days=7)
     weeks = [d.isocalendar()[:2] for d in (previous, day)]
     return (weeks[0][0], weeks[0][1]), [f"{gemeente} {y}-W{w:02d}" for y, w in weeks]
+
+
+COUNT_COLUMNS = (
+    "gemeente_code",
+    "indeling_year",
+    "buurt_code",
+    "group_code",
+    "mk_code",
+    "iso_year",
+    "iso_week",
+    "count",
+)
+stage_counts = Table(
+    "stage_count",
+    _temp,
+    *[Column(c.name, c.type) for c in DeliveredCount.__table__.columns if c.name in COUNT_COLUMNS],
+    prefixes=["TEMPORARY"],
+)
+
+
+def upsert_delivered_counts(conn: Connection, columns: Mapping[str, Sequence[Any]], batch_id: int) -> dict[str, Any]:
+    """Store buurt-level counts (a re-delivered cell replaces the old one) and refresh their weeks."""
+    dc = DeliveredCount.__table__
+    for table in (stage_counts, touched):
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+    bulk_insert(conn, stage_counts.name, columns)
+    key = [c for c in COUNT_COLUMNS if c != "count"]
+    match = and_(*[dc.c[c] == stage_counts.c[c] for c in key])
+    replaced = conn.execute(select(func.count()).select_from(dc.join(stage_counts, match))).scalar_one()
+    conn.execute(delete(dc).where(exists().where(match)))
+    conn.execute(
+        insert(dc).from_select(
+            [*COUNT_COLUMNS, "batch_id"], select(*[stage_counts.c[c] for c in COUNT_COLUMNS], literal(batch_id))
+        )
+    )
+    conn.execute(
+        insert(touched).from_select(
+            ["gemeente_code", "iso_year", "iso_week"],
+            select(stage_counts.c.gemeente_code, stage_counts.c.iso_year, stage_counts.c.iso_week).distinct(),
+        )
+    )
+    weeks = conn.execute(select(func.count()).select_from(touched)).scalar_one()
+    provisional = refresh_weekly_counts(conn)
+    stage_counts.drop(conn)
+    touched.drop(conn)
+    total = len(columns["count"])
+    return {
+        "cellen_nieuw": total - replaced,
+        "cellen_vervangen": replaced,
+        "weken_bijgewerkt": weeks,
+        "voorlopig": provisional,
+    }

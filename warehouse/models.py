@@ -267,6 +267,41 @@ class IncidentRevision(Base):
     old_iso_week: Mapped[int] = mapped_column(Integer)
 
 
+class DeliveredCount(Base):
+    """Counts delivered already aggregated (buurt x week x MK or category), as some eenheden send them.
+
+    A later delivery of the same cell replaces it. mk_code '*' when only a category was delivered.
+    """
+
+    __tablename__ = "delivered_count"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    indeling_year: Mapped[int] = mapped_column(Integer)
+    buurt_code: Mapped[str] = mapped_column(BU)
+    group_code: Mapped[str] = mapped_column(String(40))
+    mk_code: Mapped[str] = mapped_column(String(8))
+    iso_year: Mapped[int] = mapped_column(Integer)
+    iso_week: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint(
+            "gemeente_code",
+            "indeling_year",
+            "buurt_code",
+            "group_code",
+            "mk_code",
+            "iso_year",
+            "iso_week",
+            name="uq_delivered_count_cell",
+        ),
+        Index("ix_delivered_count_period", "gemeente_code", "iso_year", "iso_week"),
+        CheckConstraint("count >= 0", name="count_not_negative"),
+    )
+
+
 class WeeklyCount(Base):
     """Aggregate the dashboard reads: buurt x category group x MK x ISO week."""
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a1391048020d
+Revision ID: ac5607d60a25
 Revises: 
-Create Date: 2026-11-22 12:55:28.905709
+Create Date: 2026-11-22 12:59:49.541251
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = 'a1391048020d'
+revision: str = 'ac5607d60a25'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -92,6 +92,25 @@ def upgrade() -> None:
     with op.batch_alter_table('weekly_count', schema=None) as batch_op:
         batch_op.create_index('ix_weekly_count_period', ['gemeente_code', 'iso_year', 'iso_week'], unique=False)
         batch_op.create_index('ix_weekly_count_provisional', ['gemeente_code', 'is_provisional'], unique=False)
+
+    op.create_table('delivered_count',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('gemeente_code', sa.String(length=6), nullable=False),
+    sa.Column('indeling_year', sa.Integer(), nullable=False),
+    sa.Column('buurt_code', sa.String(length=10), nullable=False),
+    sa.Column('group_code', sa.String(length=40), nullable=False),
+    sa.Column('mk_code', sa.String(length=8), nullable=False),
+    sa.Column('iso_year', sa.Integer(), nullable=False),
+    sa.Column('iso_week', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('count >= 0', name=op.f('ck_delivered_count_count_not_negative')),
+    sa.ForeignKeyConstraint(['batch_id'], ['load_batch.id'], name=op.f('fk_delivered_count_batch_id_load_batch')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_delivered_count')),
+    sa.UniqueConstraint('gemeente_code', 'indeling_year', 'buurt_code', 'group_code', 'mk_code', 'iso_year', 'iso_week', name='uq_delivered_count_cell')
+    )
+    with op.batch_alter_table('delivered_count', schema=None) as batch_op:
+        batch_op.create_index('ix_delivered_count_period', ['gemeente_code', 'iso_year', 'iso_week'], unique=False)
 
     op.create_table('gemeente',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -288,6 +307,10 @@ def downgrade() -> None:
 
     op.drop_table('incident')
     op.drop_table('gemeente')
+    with op.batch_alter_table('delivered_count', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivered_count_period')
+
+    op.drop_table('delivered_count')
     with op.batch_alter_table('weekly_count', schema=None) as batch_op:
         batch_op.drop_index('ix_weekly_count_provisional')
         batch_op.drop_index('ix_weekly_count_period')
