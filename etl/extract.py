@@ -3,13 +3,13 @@ archived by content hash. Pure reading: no warehouse access."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
-import io
 import shutil
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -49,33 +49,70 @@ def check_readable(path: Path) -> None:
         raise LoadError(f"{path.name}: het bestand is leeg (0 bytes).")
 
 
-def read_table(path: Path, header_hints: Iterable[str] = ()) -> pd.DataFrame:
+Keep = Callable[[list[str]], list[str]]
+
+
+def read_table(path: Path, header_hints: Iterable[str] = (), keep: Keep | None = None) -> pd.DataFrame:
     """Read a CSV or Excel file as text. The index is the row number as a spreadsheet shows it.
 
     header_hints: normalised column names of which the header row contains at least one, so a header
-    below a few title lines is found.
+    below a few title lines is found. keep: given the header, the columns to read (default all);
+    a million-row export has 33 columns of which a loader needs a dozen.
     """
     check_readable(path)
     with path.open("rb") as fh:
         head = fh.read(8)
     hints = set(header_hints)
     if head.startswith(b"PK\x03\x04"):
-        return _frame_from_rows(path, _xlsx_rows(path), hints)
+        return _frame_from_rows(path, _xlsx_rows(path), hints, keep)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise LoadError(
             f"{path.name}: dit is een oud Excel-bestand (.xls). Sla het op als .xlsx of .csv en lever opnieuw aan."
         )
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         raise LoadError(f"{path.name}: dit is geen geldig Excel-bestand (beschadigd of niet volledig overgekomen?).")
-    return _read_csv(path, hints)
+    return _read_csv(path, hints, keep)
 
 
-def _read_csv(path: Path, hints: set[str]) -> pd.DataFrame:
-    """Sniff encoding, delimiter and header row on the text; parse the body with pandas (pyarrow)."""
-    data = path.read_bytes()
-    text = decode(path, data)
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as such, else Windows-1252.
+
+    Streams the file: a 300 MB export is never held in memory twice for this."""
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+        if b"\x00" in head:
+            raise LoadError(f"{path.name}: dit is geen tekst- (CSV) of Excel-bestand; het bevat binaire gegevens.")
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        except UnicodeDecodeError:
+            pass
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("cp1252")()
+        offset = 0
+        try:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(block)
+                offset += len(block)
+        except UnicodeDecodeError as exc:
+            raise LoadError(
+                f"{path.name}: tekenset niet herkend (geen UTF-8 en geen Windows-1252, byte {offset + exc.start}). "
+                "Sla het bestand op als CSV UTF-8."
+            ) from None
+    return "cp1252"
+
+
+def _read_csv(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
+    """Sniff encoding, delimiter and header row on the head; parse the body with pandas (pyarrow)."""
+    encoding = detect_encoding(path)
+    with path.open("rb") as fh:
+        text = fh.read(_SNIFF_BYTES).decode(encoding, errors="ignore")
     delimiter = sniff_delimiter(text)
-    head_lines = text[:_SNIFF_BYTES].splitlines()[:_MAX_HEADER_SEARCH]
+    head_lines = text.splitlines()[:_MAX_HEADER_SEARCH]
     try:
         head_rows = [[c.strip() for c in row] for row in csv.reader(head_lines, delimiter=delimiter)]
     except csv.Error as exc:
@@ -84,24 +121,27 @@ def _read_csv(path: Path, hints: set[str]) -> pd.DataFrame:
     if header_at is None:
         raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
     header = _header(path, head_rows[header_at])
-    parts = text.split("\n", header_at + 1)
-    body = parts[-1] if len(parts) > header_at + 1 else ""
-    if not body.strip():
-        raise LoadError(f"{path.name}: het bestand heeft een kopregel maar geen gegevensregels.")
+    wanted = keep(header) if keep else header
     options = {
         "sep": delimiter,
         "header": None,
         "names": header,
+        "skiprows": header_at + 1,
         "dtype": "str",
         "keep_default_na": False,
         "skip_blank_lines": True,
-        "usecols": range(len(header)),
+        "usecols": wanted,
+        "encoding": encoding,
     }
     try:
-        frame = pd.read_csv(io.BytesIO(body.encode("utf-8")), engine="pyarrow", **options)
+        frame = pd.read_csv(path, engine="pyarrow", **options)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame(columns=wanted)
     except Exception:  # quoted line breaks or ragged rows: the C engine handles those
         try:
-            frame = pd.read_csv(io.StringIO(body), engine="c", on_bad_lines="skip", **options)
+            frame = pd.read_csv(path, engine="c", on_bad_lines="skip", **options)
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame(columns=wanted)
         except (pd.errors.ParserError, ValueError) as exc:
             raise LoadError(f"{path.name}: CSV kan niet gelezen worden: {exc}") from None
     frame = frame.fillna("")
@@ -119,7 +159,7 @@ def normalise_header(name: object) -> str:
     return " ".join(text.split())
 
 
-def _xlsx_rows(path: Path) -> list[list[str]]:
+def _xlsx_rows(path: Path) -> list[list[object]]:
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
@@ -132,7 +172,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
         raise LoadError(
             f"{path.name}: dit Excel-bestand kan niet gelezen worden (beschadigd of afgebroken?): {exc}"
         ) from None
-    return [[_cell_text(v) for v in row] for row in raw]
+    return raw
 
 
 def _cell_text(value: object) -> str:
@@ -149,23 +189,6 @@ def _cell_text(value: object) -> str:
     if isinstance(value, dt.time):
         return value.isoformat()
     return str(value).strip()
-
-
-def decode(path: Path, data: bytes) -> str:
-    if b"\x00" in data[:_SNIFF_BYTES]:
-        raise LoadError(f"{path.name}: dit is geen tekst- (CSV) of Excel-bestand; het bevat binaire gegevens.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        # Exports from Windows tools are Windows-1252 when they are not UTF-8.
-        return data.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise LoadError(
-            f"{path.name}: tekenset niet herkend (geen UTF-8 en geen Windows-1252, byte {exc.start}). "
-            "Sla het bestand op als CSV UTF-8."
-        ) from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -200,23 +223,29 @@ def _header(path: Path, row: list[str]) -> list[str]:
 
 
 def _drop_blank(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame[(frame != "").any(axis=1)]
+    if len(frame.columns):
+        frame = frame[(frame != "").any(axis=1)]
     if frame.empty:
         raise LoadError(f"{path.name}: het bestand heeft een kopregel maar geen gegevensregels.")
     return frame
 
 
-def _frame_from_rows(path: Path, rows: list[list[str]], hints: set[str]) -> pd.DataFrame:
-    header_at = _find_header(rows, hints)
+def _frame_from_rows(path: Path, rows: list[list[object]], hints: set[str], keep: Keep | None) -> pd.DataFrame:
+    head = [[_cell_text(v) for v in row] for row in rows[:_MAX_HEADER_SEARCH]]
+    header_at = _find_header(head, hints)
     if header_at is None:
         raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
-    header = _header(path, rows[header_at])
-    width = len(header)
+    header = _header(path, head[header_at])
+    wanted = set(keep(header) if keep else header)
     body = rows[header_at + 1 :]
-    columns = {name: [(row[i] if i < len(row) else "") for row in body] for i, name in enumerate(header)}
+    columns = {
+        name: [_cell_text(row[i]) if i < len(row) else "" for row in body]
+        for i, name in enumerate(header)
+        if name in wanted
+    }
     # Spreadsheet row numbers: 1-based, header included.
     index = pd.RangeIndex(header_at + 2, header_at + 2 + len(body), name="row_number")
-    frame = pd.DataFrame(columns, index=index, dtype="str") if width else pd.DataFrame(index=index)
+    frame = pd.DataFrame(columns, index=index, dtype="str") if columns else pd.DataFrame(index=index)
     return _drop_blank(path, frame)
 
 

@@ -232,7 +232,8 @@ def _delivery_gemeente(df: pd.DataFrame, assigned: Counter[str], areas: Areas) -
 
 
 def prepare_bvh(path: Path, areas: Areas, key: bytes) -> Prepared:
-    raw = read_table(path, hints({**bvh.ALIASES, **counts.ALIASES}))
+    aliases = {**bvh.ALIASES, **{f"count_{k}": v for k, v in counts.ALIASES.items()}}
+    raw = read_table(path, hints(aliases), keep=lambda header: list(resolve(header, aliases).values()))
     if counts.is_counts_form(list(raw.columns)):
         return counts.prepare_counts(raw, path.name, areas)
     names = _source_names(raw)

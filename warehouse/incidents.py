@@ -144,9 +144,10 @@ def upsert_incidents(conn: Connection, columns: Mapping[str, Sequence[Any]], bat
     conn.execute(
         insert(inc).from_select(
             [*STAGE_COLUMNS, "first_batch_id", "batch_id"],
-            select(*[stage.c[c] for c in STAGE_COLUMNS], literal(batch_id), literal(batch_id)).where(
-                ~exists().where(inc.c.voorval_hash == stage.c.voorval_hash)
-            ),
+            select(*[stage.c[c] for c in STAGE_COLUMNS], literal(batch_id), literal(batch_id))
+            .where(~exists().where(inc.c.voorval_hash == stage.c.voorval_hash))
+            # In hash order the unique index grows at its end instead of at random pages.
+            .order_by(stage.c.voorval_hash),
         )
     )
     total = len(columns["voorval_hash"])
