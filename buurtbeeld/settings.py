@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     max_reject_share: float = Field(
         0.05, ge=0.0, le=1.0, description="A file loads its valid rows only if at most this share is rejected."
     )
+    hic_groups: list[str] = Field(
+        ["woninginbraak", "straatroof", "overval"],
+        description="Dashboard groups counted as high impact crime; there is no single national definition.",
+    )
     hash_secret: SecretStr | None = Field(
         None, description="Key for hashing voorval ids; generated into data_dir on first use when unset."
     )

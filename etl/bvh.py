@@ -115,7 +115,6 @@ class Category:
     soort_description: str
     group_code: str
     group_label: str
-    is_hic: bool
 
 
 @lru_cache(maxsize=1)
@@ -133,7 +132,6 @@ def catalogue() -> tuple[str, dict[str, Category]]:
                 r["soort_omschrijving"],
                 r["groep"],
                 r["groep_label"],
-                r["hic"] == "1",
             )
             for r in rows
         }

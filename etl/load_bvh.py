@@ -4,6 +4,7 @@ upsert by hashed voorval id, refresh the weekly aggregates of the touched weeks.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,7 +49,8 @@ def load_bvh(
         areas.postcodes = PostcodeTable(postcodes)
         params["postcodetabel"] = sha256_of(postcodes)
     key = settings.hashing_key()
-    return run_load("bvh", path, params, lambda p: prepare_bvh(p, areas, key), settings, run_by)
+    hic = frozenset(settings.hic_groups)
+    return run_load("bvh", path, params, lambda p: prepare_bvh(p, areas, key, hic), settings, run_by)
 
 
 class PostcodeTable:
@@ -231,7 +233,7 @@ def _delivery_gemeente(df: pd.DataFrame, assigned: Counter[str], areas: Areas) -
     )
 
 
-def prepare_bvh(path: Path, areas: Areas, key: bytes) -> Prepared:
+def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = frozenset()) -> Prepared:
     aliases = {**bvh.ALIASES, **{f"count_{k}": v for k, v in counts.ALIASES.items()}}
     raw = read_table(path, hints(aliases), keep=lambda header: list(resolve(header, aliases).values()))
     if counts.is_counts_form(list(raw.columns)):
@@ -278,14 +280,20 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes) -> Prepared:
     all_rejects = pd.concat([r for r in (rejects, unplaced) if len(r)] or [rejects], ignore_index=True)
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
-        sync_categories(conn)
+        sync_categories(conn, hic)
         return {"incidenten": upsert_incidents(conn, to_columns(clean), batch_id)}
 
     return Prepared(len(raw), len(clean), all_rejects, write, summary)
 
 
-def to_columns(clean: pd.DataFrame) -> dict[str, list[Any]]:
-    """Plain Python values per column for the bulk writer; timestamps as SQL text."""
+def to_columns(clean: pd.DataFrame, rows: int = 100_000) -> Iterator[dict[str, list[Any]]]:
+    """Plain Python values per column for the bulk writer, a chunk of rows at a time (memory);
+    timestamps as SQL text."""
+    for start in range(0, len(clean), rows):
+        yield _chunk_columns(clean.iloc[start : start + rows])
+
+
+def _chunk_columns(clean: pd.DataFrame) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for name in STAGE_COLUMNS:
         series = clean[name]
@@ -300,8 +308,8 @@ def to_columns(clean: pd.DataFrame) -> dict[str, list[Any]]:
     return out
 
 
-def sync_categories(conn: Connection) -> None:
-    """The crime_category table follows the versioned data file."""
+def sync_categories(conn: Connection, hic_groups: frozenset[str]) -> None:
+    """The crime_category table follows the versioned data file; the HIC flag follows the settings."""
     version, items = bvh.catalogue()
     upsert(
         conn,
@@ -314,7 +322,7 @@ def sync_categories(conn: Connection) -> None:
                 "soort_description": c.soort_description or None,
                 "group_code": c.group_code,
                 "group_label": c.group_label,
-                "is_hic": c.is_hic,
+                "is_hic": c.group_code in hic_groups,
                 "mapping_version": version,
             }
             for c in items.values()

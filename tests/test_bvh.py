@@ -364,3 +364,19 @@ def test_buurt_level_counts_feed_the_same_weekly_aggregate(demo_city: Settings, 
     again = load_bvh(fix, demo_city)
     assert again.summary["aantallen"]["cellen_vervangen"] == 1
     assert total(group_code="fietsendiefstal", mk_code="A72", iso_week=46) == 5
+
+
+def test_high_impact_crime_groups_come_from_the_settings(demo_city: Settings, tmp_path: Path) -> None:
+    from warehouse.models import CrimeCategory
+
+    assert load_bvh(_csv(tmp_path / "a.csv", _rows(10)), demo_city).ok
+    with get_engine(demo_city.warehouse_url).connect() as conn:
+        hic = set(conn.execute(select(CrimeCategory.group_code).where(CrimeCategory.is_hic).distinct()).scalars())
+        total = conn.execute(select(func.count()).select_from(CrimeCategory)).scalar()
+    assert hic == {"woninginbraak", "straatroof", "overval"}
+    assert total == 224  # the 217 politie MK codes (F614 listed twice) plus 8 overlast codes
+    custom = demo_city.model_copy(update={"hic_groups": ["geweld", "woninginbraak"]})
+    assert load_bvh(_csv(tmp_path / "b.csv", _rows(11)), custom).ok
+    with get_engine(demo_city.warehouse_url).connect() as conn:
+        hic = set(conn.execute(select(CrimeCategory.group_code).where(CrimeCategory.is_hic).distinct()).scalars())
+    assert hic == {"geweld", "woninginbraak"}

@@ -4,7 +4,7 @@ incidents), and the provisional flag on each gemeente's last two delivered weeks
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -85,13 +85,16 @@ touched = Table(
 )
 
 
-def upsert_incidents(conn: Connection, columns: Mapping[str, Sequence[Any]], batch_id: int) -> dict[str, int]:
-    """Insert new incidents, update revised ones (keeping their old state), leave the rest alone."""
+def upsert_incidents(conn: Connection, chunks: Iterable[Mapping[str, Sequence[Any]]], batch_id: int) -> dict[str, Any]:
+    """Insert new incidents, update revised ones (keeping their old state), leave the rest alone.
+
+    chunks: column lists of at most some 100 000 rows each, so a million-row file is never held as
+    Python objects all at once."""
     inc = Incident.__table__
     for table in (stage, touched):
         table.drop(conn, checkfirst=True)
         table.create(conn)
-    bulk_insert(conn, stage.name, columns)
+    total = sum(bulk_insert(conn, stage.name, columns) for columns in chunks)
     _analyze(conn, stage)
 
     match = inc.c.voorval_hash == stage.c.voorval_hash
@@ -150,7 +153,6 @@ def upsert_incidents(conn: Connection, columns: Mapping[str, Sequence[Any]], bat
             .order_by(stage.c.voorval_hash),
         )
     )
-    total = len(columns["voorval_hash"])
     weeks = conn.execute(select(func.count()).select_from(touched)).scalar_one()
     provisional = refresh_weekly_counts(conn)
     stage.drop(conn)
