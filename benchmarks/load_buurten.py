@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -18,11 +17,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 FILE = ROOT.parent / "shared/data/real/geometry/cbs_buurten_2015_nl_wgs84.geojson"
 
 
+from benchmarks.common import fresh_pg_database, peak_rss_mb  # noqa: E402
+
+
 def one_run(url: str, data_dir: str) -> dict:
-    sys.path.insert(0, str(ROOT))
     from buurtbeeld.settings import Settings
     from etl.load_buurten import load_buurten
     from warehouse.db import upgrade
@@ -41,13 +43,13 @@ def one_run(url: str, data_dir: str) -> dict:
         "seconds": round(seconds, 2),
         "reload_status": again.status,
         "reload_seconds": round(reload_seconds, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--postgres", help="SQLAlchemy URL of an empty PostgreSQL database")
+    parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL server (a fresh database is made)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -59,12 +61,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("SQLite", f"sqlite:///{tmp}/bench.sqlite")]
         if args.postgres:
-            targets.append(("PostgreSQL", args.postgres))
+            targets.append(("PostgreSQL", fresh_pg_database(args.postgres, "bench_buurten")))
         for name, url in targets:
             start = time.perf_counter()
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", url, tmp], capture_output=True, text=True, check=True
-            )
+            out = subprocess.run([sys.executable, __file__, "--child", url, tmp], capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(f"{name} run failed:\n{out.stderr[-3000:]}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
             result["process_seconds"] = round(time.perf_counter() - start, 2)
             rows.append((name, result))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+from benchmarks.common import fresh_pg_database, peak_rss_mb  # noqa: E402
 
 
 def make_inputs(workdir: Path, rows: int, xlsx_rows: int) -> dict[str, str]:
@@ -78,7 +80,7 @@ def child_load(url: str, gpkg: str, path: str, data_dir: str, reload: bool) -> d
         start = time.perf_counter()
         again = load_bvh(Path(path), settings)
         result |= {"reload_status": again.status, "reload_seconds": time.perf_counter() - start}
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
@@ -140,18 +142,6 @@ def calamine_read(xlsx_path: str) -> float:
     start = time.perf_counter()
     CalamineWorkbook.from_path(xlsx_path).get_sheet_by_name("Incidenten").to_python()
     return time.perf_counter() - start
-
-
-def fresh_pg_database(url: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 def main() -> None:
