@@ -50,16 +50,9 @@ STAGE_COLUMNS = (
     "dagdeel",
     "is_attempt",
 )
-_COMPARED = (
-    "gemeente_code",
-    "indeling_year",
-    "buurt_code",
-    "assign_route",
-    "mk_code",
-    "group_code",
-    "pleeg_at",
-    "kennisname_at",
-    "is_attempt",
+# Calendar columns follow from pleeg_at, so comparing pleeg_at covers them.
+_COMPARED = tuple(
+    c for c in STAGE_COLUMNS if c not in {"voorval_hash", "iso_year", "iso_week", "month", "weekday", "dagdeel"}
 )
 
 _temp = MetaData()
@@ -292,16 +285,7 @@ def provisional_from(conn: Connection, gemeente: str) -> tuple[tuple[int, int], 
     return (weeks[0][0], weeks[0][1]), [f"{gemeente} {y}-W{w:02d}" for y, w in weeks]
 
 
-COUNT_COLUMNS = (
-    "gemeente_code",
-    "indeling_year",
-    "buurt_code",
-    "group_code",
-    "mk_code",
-    "iso_year",
-    "iso_week",
-    "count",
-)
+COUNT_COLUMNS = tuple(c.name for c in DeliveredCount.__table__.columns if c.name not in {"id", "batch_id"})
 stage_counts = Table(
     "stage_count",
     _temp,

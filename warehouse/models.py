@@ -267,47 +267,9 @@ class IncidentRevision(Base):
     old_iso_week: Mapped[int] = mapped_column(Integer)
 
 
-class DeliveredCount(Base):
-    """Counts delivered already aggregated (buurt x week x MK or category), as some eenheden send them.
+class _WeekCell:
+    """The cell key shared by delivered and aggregated weekly counts."""
 
-    A later delivery of the same cell replaces it. mk_code '*' when only a category was delivered.
-    """
-
-    __tablename__ = "delivered_count"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    gemeente_code: Mapped[str] = mapped_column(GM)
-    indeling_year: Mapped[int] = mapped_column(Integer)
-    buurt_code: Mapped[str] = mapped_column(BU)
-    group_code: Mapped[str] = mapped_column(String(40))
-    mk_code: Mapped[str] = mapped_column(String(8))
-    iso_year: Mapped[int] = mapped_column(Integer)
-    iso_week: Mapped[int] = mapped_column(Integer)
-    count: Mapped[int] = mapped_column(Integer)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
-
-    __table_args__ = (
-        UniqueConstraint(
-            "gemeente_code",
-            "indeling_year",
-            "buurt_code",
-            "group_code",
-            "mk_code",
-            "iso_year",
-            "iso_week",
-            name="uq_delivered_count_cell",
-        ),
-        Index("ix_delivered_count_period", "gemeente_code", "iso_year", "iso_week"),
-        CheckConstraint("count >= 0", name="count_not_negative"),
-    )
-
-
-class WeeklyCount(Base):
-    """Aggregate the dashboard reads: buurt x category group x MK x ISO week."""
-
-    __tablename__ = "weekly_count"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     gemeente_code: Mapped[str] = mapped_column(GM)
     indeling_year: Mapped[int] = mapped_column(Integer)
     buurt_code: Mapped[str] = mapped_column(BU)  # 'onbekend' for incidents without a usable location
@@ -316,19 +278,39 @@ class WeeklyCount(Base):
     iso_year: Mapped[int] = mapped_column(Integer)
     iso_week: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer)
+
+
+_CELL = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code", "iso_year", "iso_week")
+
+
+class DeliveredCount(_WeekCell, Base):
+    """Counts delivered already aggregated (buurt x week x MK or category), as some eenheden send them.
+
+    A later delivery of the same cell replaces it. mk_code '*' when only a category was delivered.
+    """
+
+    __tablename__ = "delivered_count"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint(*_CELL, name="uq_delivered_count_cell"),
+        Index("ix_delivered_count_period", "gemeente_code", "iso_year", "iso_week"),
+        CheckConstraint("count >= 0", name="count_not_negative"),
+    )
+
+
+class WeeklyCount(_WeekCell, Base):
+    """Aggregate the dashboard reads: buurt x category group x MK x ISO week."""
+
+    __tablename__ = "weekly_count"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     is_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
-        UniqueConstraint(
-            "gemeente_code",
-            "indeling_year",
-            "buurt_code",
-            "group_code",
-            "mk_code",
-            "iso_year",
-            "iso_week",
-            name="uq_weekly_count_cell",
-        ),
+        UniqueConstraint(*_CELL, name="uq_weekly_count_cell"),
         Index("ix_weekly_count_period", "gemeente_code", "iso_year", "iso_week"),
         Index("ix_weekly_count_provisional", "gemeente_code", "is_provisional"),
     )
