@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import hashlib
 import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -34,9 +35,12 @@ def archive(path: Path, sha256: str, archive_dir: Path) -> Path:
     target = archive_dir / sha256[:2] / f"{sha256}{path.suffix.lower()}"
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".part")
-        shutil.copyfile(path, tmp)
-        tmp.replace(target)
+        # A private temporary name, then an atomic rename: concurrent loads of the same file each
+        # write their own copy and the last rename wins with identical content.
+        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as tmp:
+            with path.open("rb") as src:
+                shutil.copyfileobj(src, tmp)
+        Path(tmp.name).replace(target)
     return target
 
 

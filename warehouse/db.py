@@ -74,11 +74,14 @@ def table_names(url: str) -> list[str]:
 def load_transaction(url: str) -> Iterator[Connection]:
     """One transaction for one file's load, serialised against every other load.
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database write lock, taken at the
-    first write (the batch row), with the busy timeout making the second loader wait.
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database write lock, taken by a
+    no-op write before anything is read, so the second loader waits (busy timeout) and then sees
+    what the first committed; a read first would pin an old snapshot that cannot be written from.
     """
     engine = get_engine(url)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOAD_LOCK_KEY})
+        else:
+            conn.execute(text("DELETE FROM load_batch WHERE 0"))
         yield conn
