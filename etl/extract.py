@@ -37,9 +37,11 @@ def archive(path: Path, sha256: str, archive_dir: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         # A private temporary name, then an atomic rename: concurrent loads of the same file each
         # write their own copy and the last rename wins with identical content.
-        with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as tmp:
-            with path.open("rb") as src:
-                shutil.copyfileobj(src, tmp)
+        with (
+            tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as tmp,
+            path.open("rb") as src,
+        ):
+            shutil.copyfileobj(src, tmp)
         Path(tmp.name).replace(target)
     return target
 
