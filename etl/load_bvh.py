@@ -140,8 +140,13 @@ def parse(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# Identifying or address-level values are not kept in rejected rows either: the row number, column and
+# reason let the police contact find the row in their own file (the raw file is in the archive).
+_NOT_KEPT = {"voorval_id", "postcode", "huisnummer", "x", "y"}
+
+
 def _file_rejects(rejects: pd.DataFrame, df: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
-    """Report rejects under the file's own column names and values."""
+    """Report rejects under the file's own column names, without identifying values."""
     if rejects.empty:
         return rejects
     out = rejects.copy()
@@ -151,6 +156,7 @@ def _file_rejects(rejects: pd.DataFrame, df: pd.DataFrame, names: dict[str, str]
         rows = out.loc[excel, "row_number"]
         out.loc[excel, "value"] = [str(df.at[r, names.get(c, c)]) for r, c in zip(rows, cols, strict=True)]
         out.loc[excel, "column"] = cols
+    out.loc[out["column"].isin(_NOT_KEPT), "value"] = "(niet bewaard)"
     out["column"] = out["column"].map(lambda c: names.get(c, c))
     return out
 

@@ -246,6 +246,10 @@ def test_bad_bvh_files_give_a_specific_message_and_change_nothing(
         text_seen += " ".join(rejects["reden"])
     assert expected in text_seen, text_seen
     assert "Traceback" not in text_seen
+    # Rejected rows keep no incident id or location either.
+    stored = _all_text(url)
+    assert not any(v.startswith("PL9999_BVH") for v in stored)
+    assert not stored & {"3811AB", "52.1", "5.1"}
     assert snapshot(url) == before
     assert batches(url)[-1].status == status
 
