@@ -159,6 +159,15 @@ def upsert_incidents(conn: Connection, chunks: Iterable[Mapping[str, Sequence[An
     }
 
 
+def _same_week(table: Table) -> Any:
+    """table's row lies in one of the touched (gemeente, ISO week)s."""
+    return and_(
+        table.c.gemeente_code == touched.c.gemeente_code,
+        table.c.iso_year == touched.c.iso_year,
+        table.c.iso_week == touched.c.iso_week,
+    )
+
+
 def refresh_weekly_counts(conn: Connection) -> list[str]:
     """Recount the weeks in `touched_week`: per MK, per group ('*' MK) and for all categories ('*').
 
@@ -168,37 +177,18 @@ def refresh_weekly_counts(conn: Connection) -> list[str]:
     _analyze(conn, touched)
     gemeenten = conn.execute(select(touched.c.gemeente_code).distinct()).scalars().all()
     thresholds = {g: provisional_from(conn, g) for g in gemeenten}
-    in_touched = exists().where(
-        touched.c.gemeente_code == wc.c.gemeente_code,
-        touched.c.iso_year == wc.c.iso_year,
-        touched.c.iso_week == wc.c.iso_week,
-    )
-    conn.execute(delete(wc).where(in_touched))
+    conn.execute(delete(wc).where(exists().where(_same_week(wc))))
 
     fine_cols = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code", "iso_year", "iso_week")
     agg.drop(conn, checkfirst=True)
     agg.create(conn)
-    joined = inc.join(
-        touched,
-        and_(
-            inc.c.gemeente_code == touched.c.gemeente_code,
-            inc.c.iso_year == touched.c.iso_year,
-            inc.c.iso_week == touched.c.iso_week,
-        ),
-    )
+    joined = inc.join(touched, _same_week(inc))
     keys = [inc.c[c] for c in fine_cols]
     conn.execute(
         insert(agg).from_select([*fine_cols, "count"], select(*keys, func.count()).select_from(joined).group_by(*keys))
     )
     dc = DeliveredCount.__table__
-    delivered = dc.join(
-        touched,
-        and_(
-            dc.c.gemeente_code == touched.c.gemeente_code,
-            dc.c.iso_year == touched.c.iso_year,
-            dc.c.iso_week == touched.c.iso_week,
-        ),
-    )
+    delivered = dc.join(touched, _same_week(dc))
     conn.execute(
         insert(agg).from_select(
             [*fine_cols, "count"], select(*[dc.c[c] for c in fine_cols], dc.c.count).select_from(delivered)
