@@ -384,3 +384,25 @@ def test_high_impact_crime_groups_come_from_the_settings(demo_city: Settings, tm
     with get_engine(demo_city.warehouse_url).connect() as conn:
         hic = set(conn.execute(select(CrimeCategory.group_code).where(CrimeCategory.is_hic).distinct()).scalars())
     assert hic == {"geweld", "woninginbraak"}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "leeg"),
+        (b"PC6;Huisnummer\n3811AB;1\n", "buurtcode"),  # no buurtcode column
+        (bytes(range(256)) * 20, "binaire gegevens"),
+    ],
+)
+def test_broken_postcode_table_gives_a_message_and_changes_nothing(
+    demo_city: Settings, tmp_path: Path, content: bytes, expected: str
+) -> None:
+    url = demo_city.warehouse_url
+    before = snapshot(url)
+    n_batches = len(batches(url))
+    table = tmp_path / "pc6hnr.csv"
+    table.write_bytes(content)
+    with pytest.raises(LoadError) as exc:
+        load_bvh(_csv(tmp_path / "x.csv", _rows(5)), demo_city, postcodes=table)
+    assert expected in str(exc.value) and "pc6hnr.csv" in str(exc.value)
+    assert snapshot(url) == before and len(batches(url)) == n_batches
