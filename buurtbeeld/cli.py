@@ -283,13 +283,39 @@ def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
 
 @cli.command()
 @friendly_errors
-def demo() -> None:
-    """Maak de fictieve demogemeente Voorbeeldstad (GM9999) aan en laad haar bestanden."""
+@click.option("--serve/--no-serve", default=True, show_default=True, help="Start daarna het dashboard.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True, type=int)
+def demo(serve: bool, host: str, port: int) -> None:
+    """Maak de fictieve demogemeente Voorbeeldstad (GM9999) aan, laad haar bestanden en toon het dashboard."""
     from etl.demo import run_demo
 
     settings = get_settings()
     for line in run_demo(settings):
         click.echo(line)
+    if serve:
+        _serve(host, port)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adres om op te luisteren.")
+@click.option("--port", default=8050, show_default=True, type=int)
+@friendly_errors
+def serve(host: str, port: int) -> None:
+    """Start het dashboard (voor productie: gunicorn dashboard.wsgi:server)."""
+    _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    from dashboard.app import create_app
+
+    settings = get_settings()
+    if host in ("127.0.0.1", "localhost") and not (settings.users or settings.users_file):
+        # Local, open use over plain http: a secure-only cookie would never come back.
+        settings.secure_cookies = False
+    app = create_app(settings)
+    click.echo(f"Dashboard op http://{host}:{port}/  (stoppen: Ctrl+C)")
+    app.run(host=host, port=port, debug=False)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,22 @@ class Settings(BaseSettings):
         None, description="Key for hashing voorval ids; generated into data_dir on first use when unset."
     )
 
+    map_style: str = Field(
+        "white-bg", description="Basemap of the dashboard maps: 'white-bg' needs no network; or a MapLibre style name."
+    )
+    map_tiles_url: str = Field("", description="Optional raster tile URL template ({z}/{x}/{y}) under the buurten.")
+    users_file: Path | None = Field(
+        None, description="TOML/JSON file of dashboard accounts (user: password hash, role, stadsdeel); none = open."
+    )
+    users: str = Field("", description="Accounts inline, as JSON (same shape as users_file); for containers.")
+    trusted_user_header: str = Field(
+        "", description="Trust this header (set by an SSO reverse proxy) as the user name instead of a login form."
+    )
+    session_secret: SecretStr | None = Field(
+        None, description="Key that signs dashboard session cookies; generated into data_dir on first use when unset."
+    )
+    secure_cookies: bool = Field(True, description="Send session cookies only over HTTPS (turn off for local http).")
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         self.data_dir = self.data_dir.expanduser().resolve()
@@ -52,9 +68,15 @@ class Settings(BaseSettings):
 
     def hashing_key(self) -> bytes:
         """The voorval-hash key. Persisted on first use so re-loads hash identically across runs."""
-        if self.hash_secret is not None:
-            return self.hash_secret.get_secret_value().encode()
-        key_file = self.data_dir / "hash_secret"
+        return self._secret(self.hash_secret, "hash_secret")
+
+    def session_key(self) -> bytes:
+        return self._secret(self.session_secret, "session_secret")
+
+    def _secret(self, value: SecretStr | None, name: str) -> bytes:
+        if value is not None:
+            return value.get_secret_value().encode()
+        key_file = self.data_dir / name
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
             key_file.write_text(secrets.token_hex(32))

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, insert, select, update
 from buurtbeeld.settings import Settings
 from etl.errors import LoadError
 from etl.extract import archive, check_readable, sha256_of
+from etl.publish import publish
 from warehouse.db import get_engine, load_transaction
 from warehouse.models import LoadBatch, RejectedRow
 
@@ -116,7 +117,8 @@ def run_load(
                 .values(**base, status="loaded", rows_in=prepared.rows_in, summary={})
                 .returning(LoadBatch.id)
             ).scalar_one()
-            summary = {**prepared.summary, **prepared.write(conn, batch_id)}
+            written = prepared.write(conn, batch_id)
+            summary = {**prepared.summary, **written, **_publish(conn, written, settings, batch_id)}
             _insert_rejects(conn, batch_id, prepared.rejects)
             message = _loaded_message(path.name, prepared.rows_in, prepared.rows_valid, rejected_rows)
             conn.execute(
@@ -141,6 +143,15 @@ def run_load(
     return LoadOutcome(
         "loaded", path.name, message, batch_id, prepared.rows_in, prepared.rows_valid, rejected_rows, summary
     )
+
+
+def _publish(conn: Connection, written: dict[str, Any], settings: Settings, batch_id: int) -> dict[str, Any]:
+    """Republish the disclosure-controlled cube for what the write touched, in the same transaction.
+
+    Writers return `_publish`: {gemeente: [(iso year, week), ...] or None for all weeks}."""
+    targets = written.pop("_publish", {})
+    done = {g: publish(conn, g, settings.suppression_threshold, batch_id, weeks) for g, weeks in targets.items()}
+    return {"gepubliceerd": {g: s.get("cellen", 0) for g, s in done.items() if s}} if done else {}
 
 
 def _earlier_load(conn: Connection, kind: str, sha: str, params: dict[str, Any]) -> LoadBatch | None:

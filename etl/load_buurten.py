@@ -117,7 +117,12 @@ def prepare_buurten(path: Path, year: int, gemeenten: Sequence[str]) -> Prepared
     summary = {"geometrie_hersteld": n_repaired, "gemeenten": sorted(clean["gemeentecode"].unique().tolist())}
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
-        return {**summary, **write_areas(conn, batch_id, year, buurten_rd)}
+        # New areas change the hierarchy (and the correspondence): republish those gemeenten entirely.
+        return {
+            **summary,
+            **write_areas(conn, batch_id, year, buurten_rd),
+            "_publish": dict.fromkeys(summary["gemeenten"]),
+        }
 
     return Prepared(len(gdf), len(clean), rejects, write, summary)
 

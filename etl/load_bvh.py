@@ -21,6 +21,7 @@ from etl.batch import LoadOutcome, Prepared, run_load
 from etl.columns import hints, map_columns, resolve
 from etl.errors import LoadError
 from etl.extract import check_readable, read_table, sha256_of
+from etl.publish import weeks_by_gemeente
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
 from warehouse.incidents import STAGE_COLUMNS, upsert_incidents
@@ -287,7 +288,8 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
         sync_categories(conn, hic)
-        return {"incidenten": upsert_incidents(conn, to_columns(clean), batch_id)}
+        result = upsert_incidents(conn, to_columns(clean), batch_id)
+        return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
     return Prepared(len(raw), len(clean), all_rejects, write, summary)
 

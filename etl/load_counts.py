@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from etl import bvh
 from etl.batch import Prepared
 from etl.columns import map_columns, resolve
+from etl.publish import weeks_by_gemeente
 from schemas.bvh import MK_CODE, RawCountRow
 from schemas.validation import rejects_for, validate
 from warehouse.incidents import upsert_delivered_counts
@@ -154,6 +155,7 @@ def prepare_counts(raw: pd.DataFrame, file_name: str, areas: Any) -> Prepared:
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
         columns = {c: clean[c].tolist() for c in clean.columns}
-        return {"aantallen": upsert_delivered_counts(conn, columns, batch_id)}
+        result = upsert_delivered_counts(conn, columns, batch_id)
+        return {"aantallen": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
     return Prepared(len(raw), len(clean), rejects, write, summary)

@@ -91,6 +91,6 @@ def prepare_stadsdelen(path: Path, known: dict[str, str]) -> Prepared:
                 for gm, name, code in zip(clean["gemeente_code"], clean["stadsdeel"], clean["code"], strict=True)
             ],
         )
-        return {"gemeenten": gemeenten}
+        return {"gemeenten": gemeenten, "_publish": dict.fromkeys(gemeenten)}
 
     return Prepared(len(df), len(clean), rejects, write, summary)

@@ -81,3 +81,23 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     upgrade(url)
     return Settings(data_dir=tmp_path / "var", warehouse_url=url, hash_secret="test-secret")
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The full demo (156 weekly exports) on SQLite, built once per test run and shared by the xdist
+    workers (the first one builds it under a file lock; the others wait and reuse it)."""
+    import fcntl
+
+    from etl.demo import run_demo
+
+    root = tmp_path_factory.getbasetemp().parent / "demo-warehouse"
+    root.mkdir(exist_ok=True)
+    settings = Settings(data_dir=root / "var", warehouse_url=f"sqlite:///{root / 'var' / 'buurtbeeld.sqlite'}")
+    with open(root / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / "lines.txt"
+        if not done.exists():
+            lines = list(run_demo(settings))
+            done.write_text("\n".join(lines), encoding="utf-8")
+    return settings

@@ -146,17 +146,24 @@ def upsert_incidents(conn: Connection, chunks: Iterable[Mapping[str, Sequence[An
             .order_by(stage.c.voorval_hash),
         )
     )
-    weeks = conn.execute(select(func.count()).select_from(touched)).scalar_one()
+    weeks = _touched_weeks(conn)
     provisional = refresh_weekly_counts(conn)
     stage.drop(conn)
     touched.drop(conn)
     return {
+        "touched": weeks,
         "nieuw": new,
         "gewijzigd": revised,
         "ongewijzigd": total - new - revised,
-        "weken_bijgewerkt": weeks,
+        "weken_bijgewerkt": len(weeks),
         "voorlopig": provisional,
     }
+
+
+def _touched_weeks(conn: Connection) -> list[tuple[str, int, int]]:
+    """(gemeente, ISO year, ISO week) of this load; the caller republishes exactly these."""
+    rows = conn.execute(select(touched.c.gemeente_code, touched.c.iso_year, touched.c.iso_week)).all()
+    return [(g, int(y), int(w)) for g, y, w in rows]
 
 
 def _same_week(table: Table) -> Any:
@@ -306,14 +313,15 @@ def upsert_delivered_counts(conn: Connection, columns: Mapping[str, Sequence[Any
             select(stage_counts.c.gemeente_code, stage_counts.c.iso_year, stage_counts.c.iso_week).distinct(),
         )
     )
-    weeks = conn.execute(select(func.count()).select_from(touched)).scalar_one()
+    weeks = _touched_weeks(conn)
     provisional = refresh_weekly_counts(conn)
     stage_counts.drop(conn)
     touched.drop(conn)
     total = len(columns["count"])
     return {
+        "touched": weeks,
         "cellen_nieuw": total - replaced,
         "cellen_vervangen": replaced,
-        "weken_bijgewerkt": weeks,
+        "weken_bijgewerkt": len(weeks),
         "voorlopig": provisional,
     }

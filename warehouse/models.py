@@ -10,12 +10,13 @@ Changing anything here requires an Alembic migration (`alembic revision --autoge
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -314,6 +316,53 @@ class WeeklyCount(_WeekCell, Base):
         Index("ix_weekly_count_period", "gemeente_code", "iso_year", "iso_week"),
         Index("ix_weekly_count_provisional", "gemeente_code", "is_provisional"),
     )
+
+
+class PublishedCount(Base):
+    """The disclosure-controlled cube the dashboard and the analyses read.
+
+    Per gemeente, period (ISO week; month, quarter and year as unions of weeks, see buurtbeeld.periods),
+    area level, area and category group ('*' = all): the count and its suppression status (0 shown,
+    1 primary, 2 secondary; see buurtbeeld.disclosure). Areas are those of the gemeente's latest
+    indeling year; older years' counts follow the primary correspondence. Zero cells are not stored."""
+
+    __tablename__ = "published_count"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    indeling_year: Mapped[int] = mapped_column(Integer)
+    period_type: Mapped[str] = mapped_column(String(8))  # week | month | quarter | year
+    period: Mapped[str] = mapped_column(String(8))  # 2026-W45 | 2026-10 | 2026-Q3 | 2026
+    period_start: Mapped[date] = mapped_column(Date)
+    area_level: Mapped[str] = mapped_column(String(10))  # gemeente | stadsdeel | wijk | buurt
+    area_code: Mapped[str] = mapped_column(String(120))
+    group_code: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batch.id"))
+
+    __table_args__ = (
+        UniqueConstraint(
+            "gemeente_code", "period_type", "period", "area_level", "area_code", "group_code", name="uq_published_cell"
+        ),
+        Index("ix_published_count_series", "gemeente_code", "period_type", "area_level", "group_code", "period_start"),
+        CheckConstraint("status IN (0, 1, 2)", name="status"),
+    )
+
+
+class SavedView(Base):
+    """A named dashboard view ("bewaarde weergave"): the page path and its URL query string."""
+
+    __tablename__ = "saved_view"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    path: Mapped[str] = mapped_column(String(120))
+    query: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_saved_view_owner_name"),)
 
 
 # --- indicators ----------------------------------------------------------------------------------

@@ -1,0 +1,155 @@
+"""Who may see what: accounts, login, roles and the areas a role may read.
+
+Two ways in (README "Toegang"): a login form against accounts with hashed passwords (file or
+environment), or an SSO reverse proxy that puts the authenticated user name in a header we trust.
+Without configured accounts the dashboard is open (demo; or a network-level gate in front of it).
+
+Roles: `analist` sees everything except Beheer; `stadsdeel` sees only its stadsdeel's buurten and
+wijken plus the gemeente totals; `beheer` sees everything including Beheer. Every data callback asks
+`scope()` and filters before reading, so no route returns data outside the role.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, redirect, request, session
+from markupsafe import escape
+from werkzeug.security import check_password_hash
+
+from buurtbeeld.settings import Settings, get_settings
+
+ROLES = ("analist", "stadsdeel", "beheer")
+OPEN = "open"  # no accounts configured
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    stadsdeel: str | None = None
+
+    @property
+    def sees_beheer(self) -> bool:
+        return self.role in ("beheer", OPEN)
+
+
+@lru_cache(maxsize=4)
+def _accounts(inline: str, file: str | None) -> dict[str, dict[str, Any]]:
+    raw: dict[str, Any] = {}
+    if file:
+        raw.update(json.loads(Path(file).read_text(encoding="utf-8")))
+    if inline:
+        raw.update(json.loads(inline))
+    for name, account in raw.items():
+        if account.get("role") not in ROLES:
+            raise ValueError(f"gebruiker {name}: rol moet een van {', '.join(ROLES)} zijn")
+        if account["role"] == "stadsdeel" and not account.get("stadsdeel"):
+            raise ValueError(f"gebruiker {name}: rol stadsdeel vraagt om een stadsdeel")
+    return raw
+
+
+def accounts(settings: Settings | None = None) -> dict[str, dict[str, Any]]:
+    s = settings or get_settings()
+    return _accounts(s.users, str(s.users_file) if s.users_file else None)
+
+
+def current_user() -> User | None:
+    """The user of this request, or None when login is required and missing."""
+    s = get_settings()
+    known = accounts(s)
+    if not known:
+        return User("open", OPEN)
+    name = request.headers.get(s.trusted_user_header) if s.trusted_user_header else session.get("user")
+    if not name or name not in known:
+        return None
+    account = known[name]
+    return User(name, account["role"], account.get("stadsdeel"))
+
+
+def scope() -> User:
+    """The current user inside a callback; raises if there is none (the guard normally stops that)."""
+    user = current_user()
+    if user is None:
+        raise PermissionError("niet ingelogd")
+    return user
+
+
+LOGIN_FORM = """<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>Inloggen · Buurtbeeld</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/vendor/bootstrap/css/bootstrap.min.css"></head>
+<body class="bg-light"><main class="container" style="max-width:26rem;margin-top:10vh">
+<h1 class="h3 mb-3">Buurtbeeld</h1>{error}
+<form method="post" action="/login"><input type="hidden" name="next" value="{next}">
+<div class="mb-3"><label class="form-label" for="user">Gebruikersnaam</label>
+<input class="form-control" id="user" name="user" autocomplete="username" required autofocus></div>
+<div class="mb-3"><label class="form-label" for="password">Wachtwoord</label>
+<input class="form-control" id="password" name="password" type="password" autocomplete="current-password" required>
+</div><button class="btn btn-primary w-100" type="submit">Inloggen</button></form></main></body></html>"""
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Dash renders with inline scripts/styles; everything else comes from this origin (no CDN).
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob: https:; worker-src 'self' blob:; connect-src 'self' https:; frame-ancestors 'none'"
+    ),
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
+}
+
+
+def install(server: Flask, settings: Settings) -> None:
+    """Login routes, the guard in front of every route, cookie flags and security headers."""
+    server.secret_key = settings.session_key()
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+    )
+
+    @server.before_request
+    def guard() -> Any:
+        if request.path.startswith(("/login", "/vendor/", "/_dash-component-suites/", "/assets/", "/_favicon")):
+            return None
+        if current_user() is not None:
+            return None
+        if request.path.startswith("/_dash") or request.method != "GET":
+            return Response("Niet ingelogd", status=401)
+        return redirect(f"/login?next={request.full_path}")
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        target = request.values.get("next") or "/"
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"
+        error = ""
+        if request.method == "POST":
+            name = request.form.get("user", "")
+            account = accounts().get(name)
+            if (
+                account
+                and account.get("password")
+                and check_password_hash(account["password"], request.form.get("password", ""))
+            ):
+                session.clear()
+                session["user"] = name
+                return redirect(target)
+            error = '<div class="alert alert-danger" role="alert">Onbekende gebruiker of onjuist wachtwoord.</div>'
+        return LOGIN_FORM.format(error=error, next=escape(target))
+
+    @server.route("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect("/login")
+
+    @server.after_request
+    def headers(response: Response) -> Response:
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response

@@ -1,0 +1,75 @@
+"""The Dash app: `create_app()` builds it (nothing happens at import), `dashboard.wsgi:server` is what
+gunicorn serves. Pages live in dashboard/pages, one module each, callbacks below their layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+import flask_bootstrap
+from dash import Dash, html
+from flask import send_from_directory
+
+from buurtbeeld.settings import Settings, get_settings
+from dashboard import access
+
+PAGES = Path(__file__).parent / "pages"
+# Bootstrap's CSS from an installed package (Bootstrap-Flask ships it), served by us: no CDN, and no
+# copy of a third-party file in this repository.
+BOOTSTRAP = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5"
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    settings = settings or get_settings()
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder=str(PAGES),
+        external_stylesheets=["/vendor/bootstrap/css/bootstrap.min.css"],
+        serve_locally=True,
+        title="Buurtbeeld",
+        update_title="Bezig met laden…",
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app._favicon = None
+    app.index_string = app.index_string.replace("<html>", '<html lang="nl">')
+    server = app.server
+
+    @server.route("/vendor/bootstrap/<path:name>")
+    def bootstrap(name: str):
+        return send_from_directory(BOOTSTRAP, name, max_age=86400)
+
+    access.install(server, settings)
+    app.layout = shell
+    return app
+
+
+def shell() -> html.Div:
+    user = access.current_user()
+    links = [
+        dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
+        for page in dash.page_registry.values()
+        if page.get("nav", True) and (page["module"].split(".")[-1] != "beheer" or (user and user.sees_beheer))
+    ]
+    if user and user.role != access.OPEN:
+        links.append(dbc.NavItem(dbc.NavLink(f"Uitloggen ({user.name})", href="/logout", external_link=True)))
+    return html.Div(
+        [
+            html.A("Naar de inhoud", href="#inhoud", className="visually-hidden-focusable"),
+            dbc.Navbar(
+                dbc.Container(
+                    [
+                        dbc.NavbarBrand("Buurtbeeld", href="/"),
+                        dbc.Nav(links, navbar=True, className="flex-wrap"),
+                    ],
+                    fluid=True,
+                ),
+                color="dark",
+                dark=True,
+                className="mb-3",
+            ),
+            html.Main(dbc.Container(dash.page_container, fluid=True), id="inhoud", tabIndex="-1"),
+        ]
+    )

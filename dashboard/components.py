@@ -1,0 +1,289 @@
+"""Building blocks the pages share: filters, banner, KPI cards, tables, export buttons, map."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+
+from buurtbeeld import disclosure
+from buurtbeeld.settings import get_settings
+from dashboard import access
+from warehouse import queries
+
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+# Okabe-Ito: distinguishable with every common colour-vision deficiency.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+SEQUENTIAL = "cividis"  # perceptually uniform and colour-blind safe
+HIDDEN_COLOUR = "#bdbdbd"
+
+
+def url() -> str:
+    return get_settings().warehouse_url
+
+
+def threshold() -> int:
+    return get_settings().suppression_threshold
+
+
+def graph_config(name: str) -> dict[str, Any]:
+    """Chart toolbar in Dutch terms; the camera button saves the chart as PNG."""
+    return {
+        "displaylogo": False,
+        "locale": "nl",
+        "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
+def week_text(period: str) -> str:
+    year, week = period.split("-W")
+    return f"week {int(week)} {year}"
+
+
+def month_text(period: str) -> str:
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def period_text(period_type: str, period: str) -> str:
+    if period_type == "week":
+        return week_text(period)
+    if period_type == "quarter":
+        return f"{period[-1]}e kwartaal {period[:4]}"
+    return period if period_type == "year" else month_text(period)
+
+
+def gemeente_choice(value: str | None) -> str | None:
+    options = queries.gemeenten(url())
+    codes = [c for c, _ in options]
+    return value if value in codes else (codes[0] if codes else None)
+
+
+def gemeente_options() -> list[dict[str, str]]:
+    return [{"label": n, "value": c} for c, n in queries.gemeenten(url())]
+
+
+def labelled(label: str, control: Any) -> html.Div:
+    return html.Div([dbc.Label(label, className="small mb-0"), control])
+
+
+def group_options() -> list[dict[str, str]]:
+    return [{"label": "Alle misdrijven en incidenten", "value": "*"}] + [
+        {"label": label, "value": code} for code, label in queries.groups(url())
+    ]
+
+
+def group_label(code: str) -> str:
+    return next((o["label"] for o in group_options() if o["value"] == code), code)
+
+
+def measure_options() -> list[dict[str, str]]:
+    return [{"label": "Aantal", "value": "aantal"}, {"label": "Per 1 000 inwoners", "value": "per1000"}]
+
+
+def visible_areas(gemeente: str, level: str) -> pd.DataFrame:
+    """Areas of a level the current user may see (a stadsdeel role sees its own stadsdeel only)."""
+    user = access.scope()
+    a = queries.areas(url(), gemeente)
+    a = a[a["area_level"] == level]
+    if user.role == "stadsdeel" and level != "gemeente":
+        a = a[a["stadsdeel"] == user.stadsdeel]
+    return a
+
+
+def allowed(gemeente: str, level: str, code: str) -> bool:
+    return code in set(visible_areas(gemeente, level)["area_code"])
+
+
+def levels_for_user() -> list[dict[str, str]]:
+    return [{"label": queries.LEVEL_LABELS[lv], "value": lv} for lv in queries.LEVELS]
+
+
+def freshness_banner(gemeente: str | None) -> dbc.Alert:
+    if gemeente is None:
+        return dbc.Alert("Er zijn nog geen gegevens geladen.", color="warning")
+    info = queries.freshness(url(), gemeente)
+    loaded = info["loaded_at"].strftime("%d-%m-%Y %H:%M") if info["loaded_at"] else "onbekend"
+    parts = [
+        html.Strong(f"Gegevens t/m {week_text(info['latest_week'])}" if info["latest_week"] else "Nog geen weken"),
+        f" · laatst geladen {loaded}",
+    ]
+    if info["provisional"]:
+        weeks = ", ".join(week_text(w) for w in info["provisional"])
+        parts.append(f" · voorlopig (aangiftes komen nog binnen): {weeks}")
+    return dbc.Alert(parts, color="light", className="py-2 small border", id="freshness")
+
+
+def suppression_note() -> html.P:
+    return html.P(disclosure.legend(threshold()), className="small text-muted mb-1")
+
+
+def display_table(frame: pd.DataFrame, table_id: str, max_rows: int = 200) -> dbc.Table:
+    """A plain, keyboard-readable HTML table of already formatted text."""
+    head = html.Thead(html.Tr([html.Th(c, scope="col") for c in frame.columns]))
+    body = html.Tbody([html.Tr([html.Td(v) for v in row]) for row in frame.head(max_rows).itertuples(index=False)])
+    return dbc.Table(
+        [head, body], id=table_id, bordered=False, hover=True, size="sm", responsive=True, className="small"
+    )
+
+
+def count_text(values: pd.Series, status: pd.Series) -> list[str]:
+    return [disclosure.label(v, int(s), threshold()) for v, s in zip(values, status, strict=True)]
+
+
+def rate_text(values: pd.Series, status: pd.Series) -> list[str]:
+    return [disclosure.rate_label(v, int(s), threshold()) for v, s in zip(values, status, strict=True)]
+
+
+def export_controls(prefix: str) -> html.Div:
+    return html.Div(
+        [
+            dbc.Button("Download Excel", id=f"{prefix}-export", color="secondary", size="sm", outline=True),
+            dcc.Download(id=f"{prefix}-download"),
+        ],
+        className="d-inline-block ms-2",
+    )
+
+
+def save_view_controls(prefix: str) -> html.Div:
+    return html.Div(
+        [
+            dbc.Label("Naam van de weergave", html_for=f"{prefix}-view-name", className="visually-hidden"),
+            dbc.InputGroup(
+                [
+                    dbc.Input(id=f"{prefix}-view-name", placeholder="Naam van deze weergave", size="sm", maxLength=120),
+                    dbc.Button("Weergave bewaren", id=f"{prefix}-view-save", size="sm", color="secondary"),
+                ],
+                size="sm",
+            ),
+        ],
+        className="d-inline-block",
+        style={"maxWidth": "22rem"},
+    )
+
+
+def query_string(**params: Any) -> str:
+    return "?" + urlencode({k: v for k, v in params.items() if v not in (None, "", [])}, doseq=True)
+
+
+def choropleth(frame: pd.DataFrame, value_col: str, text_col: str, title: str) -> go.Figure:
+    """Buurten coloured by value (NaN = hidden, drawn grey with its '<5'/'x' label in the tooltip)."""
+    settings = get_settings()
+    features = [
+        {"type": "Feature", "id": code, "geometry": json.loads(geom), "properties": {}}
+        for code, geom in zip(frame["area_code"], frame["geometry"], strict=True)
+        if isinstance(geom, str)
+    ]
+    geojson = {"type": "FeatureCollection", "features": features}
+    shown = frame[frame[value_col].notna()]
+    hidden = frame[frame[value_col].isna()]
+    fig = go.Figure()
+    hover = "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
+    if len(hidden):
+        fig.add_trace(
+            go.Choroplethmap(
+                geojson=geojson,
+                locations=hidden["area_code"],
+                z=np.zeros(len(hidden)),
+                colorscale=[[0, HIDDEN_COLOUR], [1, HIDDEN_COLOUR]],
+                showscale=False,
+                marker_line_width=0.6,
+                marker_line_color="white",
+                customdata=hidden[["name", text_col]].to_numpy(),
+                hovertemplate=hover,
+                name="afgeschermd",
+            )
+        )
+    fig.add_trace(
+        go.Choroplethmap(
+            geojson=geojson,
+            locations=shown["area_code"],
+            z=shown[value_col],
+            colorscale=SEQUENTIAL,
+            marker_line_width=0.6,
+            marker_line_color="white",
+            customdata=shown[["name", text_col]].to_numpy(),
+            hovertemplate=hover,
+            colorbar={"title": {"text": title}, "thickness": 12},
+            name=title,
+        )
+    )
+    lon, lat = frame["lon"].astype(float), frame["lat"].astype(float)
+    layers = []
+    if settings.map_tiles_url:
+        layers = [{"sourcetype": "raster", "source": [settings.map_tiles_url], "below": "traces"}]
+    fig.update_layout(
+        map={
+            "style": settings.map_style,
+            "center": {"lon": float(lon.mean()), "lat": float(lat.mean())},
+            "zoom": _zoom(lon, lat),
+            "layers": layers,
+        },
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        height=460,
+        showlegend=False,
+        clickmode="event",
+    )
+    return fig
+
+
+def _zoom(lon: pd.Series, lat: pd.Series) -> float:
+    span = max(float(lon.max() - lon.min()), float(lat.max() - lat.min()) * 1.6, 0.01)
+    return float(np.clip(np.log2(360 / span) - 0.6, 5, 15))
+
+
+def kpi_card(title: str, values: list[tuple[str, str]], card_id: str) -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody(
+            [html.H3(title, className="h6 card-title mb-2")]
+            + [
+                html.Div([html.Span(k, className="text-muted me-1"), html.Strong(v)], className="small")
+                for k, v in values
+            ]
+        ),
+        id=card_id,
+        className="h-100",
+    )
+
+
+def today() -> date:
+    return date.today()
+
+
+def save_view_callback(prefix: str, path: str) -> None:
+    """Register the 'Weergave bewaren' callback of a page: stores its path and URL state by name."""
+
+    @callback(
+        Output(f"{prefix}-view-status", "children"),
+        Input(f"{prefix}-view-save", "n_clicks"),
+        State(f"{prefix}-view-name", "value"),
+        State(f"{prefix}-url", "search"),
+        prevent_initial_call=True,
+    )
+    def save(_: int, name: str | None, search: str | None) -> str:
+        user = access.scope()
+        if not name or not name.strip():
+            return "Geef de weergave een naam."
+        queries.save_view(url(), user.name, name.strip(), path, search or "")
+        return f"Bewaard als '{name.strip()}'; terug te vinden op de startpagina."

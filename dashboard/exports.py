@@ -1,0 +1,60 @@
+"""Excel exports: what is on screen, with Dutch headers and a sheet that says what it is.
+
+Every exported number has already passed buurtbeeld.disclosure (hidden cells arrive as the text
+'<5' or 'x'), so an export can never hold more than the screen showed."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import pandas as pd
+
+from buurtbeeld import disclosure
+from dashboard.components import threshold, url
+from warehouse import queries
+
+
+def about_sheet(title: str, filters: dict[str, str], gemeente: str | None) -> pd.DataFrame:
+    info = queries.freshness(url(), gemeente) if gemeente else {}
+    rows = [
+        ("Onderwerp", title),
+        *[(k, v) for k, v in filters.items()],
+        (
+            "Bron",
+            "Politie, Basisvoorziening Handhaving (BVH), wekelijkse export; CBS Wijk- en buurtkaart; "
+            "CBS Kerncijfers wijken en buurten; eigen registraties van de gemeente",
+        ),
+        ("Geheimhouding", disclosure.legend(threshold())),
+        ("Laadbatch", str(info.get("batch_id", "–"))),
+        ("Gegevens t/m", str(info.get("latest_week") or "–")),
+        ("Voorlopige weken", ", ".join(info.get("provisional", [])) or "geen"),
+        ("Gemaakt op", datetime.now().strftime("%d-%m-%Y %H:%M")),
+    ]
+    return pd.DataFrame(rows, columns=["Kenmerk", "Waarde"])
+
+
+def workbook(sheets: dict[str, pd.DataFrame], about: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=False)
+            sheet = writer.sheets[name[:31]]
+            for i, column in enumerate(frame.columns, start=1):
+                width = max([len(str(column)), *[len(str(v)) for v in frame[column].head(200)]]) + 2
+                sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 60)
+        about.to_excel(writer, sheet_name="Toelichting", index=False)
+        writer.sheets["Toelichting"].column_dimensions["A"].width = 20
+        writer.sheets["Toelichting"].column_dimensions["B"].width = 100
+    return buffer.getvalue()
+
+
+def cell_values(values: pd.Series, status: pd.Series, decimals: int = 0) -> list[object]:
+    """Numbers where shown (so Excel can sum them), the disclosure sign where hidden."""
+    out: list[object] = []
+    for v, s in zip(values, status, strict=True):
+        if int(s) == disclosure.SHOWN and pd.notna(v):
+            out.append(round(float(v), decimals) if decimals else int(v))
+        else:
+            out.append(disclosure.label(None, int(s), threshold()) if int(s) else "–")
+    return out

@@ -1,0 +1,240 @@
+"""Trends: a week or month series for one area and category, with a moving average and last year."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from buurtbeeld import disclosure
+from dashboard import components as ui
+from dashboard import exports
+from warehouse import queries
+
+dash.register_page(__name__, path="/trends", name="Trends", title="Trends · Buurtbeeld", order=2)
+
+MOVING = {"week": 4, "month": 3}
+LAG = {"week": 52, "month": 12}
+GRAINS = [{"label": "Per week", "value": "week"}, {"label": "Per maand", "value": "month"}]
+
+
+def layout(
+    gemeente: str | None = None,
+    niveau: str = "gemeente",
+    gebied: str | None = None,
+    groep: str = "*",
+    per: str = "week",
+    maat: str = "aantal",
+    **_: str,
+):
+    gm = ui.gemeente_choice(gemeente)
+    niveau = niveau if niveau in queries.LEVELS else "gemeente"
+    return html.Div(
+        [
+            dcc.Location(id="tr-url", refresh=False),
+            html.H1("Trends", className="h3"),
+            ui.freshness_banner(gm),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        ui.labelled(
+                            "Gemeente",
+                            dcc.Dropdown(id="tr-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
+                        ),
+                        md=2,
+                    ),
+                    dbc.Col(
+                        ui.labelled(
+                            "Niveau",
+                            dcc.Dropdown(id="tr-niveau", options=ui.levels_for_user(), value=niveau, clearable=False),
+                        ),
+                        md=2,
+                    ),
+                    dbc.Col(ui.labelled("Gebied", dcc.Dropdown(id="tr-gebied", value=gebied, clearable=False)), md=3),
+                    dbc.Col(
+                        ui.labelled(
+                            "Categorie",
+                            dcc.Dropdown(id="tr-groep", options=ui.group_options(), value=groep, clearable=False),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        [
+                            ui.labelled("Periode", dbc.RadioItems(id="tr-per", options=GRAINS, value=per, inline=True)),
+                            ui.labelled(
+                                "Maat",
+                                dbc.RadioItems(id="tr-maat", options=ui.measure_options(), value=maat, inline=True),
+                            ),
+                        ],
+                        md=2,
+                    ),
+                ],
+                className="g-2 mb-2",
+            ),
+            dcc.Loading(dcc.Graph(id="tr-graph", config=ui.graph_config("trend"))),
+            html.P(id="tr-caption", className="small text-muted"),
+            ui.suppression_note(),
+            html.Div([ui.export_controls("tr")], className="mb-2"),
+            html.Div([ui.save_view_controls("tr"), html.Span(id="tr-view-status", className="small ms-2")]),
+        ]
+    )
+
+
+def series_frame(gm: str, level: str, area: str, group: str, grain: str) -> pd.DataFrame:
+    """The series with its moving average and last year's value, all under the disclosure rules."""
+    s = queries.series(ui.url(), gm, grain, level, area, group)
+    s["moving"] = disclosure.rolling_shown_mean(s["count"], s["status"], MOVING[grain])
+    lag = LAG[grain]
+    s["last_year"] = s["count"].shift(lag)
+    s["last_year_s"] = s["status"].shift(lag).fillna(disclosure.SHOWN).astype(int)
+    s.loc[s.index < lag, "last_year"] = float("nan")
+    pop = queries.population(ui.url(), gm)
+    inwoners = pop[(pop["area_level"] == level) & (pop["area_code"] == area)]["inwoners"]
+    s["inwoners"] = float(inwoners.iloc[0]) if len(inwoners) and pd.notna(inwoners.iloc[0]) else float("nan")
+    s["rate"] = disclosure.masked_rate(s["count"], s["status"], s["inwoners"])
+    return s
+
+
+@callback(
+    Output("tr-gebied", "options"),
+    Output("tr-gebied", "value"),
+    Input("tr-gemeente", "value"),
+    Input("tr-niveau", "value"),
+    State("tr-gebied", "value"),
+)
+def area_options(gm: str, level: str, current: str | None):
+    areas = ui.visible_areas(gm, level).sort_values("name")
+    options = [
+        {"label": f"{n} ({c})" if level in ("buurt", "wijk") else n, "value": c}
+        for c, n in zip(areas["area_code"], areas["name"], strict=True)
+    ]
+    values = [o["value"] for o in options]
+    return options, current if current in values else (values[0] if values else None)
+
+
+@callback(
+    Output("tr-graph", "figure"),
+    Output("tr-caption", "children"),
+    Output("tr-url", "search"),
+    Input("tr-gemeente", "value"),
+    Input("tr-niveau", "value"),
+    Input("tr-gebied", "value"),
+    Input("tr-groep", "value"),
+    Input("tr-per", "value"),
+    Input("tr-maat", "value"),
+)
+def update(gm: str, level: str, area: str | None, group: str, grain: str, measure: str):
+    if not area or not ui.allowed(gm, level, area):
+        return {}, "Kies een gebied.", no_update
+    s = series_frame(gm, level, area, group, grain)
+    rate = measure == "per1000"
+    factor = 1000.0 / s["inwoners"] if rate else 1.0
+    y, moving, last = s["count"] * factor, s["moving"] * factor, s["last_year"] * factor
+    label = ui.rate_text(s["rate"], s["status"]) if rate else ui.count_text(s["count"], s["status"])
+    x = s["period_start"]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=last,
+            name="zelfde periode vorig jaar",
+            mode="lines",
+            line={"color": ui.PALETTE[1], "dash": "dot", "width": 1.5},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=y,
+            name="aantal" if not rate else "per 1 000 inwoners",
+            marker_color=ui.PALETTE[0],
+            customdata=list(zip(s["period"], label, strict=True)),
+            hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=moving,
+            name=f"voortschrijdend gemiddelde ({MOVING[grain]} {'weken' if grain == 'week' else 'maanden'})",
+            mode="lines",
+            line={"color": ui.PALETTE[5], "width": 2.5},
+        )
+    )
+    hidden = s[s["status"] != disclosure.SHOWN]
+    if len(hidden):
+        fig.add_trace(
+            go.Scatter(
+                x=hidden["period_start"],
+                y=[0] * len(hidden),
+                mode="markers",
+                name="afgeschermd",
+                marker={"symbol": "line-ew-open", "color": ui.HIDDEN_COLOUR, "size": 10},
+                customdata=list(zip(hidden["period"], ui.count_text(hidden["count"], hidden["status"]), strict=True)),
+                hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
+            )
+        )
+    what = "per 1 000 inwoners" if rate else "aantal geregistreerde incidenten"
+    fig.update_layout(
+        yaxis_title=what,
+        xaxis_title="week" if grain == "week" else "maand",
+        height=440,
+        barmode="overlay",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 50, "r": 10, "t": 30, "b": 40},
+        title={"text": f"{queries.area_name(ui.url(), gm, level, area)} · {ui.group_label(group)}", "x": 0.01},
+    )
+    caption = (
+        f"Staven: {what} per {'week' if grain == 'week' else 'maand'} (maand = de weken waarvan de donderdag "
+        "in die maand valt). Grijze streepjes: afgeschermde perioden. Het gemiddelde ontbreekt waar een "
+        "periode in het venster is afgeschermd."
+    )
+    search = ui.query_string(gemeente=gm, niveau=level, gebied=area, groep=group, per=grain, maat=measure)
+    return fig, caption, search
+
+
+@callback(
+    Output("tr-download", "data"),
+    Input("tr-export", "n_clicks"),
+    State("tr-gemeente", "value"),
+    State("tr-niveau", "value"),
+    State("tr-gebied", "value"),
+    State("tr-groep", "value"),
+    State("tr-per", "value"),
+    prevent_initial_call=True,
+)
+def export(_: int, gm: str, level: str, area: str, group: str, grain: str):
+    if not area or not ui.allowed(gm, level, area):
+        return no_update
+    s = series_frame(gm, level, area, group, grain)
+    sheet = pd.DataFrame(
+        {
+            "Periode": [ui.period_text(grain, p) for p in s["period"]],
+            "Aantal": exports.cell_values(s["count"], s["status"]),
+            "Voortschrijdend gemiddelde": exports.cell_values(
+                s["moving"], s["moving"].isna().map({True: disclosure.SECONDARY, False: disclosure.SHOWN}), 1
+            ),
+            "Zelfde periode vorig jaar": exports.cell_values(s["last_year"], s["last_year_s"]),
+            "Per 1 000 inwoners": exports.cell_values(s["rate"], s["status"], 2),
+        }
+    )
+    about = exports.about_sheet(
+        "Trend",
+        {
+            "Gemeente": gm,
+            "Niveau": queries.LEVEL_LABELS[level],
+            "Gebied": queries.area_name(ui.url(), gm, level, area),
+            "Categorie": ui.group_label(group),
+            "Periode": "per week" if grain == "week" else "per maand",
+        },
+        gm,
+    )
+    return dcc.send_bytes(
+        exports.workbook({"Reeks": sheet}, about), f"trend_{area}_{group}_{grain}.xlsx".replace("*", "alle")
+    )
+
+
+ui.save_view_callback("tr", "/trends")

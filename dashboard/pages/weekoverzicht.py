@@ -1,0 +1,299 @@
+"""Weekoverzicht: the analyst's Monday morning — one week, per category group and per buurt."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from buurtbeeld import disclosure
+from buurtbeeld.periods import month_span, months_of, period_start, weeks_before
+from dashboard import access, exports
+from dashboard import components as ui
+from warehouse import queries
+
+dash.register_page(__name__, path="/weekoverzicht", name="Weekoverzicht", title="Weekoverzicht · Buurtbeeld", order=1)
+
+
+def layout(gemeente: str | None = None, week: str | None = None, groep: str = "*", maat: str = "aantal", **_: str):
+    gm = ui.gemeente_choice(gemeente)
+    weeks = queries.periods(ui.url(), gm, "week") if gm else []
+    week = week if week in weeks else (weeks[-1] if weeks else None)
+    return html.Div(
+        [
+            dcc.Location(id="wo-url", refresh=False),
+            dcc.Location(id="wo-nav", refresh="callback-nav"),
+            html.H1("Weekoverzicht", className="h3"),
+            ui.freshness_banner(gm),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        ui.labelled(
+                            "Gemeente",
+                            dcc.Dropdown(
+                                id="wo-gemeente",
+                                options=ui.gemeente_options(),
+                                value=gm,
+                                clearable=False,
+                            ),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        ui.labelled(
+                            "Week",
+                            dcc.Dropdown(
+                                id="wo-week",
+                                options=[{"label": ui.week_text(w), "value": w} for w in reversed(weeks)],
+                                value=week,
+                                clearable=False,
+                            ),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        ui.labelled(
+                            "Categorie",
+                            dcc.Dropdown(id="wo-groep", options=ui.group_options(), value=groep, clearable=False),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        ui.labelled(
+                            "Maat", dbc.RadioItems(id="wo-maat", options=ui.measure_options(), value=maat, inline=True)
+                        ),
+                        md=3,
+                    ),
+                ],
+                className="g-2 mb-3",
+            ),
+            dcc.Loading(html.Div(id="wo-kpis"), type="default"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.H2("Kaart van de buurten", className="h5 mt-3", id="wo-map-title"),
+                            dcc.Loading(dcc.Graph(id="wo-map", config=ui.graph_config("weekoverzicht-kaart"))),
+                            html.P(
+                                "Klik op een buurt voor haar buurtprofiel. De tabel hiernaast geeft dezelfde "
+                                "cijfers als tekst.",
+                                className="small text-muted",
+                            ),
+                        ],
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        [
+                            html.H2("Buurten gerangschikt op toename", className="h5 mt-3"),
+                            html.P(
+                                "Verschil tussen deze week en het weekgemiddelde van de buurt in het vorige "
+                                "volledige kwartaal (haar eigen basislijn).",
+                                className="small text-muted",
+                            ),
+                            dcc.Loading(html.Div(id="wo-table")),
+                            ui.export_controls("wo"),
+                        ],
+                        lg=6,
+                    ),
+                ]
+            ),
+            ui.suppression_note(),
+            html.Div(
+                [ui.save_view_controls("wo"), html.Span(id="wo-view-status", className="small ms-2")], className="mt-2"
+            ),
+        ]
+    )
+
+
+# --- data -----------------------------------------------------------------------------------------
+
+
+def kpi_frame(gm: str, week: str) -> pd.DataFrame:
+    """Per group at gemeente level: this week, previous week, mean of the last 4 weeks, same week a year ago."""
+    last4 = tuple(weeks_before(week, i) for i in range(4))
+    wanted = (*last4, weeks_before(week, 52))
+    cells = queries.area_groups(ui.url(), gm, "week", wanted, "gemeente", gm)
+    by = cells.set_index(["period", "group_code"])
+    four = disclosure.window_sum(cells[cells["period"].isin(last4)], ["group_code"]).set_index("group_code")
+    rows = []
+    for code in cells["group_code"].unique():
+        rows.append(
+            {
+                "group_code": code,
+                "deze_week": by.loc[(week, code), "count"],
+                "deze_week_s": by.loc[(week, code), "status"],
+                "vorige_week": by.loc[(last4[1], code), "count"],
+                "vorige_week_s": by.loc[(last4[1], code), "status"],
+                "gem4": four.loc[code, "count"] / 4,
+                "gem4_s": four.loc[code, "status"],
+                "vorig_jaar": by.loc[(wanted[-1], code), "count"],
+                "vorig_jaar_s": by.loc[(wanted[-1], code), "status"],
+            }
+        )
+    frame = pd.DataFrame(rows)
+    active = (frame[["deze_week", "vorige_week", "gem4", "vorig_jaar"]].fillna(1).sum(axis=1) > 0) | (
+        frame["group_code"] == "*"
+    )
+    return frame[active]
+
+
+def baseline_quarter(gm: str, week: str) -> tuple[str | None, int]:
+    """The last complete quarter before the week, and its number of weeks. A fixed quarter, not a
+    sliding window: sliding windows could be differenced into a hidden count (disclosure rule 3)."""
+    start = period_start("week", week)
+    for quarter in reversed(queries.periods(ui.url(), gm, "quarter")):
+        first, end = month_span(months_of(quarter))
+        if end <= start:
+            return quarter, (end - first).days // 7
+    return None, 0
+
+
+def buurt_frame(gm: str, week: str, group: str) -> pd.DataFrame:
+    """Per visible buurt: count this week, baseline (weekly mean of the previous quarter), excess, rate."""
+    current = queries.cells(ui.url(), gm, "week", (week,), "buurt", group)
+    quarter, n_weeks = baseline_quarter(gm, week)
+    if quarter:
+        base = queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", group)[["area_code", "count", "status"]]
+    else:
+        base = current[["area_code"]].assign(count=float("nan"), status=disclosure.SECONDARY)
+    areas = ui.visible_areas(gm, "buurt")
+    pop = queries.population(ui.url(), gm)
+    pop = pop[pop["area_level"] == "buurt"].set_index("area_code")["inwoners"]
+    frame = areas.merge(current[["area_code", "count", "status"]], on="area_code", how="left")
+    frame = frame.merge(base.rename(columns={"count": "base", "status": "base_s"}), on="area_code", how="left")
+    frame["baseline"] = frame["base"] / max(n_weeks, 1)
+    frame.attrs["baseline"] = ui.period_text("quarter", quarter) if quarter else "–"
+    frame["excess"] = frame["count"] - frame["baseline"]
+    frame["inwoners"] = frame["area_code"].map(pop)
+    frame["rate"] = disclosure.masked_rate(frame["count"], frame["status"], frame["inwoners"])
+    wijk_names = queries.areas(ui.url(), gm).query("area_level == 'wijk'").set_index("area_code")["name"]
+    frame["wijk_name"] = frame["wijk"].map(wijk_names)
+    return frame.sort_values(["excess", "count"], ascending=False, na_position="last")
+
+
+def table_text(frame: pd.DataFrame) -> pd.DataFrame:
+    t = ui.threshold()
+    return pd.DataFrame(
+        {
+            "Buurt": frame["name"],
+            "Wijk": frame["wijk_name"],
+            "Aantal": ui.count_text(frame["count"], frame["status"]),
+            "Weekgemiddelde vorig kwartaal": [
+                disclosure.format_number(b, 1) if s == disclosure.SHOWN else disclosure.SECONDARY_SIGN
+                for b, s in zip(frame["baseline"], frame["base_s"], strict=True)
+            ],
+            "Verschil": [disclosure.format_number(e, 1) if pd.notna(e) else "–" for e in frame["excess"]],
+            "Per 1 000 inwoners": [
+                disclosure.rate_label(r, int(s), t) for r, s in zip(frame["rate"], frame["status"], strict=True)
+            ],
+        }
+    )
+
+
+# --- callbacks ------------------------------------------------------------------------------------
+
+
+@callback(
+    Output("wo-kpis", "children"),
+    Output("wo-map", "figure"),
+    Output("wo-table", "children"),
+    Output("wo-url", "search"),
+    Input("wo-gemeente", "value"),
+    Input("wo-week", "value"),
+    Input("wo-groep", "value"),
+    Input("wo-maat", "value"),
+)
+def update(gm: str | None, week: str | None, group: str, measure: str):
+    access.scope()
+    if not gm or not week:
+        return dbc.Alert("Geen gegevens.", color="warning"), {}, "", no_update
+    kpis = kpi_frame(gm, week)
+    t = ui.threshold()
+    cards = [
+        dbc.Col(
+            ui.kpi_card(
+                ui.group_label(r.group_code),
+                [
+                    (ui.week_text(week), disclosure.label(r.deze_week, r.deze_week_s, t)),
+                    ("vorige week", disclosure.label(r.vorige_week, r.vorige_week_s, t)),
+                    ("gem. 4 weken", disclosure.rate_label(r.gem4, r.gem4_s, t)),
+                    ("zelfde week vorig jaar", disclosure.label(r.vorig_jaar, r.vorig_jaar_s, t)),
+                ],
+                f"wo-kpi-{r.group_code.replace('*', 'alle')}",
+            ),
+            xs=12,
+            sm=6,
+            md=4,
+            xl=3,
+            className="mb-2",
+        )
+        for r in kpis.itertuples()
+    ]
+    frame = buurt_frame(gm, week, group)
+    value = "rate" if measure == "per1000" else "count"
+    frame["label"] = (
+        ui.rate_text(frame["rate"], frame["status"])
+        if value == "rate"
+        else ui.count_text(frame["count"], frame["status"])
+    )
+    title = "per 1 000 inw." if value == "rate" else "aantal"
+    fig = ui.choropleth(frame[frame["area_code"] != "onbekend"], value, "label", title)
+    search = ui.query_string(gemeente=gm, week=week, groep=group, maat=measure)
+    return dbc.Row(cards, className="g-2"), fig, ui.display_table(table_text(frame), "wo-ranked"), search
+
+
+@callback(
+    Output("wo-nav", "href"),
+    Input("wo-map", "clickData"),
+    State("wo-gemeente", "value"),
+    prevent_initial_call=True,
+)
+def open_profile(click: dict | None, gm: str):
+    if not click:
+        return no_update
+    code = click["points"][0].get("location")
+    if not code or not ui.allowed(gm, "buurt", code):
+        return no_update
+    return f"/buurtprofiel{ui.query_string(gemeente=gm, buurt=code)}"
+
+
+@callback(
+    Output("wo-download", "data"),
+    Input("wo-export", "n_clicks"),
+    State("wo-gemeente", "value"),
+    State("wo-week", "value"),
+    State("wo-groep", "value"),
+    prevent_initial_call=True,
+)
+def export(_: int, gm: str, week: str, group: str):
+    access.scope()
+    frame = buurt_frame(gm, week, group)
+    sheet = pd.DataFrame(
+        {
+            "Buurtcode": frame["area_code"],
+            "Buurt": frame["name"],
+            "Wijk": frame["wijk_name"],
+            "Aantal": exports.cell_values(frame["count"], frame["status"]),
+            "Weekgemiddelde vorig kwartaal": exports.cell_values(frame["baseline"], frame["base_s"], 1),
+            "Per 1 000 inwoners": exports.cell_values(frame["rate"], frame["status"], 2),
+        }
+    )
+    kpis = kpi_frame(gm, week)
+    kpi_sheet = pd.DataFrame(
+        {
+            "Categorie": [ui.group_label(c) for c in kpis["group_code"]],
+            "Deze week": exports.cell_values(kpis["deze_week"], kpis["deze_week_s"]),
+            "Vorige week": exports.cell_values(kpis["vorige_week"], kpis["vorige_week_s"]),
+            "Gemiddelde 4 weken": exports.cell_values(kpis["gem4"], kpis["gem4_s"], 1),
+            "Zelfde week vorig jaar": exports.cell_values(kpis["vorig_jaar"], kpis["vorig_jaar_s"]),
+        }
+    )
+    about = exports.about_sheet(
+        "Weekoverzicht", {"Gemeente": gm, "Week": ui.week_text(week), "Categorie": ui.group_label(group)}, gm
+    )
+    data = exports.workbook({"Buurten": sheet, "Kerncijfers": kpi_sheet}, about)
+    return dcc.send_bytes(data, f"weekoverzicht_{gm}_{week}.xlsx")
+
+
+ui.save_view_callback("wo", "/weekoverzicht")

@@ -1,0 +1,236 @@
+"""Publishing the disclosure-controlled cube after every load.
+
+The dashboard and the monthly analyses never read incidents or raw weekly counts: they read
+`published_count`, in which every cell already carries its suppression status. Computing that status
+once per load (for the weeks the load touched, and the months those weeks belong to) keeps every view
+consistent — the same cell is hidden in the map, the table, the chart and the export — which
+complementary suppression needs: a cell hidden in one view but shown in another would undo it.
+
+Pure transforms first (DataFrame -> DataFrame), then `publish`, the one function that does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from buurtbeeld import disclosure
+from buurtbeeld.periods import (
+    containing,
+    month_of_week,
+    months_of,
+    period_start,
+    quarter_of_month,
+    week_label,
+    weeks_of_month,
+)
+from warehouse import published
+
+UNKNOWN, OTHER_STADSDEEL = published.UNKNOWN, published.OTHER_STADSDEEL
+ALL = "*"
+KEY = ["period", "area_level", "area_code", "group_code"]
+
+
+def weeks_by_gemeente(touched: Iterable[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for gemeente, year, week in touched:
+        out.setdefault(gemeente, []).append((year, week))
+    return out
+
+
+# --- transforms --------------------------------------------------------------------------------------
+
+
+def to_indeling(counts: pd.DataFrame, successors: pd.DataFrame, hierarchy: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Weekly buurt x group counts recoded to the buurten of `year`.
+
+    Counts of an older indeling go to the buurt that took the largest part of their old buurt (whole
+    counts, no fractions: a count is a number of incidents); anything that does not land on a buurt of
+    `year` is counted as 'onbekend', so totals still reconcile."""
+    frame = counts.copy()
+    older = frame["indeling_year"] != year
+    if older.any():
+        moved = frame.loc[older, ["indeling_year", "buurt_code"]].merge(
+            successors.rename(columns={"from_year": "indeling_year", "from_code": "buurt_code"}),
+            on=["indeling_year", "buurt_code"],
+            how="left",
+        )
+        frame.loc[older, "buurt_code"] = moved["to_code"].to_numpy()
+    known = frame["buurt_code"].isin(set(hierarchy["buurt_code"]))
+    frame["buurt_code"] = frame["buurt_code"].where(known, UNKNOWN)
+    return frame.groupby(["iso_year", "iso_week", "buurt_code", "group_code"], as_index=False)["count"].sum()
+
+
+def full_hierarchy(hierarchy: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The hierarchy plus the 'onbekend' buurt (its own wijk and stadsdeel); whether stadsdelen exist."""
+    has_stadsdelen = hierarchy["stadsdeel"].notna().any()
+    frame = hierarchy.copy()
+    frame["stadsdeel"] = frame["stadsdeel"].fillna(OTHER_STADSDEEL) if has_stadsdelen else None
+    unknown = pd.DataFrame(
+        {"buurt_code": [UNKNOWN], "wijk_code": [UNKNOWN], "stadsdeel": [UNKNOWN if has_stadsdelen else None]}
+    )
+    return pd.concat([frame, unknown], ignore_index=True), bool(has_stadsdelen)
+
+
+def expand(buurt_cells: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, has_stadsdelen: bool) -> pd.DataFrame:
+    """Buurt x group cells per period -> cells at every area level, each with an all-categories row.
+
+    buurt_cells: period, buurt_code, group_code, count. Buurt rows keep their wijk and stadsdeel."""
+    b = buurt_cells.merge(hierarchy, on="buurt_code", how="left")
+    b = b.rename(columns={"buurt_code": "area_code", "wijk_code": "wijk"}).assign(area_level="buurt")
+    frames = [b]
+    frames.append(
+        _sum(b, ["period", "wijk", "group_code"]).rename(columns={"wijk": "area_code"}).assign(area_level="wijk")
+    )
+    if has_stadsdelen:
+        frames.append(
+            _sum(b, ["period", "stadsdeel", "group_code"])
+            .rename(columns={"stadsdeel": "area_code"})
+            .assign(area_level="stadsdeel")
+        )
+    frames.append(_sum(b, ["period", "group_code"]).assign(area_level="gemeente", area_code=gemeente))
+    cells = pd.concat(frames, ignore_index=True)
+    extra = ["wijk", "stadsdeel"]
+    totals = cells.groupby(["period", "area_level", "area_code"], as_index=False, dropna=False).agg(
+        count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
+    )
+    totals["group_code"] = ALL
+    cells = pd.concat([cells, totals], ignore_index=True)
+    return cells[[*KEY, *extra, "count"]]
+
+
+def _sum(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    return frame.groupby(by, as_index=False)["count"].sum()
+
+
+def links(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(parent, child, relation) row positions of every additive relation in the cube. A parent can
+    head several relations (a wijk total is the sum of its buurten and also of its category groups);
+    `relation` tells them apart so each is protected on its own."""
+    idx = cells.reset_index(drop=True).assign(_i=np.arange(len(cells)))
+    pairs: list[pd.DataFrame] = []
+
+    def join(children: pd.DataFrame, parents: pd.DataFrame, left: list[str], right: list[str]) -> None:
+        pair = children[[*left, "_i"]].merge(
+            parents[[*right, "_i"]], left_on=left, right_on=right, suffixes=("_c", "_p")
+        )
+        pairs.append(pair.assign(_r=pair["_i_p"] + len(idx) * len(pairs)))
+
+    parts = idx[idx["group_code"] != ALL]
+    totals = idx[idx["group_code"] == ALL]
+    join(parts, totals, ["period", "area_level", "area_code"], ["period", "area_level", "area_code"])
+    level = {name: idx[idx["area_level"] == name] for name in ("buurt", "wijk", "stadsdeel", "gemeente")}
+    join(level["buurt"], level["wijk"], ["period", "group_code", "wijk"], ["period", "group_code", "area_code"])
+    join(level["wijk"], level["gemeente"], ["period", "group_code"], ["period", "group_code"])
+    if len(level["stadsdeel"]):
+        join(
+            level["buurt"],
+            level["stadsdeel"],
+            ["period", "group_code", "stadsdeel"],
+            ["period", "group_code", "area_code"],
+        )
+        join(level["stadsdeel"], level["gemeente"], ["period", "group_code"], ["period", "group_code"])
+    both = pd.concat(pairs, ignore_index=True)
+    return both["_i_p"].to_numpy(), both["_i_c"].to_numpy(), both["_r"].to_numpy()
+
+
+def protect_cube(cells: pd.DataFrame, threshold: int, forced: np.ndarray | None = None) -> pd.DataFrame:
+    cells = cells.reset_index(drop=True)
+    parent, child, relation = links(cells)
+    status = disclosure.protect(cells["count"].to_numpy(), parent, child, threshold, forced, relation)
+    return cells.assign(status=status)
+
+
+def week_cube(counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, threshold: int) -> pd.DataFrame:
+    """counts: iso_year, iso_week, buurt_code, group_code, count (buurten of one indeling)."""
+    hier, has_sd = full_hierarchy(hierarchy)
+    cells = counts.assign(
+        period=[week_label(y, w) for y, w in zip(counts["iso_year"], counts["iso_week"], strict=True)]
+    )[["period", "buurt_code", "group_code", "count"]]
+    cube = protect_cube(expand(cells, hier, gemeente, has_sd), threshold)
+    return cube
+
+
+def nested_cube(components: list[pd.DataFrame], kind: str, wanted: Iterable[str], threshold: int) -> pd.DataFrame:
+    """Cells of a coarser period (month, quarter, year) as sums of their direct parts (components[0]),
+    already protected. A cell that would reveal a hidden part at any finer level it is shown next to
+    (its months, its weeks) is hidden before complementary suppression runs on the new cube
+    (disclosure rule 3)."""
+    keep = set(wanted)
+    keys = ["target", "area_level", "area_code", "group_code"]
+    reveals, sums = [], None
+    for parts in components:
+        frame = parts.assign(target=[containing(p, kind) for p in parts["period"]])
+        frame = frame[frame["target"].isin(keep)]
+        if frame.empty:
+            continue
+        reveals.append(disclosure.derivable_from_components(frame[keys], frame["count"], frame["status"], threshold))
+        if sums is None:
+            sums = frame.groupby(keys, as_index=False, dropna=False).agg(
+                count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
+            )
+    if sums is None:
+        return pd.DataFrame(columns=[*KEY, "wijk", "stadsdeel", "count", "status"])
+    reveal = pd.concat(reveals, axis=1).fillna(False).astype(bool).any(axis=1)
+    forced = sums.set_index(keys).index.map(reveal).to_numpy(dtype=bool)
+    cells = sums.rename(columns={"target": "period"})
+    return protect_cube(cells[[*KEY, "wijk", "stadsdeel", "count"]], threshold, forced)
+
+
+# --- I/O ---------------------------------------------------------------------------------------------
+
+
+def publish(
+    conn: Connection,
+    gemeente: str,
+    threshold: int,
+    batch_id: int | None,
+    weeks: Iterable[tuple[int, int]] | None = None,
+) -> dict[str, Any]:
+    """Recompute the published cells of `weeks` (all weeks when None) and of the months they lie in.
+
+    A month is published once its last week has been delivered; until then only its weeks are."""
+    year = published.latest_year(conn, gemeente)
+    delivered = published.all_weeks(conn, gemeente)
+    if year is None or not delivered:
+        return {}
+    if weeks is None:
+        published.delete_gemeente(conn, gemeente)
+        weeks = delivered
+    first, latest = min(delivered), max(delivered)
+    touched = {month_of_week(y, w) for y, w in weeks}
+
+    def complete(label: str) -> bool:
+        """All weeks of the period lie within the deliveries: no partial months, quarters or years."""
+        months = months_of(label)
+        return min(weeks_of_month(months[0])) >= first and max(weeks_of_month(months[-1])) <= latest
+
+    quarters = sorted(q for q in {quarter_of_month(m) for m in touched} if complete(q))
+    years = sorted(y for y in {m[:4] for m in touched} if complete(y))
+    months = sorted(m for m in {*touched, *[m for p in (*quarters, *years) for m in months_of(p)]} if complete(m))
+    wanted = sorted({w for m in months for w in weeks_of_month(m)} | set(weeks))
+    hierarchy = published.hierarchy(conn, gemeente, year)
+    counts = to_indeling(
+        published.week_counts(conn, gemeente, wanted), published.primary_successors(conn, year), hierarchy, year
+    )
+    week = week_cube(counts, hierarchy, gemeente, threshold).assign(period_type="week")
+    month = nested_cube([week], "month", months, threshold).assign(period_type="month")
+    quarter = nested_cube([month, week], "quarter", quarters, threshold).assign(period_type="quarter")
+    yearly = nested_cube([quarter, month, week], "year", years, threshold).assign(period_type="year")
+    cubes = [week, month, quarter, yearly]
+    cells = pd.concat(cubes, ignore_index=True)
+    cells = cells[cells["count"] > 0].assign(indeling_year=year)
+    cells["period_start"] = [period_start(t, p) for t, p in zip(cells["period_type"], cells["period"], strict=True)]
+    written = published.replace_cells(
+        conn,
+        gemeente,
+        {"week": [week_label(y, w) for y, w in wanted], "month": months, "quarter": quarters, "year": years},
+        cells,
+        batch_id,
+    )
+    hidden = int((cells["status"] != disclosure.SHOWN).sum())
+    return {"cellen": written, "afgeschermd": hidden, "maanden": months}

@@ -1,0 +1,107 @@
+"""Reading the inputs of the published cube and replacing its cells (I/O only; the cube itself is
+computed by etl.publish with buurtbeeld.disclosure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import Connection, and_, delete, func, or_, select, tuple_
+
+from warehouse.bulk import bulk_insert
+from warehouse.models import Buurt, BuurtCorrespondence, PublishedCount, Stadsdeel, StadsdeelArea, WeeklyCount
+
+UNKNOWN = "onbekend"  # incidents without a usable location, and buurten outside the latest indeling
+OTHER_STADSDEEL = "Overig"  # buurten that the stadsdelen file does not mention
+
+
+def latest_year(conn: Connection, gemeente: str) -> int | None:
+    return conn.execute(select(func.max(Buurt.indeling_year)).where(Buurt.gemeente_code == gemeente)).scalar()
+
+
+def week_counts(conn: Connection, gemeente: str, weeks: Iterable[tuple[int, int]] | None = None) -> pd.DataFrame:
+    """Group-level weekly counts (every indeling year) of a gemeente: the cells the cube is built from."""
+    wc = WeeklyCount.__table__
+    query = select(
+        wc.c.iso_year, wc.c.iso_week, wc.c.indeling_year, wc.c.buurt_code, wc.c.group_code, wc.c.count
+    ).where(wc.c.gemeente_code == gemeente, wc.c.mk_code == "*", wc.c.group_code != "*", wc.c.count > 0)
+    if weeks is not None:
+        wanted = sorted(set(weeks))
+        if not wanted:
+            return pd.DataFrame(columns=["iso_year", "iso_week", "indeling_year", "buurt_code", "group_code", "count"])
+        query = query.where(tuple_(wc.c.iso_year, wc.c.iso_week).in_(wanted))
+    return pd.DataFrame(
+        conn.execute(query).all(),
+        columns=["iso_year", "iso_week", "indeling_year", "buurt_code", "group_code", "count"],
+    )
+
+
+def all_weeks(conn: Connection, gemeente: str) -> list[tuple[int, int]]:
+    wc = WeeklyCount.__table__
+    rows = conn.execute(select(wc.c.iso_year, wc.c.iso_week).where(wc.c.gemeente_code == gemeente).distinct()).all()
+    return [(int(y), int(w)) for y, w in rows]
+
+
+def primary_successors(conn: Connection, to_year: int) -> pd.DataFrame:
+    """from_year, from_code -> to_code: the buurt of `to_year` that took the largest share of each older buurt."""
+    c = BuurtCorrespondence
+    rows = conn.execute(
+        select(c.from_year, c.from_code, c.to_code).where(c.to_year == to_year, c.is_primary.is_(True))
+    ).all()
+    return pd.DataFrame(rows, columns=["from_year", "from_code", "to_code"])
+
+
+def hierarchy(conn: Connection, gemeente: str, year: int) -> pd.DataFrame:
+    """buurt_code, wijk_code, stadsdeel (name, or None) of the gemeente's buurten in one indeling year.
+
+    A stadsdeel may be given by wijk or by buurt; a buurt-level entry wins."""
+    buurten = pd.DataFrame(
+        conn.execute(
+            select(Buurt.code, Buurt.wijk_code).where(Buurt.gemeente_code == gemeente, Buurt.indeling_year == year)
+        ).all(),
+        columns=["buurt_code", "wijk_code"],
+    )
+    mapping = dict(
+        conn.execute(
+            select(StadsdeelArea.area_code, Stadsdeel.name)
+            .join(Stadsdeel, Stadsdeel.id == StadsdeelArea.stadsdeel_id)
+            .where(Stadsdeel.gemeente_code == gemeente)
+        ).all()
+    )
+    by_buurt = buurten["buurt_code"].map(mapping)
+    buurten["stadsdeel"] = by_buurt.where(by_buurt.notna(), buurten["wijk_code"].map(mapping))
+    return buurten
+
+
+def replace_cells(
+    conn: Connection,
+    gemeente: str,
+    periods: dict[str, list[str]],
+    cells: pd.DataFrame,
+    batch_id: int | None,
+) -> int:
+    """Delete the gemeente's cells of the given periods ({period_type: [period, ...]}) and insert `cells`."""
+    pc = PublishedCount.__table__
+    clauses = [and_(pc.c.period_type == kind, pc.c.period.in_(values)) for kind, values in periods.items() if values]
+    if clauses:
+        conn.execute(delete(pc).where(pc.c.gemeente_code == gemeente, or_(*clauses)))
+    if cells.empty:
+        return 0
+    columns = {
+        "gemeente_code": [gemeente] * len(cells),
+        "indeling_year": cells["indeling_year"].astype(int).tolist(),
+        "period_type": cells["period_type"].tolist(),
+        "period": cells["period"].tolist(),
+        "period_start": [d.isoformat() for d in cells["period_start"]],
+        "area_level": cells["area_level"].tolist(),
+        "area_code": cells["area_code"].tolist(),
+        "group_code": cells["group_code"].tolist(),
+        "count": cells["count"].astype(int).tolist(),
+        "status": cells["status"].astype(int).tolist(),
+        "batch_id": [batch_id] * len(cells),
+    }
+    return bulk_insert(conn, pc.name, columns)
+
+
+def delete_gemeente(conn: Connection, gemeente: str) -> None:
+    conn.execute(delete(PublishedCount.__table__).where(PublishedCount.gemeente_code == gemeente))

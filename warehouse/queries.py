@@ -1,0 +1,476 @@
+"""The dashboard's one query module: every read the dashboard makes is a function here.
+
+All reads are of aggregates (the published cube, areas, indicators, batches), never of incident rows,
+except `weekday_dagdeel`, which groups incidents in SQL and protects the result before returning it.
+Counts leave this module already masked by buurtbeeld.disclosure: a hidden count is NaN with its status
+beside it, so no caller can show what it was.
+
+Results are cached per warehouse state: the cache key holds the id of the latest load batch, so a new
+load invalidates everything at once (DESIGN: "cached per warehouse load").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache, wraps
+from typing import Any, ParamSpec, TypeVar
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from buurtbeeld import disclosure
+from buurtbeeld.periods import period_start
+from warehouse import published
+from warehouse.db import get_engine
+from warehouse.models import (
+    Buurt,
+    Gemeente,
+    Incident,
+    Indicator,
+    IndicatorValue,
+    LoadBatch,
+    PublishedCount,
+    SavedView,
+    Stadsdeel,
+    WeeklyCount,
+    Wijk,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+LEVELS = ("gemeente", "stadsdeel", "wijk", "buurt")
+LEVEL_LABELS = {"gemeente": "Gemeente", "stadsdeel": "Stadsdeel", "wijk": "Wijk", "buurt": "Buurt"}
+ALL = "*"
+
+
+def state(url: str) -> int:
+    """The id of the latest finished batch: the version the caches are keyed by."""
+    with get_engine(url).connect() as conn:
+        return conn.execute(select(func.coalesce(func.max(LoadBatch.id), 0))).scalar_one()
+
+
+def cached(fn: Callable[..., T]) -> Callable[..., T]:
+    """Memoise fn(url, *args) per warehouse state; arguments must be hashable."""
+    inner = lru_cache(maxsize=512)(lambda version, url, *args: fn(url, *args))
+
+    @wraps(fn)
+    def wrapper(url: str, *args: Any) -> T:
+        return inner(state(url), url, *args)
+
+    wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _frame(url: str, query: Any, columns: list[str]) -> pd.DataFrame:
+    with get_engine(url).connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=columns)
+
+
+# --- what exists -----------------------------------------------------------------------------------
+
+
+@cached
+def gemeenten(url: str) -> list[tuple[str, str]]:
+    """(code, name) of gemeenten with published data, by name."""
+    pc = PublishedCount
+    codes = select(pc.gemeente_code, func.max(pc.indeling_year).label("year")).group_by(pc.gemeente_code).subquery()
+    rows = _frame(
+        url,
+        select(codes.c.gemeente_code, Gemeente.name).join(
+            Gemeente, (Gemeente.code == codes.c.gemeente_code) & (Gemeente.indeling_year == codes.c.year)
+        ),
+        ["code", "name"],
+    )
+    return sorted(zip(rows["code"], rows["name"], strict=True), key=lambda r: r[1])
+
+
+@cached
+def periods(url: str, gemeente: str, period_type: str) -> list[str]:
+    """Published periods, oldest first."""
+    pc = PublishedCount
+    rows = _frame(
+        url,
+        select(pc.period)
+        .where(pc.gemeente_code == gemeente, pc.period_type == period_type, pc.area_level == "gemeente")
+        .group_by(pc.period, pc.period_start)
+        .order_by(pc.period_start),
+        ["period"],
+    )
+    return rows["period"].tolist()
+
+
+@cached
+def groups(url: str) -> list[tuple[str, str]]:
+    """(group_code, Dutch label) of the category groups, by label."""
+    from warehouse.models import CrimeCategory
+
+    rows = _frame(url, select(CrimeCategory.group_code, CrimeCategory.group_label).distinct(), ["code", "label"])
+    pairs = sorted(set(zip(rows["code"], rows["label"], strict=True)), key=lambda r: r[1])
+    return [*pairs, ("onbekend", "Onbekende MK-code")]
+
+
+@cached
+def freshness(url: str, gemeente: str) -> dict[str, Any]:
+    """Latest week with data, when the latest BVH delivery was loaded, and the provisional weeks."""
+    weeks = periods(url, gemeente, "week")
+    with get_engine(url).connect() as conn:
+        loaded_at = conn.execute(
+            select(func.max(LoadBatch.finished_at)).where(LoadBatch.kind == "bvh", LoadBatch.status == "loaded")
+        ).scalar()
+        batch = conn.execute(select(func.max(LoadBatch.id)).where(LoadBatch.status == "loaded")).scalar()
+        prov = conn.execute(
+            select(WeeklyCount.iso_year, WeeklyCount.iso_week)
+            .where(WeeklyCount.gemeente_code == gemeente, WeeklyCount.is_provisional.is_(True))
+            .distinct()
+        ).all()
+    provisional = sorted(f"{y}-W{w:02d}" for y, w in prov)
+    return {
+        "latest_week": weeks[-1] if weeks else None,
+        "loaded_at": loaded_at,
+        "provisional": provisional,
+        "batch_id": batch,
+    }
+
+
+@cached
+def areas(url: str, gemeente: str) -> pd.DataFrame:
+    """Every area of the gemeente's published indeling: area_level, area_code, name, wijk, stadsdeel,
+    plus geometry (GeoJSON text) and label point for buurten. Pseudo-areas ('onbekend', 'Overig')
+    included, so every published cell has a name."""
+    with get_engine(url).connect() as conn:
+        year = published.latest_year(conn, gemeente)
+        hier = published.hierarchy(conn, gemeente, year)
+        buurt = pd.DataFrame(
+            conn.execute(
+                select(Buurt.code, Buurt.name, Buurt.geometry, Buurt.label_lon, Buurt.label_lat).where(
+                    Buurt.gemeente_code == gemeente, Buurt.indeling_year == year
+                )
+            ).all(),
+            columns=["area_code", "name", "geometry", "lon", "lat"],
+        )
+        wijk_names = dict(
+            conn.execute(
+                select(Wijk.code, Wijk.name).where(Wijk.gemeente_code == gemeente, Wijk.indeling_year == year)
+            ).all()
+        )
+        gm_name = conn.execute(
+            select(Gemeente.name).where(Gemeente.code == gemeente, Gemeente.indeling_year == year)
+        ).scalar()
+    has_sd = hier["stadsdeel"].notna().any()
+    hier["stadsdeel"] = hier["stadsdeel"].fillna(published.OTHER_STADSDEEL) if has_sd else None
+    b = buurt.merge(hier.rename(columns={"buurt_code": "area_code", "wijk_code": "wijk"}), on="area_code")
+    b["area_level"] = "buurt"
+    w = pd.DataFrame({"area_code": sorted(set(b["wijk"]))})
+    w["name"] = w["area_code"].map(wijk_names).fillna(w["area_code"])
+    w["stadsdeel"] = w["area_code"].map(b.groupby("wijk")["stadsdeel"].first())
+    frames = [b, w.assign(area_level="wijk", wijk=w["area_code"])]
+    if has_sd:
+        sd = sorted(set(b["stadsdeel"]))
+        frames.append(pd.DataFrame({"area_code": sd, "name": sd, "stadsdeel": sd, "area_level": "stadsdeel"}))
+    unknown = published.UNKNOWN
+    frames.append(
+        pd.DataFrame(
+            {
+                "area_code": [unknown, unknown] + ([unknown] if has_sd else []),
+                "name": ["Onbekende locatie"] * (3 if has_sd else 2),
+                "area_level": ["buurt", "wijk"] + (["stadsdeel"] if has_sd else []),
+                "wijk": [unknown] * (3 if has_sd else 2),
+                "stadsdeel": [unknown if has_sd else None] * (3 if has_sd else 2),
+            }
+        )
+    )
+    frames.append(pd.DataFrame({"area_code": [gemeente], "name": [gm_name or gemeente], "area_level": ["gemeente"]}))
+    out = pd.concat(frames, ignore_index=True)
+    out["indeling_year"] = year
+    return out[["area_level", "area_code", "name", "wijk", "stadsdeel", "geometry", "lon", "lat", "indeling_year"]]
+
+
+def area_name(url: str, gemeente: str, level: str, code: str) -> str:
+    a = areas(url, gemeente)
+    hit = a[(a["area_level"] == level) & (a["area_code"] == code)]
+    return str(hit["name"].iloc[0]) if len(hit) else code
+
+
+# --- counts from the published cube ------------------------------------------------------------------
+
+
+def _masked(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["count"] = disclosure.masked(frame["count"], frame["status"])
+    return frame
+
+
+@cached
+def cells(
+    url: str, gemeente: str, period_type: str, period_list: tuple[str, ...], level: str, group: str
+) -> pd.DataFrame:
+    """period, area_code, count (NaN when hidden), status for every area of a level. Areas without a
+    row have count 0 (zero cells are not stored)."""
+    pc = PublishedCount
+    rows = _frame(
+        url,
+        select(pc.period, pc.area_code, pc.count, pc.status).where(
+            pc.gemeente_code == gemeente,
+            pc.period_type == period_type,
+            pc.period.in_(period_list),
+            pc.area_level == level,
+            pc.group_code == group,
+        ),
+        ["period", "area_code", "count", "status"],
+    )
+    a = areas(url, gemeente)
+    codes = a.loc[a["area_level"] == level, "area_code"]
+    full = pd.MultiIndex.from_product([list(period_list), codes], names=["period", "area_code"]).to_frame(index=False)
+    out = full.merge(rows, on=["period", "area_code"], how="left")
+    out["count"] = out["count"].fillna(0)
+    out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
+    return _masked(out)
+
+
+@cached
+def series(url: str, gemeente: str, period_type: str, level: str, area: str, group: str) -> pd.DataFrame:
+    """period, period_start, count (masked), status of one area over every published period."""
+    pc = PublishedCount
+    rows = _frame(
+        url,
+        select(pc.period, pc.count, pc.status).where(
+            pc.gemeente_code == gemeente,
+            pc.period_type == period_type,
+            pc.area_level == level,
+            pc.area_code == area,
+            pc.group_code == group,
+        ),
+        ["period", "count", "status"],
+    )
+    from_cube = pd.DataFrame({"period": periods(url, gemeente, period_type)})
+    out = from_cube.merge(rows, on="period", how="left")
+    out["count"] = out["count"].fillna(0)
+    out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
+    out["period_start"] = [period_start(period_type, p) for p in out["period"]]
+    return _masked(out)
+
+
+@cached
+def window(url: str, gemeente: str, months: tuple[str, ...], level: str, group: str) -> pd.DataFrame:
+    """area_code, count (masked), status of the sum over several published months (a sliding window):
+    shown only where every month is shown (disclosure rule 3)."""
+    return disclosure.window_sum(cells(url, gemeente, "month", months, level, group), ["area_code"])
+
+
+@cached
+def area_groups(
+    url: str, gemeente: str, period_type: str, period_list: tuple[str, ...], level: str, area: str
+) -> pd.DataFrame:
+    """period, group_code, count (masked), status of one area for every group ('*' included); missing
+    cells are zero."""
+    pc = PublishedCount
+    rows = _frame(
+        url,
+        select(pc.period, pc.group_code, pc.count, pc.status).where(
+            pc.gemeente_code == gemeente,
+            pc.period_type == period_type,
+            pc.period.in_(period_list),
+            pc.area_level == level,
+            pc.area_code == area,
+        ),
+        ["period", "group_code", "count", "status"],
+    )
+    codes = [ALL, *[c for c, _ in groups(url)]]
+    full = pd.MultiIndex.from_product([list(period_list), codes], names=["period", "group_code"]).to_frame(index=False)
+    out = full.merge(rows, on=["period", "group_code"], how="left")
+    out["count"] = out["count"].fillna(0)
+    out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
+    return _masked(out)
+
+
+# --- context: population and indicators ------------------------------------------------------------
+
+
+@cached
+def population(url: str, gemeente: str) -> pd.DataFrame:
+    """area_level, area_code, inwoners: the latest population per buurt, summed to wijk, stadsdeel and
+    gemeente (CBS' own wijk/gemeente figures are used when present)."""
+    a = areas(url, gemeente)
+    codes = a["area_code"].tolist()
+    pop_codes = select(Indicator.code).where(Indicator.is_population.is_(True))
+    rows = _frame(
+        url,
+        select(IndicatorValue.area_code, IndicatorValue.period, IndicatorValue.value).where(
+            IndicatorValue.indicator_code.in_(pop_codes), IndicatorValue.area_code.in_(codes)
+        ),
+        ["area_code", "period", "value"],
+    )
+    latest = rows.sort_values("period").groupby("area_code")["value"].last()
+    out = a[["area_level", "area_code", "wijk", "stadsdeel"]].copy()
+    out["inwoners"] = out["area_code"].map(latest)
+    b = out[out["area_level"] == "buurt"]
+    for level, key in (("wijk", "wijk"), ("stadsdeel", "stadsdeel")):
+        sums = b.groupby(key)["inwoners"].sum(min_count=1)
+        mask = (out["area_level"] == level) & out["inwoners"].isna()
+        out.loc[mask, "inwoners"] = out.loc[mask, "area_code"].map(sums)
+    gm = out["area_level"] == "gemeente"
+    if out.loc[gm, "inwoners"].isna().all():
+        out.loc[gm, "inwoners"] = b["inwoners"].sum(min_count=1)
+    return out[["area_level", "area_code", "inwoners"]]
+
+
+@cached
+def indicators(url: str, gemeente: str) -> pd.DataFrame:
+    """Latest value per buurt and indicator: area_code, indicator, label, unit, period, value (NaN
+    when secret), with counts of people 1..threshold-1 hidden by the disclosure module."""
+    a = areas(url, gemeente)
+    rows = _frame(
+        url,
+        select(
+            IndicatorValue.area_code,
+            IndicatorValue.indicator_code,
+            Indicator.label,
+            Indicator.unit,
+            IndicatorValue.period,
+            IndicatorValue.value,
+        )
+        .join(Indicator, Indicator.code == IndicatorValue.indicator_code)
+        .where(IndicatorValue.area_code.in_(a["area_code"].tolist())),
+        ["area_code", "indicator", "label", "unit", "period", "value"],
+    )
+    rows = rows.sort_values("period").groupby(["area_code", "indicator"], as_index=False).last()
+    return rows
+
+
+# --- incidents by weekday and dagdeel (aggregated in SQL, protected here) ---------------------------
+
+
+@cached
+def weekday_dagdeel(url: str, gemeente: str, buurt: str, start: date, end: date, threshold: int) -> pd.DataFrame:
+    """weekday (1 = maandag), dagdeel, count (masked), status for one buurt and period; the cells sum to
+    the buurt's total, so complementary suppression protects them against it."""
+    i = Incident
+    rows = _frame(
+        url,
+        select(i.weekday, i.dagdeel, func.count())
+        .where(i.gemeente_code == gemeente, i.buurt_code == buurt, i.pleeg_at >= start, i.pleeg_at < end)
+        .group_by(i.weekday, i.dagdeel),
+        ["weekday", "dagdeel", "count"],
+    )
+    if rows.empty:
+        return rows.assign(status=pd.Series(dtype=int))
+    n = len(rows)
+    counts = [int(rows["count"].sum()), *rows["count"].astype(int)]
+    status = disclosure.protect(counts, [0] * n, list(range(1, n + 1)), threshold)
+    rows["status"] = status[1:]
+    return _masked(rows)
+
+
+# --- operations (Beheer) ---------------------------------------------------------------------------
+
+
+@cached
+def batches(url: str, limit: int = 200) -> pd.DataFrame:
+    b = LoadBatch
+    return _frame(
+        url,
+        select(
+            b.id,
+            b.kind,
+            b.file_name,
+            b.status,
+            b.rows_in,
+            b.rows_loaded,
+            b.rows_rejected,
+            b.message,
+            b.started_at,
+            b.finished_at,
+            b.run_by,
+        )
+        .order_by(b.id.desc())
+        .limit(limit),
+        [
+            "id",
+            "kind",
+            "file_name",
+            "status",
+            "rows_in",
+            "rows_loaded",
+            "rows_rejected",
+            "message",
+            "started_at",
+            "finished_at",
+            "run_by",
+        ],
+    )
+
+
+@cached
+def delivery_quality(url: str, limit: int = 200) -> pd.DataFrame:
+    """Per BVH batch: rows, share without a buurt ('onbekend'), unknown MK codes (from the batch summary)."""
+    b = LoadBatch
+    rows = _frame(
+        url,
+        select(b.id, b.file_name, b.finished_at, b.rows_in, b.summary)
+        .where(b.kind == "bvh", b.status == "loaded")
+        .order_by(b.id.desc())
+        .limit(limit),
+        ["id", "file_name", "finished_at", "rows_in", "summary"],
+    )
+
+    def share_unknown(summary: Any) -> float | None:
+        s = summary if isinstance(summary, dict) else json.loads(summary or "{}")
+        routes = s.get("toewijzing", {})
+        total = sum(routes.values())
+        return routes.get("onbekend", 0) / total if total else None
+
+    def unknown_mk(summary: Any) -> str:
+        s = summary if isinstance(summary, dict) else json.loads(summary or "{}")
+        return ", ".join(sorted(s.get("onbekende_mk_codes", {}))) or "–"
+
+    rows["share_onbekend"] = rows["summary"].map(share_unknown)
+    rows["unknown_mk"] = rows["summary"].map(unknown_mk)
+    return rows.drop(columns="summary")
+
+
+def rejects(url: str, batch_id: int) -> pd.DataFrame:
+    from warehouse.reads import batch_rejects
+
+    return batch_rejects(url, batch_id)[1]
+
+
+# --- saved views -----------------------------------------------------------------------------------
+
+
+def saved_views(url: str, owner: str) -> pd.DataFrame:
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(
+            select(SavedView.id, SavedView.name, SavedView.path, SavedView.query, SavedView.created_at)
+            .where(SavedView.owner == owner)
+            .order_by(SavedView.name)
+        ).all()
+    return pd.DataFrame(rows, columns=["id", "name", "path", "query", "created_at"])
+
+
+def save_view(url: str, owner: str, name: str, path: str, query: str) -> None:
+    """Store or replace a named view (the page path and its URL query string)."""
+    from datetime import UTC, datetime
+
+    from warehouse.upsert import upsert
+
+    with get_engine(url).begin() as conn:
+        upsert(
+            conn,
+            SavedView.__table__,
+            [{"owner": owner, "name": name, "path": path, "query": query, "created_at": datetime.now(UTC)}],
+            ["owner", "name"],
+            ["path", "query", "created_at"],
+        )
+
+
+def delete_view(url: str, owner: str, view_id: int) -> None:
+    from sqlalchemy import delete
+
+    with get_engine(url).begin() as conn:
+        conn.execute(delete(SavedView).where(SavedView.owner == owner, SavedView.id == view_id))
+
+
+def stadsdelen(url: str, gemeente: str) -> list[str]:
+    with get_engine(url).connect() as conn:
+        return sorted(conn.execute(select(Stadsdeel.name).where(Stadsdeel.gemeente_code == gemeente)).scalars())
