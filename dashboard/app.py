@@ -3,6 +3,7 @@ gunicorn serves. Pages live in dashboard/pages, one module each, callbacks below
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import dash
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     app = Dash(
         __name__,
         use_pages=True,
-        pages_folder=str(PAGES),
+        pages_folder="",  # pages are imported below as dashboard.pages.*, once per process
         external_stylesheets=["/vendor/bootstrap/css/bootstrap.min.css"],
         serve_locally=True,
         title="Buurtbeeld",
@@ -33,7 +34,10 @@ def create_app(settings: Settings | None = None) -> Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app._favicon = None
+    for name in sorted(p.stem for p in PAGES.glob("*.py") if p.stem != "__init__"):
+        module = importlib.import_module(f"dashboard.pages.{name}")
+        # register_page runs at the top of the module, before its layout function exists.
+        dash.page_registry[module.__name__]["layout"] = module.layout
     app.index_string = app.index_string.replace("<html>", '<html lang="nl">')
     server = app.server
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -187,15 +186,10 @@ def query_string(**params: Any) -> str:
     return "?" + urlencode({k: v for k, v in params.items() if v not in (None, "", [])}, doseq=True)
 
 
-def choropleth(frame: pd.DataFrame, value_col: str, text_col: str, title: str) -> go.Figure:
+def choropleth(gemeente: str, frame: pd.DataFrame, value_col: str, text_col: str, title: str) -> go.Figure:
     """Buurten coloured by value (NaN = hidden, drawn grey with its '<5'/'x' label in the tooltip)."""
     settings = get_settings()
-    features = [
-        {"type": "Feature", "id": code, "geometry": json.loads(geom), "properties": {}}
-        for code, geom in zip(frame["area_code"], frame["geometry"], strict=True)
-        if isinstance(geom, str)
-    ]
-    geojson = {"type": "FeatureCollection", "features": features}
+    geojson = queries.buurt_geojson(url(), gemeente)
     shown = frame[frame[value_col].notna()]
     hidden = frame[frame[value_col].isna()]
     fig = go.Figure()

@@ -26,7 +26,7 @@ def about_sheet(title: str, filters: dict[str, str], gemeente: str | None) -> pd
             "CBS Kerncijfers wijken en buurten; eigen registraties van de gemeente",
         ),
         ("Geheimhouding", disclosure.legend(threshold())),
-        ("Laadbatch", str(info.get("batch_id", "–"))),
+        ("Laadbatch", f"batch {info.get('batch_id', '–')} (de laatst geladen levering)"),
         ("Gegevens t/m", str(info.get("latest_week") or "–")),
         ("Voorlopige weken", ", ".join(info.get("provisional", [])) or "geen"),
         ("Gemaakt op", datetime.now().strftime("%d-%m-%Y %H:%M")),

@@ -187,6 +187,18 @@ def areas(url: str, gemeente: str) -> pd.DataFrame:
     return out[["area_level", "area_code", "name", "wijk", "stadsdeel", "geometry", "lon", "lat", "indeling_year"]]
 
 
+@cached
+def buurt_geojson(url: str, gemeente: str) -> dict[str, Any]:
+    """The buurten as one GeoJSON FeatureCollection (feature id = buurtcode), parsed once per load."""
+    a = areas(url, gemeente)
+    b = a[(a["area_level"] == "buurt") & a["geometry"].notna()]
+    features = [
+        {"type": "Feature", "id": code, "geometry": json.loads(geom), "properties": {}}
+        for code, geom in zip(b["area_code"], b["geometry"], strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def area_name(url: str, gemeente: str, level: str, code: str) -> str:
     a = areas(url, gemeente)
     hit = a[(a["area_level"] == level) & (a["area_code"] == code)]
@@ -301,17 +313,18 @@ def population(url: str, gemeente: str) -> pd.DataFrame:
         ),
         ["area_code", "period", "value"],
     )
+    rows["value"] = pd.to_numeric(rows["value"], errors="coerce").astype("float64")
     latest = rows.sort_values("period").groupby("area_code")["value"].last()
     out = a[["area_level", "area_code", "wijk", "stadsdeel"]].copy()
-    out["inwoners"] = out["area_code"].map(latest)
+    out["inwoners"] = out["area_code"].map(latest).astype("float64")
     b = out[out["area_level"] == "buurt"]
     for level, key in (("wijk", "wijk"), ("stadsdeel", "stadsdeel")):
-        sums = b.groupby(key)["inwoners"].sum(min_count=1)
-        mask = (out["area_level"] == level) & out["inwoners"].isna()
-        out.loc[mask, "inwoners"] = out.loc[mask, "area_code"].map(sums)
+        sums = b.groupby(key)["inwoners"].sum(min_count=1).astype("float64")
+        summed = out["area_code"].map(sums).astype("float64").where(out["area_level"] == level)
+        out["inwoners"] = out["inwoners"].fillna(summed)
     gm = out["area_level"] == "gemeente"
     if out.loc[gm, "inwoners"].isna().all():
-        out.loc[gm, "inwoners"] = b["inwoners"].sum(min_count=1)
+        out["inwoners"] = out["inwoners"].where(~gm, float(b["inwoners"].sum(min_count=1)))
     return out[["area_level", "area_code", "inwoners"]]
 
 

@@ -238,7 +238,7 @@ def update(gm: str | None, week: str | None, group: str, measure: str):
         else ui.count_text(frame["count"], frame["status"])
     )
     title = "per 1 000 inw." if value == "rate" else "aantal"
-    fig = ui.choropleth(frame[frame["area_code"] != "onbekend"], value, "label", title)
+    fig = ui.choropleth(gm, frame[frame["area_code"] != "onbekend"], value, "label", title)
     search = ui.query_string(gemeente=gm, week=week, groep=group, maat=measure)
     return dbc.Row(cards, className="g-2"), fig, ui.display_table(table_text(frame), "wo-ranked"), search
 

@@ -1,0 +1,251 @@
+"""The dashboard in a real headless Chromium (Playwright driving the Debian chromium), served by
+`buurtbeeld serve` on the demo warehouse, with accounts for each role.
+
+Screenshots of every page land in test-artifacts/screenshots/ (kept by CI)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from werkzeug.security import generate_password_hash
+
+from buurtbeeld.settings import Settings
+from tests.conftest import IN_CI, ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+USERS = {
+    "anna": {"role": "analist", "password": "analist-wachtwoord"},
+    "sam": {"role": "stadsdeel", "stadsdeel": "Noord", "password": "stadsdeel-wachtwoord"},
+    "bea": {"role": "beheer", "password": "beheer-wachtwoord"},
+}
+PAGES = ["/", "/weekoverzicht", "/trends", "/buurtprofiel", "/verbanden", "/beheer"]
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_warehouse: Settings) -> Iterator[str]:
+    port = _free_port()
+    accounts = {
+        name: {k: v for k, v in a.items() if k != "password"} | {"password": generate_password_hash(a["password"])}
+        for name, a in USERS.items()
+    }
+    env = {
+        **os.environ,
+        "BUURTBEELD_DATA_DIR": str(demo_warehouse.data_dir),
+        "BUURTBEELD_WAREHOUSE_URL": demo_warehouse.warehouse_url,
+        "BUURTBEELD_USERS": json.dumps(accounts),
+        "BUURTBEELD_SECURE_COOKIES": "false",
+    }
+    log = open(demo_warehouse.data_dir / f"serve-{port}.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "buurtbeeld.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{base}/login", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.25)
+    else:
+        proc.kill()
+        pytest.fail("dashboard did not start: " + (demo_warehouse.data_dir / f"serve-{port}.log").read_text())
+    yield base
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail("chromium is not installed (apt-get install chromium)")
+        pytest.skip("no chromium on this machine")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def login(browser: object, base: str, user: str, viewport: dict[str, int] | None = None):
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
+    page.goto(f"{base}/")
+    assert "/login" in page.url
+    page.fill("#user", user)
+    page.fill("#password", USERS[user]["password"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def settle(page) -> None:
+    """Wait until Dash has no callback in flight."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
+
+
+def choose(page, control: str, text: str) -> None:  # noqa: ANN001
+    """Pick an option of a Dash dropdown the way a user does: open it, click the option."""
+    page.click(f"#{control}")
+    page.click(f"[role=option]:has-text('{text}')")
+    settle(page)
+
+
+def test_login_is_required_and_wrong_passwords_are_refused(server: str, browser: object) -> None:
+    with urllib.request.urlopen(f"{server}/weekoverzicht") as response:
+        assert "/login" in response.url
+        headers = response.headers
+    assert headers["X-Frame-Options"] == "DENY" and "default-src 'self'" in headers["Content-Security-Policy"]
+    request = urllib.request.Request(f"{server}/_dash-layout")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request)
+    assert refused.value.code == 401
+    page = browser.new_page()
+    page.goto(f"{server}/login")
+    page.fill("#user", "anna")
+    page.fill("#password", "fout")
+    page.click("button[type=submit]")
+    assert "onjuist wachtwoord" in page.content()
+    page.close()
+
+
+def test_every_page_renders_for_each_role(server: str, browser: object) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for user in USERS:
+        page = login(browser, server, user)
+        nav = page.inner_text("nav")
+        assert ("Beheer" in nav) == (user == "bea")
+        for path in PAGES:
+            page.goto(f"{server}{path}")
+            settle(page)
+            body = page.inner_text("main")
+            assert "Traceback" not in body and "Error" not in body
+            if path == "/beheer":
+                assert ("Laadgeschiedenis" in body) == (user == "bea")
+            name = path.strip("/") or "start"
+            page.screenshot(path=str(SHOTS / f"{name}-{user}.png"), full_page=True)
+        assert not page.errors, page.errors
+        page.context.close()
+    tablet = login(browser, server, "anna", {"width": 820, "height": 1180})
+    tablet.goto(f"{server}/weekoverzicht")
+    settle(tablet)
+    tablet.screenshot(path=str(SHOTS / "weekoverzicht-tablet.png"), full_page=True)
+    assert tablet.locator("#wo-map .js-plotly-plot").count() == 1
+    tablet.context.close()
+
+
+def test_weekoverzicht_filters_url_state_and_map_click(server: str, browser: object) -> None:
+    page = login(browser, server, "anna")
+    page.goto(f"{server}/weekoverzicht")
+    settle(page)
+    assert page.locator("#wo-kpis .card").count() >= 5
+    assert "Alle misdrijven" in page.inner_text("#wo-kpis")
+    choose(page, "wo-groep", "Woninginbraak")
+    assert "groep=woninginbraak" in page.url
+    shared = page.url
+    page.click("label:has-text('Per 1 000 inwoners')")
+    settle(page)
+    assert "maat=per1000" in page.url
+    # A link pasted in a memo reopens the same view.
+    other = page.context.new_page()
+    other.goto(shared)
+    settle(other)
+    assert "Woninginbraak" in other.inner_text("#wo-groep")
+    other.close()
+    # Click the middle of the map: the city is a disc around its centre, so a buurt is there.
+    page.locator("#wo-map .js-plotly-plot").scroll_into_view_if_needed()
+    box = page.locator("#wo-map .js-plotly-plot").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url("**/buurtprofiel?*buurt=BU9999*", timeout=15000)
+    page.wait_for_selector("#bp-indicators", timeout=15000)
+    assert "Kerncijfers" in page.inner_text("main")
+    page.context.close()
+
+
+def test_excel_export_and_saved_view(server: str, browser: object, tmp_path: Path) -> None:
+    page = login(browser, server, "anna")
+    page.goto(f"{server}/weekoverzicht")
+    settle(page)
+    with page.expect_download() as download:
+        page.click("#wo-export")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
+    assert book.sheetnames == ["Buurten", "Kerncijfers", "Toelichting"]
+    assert [c.value for c in book["Buurten"][1]][:4] == ["Buurtcode", "Buurt", "Wijk", "Aantal"]
+    about = {r[0]: r[1] for r in book["Toelichting"].iter_rows(values_only=True)}
+    assert "<5" in about["Geheimhouding"] and about["Week"].startswith("week ")
+
+    page.fill("#wo-view-name", "Maandagoverleg")
+    page.click("#wo-view-save")
+    page.wait_for_selector("text=Bewaard als 'Maandagoverleg'")
+    page.goto(f"{server}/")
+    settle(page)
+    page.click("text=Maandagoverleg")
+    page.wait_for_url("**/weekoverzicht?*")
+    page.context.close()
+
+
+def test_stadsdeel_role_sees_only_its_buurten(server: str, browser: object, demo_warehouse: Settings) -> None:
+    from warehouse import queries
+
+    areas = queries.areas(demo_warehouse.warehouse_url, "GM9999")
+    noord = set(areas[(areas["area_level"] == "buurt") & (areas["stadsdeel"] == "Noord")]["name"])
+    page = login(browser, server, "sam")
+    page.goto(f"{server}/weekoverzicht")
+    settle(page)
+    table = page.inner_text("#wo-ranked")
+    page.goto(f"{server}/buurtprofiel")
+    settle(page)
+    page.click("#bp-buurt")
+    page.wait_for_selector("[role=option]")
+    options = page.locator("[role=option]").all_inner_texts()
+    page.context.close()
+    analist = login(browser, server, "anna")
+    analist.goto(f"{server}/weekoverzicht")
+    settle(analist)
+    everything = analist.inner_text("#wo-ranked")
+    analist.context.close()
+    rows = [line for line in table.splitlines() if line.strip()]
+    all_rows = [line for line in everything.splitlines() if line.strip()]
+    assert 1 < len(rows) < len(all_rows)
+    assert {o.rsplit(" (", 1)[0].strip() for o in options} == noord
+    assert all(any(name in row for name in noord) for row in rows[1:])
