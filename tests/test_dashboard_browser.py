@@ -122,7 +122,7 @@ def settle(page) -> None:
     page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
 
 
-def choose(page, control: str, text: str) -> None:  # noqa: ANN001
+def choose(page, control: str, text: str) -> None:
     """Pick an option of a Dash dropdown the way a user does: open it, click the option."""
     page.click(f"#{control}")
     page.click(f"[role=option]:has-text('{text}')")
