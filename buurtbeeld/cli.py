@@ -278,6 +278,25 @@ def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
         click.echo(f"Geschreven: {xlsx}")
 
 
+# --- accounts --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def gebruiker() -> None:
+    """Dashboardaccounts (zie README, Toegang)."""
+
+
+@gebruiker.command("wachtwoord")
+@click.password_option("--wachtwoord", prompt="Wachtwoord", help="Wordt gevraagd als het ontbreekt.")
+def password_hash(wachtwoord: str) -> None:
+    """Druk de hash af van een wachtwoord, voor BUURTBEELD_USERS(_FILE)."""
+    from werkzeug.security import generate_password_hash
+
+    if len(wachtwoord) < 12:
+        raise click.ClickException("Kies een wachtwoord van minstens 12 tekens.")
+    click.echo(generate_password_hash(wachtwoord))
+
+
 # --- demo ------------------------------------------------------------------------------------------
 
 

@@ -75,3 +75,13 @@ def test_load_batches_and_rejects_from_the_command_line(tmp_path: Path, real_dat
     assert (tmp_path / "afgekeurd.xlsx").stat().st_size > 0
     missing = _run(tmp_path, "load", "buurten", "bestaat_niet.gpkg", "--jaar", "2024")
     assert missing.returncode == 1 and "bestaat niet" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_password_hash_for_the_accounts_file() -> None:
+    from werkzeug.security import check_password_hash
+
+    result = CliRunner().invoke(cli, ["gebruiker", "wachtwoord", "--wachtwoord", "lang-genoeg-geheim"])
+    assert result.exit_code == 0, result.output
+    assert check_password_hash(result.output.strip(), "lang-genoeg-geheim")
+    short = CliRunner().invoke(cli, ["gebruiker", "wachtwoord", "--wachtwoord", "kort"])
+    assert short.exit_code != 0 and "12 tekens" in short.output
