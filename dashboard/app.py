@@ -45,6 +45,19 @@ def create_app(settings: Settings | None = None) -> Dash:
     def bootstrap(name: str):
         return send_from_directory(BOOTSTRAP, name, max_age=86400)
 
+    @server.route("/vendor/topojson/<name>.json")
+    def topojson(name: str):
+        # Plotly's SVG maps fetch a world basemap from a CDN even when it is hidden. Our maps draw only
+        # the buurten, so an empty topology keeps them working on a closed network.
+        layers = ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")
+        empty = {"type": "GeometryCollection", "geometries": []}
+        return {
+            "type": "Topology",
+            "objects": dict.fromkeys(layers, empty),
+            "arcs": [],
+            "transform": {"scale": [1, 1], "translate": [0, 0]},
+        }
+
     access.install(server, settings)
     app.layout = shell
     return app

@@ -22,6 +22,7 @@ from buurtbeeld.settings import Settings
 from warehouse import queries
 
 SMALL = re.compile(r"^[1-4]$")
+SMALL_IN_MARKDOWN = re.compile(r"\*\*\s*[1-4]\s*\*\*")  # KPI card lines: "vorige week **3**"
 COUNT_TRACES = {"bar", "choroplethmap", "heatmap"}
 COUNT_HEADERS = re.compile(r"aantal|deze week|vorige week|vorig jaar", re.IGNORECASE)
 # Outputs that carry no statistics: navigation, save-view confirmations, Beheer (file bookkeeping,
@@ -56,7 +57,7 @@ def plain(obj: Any) -> Any:
 def violations(obj: Any, counts_plotted: bool, where: str = "") -> Iterator[str]:
     """Strings that are exactly 1-4, and plotted counts strictly between 0 and 5."""
     if isinstance(obj, str):
-        if SMALL.match(obj.strip()):
+        if SMALL.match(obj.strip()) or SMALL_IN_MARKDOWN.search(obj):
             yield f"{where}: text {obj!r}"
     elif isinstance(obj, list):
         for i, item in enumerate(obj):
@@ -199,9 +200,10 @@ def test_the_scanner_catches_a_leak() -> None:
     """The scanner itself can fail: a table cell '3' and a plotted bar of 2 are reported."""
     import dash_bootstrap_components as dbc
     import plotly.graph_objects as go
-    from dash import html
+    from dash import dcc, html
 
     table = dbc.Table([html.Tbody([html.Tr([html.Td("Buurt"), html.Td("3")])])])
+    assert len(list(violations(plain(dcc.Markdown("vorige week **3**  \nweek 4 **12**")), True))) == 1
     fig = go.Figure(go.Bar(x=["a", "b"], y=[7, 2]))
     assert len(list(violations(plain(table), True))) == 1
     assert len(list(violations(plain(fig), True))) == 1

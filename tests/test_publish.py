@@ -82,7 +82,9 @@ def test_incremental_publishing_equals_a_full_rebuild(small_city: tuple[Settings
     assert set(full["period_type"]) >= {"week", "month"}
 
 
-def test_queries_return_no_small_count(small_city: tuple[Settings, list[Path]]) -> None:
+def test_queries_return_no_small_count(
+    small_city: tuple[Settings, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every count the dashboard's query module hands out is hidden (NaN), zero, or at least 5."""
     settings, exports = small_city
     url = settings.warehouse_url
@@ -107,6 +109,7 @@ def test_queries_return_no_small_count(small_city: tuple[Settings, list[Path]]) 
     hidden = pd.concat([f[f["status"] != disclosure.SHOWN]["count"] for f in frames])
     assert hidden.isna().all() and len(hidden) > 100
     # A new load invalidates the cache: the answer follows the warehouse.
+    monkeypatch.setattr(queries, "STATE_TTL_S", 0.0)
     before = queries.state(url)
     empty = exports[0].with_name("leeg.csv")
     empty.write_text("kolom_a;kolom_b\n1;2\n")

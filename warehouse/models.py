@@ -345,7 +345,16 @@ class PublishedCount(Base):
         UniqueConstraint(
             "gemeente_code", "period_type", "period", "area_level", "area_code", "group_code", name="uq_published_cell"
         ),
-        Index("ix_published_count_series", "gemeente_code", "period_type", "area_level", "group_code", "period_start"),
+        # A series: one area and group over all periods (Trends); a map reads one period (the unique key).
+        Index(
+            "ix_published_count_series",
+            "gemeente_code",
+            "period_type",
+            "area_level",
+            "area_code",
+            "group_code",
+            "period_start",
+        ),
         CheckConstraint("status IN (0, 1, 2)", name="status"),
     )
 

@@ -12,6 +12,7 @@ load invalidates everything at once (DESIGN: "cached per warehouse load").
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache, wraps
@@ -45,19 +46,32 @@ LEVEL_LABELS = {"gemeente": "Gemeente", "stadsdeel": "Stadsdeel", "wijk": "Wijk"
 ALL = "*"
 
 
+STATE_TTL_S = 2.0  # how long a request may trust the last seen load id (a new load shows within 2 s)
+_state: dict[str, tuple[float, int]] = {}
+
+
 def state(url: str) -> int:
-    """The id of the latest finished batch: the version the caches are keyed by."""
+    """The id of the latest batch: the version the caches are keyed by. Re-read at most every
+    STATE_TTL_S seconds, so one page render does not ask the database once per query."""
+    now = time.monotonic()
+    seen = _state.get(url)
+    if seen and now - seen[0] < STATE_TTL_S:
+        return seen[1]
     with get_engine(url).connect() as conn:
-        return conn.execute(select(func.coalesce(func.max(LoadBatch.id), 0))).scalar_one()
+        value = conn.execute(select(func.coalesce(func.max(LoadBatch.id), 0))).scalar_one()
+    _state[url] = (now, value)
+    return value
 
 
 def cached(fn: Callable[..., T]) -> Callable[..., T]:
-    """Memoise fn(url, *args) per warehouse state; arguments must be hashable."""
+    """Memoise fn(url, *args) per warehouse state; arguments must be hashable. DataFrames are handed
+    out as copies, so a caller that adds a column cannot change the cached answer."""
     inner = lru_cache(maxsize=512)(lambda version, url, *args: fn(url, *args))
 
     @wraps(fn)
     def wrapper(url: str, *args: Any) -> T:
-        return inner(state(url), url, *args)
+        result = inner(state(url), url, *args)
+        return result.copy() if isinstance(result, pd.DataFrame) else result
 
     wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
     return wrapper
@@ -192,8 +206,19 @@ def buurt_geojson(url: str, gemeente: str) -> dict[str, Any]:
     """The buurten as one GeoJSON FeatureCollection (feature id = buurtcode), parsed once per load."""
     a = areas(url, gemeente)
     b = a[(a["area_level"] == "buurt") & a["geometry"].notna()]
+    import shapely
+    from shapely.geometry import mapping, shape
+    from shapely.geometry.polygon import orient
+
+    def clockwise(geom: str) -> dict[str, Any]:
+        # d3-geo (plotly's SVG maps) reads rings on the sphere: an exterior ring must run clockwise,
+        # or it fills the whole globe except the buurt. MapLibre does not mind either way.
+        g = shape(json.loads(geom))
+        parts = [orient(p, sign=-1.0) for p in getattr(g, "geoms", [g])]
+        return mapping(parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts))
+
     features = [
-        {"type": "Feature", "id": code, "geometry": json.loads(geom), "properties": {}}
+        {"type": "Feature", "id": code, "geometry": clockwise(geom), "properties": {}}
         for code, geom in zip(b["area_code"], b["geometry"], strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}

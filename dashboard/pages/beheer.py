@@ -43,7 +43,7 @@ def layout(batch: str | None = None, **_: str):
             html.H1("Beheer", className="h3"),
             ui.freshness_banner(gm),
             html.H2("Laadgeschiedenis", className="h5"),
-            ui.display_table(history_text(batches), "bh-batches", max_rows=50),
+            ui.display_table(history_text(batches), "bh-batches", page_size=25),
             html.H2("Afgekeurde regels", className="h5 mt-3"),
             dbc.Row(
                 [
@@ -62,7 +62,7 @@ def layout(batch: str | None = None, **_: str):
             ),
             dcc.Loading(html.Div(id="bh-rejects")),
             html.H2("Datakwaliteit per BVH-levering", className="h5 mt-3"),
-            ui.display_table(quality_text(queries.delivery_quality(ui.url())), "bh-quality", max_rows=60),
+            ui.display_table(quality_text(queries.delivery_quality(ui.url())), "bh-quality", page_size=25),
         ]
     )
 
@@ -108,7 +108,7 @@ def rejects(batch_id: int | None):
     note = html.P(
         f"{len(frame)} afgekeurde regels" + (" (de eerste 500 getoond)" if len(frame) > 500 else ""), className="small"
     )
-    return [note, ui.display_table(shown.rename(columns=str.capitalize), "bh-reject-table", max_rows=500)]
+    return [note, ui.display_table(shown.rename(columns=str.capitalize), "bh-reject-table", page_size=25)]
 
 
 @callback(

@@ -325,7 +325,7 @@ def update(gm: str, buurt: str | None, refs: list[str] | None, period: str):
                 dbc.Col(
                     [
                         html.H3("Kerncijfers: buurt, stadsdeel en gemeente", className="h5"),
-                        ui.display_table(indicator_frame(gm, buurt), "bp-indicators"),
+                        ui.display_table(indicator_frame(gm, buurt), "bp-indicators", page_size=40),
                     ],
                     lg=6,
                 ),

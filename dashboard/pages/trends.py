@@ -5,7 +5,6 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from buurtbeeld import disclosure
@@ -133,60 +132,66 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
     factor = 1000.0 / s["inwoners"] if rate else 1.0
     y, moving, last = s["count"] * factor, s["moving"] * factor, s["last_year"] * factor
     label = ui.rate_text(s["rate"], s["status"]) if rate else ui.count_text(s["count"], s["status"])
-    x = s["period_start"]
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=last,
-            name="zelfde periode vorig jaar",
-            mode="lines",
-            line={"color": ui.PALETTE[1], "dash": "dot", "width": 1.5},
-            hoverinfo="skip",
-        )
-    )
-    fig.add_trace(
-        go.Bar(
-            x=x,
-            y=y,
-            name="aantal" if not rate else "per 1 000 inwoners",
-            marker_color=ui.PALETTE[0],
-            customdata=list(zip(s["period"], label, strict=True)),
-            hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=moving,
-            name=f"voortschrijdend gemiddelde ({MOVING[grain]} {'weken' if grain == 'week' else 'maanden'})",
-            mode="lines",
-            line={"color": ui.PALETTE[5], "width": 2.5},
-        )
-    )
+    x = [d.isoformat() for d in s["period_start"]]
     hidden = s[s["status"] != disclosure.SHOWN]
-    if len(hidden):
-        fig.add_trace(
-            go.Scatter(
-                x=hidden["period_start"],
-                y=[0] * len(hidden),
-                mode="markers",
-                name="afgeschermd",
-                marker={"symbol": "line-ew-open", "color": ui.HIDDEN_COLOUR, "size": 10},
-                customdata=list(zip(hidden["period"], ui.count_text(hidden["count"], hidden["status"]), strict=True)),
-                hovertemplate="%{customdata[0]}: %{customdata[1]}<extra></extra>",
-            )
-        )
     what = "per 1 000 inwoners" if rate else "aantal geregistreerde incidenten"
-    fig.update_layout(
-        yaxis_title=what,
-        xaxis_title="week" if grain == "week" else "maand",
-        height=440,
-        barmode="overlay",
-        legend={"orientation": "h", "y": -0.2},
-        margin={"l": 50, "r": 10, "t": 30, "b": 40},
-        title={"text": f"{queries.area_name(ui.url(), gm, level, area)} · {ui.group_label(group)}", "x": 0.01},
-    )
+    # A plain figure dict: plotly's classes validate and deep-copy every point on every call.
+    traces = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": ui.plain_list(last),
+            "name": "zelfde periode vorig jaar",
+            "mode": "lines",
+            "line": {"color": ui.PALETTE[1], "dash": "dot", "width": 1.5},
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "bar",
+            "x": x,
+            "y": ui.plain_list(y),
+            "name": "per 1 000 inwoners" if rate else "aantal",
+            "marker": {"color": ui.PALETTE[0]},
+            "customdata": [list(p) for p in zip(s["period"], label, strict=True)],
+            "hovertemplate": "%{customdata[0]}: %{customdata[1]}<extra></extra>",
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": ui.plain_list(moving),
+            "mode": "lines",
+            "name": f"voortschrijdend gemiddelde ({MOVING[grain]} {'weken' if grain == 'week' else 'maanden'})",
+            "line": {"color": ui.PALETTE[5], "width": 2.5},
+        },
+    ]
+    if len(hidden):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [d.isoformat() for d in hidden["period_start"]],
+                "y": [0] * len(hidden),
+                "mode": "markers",
+                "name": "afgeschermd",
+                "marker": {"symbol": "line-ew-open", "color": ui.HIDDEN_COLOUR, "size": 10},
+                "customdata": [
+                    list(p)
+                    for p in zip(hidden["period"], ui.count_text(hidden["count"], hidden["status"]), strict=True)
+                ],
+                "hovertemplate": "%{customdata[0]}: %{customdata[1]}<extra></extra>",
+            }
+        )
+    fig = {
+        "data": traces,
+        "layout": {
+            "yaxis": {"title": {"text": what}},
+            "xaxis": {"title": {"text": "week" if grain == "week" else "maand"}},
+            "height": 440,
+            "barmode": "overlay",
+            "legend": {"orientation": "h", "y": -0.2},
+            "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
+            "title": {"text": f"{queries.area_name(ui.url(), gm, level, area)} · {ui.group_label(group)}", "x": 0.01},
+        },
+    }
     caption = (
         f"Staven: {what} per {'week' if grain == 'week' else 'maand'} (maand = de weken waarvan de donderdag "
         "in die maand valt). Grijze streepjes: afgeschermde perioden. Het gemiddelde ontbreekt waar een "

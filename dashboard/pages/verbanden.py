@@ -229,7 +229,7 @@ def update(gm: str, indicator: str | None, group: str, period: str | None):
     return (
         fig,
         summary,
-        html.Details([html.Summary("Tabel van de punten"), ui.display_table(table, "vb-points")]),
+        html.Details([html.Summary("Tabel van de punten"), ui.display_table(table, "vb-points", page_size=25)]),
         search,
     )
 

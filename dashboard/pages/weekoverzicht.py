@@ -112,26 +112,25 @@ def layout(gemeente: str | None = None, week: str | None = None, groep: str = "*
 def kpi_frame(gm: str, week: str) -> pd.DataFrame:
     """Per group at gemeente level: this week, previous week, mean of the last 4 weeks, same week a year ago."""
     last4 = tuple(weeks_before(week, i) for i in range(4))
-    wanted = (*last4, weeks_before(week, 52))
-    cells = queries.area_groups(ui.url(), gm, "week", wanted, "gemeente", gm)
-    by = cells.set_index(["period", "group_code"])
+    year_ago = weeks_before(week, 52)
+    cells = queries.area_groups(ui.url(), gm, "week", (*last4, year_ago), "gemeente", gm)
+    count = cells.pivot(index="group_code", columns="period", values="count")
+    status = cells.pivot(index="group_code", columns="period", values="status")
     four = disclosure.window_sum(cells[cells["period"].isin(last4)], ["group_code"]).set_index("group_code")
-    rows = []
-    for code in cells["group_code"].unique():
-        rows.append(
-            {
-                "group_code": code,
-                "deze_week": by.loc[(week, code), "count"],
-                "deze_week_s": by.loc[(week, code), "status"],
-                "vorige_week": by.loc[(last4[1], code), "count"],
-                "vorige_week_s": by.loc[(last4[1], code), "status"],
-                "gem4": four.loc[code, "count"] / 4,
-                "gem4_s": four.loc[code, "status"],
-                "vorig_jaar": by.loc[(wanted[-1], code), "count"],
-                "vorig_jaar_s": by.loc[(wanted[-1], code), "status"],
-            }
-        )
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(
+        {
+            "deze_week": count[week],
+            "deze_week_s": status[week],
+            "vorige_week": count[last4[1]],
+            "vorige_week_s": status[last4[1]],
+            "gem4": four["count"] / 4,
+            "gem4_s": four["status"],
+            "vorig_jaar": count[year_ago],
+            "vorig_jaar_s": status[year_ago],
+        }
+    ).reset_index()
+    order = ["*", *[g for g, _ in queries.groups(ui.url())]]
+    frame = frame.set_index("group_code").loc[[g for g in order if g in set(frame["group_code"])]].reset_index()
     active = (frame[["deze_week", "vorige_week", "gem4", "vorig_jaar"]].fillna(1).sum(axis=1) > 0) | (
         frame["group_code"] == "*"
     )

@@ -1,8 +1,8 @@
 """published cube and saved views
 
-Revision ID: 5ace57cdde63
+Revision ID: 0aec33d1ddaf
 Revises: ac5607d60a25
-Create Date: 2026-11-22 15:46:20.239853
+Create Date: 2026-11-22 16:17:33.705570
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '5ace57cdde63'
+revision: str = '0aec33d1ddaf'
 down_revision: str | None = 'ac5607d60a25'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('gemeente_code', 'period_type', 'period', 'area_level', 'area_code', 'group_code', name='uq_published_cell')
     )
     with op.batch_alter_table('published_count', schema=None) as batch_op:
-        batch_op.create_index('ix_published_count_series', ['gemeente_code', 'period_type', 'area_level', 'group_code', 'period_start'], unique=False)
+        batch_op.create_index('ix_published_count_series', ['gemeente_code', 'period_type', 'area_level', 'area_code', 'group_code', 'period_start'], unique=False)
 
     # ### end Alembic commands ###
 

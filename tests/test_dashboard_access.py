@@ -1,0 +1,82 @@
+"""Access control in-process: every route needs a login when accounts exist, cookies are locked down,
+and a stadsdeel account gets no data outside its stadsdeel from any callback or download."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import openpyxl
+import pytest
+from flask import session
+from werkzeug.security import generate_password_hash
+
+from buurtbeeld.settings import Settings, get_settings
+from warehouse import queries
+
+ACCOUNTS = {
+    "sam": {"role": "stadsdeel", "stadsdeel": "Noord", "password": generate_password_hash("stadsdeel-wachtwoord")},
+    "anna": {"role": "analist", "password": generate_password_hash("analist-wachtwoord")},
+}
+
+
+@pytest.fixture
+def app(demo_warehouse: Settings, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("BUURTBEELD_WAREHOUSE_URL", demo_warehouse.warehouse_url)
+    monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(demo_warehouse.data_dir))
+    monkeypatch.setenv("BUURTBEELD_USERS", json.dumps(ACCOUNTS))
+    get_settings.cache_clear()
+    from dashboard.app import create_app
+
+    yield create_app()
+    get_settings.cache_clear()
+
+
+def test_routes_need_a_login_and_cookies_are_locked_down(app) -> None:
+    client = app.server.test_client()
+    assert client.get("/weekoverzicht").status_code == 302
+    assert client.post("/_dash-update-component", json={}).status_code == 401
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.get("/vendor/bootstrap/css/bootstrap.min.css").status_code == 200
+    refused = client.post("/login", data={"user": "anna", "password": "fout"})
+    assert refused.status_code == 200 and "onjuist wachtwoord" in refused.get_data(as_text=True)
+    ok = client.post("/login", data={"user": "anna", "password": "analist-wachtwoord", "next": "//evil.example/"})
+    assert ok.status_code == 302 and ok.headers["Location"] == "/"  # no open redirect
+    cookie = ok.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/weekoverzicht")
+    assert page.status_code == 200 and page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_stadsdeel_account_gets_nothing_outside_its_stadsdeel(app, demo_warehouse: Settings) -> None:
+    from dashboard.pages import buurtprofiel, trends, verbanden, weekoverzicht
+
+    url = demo_warehouse.warehouse_url
+    areas = queries.areas(url, "GM9999")
+    buurten = areas[(areas["area_level"] == "buurt") & (areas["area_code"] != "onbekend")]
+    own = set(buurten[buurten["stadsdeel"] == "Noord"]["area_code"])
+    other = sorted(set(buurten["area_code"]) - own)[0]
+    other_wijk = areas[(areas["area_level"] == "wijk") & (areas["stadsdeel"] != "Noord")]["area_code"].iloc[0]
+    week = queries.periods(url, "GM9999", "week")[-1]
+    quarter = queries.periods(url, "GM9999", "quarter")[-1]
+    with app.server.test_request_context("/"):
+        session["user"] = "sam"
+        assert trends.update("GM9999", "buurt", other, "*", "week", "aantal")[1] == "Kies een gebied."
+        assert trends.update("GM9999", "wijk", other_wijk, "*", "week", "aantal")[1] == "Kies een gebied."
+        assert trends.export(1, "GM9999", "buurt", other, "*", "week") is trends.no_update
+        assert buurtprofiel.export(1, "GM9999", other, [], quarter) is trends.no_update
+        assert trends.update("GM9999", "gemeente", "GM9999", "*", "week", "aantal")[0]  # gemeente totals allowed
+        options, _ = trends.area_options("GM9999", "buurt", None)
+        assert {o["value"] for o in options} == own
+        content, _ = buurtprofiel.update("GM9999", other, [], quarter)
+        assert "Kies een buurt" in json.dumps(content.to_plotly_json(), default=str)
+        _, _, table, _ = weekoverzicht.update("GM9999", week, "*", "aantal")
+        assert other not in json.dumps(table.to_plotly_json(), default=str)
+        download = weekoverzicht.export(1, "GM9999", week, "*")
+        sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))["Buurten"]
+        codes = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+        assert codes <= own | {"onbekend"} and own <= codes
+        points = verbanden.points("GM9999", "aantal_inwoners", "*", quarter)
+        assert set(points["area_code"]) == own
+        assert weekoverzicht.open_profile({"points": [{"location": other}]}, "GM9999") is trends.no_update
