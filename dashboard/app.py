@@ -10,6 +10,7 @@ import dash
 import dash_bootstrap_components as dbc
 import flask_bootstrap
 from dash import Dash, html
+from dash import _callback as dash_callback
 from flask import send_from_directory
 
 from buurtbeeld.settings import Settings, get_settings
@@ -34,10 +35,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         suppress_callback_exceptions=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    for name in sorted(p.stem for p in PAGES.glob("*.py") if p.stem != "__init__"):
-        module = importlib.import_module(f"dashboard.pages.{name}")
-        # register_page runs at the top of the module, before its layout function exists.
-        dash.page_registry[module.__name__]["layout"] = module.layout
+    _attach_pages(app)
     app.index_string = app.index_string.replace("<html>", '<html lang="nl">')
     server = app.server
 
@@ -61,6 +59,28 @@ def create_app(settings: Settings | None = None) -> Dash:
     access.install(server, settings)
     app.layout = shell
     return app
+
+
+_page_callbacks: tuple[dict, list] | None = None
+
+
+def _attach_pages(app: Dash) -> None:
+    """Import the page modules (once per process) and give this app their callbacks.
+
+    `dash.callback` parks callbacks in module globals that the first app to serve a request takes
+    away; a second app in the same process (tests, or several workers' re-imports) would get none.
+    So the callbacks are captured once and handed to every app explicitly."""
+    global _page_callbacks
+    if _page_callbacks is None:
+        for name in sorted(p.stem for p in PAGES.glob("*.py") if p.stem != "__init__"):
+            module = importlib.import_module(f"dashboard.pages.{name}")
+            # register_page runs at the top of the module, before its layout function exists.
+            dash.page_registry[module.__name__]["layout"] = module.layout
+        _page_callbacks = (dict(dash_callback.GLOBAL_CALLBACK_MAP), list(dash_callback.GLOBAL_CALLBACK_LIST))
+        dash_callback.GLOBAL_CALLBACK_MAP.clear()
+        dash_callback.GLOBAL_CALLBACK_LIST.clear()
+    app.callback_map.update(_page_callbacks[0])
+    app._callback_list.extend(_page_callbacks[1])
 
 
 def shell() -> html.Div:
