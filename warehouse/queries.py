@@ -34,7 +34,6 @@ from warehouse.models import (
     LoadBatch,
     PublishedCount,
     SavedView,
-    Stadsdeel,
     WeeklyCount,
     Wijk,
 )
@@ -238,31 +237,45 @@ def _masked(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _cells_by(
+    url: str,
+    gemeente: str,
+    period_type: str,
+    period_list: tuple[str, ...],
+    level: str,
+    key: str,
+    values: list[str],
+    **fixed: str,
+) -> pd.DataFrame:
+    """period, `key`, count (masked), status for every period x value of `key` ('area_code' or
+    'group_code'), the other dimension fixed; cells without a row are zero (zeros are not stored)."""
+    pc = PublishedCount.__table__
+    rows = _frame(
+        url,
+        select(pc.c.period, pc.c[key], pc.c.count, pc.c.status).where(
+            pc.c.gemeente_code == gemeente,
+            pc.c.period_type == period_type,
+            pc.c.period.in_(period_list),
+            pc.c.area_level == level,
+            *[pc.c[name] == value for name, value in fixed.items()],
+        ),
+        ["period", key, "count", "status"],
+    )
+    full = pd.MultiIndex.from_product([list(period_list), values], names=["period", key]).to_frame(index=False)
+    out = full.merge(rows, on=["period", key], how="left")
+    out["count"] = out["count"].fillna(0)
+    out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
+    return _masked(out)
+
+
 @cached
 def cells(
     url: str, gemeente: str, period_type: str, period_list: tuple[str, ...], level: str, group: str
 ) -> pd.DataFrame:
-    """period, area_code, count (NaN when hidden), status for every area of a level. Areas without a
-    row have count 0 (zero cells are not stored)."""
-    pc = PublishedCount
-    rows = _frame(
-        url,
-        select(pc.period, pc.area_code, pc.count, pc.status).where(
-            pc.gemeente_code == gemeente,
-            pc.period_type == period_type,
-            pc.period.in_(period_list),
-            pc.area_level == level,
-            pc.group_code == group,
-        ),
-        ["period", "area_code", "count", "status"],
-    )
+    """period, area_code, count (NaN when hidden), status for every area of a level and one group."""
     a = areas(url, gemeente)
-    codes = a.loc[a["area_level"] == level, "area_code"]
-    full = pd.MultiIndex.from_product([list(period_list), codes], names=["period", "area_code"]).to_frame(index=False)
-    out = full.merge(rows, on=["period", "area_code"], how="left")
-    out["count"] = out["count"].fillna(0)
-    out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
-    return _masked(out)
+    codes = a.loc[a["area_level"] == level, "area_code"].tolist()
+    return _cells_by(url, gemeente, period_type, period_list, level, "area_code", codes, group_code=group)
 
 
 @cached
@@ -289,36 +302,12 @@ def series(url: str, gemeente: str, period_type: str, level: str, area: str, gro
 
 
 @cached
-def window(url: str, gemeente: str, months: tuple[str, ...], level: str, group: str) -> pd.DataFrame:
-    """area_code, count (masked), status of the sum over several published months (a sliding window):
-    shown only where every month is shown (disclosure rule 3)."""
-    return disclosure.window_sum(cells(url, gemeente, "month", months, level, group), ["area_code"])
-
-
-@cached
 def area_groups(
     url: str, gemeente: str, period_type: str, period_list: tuple[str, ...], level: str, area: str
 ) -> pd.DataFrame:
-    """period, group_code, count (masked), status of one area for every group ('*' included); missing
-    cells are zero."""
-    pc = PublishedCount
-    rows = _frame(
-        url,
-        select(pc.period, pc.group_code, pc.count, pc.status).where(
-            pc.gemeente_code == gemeente,
-            pc.period_type == period_type,
-            pc.period.in_(period_list),
-            pc.area_level == level,
-            pc.area_code == area,
-        ),
-        ["period", "group_code", "count", "status"],
-    )
+    """period, group_code, count (masked), status of one area for every group ('*' included)."""
     codes = [ALL, *[c for c, _ in groups(url)]]
-    full = pd.MultiIndex.from_product([list(period_list), codes], names=["period", "group_code"]).to_frame(index=False)
-    out = full.merge(rows, on=["period", "group_code"], how="left")
-    out["count"] = out["count"].fillna(0)
-    out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
-    return _masked(out)
+    return _cells_by(url, gemeente, period_type, period_list, level, "group_code", codes, area_code=area)
 
 
 # --- context: population and indicators ------------------------------------------------------------
@@ -507,8 +496,3 @@ def delete_view(url: str, owner: str, view_id: int) -> None:
 
     with get_engine(url).begin() as conn:
         conn.execute(delete(SavedView).where(SavedView.owner == owner, SavedView.id == view_id))
-
-
-def stadsdelen(url: str, gemeente: str) -> list[str]:
-    with get_engine(url).connect() as conn:
-        return sorted(conn.execute(select(Stadsdeel.name).where(Stadsdeel.gemeente_code == gemeente)).scalars())
