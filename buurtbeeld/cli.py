@@ -326,13 +326,17 @@ def serve(host: str, port: int) -> None:
 
 
 def _serve(host: str, port: int) -> None:
+    from dashboard.access import AccountsError
     from dashboard.app import create_app
 
     settings = get_settings()
     if host in ("127.0.0.1", "localhost") and not (settings.users or settings.users_file):
         # Local, open use over plain http: a secure-only cookie would never come back.
         settings.secure_cookies = False
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except AccountsError as exc:
+        raise click.ClickException(f"Dashboard niet gestart: {exc}") from None
     click.echo(f"Dashboard op http://{host}:{port}/  (stoppen: Ctrl+C)")
     app.run(host=host, port=port, debug=False)
 

@@ -38,18 +38,27 @@ class User:
         return self.role in ("beheer", OPEN)
 
 
+class AccountsError(ValueError):
+    """The accounts configuration cannot be used; the message says what to fix (in Dutch)."""
+
+
 @lru_cache(maxsize=4)
 def _accounts(inline: str, file: str | None) -> dict[str, dict[str, Any]]:
     raw: dict[str, Any] = {}
-    if file:
-        raw.update(json.loads(Path(file).read_text(encoding="utf-8")))
-    if inline:
-        raw.update(json.loads(inline))
+    try:
+        if file:
+            raw.update(json.loads(Path(file).read_text(encoding="utf-8")))
+        if inline:
+            raw.update(json.loads(inline))
+    except OSError as exc:
+        raise AccountsError(f"accountsbestand {file} is niet te lezen: {exc.strerror}") from None
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise AccountsError(f"accounts zijn geen geldige JSON ({exc}); zie README, Toegang") from None
     for name, account in raw.items():
-        if account.get("role") not in ROLES:
-            raise ValueError(f"gebruiker {name}: rol moet een van {', '.join(ROLES)} zijn")
+        if not isinstance(account, dict) or account.get("role") not in ROLES:
+            raise AccountsError(f"gebruiker {name}: rol moet een van {', '.join(ROLES)} zijn")
         if account["role"] == "stadsdeel" and not account.get("stadsdeel"):
-            raise ValueError(f"gebruiker {name}: rol stadsdeel vraagt om een stadsdeel")
+            raise AccountsError(f"gebruiker {name}: rol stadsdeel vraagt om een stadsdeel")
     return raw
 
 
@@ -106,6 +115,7 @@ SECURITY_HEADERS = {
 
 def install(server: Flask, settings: Settings) -> None:
     """Login routes, the guard in front of every route, cookie flags and security headers."""
+    accounts(settings)  # a broken accounts file stops the start, not the first login
     server.secret_key = settings.session_key()
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,

@@ -80,3 +80,40 @@ def test_stadsdeel_account_gets_nothing_outside_its_stadsdeel(app, demo_warehous
         points = verbanden.points("GM9999", "aantal_inwoners", "*", quarter)
         assert set(points["area_code"]) == own
         assert weekoverzicht.open_profile({"points": [{"location": other}]}, "GM9999") is trends.no_update
+
+
+def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
+    """A mangled or outdated link opens the page with its defaults, never a traceback."""
+    client = app.server.test_client()
+    assert client.post("/login", data={"user": "anna", "password": "analist-wachtwoord"}).status_code == 302
+    from dashboard.pages import buurtprofiel, trends, verbanden, weekoverzicht
+
+    with app.server.test_request_context("/"):
+        from flask import session as s
+
+        s["user"] = "anna"
+        for render in (
+            lambda: weekoverzicht.layout(gemeente="GM0000", week="2099-W99", groep="<script>", maat="x"),
+            lambda: trends.layout(gemeente="GM9999", niveau="land", gebied="BU00000000", per="dag"),
+            lambda: buurtprofiel.layout(buurt="BU99999999", ref=["x", "y"], periode="1999-Q9"),
+            lambda: verbanden.layout(indicator="bestaat_niet", periode="abc"),
+        ):
+            text = json.dumps(render().to_plotly_json(), default=str)
+            assert "Traceback" not in text
+        assert trends.update("GM9999", "land", "BU00000000", "*", "week", "aantal")[1] == "Kies een gebied."
+
+
+def test_broken_accounts_stop_the_dashboard_with_a_message(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from buurtbeeld.cli import cli
+
+    bad = tmp_path / "users.json"
+    for content, expected in (("{niet json", "geen geldige JSON"), ('{"x": {"role": "baas"}}', "rol moet")):
+        bad.write_text(content)
+        monkeypatch.setenv("BUURTBEELD_USERS_FILE", str(bad))
+        monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(tmp_path / "var"))
+        get_settings.cache_clear()
+        result = CliRunner().invoke(cli, ["serve", "--port", "0"])
+        assert result.exit_code != 0 and expected in result.output, result.output
+    get_settings.cache_clear()
