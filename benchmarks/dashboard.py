@@ -79,7 +79,7 @@ def build(
     """Areas, population, weekly counts and one BVH batch; then the publish step per gemeente."""
     from sqlalchemy import insert
 
-    from etl.load_bvh import sync_categories
+    from etl.categories import sync_categories
     from etl.publish import publish
     from warehouse.bulk import bulk_insert
     from warehouse.db import get_engine, upgrade

@@ -278,6 +278,44 @@ def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
         click.echo(f"Geschreven: {xlsx}")
 
 
+# --- monthly analyses ------------------------------------------------------------------------------
+
+
+@cli.group()
+def analyses() -> None:
+    """Maandanalyses per buurt, wijk, stadsdeel en gemeente."""
+
+
+@analyses.command("maand")
+@click.argument("maand", metavar="JJJJ-MM")
+@click.option("--scope", default="gemeente", show_default=True, help="'gemeente' of 'stadsdeel:<naam>'.")
+@click.option("--gemeente", help="Alleen deze gemeente, bv. GM0014 (standaard: alle met maandcijfers).")
+@friendly_errors
+def analyses_maand(maand: str, scope: str, gemeente: str | None) -> None:
+    """Bereken en bewaar de analyses van MAAND (opnieuw draaien vervangt die van dezelfde gegevens)."""
+    import re
+
+    from etl.analyses import generate
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", maand):
+        _fail(f"Maand '{maand}' niet herkend: gebruik JJJJ-MM, bv. 2026-10.")
+    settings = get_settings()
+    _require_schema(settings)
+    for result in generate(settings, maand, scope=scope, gemeente=gemeente):
+        click.echo(result.line)
+
+
+@analyses.command("lijst")
+@click.option("--gemeente", help="Alleen deze gemeente.")
+@friendly_errors
+def analyses_lijst(gemeente: str | None) -> None:
+    """Welke maanden geanalyseerd zijn, uit welke lading, en hoeveel opvallende uitkomsten."""
+    from warehouse.reads import analysis_runs
+
+    frame = analysis_runs(get_settings().warehouse_url, gemeente)
+    click.echo("Nog geen analyses." if frame.empty else frame.to_string(index=False))
+
+
 # --- accounts --------------------------------------------------------------------------------------
 
 

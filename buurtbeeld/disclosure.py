@@ -193,3 +193,19 @@ def labels(counts: pd.Series, status: pd.Series, threshold: int) -> pd.Series:
     return pd.Series(
         [label(c, int(s), threshold) for c, s in zip(counts, status, strict=True)], index=counts.index, dtype=object
     )
+
+
+def expected_shown(value: float | None, threshold: int) -> float | None:
+    """A model's expected count as it may be shown: rounded to whole cases, hidden below the threshold.
+
+    An expected count pools at least six earlier months (buurtbeeld.notable). Rounded to whole cases
+    it pins their sum down only to a range of six or more values, wider than the 1..threshold-1 a
+    hidden month could hold, so it cannot reveal one; below the threshold it is not shown at all."""
+    if value is None or not np.isfinite(value) or value < threshold - 0.5:
+        return None
+    return float(round(value))
+
+
+def expected_label(value: float | None, threshold: int) -> str:
+    shown = expected_shown(value, threshold)
+    return small_label(threshold) if shown is None else format_number(shown)

@@ -118,7 +118,8 @@ def run_load(
                 .returning(LoadBatch.id)
             ).scalar_one()
             written = prepared.write(conn, batch_id)
-            summary = {**prepared.summary, **written, **_publish(conn, written, settings, batch_id)}
+            targets = written.pop("_publish", {})
+            summary = {**prepared.summary, **written, **_publish(conn, targets, settings, batch_id)}
             _insert_rejects(conn, batch_id, prepared.rejects)
             message = _loaded_message(path.name, prepared.rows_in, prepared.rows_valid, rejected_rows)
             conn.execute(
@@ -140,18 +141,39 @@ def run_load(
         raise
     if rejected_rows:
         _write_quarantine(settings.quarantine_dir, batch_id, path, prepared.rejects)
+    summary = {**summary, **_refresh_analyses(settings, targets, run_by)}
     return LoadOutcome(
         "loaded", path.name, message, batch_id, prepared.rows_in, prepared.rows_valid, rejected_rows, summary
     )
 
 
-def _publish(conn: Connection, written: dict[str, Any], settings: Settings, batch_id: int) -> dict[str, Any]:
+def _publish(
+    conn: Connection, targets: dict[str, list[tuple[int, int]] | None], settings: Settings, batch_id: int
+) -> dict[str, Any]:
     """Republish the disclosure-controlled cube for what the write touched, in the same transaction.
 
     Writers return `_publish`: {gemeente: [(iso year, week), ...] or None for all weeks}."""
-    targets = written.pop("_publish", {})
     done = {g: publish(conn, g, settings.suppression_threshold, batch_id, weeks) for g, weeks in targets.items()}
     return {"gepubliceerd": {g: s.get("cellen", 0) for g, s in done.items() if s}} if done else {}
+
+
+def _refresh_analyses(
+    settings: Settings, targets: dict[str, list[tuple[int, int]] | None], run_by: str
+) -> dict[str, Any]:
+    """Regenerate the monthly analyses of months this load revised (the older version is kept, flagged
+    superseded). After the commit: the load stands even if an analysis cannot be written now."""
+    from etl.analyses import regenerate_revised
+
+    done: dict[str, list[str]] = {}
+    for gemeente, weeks in targets.items():
+        try:
+            results = regenerate_revised(settings, gemeente, weeks, run_by)
+        except Exception:
+            log.exception("Maandanalyses van %s niet vernieuwd na de lading", gemeente)
+            continue
+        if results:
+            done[gemeente] = [r.month for r in results]
+    return {"analyses_vernieuwd": done} if done else {}
 
 
 def _earlier_load(conn: Connection, kind: str, sha: str, params: dict[str, Any]) -> LoadBatch | None:

@@ -47,7 +47,8 @@ BUURTEN_PER_WIJK = 5
 
 
 WEEKS = 156  # three years of weekly deliveries
-N_ANOMALIES = 10
+N_ANOMALIES = 20
+ANOMALY_MIN_CASES = 14.0  # expected cases in a planted month: enough to matter to a stadsdeel manager
 
 
 @dataclass
@@ -262,8 +263,10 @@ def demo_city(buurten: gpd.GeoDataFrame, pop: pd.DataFrame) -> City:
 
 
 def plant_anomalies(city: City, months: list[str], rng: np.random.Generator) -> list[Anomaly]:
-    """Known truth for scoring the monthly analyses: busy groups in populated buurten, 3-4x."""
+    """Known truth for scoring the monthly analyses: groups in populated buurten at 3-4x their rate and
+    at least ANOMALY_MIN_CASES cases, in months that have a year of history before them."""
     populated = np.flatnonzero(city.population > 1500)
+    months = months[12:]
     groups = ["overlast", "fietsendiefstal", "vernieling", "geweld", "woninginbraak"]
     return [
         Anomaly(
@@ -271,6 +274,7 @@ def plant_anomalies(city: City, months: list[str], rng: np.random.Generator) -> 
             groups[i % len(groups)],
             months[rng.integers(0, len(months))],
             float(np.round(rng.uniform(3.0, 4.0), 1)),
+            ANOMALY_MIN_CASES,
         )
         for i in range(N_ANOMALIES)
     ]
@@ -292,7 +296,12 @@ def _spoil(frame: pd.DataFrame, week: int) -> pd.DataFrame:
 
 
 def write_bvh_exports(
-    target: Path, buurten: gpd.GeoDataFrame, pop: pd.DataFrame, rng: np.random.Generator, today: date
+    target: Path,
+    buurten: gpd.GeoDataFrame,
+    pop: pd.DataFrame,
+    rng: np.random.Generator,
+    today: date,
+    plant: bool = True,
 ) -> tuple[list[Path], Path]:
     """156 weekly exports up to the last complete week: xlsx, every fourth as ;-separated cp1252 CSV."""
     target.mkdir(parents=True, exist_ok=True)
@@ -301,9 +310,8 @@ def write_bvh_exports(
     city = demo_city(buurten, pop)
     first = last_complete_week_start(today) - timedelta(weeks=WEEKS - 1)
     months = sorted({(first + timedelta(weeks=w, days=3)).strftime("%Y-%m") for w in range(WEEKS)})[1:-2]
-    anomalies = plant_anomalies(city, months, rng)
+    anomalies = plant_anomalies(city, months, rng) if plant else []
     truth = target / "geplante_afwijkingen.csv"
-    pd.DataFrame([vars(a) for a in anomalies]).to_csv(truth, index=False)
     paths = []
     for i, (label, frame) in enumerate(weekly_exports(city, first.isoformat(), WEEKS, anomalies, rng)):
         if i % 13 == 5:
@@ -315,10 +323,12 @@ def write_bvh_exports(
             path = target / f"bvh_export_voorbeeldstad_{label}.xlsx"
             frame.to_excel(path, index=False, sheet_name="Incidenten")
         paths.append(path)
+    # Written after generation: the generator fills in each anomaly's baseline and effective factor.
+    pd.DataFrame([vars(a) for a in anomalies], columns=list(Anomaly.__dataclass_fields__)).to_csv(truth, index=False)
     return paths, truth
 
 
-def write_files(target: Path, today: date | None = None) -> DemoFiles:
+def write_files(target: Path, today: date | None = None, plant: bool = True) -> DemoFiles:
     rng = np.random.default_rng(SEED)
     target.mkdir(parents=True, exist_ok=True)
     buurten = make_buurten(rng)
@@ -335,12 +345,14 @@ def write_files(target: Path, today: date | None = None) -> DemoFiles:
     stadsdelen_for(buurten).to_excel(files.stadsdelen, index=False, sheet_name="Stadsdelen")
     kerncijfers(buurten, pop, rng).to_csv(files.kerncijfers, index=False)
     gemeente_indicatoren(pop, rng).to_excel(files.gemeente_indicatoren, index=False, sheet_name="Indicatoren")
-    files.bvh, files.anomalies = write_bvh_exports(target / "bvh", buurten, pop, rng, today or date.today())
+    files.bvh, files.anomalies = write_bvh_exports(target / "bvh", buurten, pop, rng, today or date.today(), plant)
     return files
 
 
-def run_demo(settings: Settings) -> Iterator[str]:
-    """Generate the demo files and load them into the configured warehouse; yields progress lines."""
+def run_demo(settings: Settings, plant: bool = True) -> Iterator[str]:
+    """Generate the demo files, load them into the configured warehouse and write the monthly analyses
+    of every month; yields progress lines. `plant=False` gives the same city without planted anomalies
+    (the null run of benchmarks/analyses_quality.py)."""
     from etl.load_buurten import load_buurten
     from etl.load_bvh import load_bvh
     from etl.load_indicators import load_indicators
@@ -348,7 +360,7 @@ def run_demo(settings: Settings) -> Iterator[str]:
     from warehouse.db import upgrade
 
     upgrade(settings.warehouse_url)
-    files = write_files(settings.data_dir / "demo")
+    files = write_files(settings.data_dir / "demo", plant=plant)
     yield f"Demobestanden geschreven in {files.buurten.parent}"
     outcomes = [
         load_buurten(files.buurten, INDELING_YEAR, settings, run_by="demo"),
@@ -371,6 +383,15 @@ def run_demo(settings: Settings) -> Iterator[str]:
         from etl.errors import LoadError
 
         raise LoadError("Demo niet volledig geladen: " + "; ".join(o.message for o in failed))
+    from etl.analyses import generate_all
+
+    done = generate_all(settings, GEMEENTE_CODE, run_by="demo")
+    yield (
+        f"  [analyses] {len(done)} maanden geanalyseerd ({done[0].month} t/m {done[-1].month}), "
+        f"{sum(g.notable for g in done)} opvallende uitkomsten"
+        if done
+        else "  [analyses] te weinig maanden voor een analyse"
+    )
     yield from _warehouse_summary(settings)
 
 

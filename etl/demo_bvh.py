@@ -236,10 +236,16 @@ def random_export(city: City, n: int, start: str, end: str, rng: np.random.Gener
 
 @dataclass
 class Anomaly:
+    """A planted excess: the group's rate in the buurt that month times `factor`, raised further where
+    needed to reach `min_cases` expected cases (a burglary series, not a blip). `baseline` is filled
+    in by the generator: the expected count without the anomaly."""
+
     buurt: str
     group: str
     month: str
     factor: float
+    min_cases: float = 0.0
+    baseline: float = 0.0
 
 
 def weekly_exports(
@@ -259,7 +265,10 @@ def weekly_exports(
     month_text = np.datetime_as_string(months, unit="M")
     code_pos = {c: i for i, c in enumerate(city.codes)}
     for a in anomalies:
-        lam[np.ix_(month_text == a.month, [code_pos[a.buurt]], groups == a.group)] *= a.factor
+        cell = np.ix_(month_text == a.month, [code_pos[a.buurt]], groups == a.group)
+        a.baseline = float(lam[cell].sum())
+        a.factor = float(np.round(max(a.factor, a.min_cases / max(a.baseline, 1e-9)), 2))
+        lam[cell] *= a.factor
     counts = rng.poisson(lam)  # (week, buurt, mk)
     w, b, m = np.nonzero(counts)
     reps = counts[w, b, m]

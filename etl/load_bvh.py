@@ -18,6 +18,7 @@ from buurtbeeld.settings import Settings
 from etl import bvh
 from etl import load_counts as counts
 from etl.batch import LoadOutcome, Prepared, run_load
+from etl.categories import sync_categories
 from etl.columns import hints, map_columns, resolve
 from etl.errors import LoadError
 from etl.extract import check_readable, read_table, sha256_of
@@ -25,9 +26,7 @@ from etl.publish import weeks_by_gemeente
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
 from warehouse.incidents import STAGE_COLUMNS, upsert_incidents
-from warehouse.models import CrimeCategory
 from warehouse.reads import buurten_of_year, gemeente_names, latest_indeling_year
-from warehouse.upsert import upsert
 
 _CODE_COLUMNS = ("voorval_id", "mk_code", "buurtcode", "postcode", "politie_buurt")
 
@@ -244,7 +243,7 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     aliases = {**bvh.ALIASES, **{f"count_{k}": v for k, v in counts.ALIASES.items()}}
     raw = read_table(path, hints(aliases), keep=lambda header: list(resolve(header, aliases).values()))
     if counts.is_counts_form(list(raw.columns)):
-        return counts.prepare_counts(raw, path.name, areas)
+        return counts.prepare_counts(raw, path.name, areas, hic)
     names = _source_names(raw)
     df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, path.name)
     parsed = parse(df)
@@ -314,35 +313,3 @@ def _chunk_columns(clean: pd.DataFrame) -> dict[str, list[Any]]:
         else:
             out[name] = series.tolist()
     return out
-
-
-def sync_categories(conn: Connection, hic_groups: frozenset[str]) -> None:
-    """The crime_category table follows the versioned data file; the HIC flag follows the settings."""
-    version, items = bvh.catalogue()
-    upsert(
-        conn,
-        CrimeCategory.__table__,
-        [
-            {
-                "mk_code": c.mk_code,
-                "mk_description": c.mk_description,
-                "soort_code": c.soort_code or None,
-                "soort_description": c.soort_description or None,
-                "group_code": c.group_code,
-                "group_label": c.group_label,
-                "is_hic": c.group_code in hic_groups,
-                "mapping_version": version,
-            }
-            for c in items.values()
-        ],
-        keys=["mk_code"],
-        update=[
-            "mk_description",
-            "soort_code",
-            "soort_description",
-            "group_code",
-            "group_label",
-            "is_hic",
-            "mapping_version",
-        ],
-    )

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from etl import bvh
 from etl.batch import Prepared
+from etl.categories import sync_categories
 from etl.columns import map_columns, resolve
 from etl.publish import weeks_by_gemeente
 from schemas.bvh import MK_CODE, RawCountRow
@@ -106,7 +107,7 @@ def categorise(values: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"group_code": group.astype("str"), "mk_code": mk.astype("str")})
 
 
-def prepare_counts(raw: pd.DataFrame, file_name: str, areas: Any) -> Prepared:
+def prepare_counts(raw: pd.DataFrame, file_name: str, areas: Any, hic: frozenset[str] = frozenset()) -> Prepared:
     df = map_columns(raw, ALIASES, ["buurtcode", "aantal", "categorie"], file_name)
     names = resolve(raw.columns, ALIASES)
     parsed = pd.DataFrame(
@@ -154,6 +155,7 @@ def prepare_counts(raw: pd.DataFrame, file_name: str, areas: Any) -> Prepared:
     }
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
+        sync_categories(conn, hic)
         columns = {c: clean[c].tolist() for c in clean.columns}
         result = upsert_delivered_counts(conn, columns, batch_id)
         return {"aantallen": result, "_publish": weeks_by_gemeente(result.pop("touched"))}

@@ -91,7 +91,9 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
     from etl.demo import run_demo
 
-    root = tmp_path_factory.getbasetemp().parent / "demo-warehouse"
+    base = tmp_path_factory.getbasetemp()
+    # Under xdist every worker has its own basetemp inside the run's; share the run's one.
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "demo-warehouse"
     root.mkdir(exist_ok=True)
     settings = Settings(data_dir=root / "var", warehouse_url=f"sqlite:///{root / 'var' / 'buurtbeeld.sqlite'}")
     with open(root / "lock", "w") as lock:

@@ -39,7 +39,7 @@ USERS = {
     "sam": {"role": "stadsdeel", "stadsdeel": "Noord", "password": "stadsdeel-wachtwoord"},
     "bea": {"role": "beheer", "password": "beheer-wachtwoord"},
 }
-PAGES = ["/", "/weekoverzicht", "/trends", "/buurtprofiel", "/verbanden", "/beheer"]
+PAGES = ["/", "/weekoverzicht", "/trends", "/buurtprofiel", "/verbanden", "/maandanalyses", "/beheer"]
 
 pytestmark = pytest.mark.slow
 
@@ -248,3 +248,43 @@ def test_stadsdeel_role_sees_only_its_buurten(server: str, browser: object, demo
     assert set(own_rows) == noord  # every buurt of Noord (one page), nothing else
     assert set(first_page) - noord  # the analist sees other stadsdelen too
     assert {o.rsplit(" (", 1)[0].strip() for o in options} == noord
+
+
+def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
+    server: str, browser: object, tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    page = login(browser, server, "anna")
+    page.goto(f"{server}/maandanalyses")
+    settle(page)
+    choose(page, "ma-scope", "Oost")
+    headlines = page.locator(".ma-headline").all_inner_texts()
+    assert len(headlines) == 2, headlines  # the stadsdeel summary and the chosen buurt
+    assert headlines[0].startswith("In ") and "Oost" in headlines[0]
+    assert page.locator("#ma-content .js-plotly-plot").count() == 2  # the buurt's two charts
+    assert page.locator("#ma-buurten .accordion-item").count() >= 10  # every buurt of the stadsdeel
+    assert "Hoe lezen" in page.inner_text("#ma-hoe-lezen")
+    assert "scope=Oost" in page.url
+    page.screenshot(path=str(SHOTS / "maandanalyses-oost.png"), full_page=True)
+
+    with page.expect_download() as done:
+        page.click("#ma-html")
+    html_path = tmp_path / done.value.suggested_filename
+    done.value.save_as(html_path)
+    text = html_path.read_text(encoding="utf-8")
+    assert headlines[0] in text and "<svg" in text and "http" not in text.split("<body>")[1].split("xmlns")[0]
+
+    with page.expect_download() as done:
+        page.click("#ma-pdf")
+    pdf_path = tmp_path / done.value.suggested_filename
+    done.value.save_as(pdf_path)
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(pdf_path).pages)
+    assert " ".join(headlines[0].split()) in " ".join(pdf_text.split())
+
+    with page.expect_download() as done:
+        page.click("#ma-export")
+    book = openpyxl.load_workbook(io.BytesIO(Path(done.value.path()).read_bytes()))
+    assert {"Uitkomsten", "Teksten", "Toelichting"} <= set(book.sheetnames)
+    assert book["Teksten"]["B2"].value == headlines[0]
+    assert not page.errors

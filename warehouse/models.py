@@ -374,6 +374,48 @@ class SavedView(Base):
     __table_args__ = (UniqueConstraint("owner", "name", name="uq_saved_view_owner_name"),)
 
 
+# --- monthly analyses ------------------------------------------------------------------------------
+
+
+class AnalysisRun(Base):
+    """One generation of monthly analyses: which month, which areas (scope), from which warehouse state."""
+
+    __tablename__ = "analysis_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    month: Mapped[str] = mapped_column(String(7))  # 2026-10 (ISO weeks by Thursday, see buurtbeeld.periods)
+    scope: Mapped[str] = mapped_column(String(130))  # 'gemeente' or 'stadsdeel:<naam>'
+    based_on_batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batch.id"))
+    method: Mapped[dict] = mapped_column(JSON, default=dict)
+    run_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_analysis_run_month", "gemeente_code", "month"),)
+
+
+class AreaAnalysis(Base):
+    """The analysis of one area for one month, as readers see it: every number in `content` has been
+    through buurtbeeld.disclosure. A later generation from newer data supersedes it (kept, flagged)."""
+
+    __tablename__ = "area_analysis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("analysis_run.id", ondelete="CASCADE"), index=True)
+    gemeente_code: Mapped[str] = mapped_column(GM)
+    month: Mapped[str] = mapped_column(String(7))
+    area_level: Mapped[str] = mapped_column(String(10))
+    area_code: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120))
+    stadsdeel: Mapped[str | None] = mapped_column(String(120))
+    headline: Mapped[str] = mapped_column(Text)
+    content: Mapped[dict] = mapped_column(JSON)
+    n_notable: Mapped[int] = mapped_column(Integer, default=0)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_area_analysis_lookup", "gemeente_code", "month", "area_level", "area_code"),)
+
+
 # --- indicators ----------------------------------------------------------------------------------
 
 

@@ -496,3 +496,71 @@ def delete_view(url: str, owner: str, view_id: int) -> None:
 
     with get_engine(url).begin() as conn:
         conn.execute(delete(SavedView).where(SavedView.owner == owner, SavedView.id == view_id))
+
+
+# --- monthly analyses (stored already through disclosure control) ----------------------------------
+
+
+@cached
+def analysis_months(url: str, gemeente: str) -> list[str]:
+    from warehouse.models import AreaAnalysis
+
+    rows = _frame(
+        url,
+        select(AreaAnalysis.month)
+        .where(AreaAnalysis.gemeente_code == gemeente, AreaAnalysis.superseded_at.is_(None))
+        .distinct(),
+        ["month"],
+    )
+    return sorted(rows["month"])
+
+
+@cached
+def analyses(url: str, gemeente: str, month: str) -> pd.DataFrame:
+    """The current analyses of a month: area_level, area_code, name, stadsdeel, headline, content,
+    n_notable, created_at, batch_id, method, and how many earlier versions were superseded."""
+    from warehouse.models import AnalysisRun, AreaAnalysis
+
+    aa, run = AreaAnalysis, AnalysisRun
+    rows = _frame(
+        url,
+        select(
+            aa.area_level,
+            aa.area_code,
+            aa.name,
+            aa.stadsdeel,
+            aa.headline,
+            aa.content,
+            aa.n_notable,
+            run.created_at,
+            run.based_on_batch_id,
+            run.method,
+        )
+        .join(run, run.id == aa.run_id)
+        .where(aa.gemeente_code == gemeente, aa.month == month, aa.superseded_at.is_(None)),
+        [
+            "area_level",
+            "area_code",
+            "name",
+            "stadsdeel",
+            "headline",
+            "content",
+            "n_notable",
+            "created_at",
+            "batch_id",
+            "method",
+        ],
+    )
+    superseded = _frame(
+        url,
+        select(aa.area_level, aa.area_code, func.count(aa.id))
+        .where(aa.gemeente_code == gemeente, aa.month == month, aa.superseded_at.is_not(None))
+        .group_by(aa.area_level, aa.area_code),
+        ["area_level", "area_code", "superseded"],
+    )
+    out = rows.merge(superseded, on=["area_level", "area_code"], how="left")
+    out["superseded"] = out["superseded"].fillna(0).astype(int)
+    for column in ("content", "method"):
+        out[column] = [json.loads(v) if isinstance(v, str) else v for v in out[column]]
+    order = {"gemeente": 0, "stadsdeel": 1, "wijk": 2, "buurt": 3}
+    return out.assign(_o=out["area_level"].map(order)).sort_values(["_o", "name"]).drop(columns="_o")

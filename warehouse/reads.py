@@ -48,3 +48,29 @@ def buurten_of_year(url: str, year: int) -> pd.DataFrame:
 def gemeente_names(url: str, year: int) -> dict[str, str]:
     with get_engine(url).connect() as conn:
         return dict(conn.execute(select(Gemeente.code, Gemeente.name).where(Gemeente.indeling_year == year)).all())
+
+
+def analysis_runs(url: str, gemeente: str | None = None) -> pd.DataFrame:
+    """Per gemeente and month: current analyses, notable findings, the load batch they rest on, when."""
+    from warehouse.models import AnalysisRun, AreaAnalysis
+
+    aa, run = AreaAnalysis, AnalysisRun
+    query = (
+        select(
+            aa.gemeente_code,
+            aa.month,
+            func.count(aa.id),
+            func.sum(aa.n_notable),
+            func.max(run.based_on_batch_id),
+            func.max(run.created_at),
+        )
+        .join(run, run.id == aa.run_id)
+        .where(aa.superseded_at.is_(None))
+        .group_by(aa.gemeente_code, aa.month)
+        .order_by(aa.gemeente_code, aa.month)
+    )
+    if gemeente:
+        query = query.where(aa.gemeente_code == gemeente)
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame(rows, columns=["gemeente", "maand", "analyses", "opvallend", "uit lading", "gemaakt"])

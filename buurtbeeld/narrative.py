@@ -1,0 +1,244 @@
+"""Dutch text for the monthly analyses, from templates (pure; no I/O).
+
+Every number that reaches a sentence, table or chart here goes through buurtbeeld.disclosure: counts
+by their published status (shown, "<5", "x"), expected counts by `expected_label`, rates only where
+their count is shown. A finding whose count is hidden by complementary suppression is not described
+at all (only counted), so no sentence narrows a hidden value down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from buurtbeeld import disclosure
+from buurtbeeld.notable import Method
+
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+ALL = "*"
+# How a count of a category reads in a sentence ("23 woninginbraken"); others: "23 registraties van …".
+PLURALS = {
+    "*": ("incident", "incidenten"),
+    "woninginbraak": ("woninginbraak", "woninginbraken"),
+    "fietsendiefstal": ("fietsendiefstal", "fietsendiefstallen"),
+    "overval": ("overval", "overvallen"),
+    "straatroof": ("straatroof", "straatroven"),
+    "winkeldiefstal": ("winkeldiefstal", "winkeldiefstallen"),
+    "zakkenrollerij": ("zakkenrollerij", "zakkenrollerijen"),
+    "vernieling": ("vernieling", "vernielingen"),
+    "voertuigdiefstal": ("voertuigdiefstal", "voertuigdiefstallen"),
+    "overlast": ("overlastmelding", "overlastmeldingen"),
+    "inbraak_schuur_garage": ("inbraak in schuur of garage", "inbraken in schuur of garage"),
+    "diefstal_uit_voertuig": ("diefstal uit een voertuig", "diefstallen uit voertuigen"),
+}
+KIND_TEXT = {
+    "trend": "dezelfde maand in eerdere jaren, met trend",
+    "seizoen": "dezelfde maand in eerdere jaren",
+    "recent_seizoen": "de afgelopen 12 maanden, gecorrigeerd voor het seizoen",
+    "recent": "de afgelopen maanden",
+    "geen": "te weinig historie",
+}
+
+
+def month_name(month: str) -> str:
+    year, number = month.split("-")
+    return f"{MONTHS[int(number) - 1]} {year}"
+
+
+def how_to_read(method: Method, threshold: int) -> str:
+    """The "Hoe lezen" paragraph that ships with every analysis."""
+    return (
+        "**Hoe lezen.** Per buurt, wijk, stadsdeel en de hele gemeente vergelijken we het aantal "
+        "geregistreerde incidenten per categorie met wat op grond van eerdere maanden te verwachten was. "
+        "Het verwachte aantal komt uit dezelfde maand (en de maand ervoor en erna) in maximaal vijf eerdere "
+        "jaren, met een trend als die duidelijk aanwezig is; is er minder dan drie jaar historie, dan uit de "
+        "afgelopen twaalf maanden, gecorrigeerd voor het seizoenspatroon van de gemeente. Eerdere maanden die "
+        "zelf uitschieters waren, tellen daarbij niet mee. Rekening wordt "
+        "gehouden met het aantal inwoners en met de onzekerheid in het verwachte aantal zelf. "
+        "Een uitkomst heet **opvallend** als het verschil zo groot is dat toeval een onwaarschijnlijke "
+        "verklaring is, ook nadat we corrigeren voor het grote aantal vergelijkingen dat we tegelijk doen "
+        f"(Benjamini-Hochberg, hooguit {round(method.fdr * 100)}% vals alarm onder de opvallende uitkomsten). "
+        f"Een stijging noemen we pas opvallend vanaf {method.min_count} incidenten in de maand; een daling "
+        f"alleen als er minstens {method.min_count} verwacht waren. Procentuele veranderingen van kleine aantallen "
+        "zeggen weinig en gebruiken we daarom niet. Opvallend betekent niet verklaard: de cijfers zeggen niets "
+        "over oorzaken, en de kenmerken van de buurt staan er alleen ter context bij. Weken die nog "
+        "**voorlopig** zijn, kunnen door latere leveringen nog veranderen; uitkomsten over die weken zijn "
+        f"minder zeker. Aantallen van 1 tot en met {threshold - 1} tonen we als "
+        f"'{disclosure.small_label(threshold)}' en soms verbergen we een tweede aantal ('x') zodat het "
+        "eerste niet terug te rekenen is."
+    )
+
+
+def in_words(n: int) -> str:
+    """Small numbers of findings in words, as Dutch house style writes them."""
+    words = ["nul", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien"]
+    return words[n] if 0 <= n < len(words) else disclosure.format_number(n)
+
+
+def count_phrase(group: str, label: str, text: str) -> str:
+    """'23 woninginbraken', '<5 registraties van drugs': singular only when the shown text is '1'."""
+    one, many = PLURALS.get(group, (f"registratie van {label.lower()}", f"registraties van {label.lower()}"))
+    return f"{text} {one if text == '1' else many}"
+
+
+def expected_phrase(value: float | None, threshold: int) -> str:
+    """'ongeveer 9', or 'minder dan 5' when the expected count is too small to show."""
+    shown = disclosure.expected_shown(value, threshold)
+    return f"minder dan {threshold}" if shown is None else f"ongeveer {disclosure.format_number(shown)}"
+
+
+@dataclass
+class AreaFacts:
+    """What the narrative of one area needs; `rows` holds one row per category group ('*' = all)
+    with columns group, label, observed, status, expected, direction, excess, rate, kind."""
+
+    month: str
+    level: str
+    code: str
+    name: str
+    rows: pd.DataFrame
+    threshold: int
+    parent_rates: list[tuple[str, str]] = field(default_factory=list)  # (name, rate label) stadsdeel, gemeente
+    provisional: list[str] = field(default_factory=list)
+    context: list[tuple[str, str, str]] = field(default_factory=list)  # (indicator, here, gemeente)
+    trend: dict[str, Any] = field(default_factory=dict)  # months, values (None where hidden)
+    children: list[dict[str, Any]] = field(default_factory=list)  # notable findings of buurten below
+
+
+def _obs(row: pd.Series, threshold: int) -> str:
+    return disclosure.label(row["observed"], int(row["status"]), threshold)
+
+
+def finding(row: pd.Series, threshold: int, provisional: bool) -> str:
+    word = "opvallend hoog" if row["direction"] == "hoog" else "opvallend laag"
+    expected = expected_phrase(row["expected"], threshold)
+    text = f"**{row['label']}**: {_obs(row, threshold)} geregistreerd, verwacht {expected} ({word}"
+    if int(row["status"]) == disclosure.SHOWN and disclosure.expected_shown(row["expected"], threshold) is not None:
+        diff = row["observed"] - disclosure.expected_shown(row["expected"], threshold)
+        text += f"; {'+' if diff >= 0 else '−'}{disclosure.format_number(abs(diff))} t.o.v. verwacht"
+    return text + (", voorlopig)" if provisional else ")")
+
+
+def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
+    """The findings table (Excel export and dashboard): every category, all values as shown."""
+    out = []
+    for _, row in facts.rows.sort_values("observed", ascending=False).iterrows():
+        shown = int(row["status"]) == disclosure.SHOWN
+        out.append(
+            {
+                "Categorie": "Alle categorieën" if row["group"] == ALL else row["label"],
+                "Geregistreerd": _obs(row, facts.threshold),
+                "Verwacht": disclosure.expected_label(row["expected"], facts.threshold)
+                if row["kind"] != "geen"
+                else "–",
+                "Per 1.000 inwoners": disclosure.format_number(row["rate"], 1) if shown else "–",
+                "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
+                if shown or int(row["status"]) == disclosure.PRIMARY
+                else "",
+                "Basis": KIND_TEXT.get(row["kind"], ""),
+            }
+        )
+    return out
+
+
+def describe(facts: AreaFacts) -> dict[str, Any]:
+    """Headline, paragraphs, table and chart data of one area's analysis."""
+    t = facts.threshold
+    rows = facts.rows
+    when = month_name(facts.month)
+    provisional = bool(facts.provisional)
+    total = rows[rows["group"] == ALL].iloc[0]
+    cats = rows[rows["group"] != ALL]
+    flagged = (
+        cats[cats["direction"] != ""].assign(size=lambda f: f["excess"].abs()).sort_values("size", ascending=False)
+    )
+    visible = flagged[flagged["status"] != disclosure.SECONDARY]
+    hidden = len(flagged) - len(visible)
+
+    if not visible.empty:
+        top = visible.iloc[0]
+        word = "opvallend hoog" if top["direction"] == "hoog" else "opvallend laag"
+        headline = (
+            f"In {when} werden in {facts.name} {count_phrase(top['group'], top['label'], _obs(top, t))} "
+            f"geregistreerd; verwacht waren er {expected_phrase(top['expected'], t)} ({word})."
+        )
+    else:
+        headline = (
+            f"In {when} werden in {facts.name} {count_phrase(ALL, '', _obs(total, t))} geregistreerd"
+            + (f"; verwacht waren er {expected_phrase(total['expected'], t)}" if total["kind"] != "geen" else "")
+            + ". Er is niets opvallends."
+        )
+
+    paragraphs: list[str] = []
+    if visible.empty:
+        paragraphs.append("Geen enkele categorie wijkt opvallend af van wat te verwachten was.")
+    else:
+        paragraphs.append(
+            "Opvallend deze maand:\n" + "\n".join(f"- {finding(r, t, provisional)}" for _, r in visible.iterrows())
+        )
+    if hidden:
+        paragraphs.append(
+            # In words: a digit 1-4 here would read like a (suppressed) number of incidents.
+            "Daarnaast is er één opvallende uitkomst die om privacyredenen niet wordt getoond."
+            if hidden == 1
+            else f"Daarnaast zijn er {in_words(hidden)} opvallende uitkomsten die om privacyredenen niet worden "
+            "getoond."
+        )
+    shown_cats = cats[(cats["status"] == disclosure.SHOWN) & (cats["observed"] > 0)].sort_values(
+        "observed", ascending=False
+    )
+    if not shown_cats.empty:
+        parts = [f"{r['label'].lower()} ({_obs(r, t)})" for _, r in shown_cats.head(3).iterrows()]
+        paragraphs.append("Meest geregistreerd: " + ", ".join(parts) + ".")
+    if int(total["status"]) == disclosure.SHOWN and pd.notna(total["rate"]):
+        compare = "; ".join(f"{name}: {rate}" for name, rate in facts.parent_rates)
+        paragraphs.append(
+            f"Per 1.000 inwoners: {disclosure.format_number(total['rate'], 1)} incidenten"
+            + (f" (ter vergelijking: {compare})." if compare else ".")
+        )
+    for child in facts.children:
+        paragraphs.append(child["text"])
+    if provisional:
+        weeks = ", ".join(facts.provisional)
+        paragraphs.append(
+            f"Voorlopig: de weken {weeks} kunnen door latere leveringen nog wijzigen; "
+            "uitkomsten over deze maand zijn daardoor minder zeker."
+        )
+    if facts.context:
+        lines = [f"- {ind}: {here} (gemeente: {gm})" for ind, here, gm in facts.context]
+        paragraphs.append("Kenmerken van de buurt (ter context; ze verklaren de cijfers niet):\n" + "\n".join(lines))
+    groups_chart = {
+        "labels": cats.sort_values("label")["label"].tolist(),
+        "observed": [
+            float(r["observed"]) if int(r["status"]) == disclosure.SHOWN else None
+            for _, r in cats.sort_values("label").iterrows()
+        ],
+        "expected": [
+            disclosure.expected_shown(r["expected"], t) if r["kind"] != "geen" else None
+            for _, r in cats.sort_values("label").iterrows()
+        ],
+    }
+    return {
+        "headline": headline,
+        "paragraphs": paragraphs,
+        "table": table_rows(facts),
+        "charts": {"trend": facts.trend, "groups": groups_chart},
+        "provisional": facts.provisional,
+        "notable_shown": len(visible),
+        "notable_hidden": hidden,
+    }

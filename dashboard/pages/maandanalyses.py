@@ -1,0 +1,312 @@
+"""Maandanalyses: the stored monthly analysis of a stadsdeel (or the gemeente) and its buurten.
+
+Everything shown comes from the stored documents (etl.analyses), already through disclosure control;
+this page only arranges them and exports them as HTML, PDF and Excel."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from buurtbeeld import narrative
+from buurtbeeld.notable import Method
+from dashboard import access, exports, report
+from dashboard import components as ui
+from warehouse import queries
+
+dash.register_page(__name__, path="/maandanalyses", name="Maandanalyses", title="Maandanalyses · Buurtbeeld", order=5)
+
+WHOLE = "__gemeente__"
+
+
+def layout(
+    gemeente: str | None = None, maand: str | None = None, scope: str | None = None, buurt: str | None = None, **_: str
+):
+    gm = ui.gemeente_choice(gemeente)
+    months = list(reversed(queries.analysis_months(ui.url(), gm))) if gm else []
+    maand = maand if maand in months else (months[0] if months else None)
+    scopes = scope_options(gm)
+    values = [o["value"] for o in scopes]
+    scope = scope if scope in values else (values[0] if values else None)
+    return html.Div(
+        [
+            dcc.Location(id="ma-url", refresh=False),
+            html.H1("Maandanalyses", className="h3"),
+            ui.freshness_banner(gm),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        ui.labelled(
+                            "Gemeente",
+                            dcc.Dropdown(id="ma-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        ui.labelled(
+                            "Maand",
+                            dcc.Dropdown(
+                                id="ma-maand",
+                                options=[{"label": narrative.month_name(m), "value": m} for m in months],
+                                value=maand,
+                                clearable=False,
+                            ),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        ui.labelled(
+                            "Stadsdeel",
+                            dcc.Dropdown(id="ma-scope", options=scopes, value=scope, clearable=False),
+                        ),
+                        md=3,
+                    ),
+                    dbc.Col(
+                        ui.labelled("Buurt met grafieken", dcc.Dropdown(id="ma-buurt", value=buurt, clearable=False)),
+                        md=3,
+                    ),
+                ],
+                className="g-2 mb-3",
+            ),
+            html.Div(
+                [
+                    dbc.Button("Download HTML", id="ma-html", color="secondary", size="sm", outline=True),
+                    dbc.Button(
+                        "Download PDF", id="ma-pdf", color="secondary", size="sm", outline=True, className="ms-2"
+                    ),
+                    dcc.Download(id="ma-download-doc"),
+                    ui.export_controls("ma"),
+                ],
+                className="mb-3",
+            ),
+            dcc.Loading(html.Div(id="ma-content")),
+            ui.suppression_note(),
+            html.Div([ui.save_view_controls("ma"), html.Span(id="ma-view-status", className="small ms-2")]),
+        ]
+    )
+
+
+def scope_options(gm: str | None) -> list[dict[str, str]]:
+    """The stadsdelen the user may see; the whole gemeente too, unless the user is limited to one."""
+    if not gm:
+        return []
+    sd = ui.visible_areas(gm, "stadsdeel")
+    sd = sd[sd["area_code"] != "onbekend"].sort_values("name")
+    options = [{"label": n, "value": c} for c, n in zip(sd["area_code"], sd["name"], strict=True)]
+    if access.scope().role != "stadsdeel":
+        options.insert(0, {"label": "Hele gemeente", "value": WHOLE})
+    return options
+
+
+def scoped(gm: str, month: str, scope: str) -> pd.DataFrame:
+    """The documents of a scope, summary first: the stadsdeel (or gemeente), then its buurten."""
+    docs = queries.analyses(ui.url(), gm, month)
+    allowed = {o["value"] for o in scope_options(gm)}
+    if scope not in allowed:
+        return docs.iloc[0:0]
+    if scope == WHOLE:
+        head = docs[docs["area_level"] == "gemeente"]
+        rest = docs[docs["area_level"].isin(["stadsdeel", "buurt"])]
+    else:
+        head = docs[(docs["area_level"] == "stadsdeel") & (docs["area_code"] == scope)]
+        rest = docs[(docs["area_level"] == "buurt") & (docs["stadsdeel"] == scope)]
+    rest = rest.sort_values(["n_notable", "name"], ascending=[False, True])
+    return pd.concat([head, rest])
+
+
+def how_to_read(docs: pd.DataFrame) -> str:
+    method = docs["method"].iloc[0] if len(docs) and isinstance(docs["method"].iloc[0], dict) else {}
+    known = {k: v for k, v in method.items() if k in Method.__dataclass_fields__}
+    return narrative.how_to_read(Method(**known), ui.threshold())
+
+
+def scope_name(gm: str, scope: str) -> str:
+    return queries.area_name(ui.url(), gm, "gemeente", gm) if scope == WHOLE else f"stadsdeel {scope}"
+
+
+def trend_figure(trend: dict) -> go.Figure:
+    fig = go.Figure(
+        go.Scatter(
+            x=[narrative.month_name(m) for m in trend.get("months", [])],
+            y=trend.get("values", []),
+            mode="lines+markers",
+            line={"color": report.OBSERVED},
+            connectgaps=False,
+            name="geregistreerd",
+        )
+    )
+    fig.update_layout(
+        title={"text": "Alle categorieën per maand", "font": {"size": 14}},
+        height=260,
+        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        template="simple_white",
+    )
+    return fig
+
+
+def groups_figure(groups: dict) -> go.Figure:
+    fig = go.Figure(
+        [
+            go.Bar(
+                y=groups["labels"],
+                x=groups["observed"],
+                orientation="h",
+                name="geregistreerd",
+                marker_color=report.OBSERVED,
+            ),
+            go.Bar(
+                y=groups["labels"], x=groups["expected"], orientation="h", name="verwacht", marker_color=report.EXPECTED
+            ),
+        ]
+    )
+    fig.update_layout(
+        title={"text": "Deze maand: geregistreerd en verwacht per categorie", "font": {"size": 14}},
+        height=90 + 22 * len(groups["labels"]),
+        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        barmode="group",
+        template="simple_white",
+        legend={"orientation": "h"},
+    )
+    return fig
+
+
+def document_card(doc: pd.Series, charts: bool) -> dbc.Card:
+    content = doc["content"]
+    body = [html.P(doc["headline"], className="fw-semibold ma-headline")]
+    body += [dcc.Markdown(p) for p in content["paragraphs"]]
+    if charts:
+        body.append(
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Graph(figure=trend_figure(content["charts"]["trend"]), config=ui.graph_config("trend")),
+                        lg=6,
+                    ),
+                    dbc.Col(
+                        dcc.Graph(
+                            figure=groups_figure(content["charts"]["groups"]), config=ui.graph_config("categorieen")
+                        ),
+                        lg=6,
+                    ),
+                ]
+            )
+        )
+    title = f"{report.LEVEL_TITLES.get(doc['area_level'], '')} {doc['name']}"
+    return dbc.Card([dbc.CardHeader(html.H2(title, className="h5 mb-0")), dbc.CardBody(body)], className="mb-3")
+
+
+@callback(
+    Output("ma-buurt", "options"),
+    Output("ma-buurt", "value"),
+    Input("ma-gemeente", "value"),
+    Input("ma-maand", "value"),
+    Input("ma-scope", "value"),
+    State("ma-buurt", "value"),
+)
+def buurt_choices(gm: str, month: str | None, scope: str | None, current: str | None):
+    if not (gm and month and scope):
+        return [], None
+    docs = scoped(gm, month, scope)
+    b = docs[docs["area_level"] == "buurt"]
+    options = [
+        {"label": f"{n} ({k} opvallend)" if k else n, "value": c}
+        for c, n, k in zip(b["area_code"], b["name"], b["n_notable"], strict=True)
+    ]
+    codes = [o["value"] for o in options]
+    return options, current if current in codes else (codes[0] if codes else None)
+
+
+@callback(
+    Output("ma-content", "children"),
+    Output("ma-url", "search"),
+    Input("ma-gemeente", "value"),
+    Input("ma-maand", "value"),
+    Input("ma-scope", "value"),
+    Input("ma-buurt", "value"),
+)
+def update(gm: str, month: str | None, scope: str | None, buurt: str | None):
+    if not month:
+        return dbc.Alert(
+            "Er zijn nog geen maandanalyses. Ze worden gemaakt met 'buurtbeeld analyses maand JJJJ-MM' "
+            "(of door de Airflow-taak na de eerste lading van een nieuwe maand).",
+            color="info",
+        ), no_update
+    docs = scoped(gm, month, scope or "")
+    if docs.empty:
+        return dbc.Alert("Kies een stadsdeel.", color="info"), no_update
+    summary, buurten = docs.iloc[0], docs[docs["area_level"] == "buurt"]
+    chosen = buurten[buurten["area_code"] == buurt]
+    items = [
+        dbc.AccordionItem(
+            [dcc.Markdown(p) for p in row["content"]["paragraphs"]],
+            title=row["headline"],
+            item_id=row["area_code"],
+        )
+        for _, row in buurten.iterrows()
+    ]
+    content = [
+        html.P(report.about_text(docs), className="small text-muted"),
+        document_card(summary, charts=False),
+        *([document_card(chosen.iloc[0], charts=True)] if len(chosen) else []),
+        html.H2("Alle buurten", className="h5"),
+        dbc.Accordion(items, start_collapsed=True, always_open=True, id="ma-buurten", className="mb-3"),
+        dbc.Card(dbc.CardBody(dcc.Markdown(how_to_read(docs))), className="mb-3 bg-light", id="ma-hoe-lezen"),
+    ]
+    return content, ui.query_string(gemeente=gm, maand=month, scope=scope, buurt=buurt)
+
+
+@callback(
+    Output("ma-download-doc", "data"),
+    Input("ma-html", "n_clicks"),
+    Input("ma-pdf", "n_clicks"),
+    State("ma-gemeente", "value"),
+    State("ma-maand", "value"),
+    State("ma-scope", "value"),
+    prevent_initial_call=True,
+)
+def export_document(_html: int, _pdf: int, gm: str, month: str, scope: str):
+    docs = scoped(gm, month, scope or "") if month else pd.DataFrame()
+    if docs.empty:
+        return no_update
+    name, about = scope_name(gm, scope), report.about_text(docs)
+    stem = f"maandanalyse_{month}_{'gemeente' if scope == WHOLE else scope}".replace(" ", "_")
+    if dash.ctx.triggered_id == "ma-pdf":
+        return dcc.send_bytes(report.pdf_report(docs, month, name, how_to_read(docs), about), f"{stem}.pdf")
+    return dcc.send_string(report.html_report(docs, month, name, how_to_read(docs), about), f"{stem}.html")
+
+
+@callback(
+    Output("ma-download", "data"),
+    Input("ma-export", "n_clicks"),
+    State("ma-gemeente", "value"),
+    State("ma-maand", "value"),
+    State("ma-scope", "value"),
+    prevent_initial_call=True,
+)
+def export_tables(_: int, gm: str, month: str, scope: str):
+    docs = scoped(gm, month, scope or "") if month else pd.DataFrame()
+    if docs.empty:
+        return no_update
+    rows = [
+        {"Gebied": f"{report.LEVEL_TITLES.get(d.area_level, '')} {d.name}", **row}
+        for d in docs.itertuples()
+        for row in d.content["table"]
+    ]
+    texts = pd.DataFrame(
+        {
+            "Gebied": [f"{report.LEVEL_TITLES.get(d.area_level, '')} {d.name}" for d in docs.itertuples()],
+            "Kop": docs["headline"].tolist(),
+            "Tekst": ["\n\n".join(d.content["paragraphs"]) for d in docs.itertuples()],
+        }
+    )
+    about = exports.about_sheet(
+        "Maandanalyse", {"Maand": narrative.month_name(month), "Gebied": scope_name(gm, scope)}, gm
+    )
+    sheets = {"Uitkomsten": pd.DataFrame(rows), "Teksten": texts}
+    return dcc.send_bytes(exports.workbook(sheets, about), f"maandanalyse_{month}.xlsx")
+
+
+ui.save_view_callback("ma", "/maandanalyses")

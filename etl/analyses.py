@@ -1,0 +1,390 @@
+"""Monthly analyses per buurt, wijk, stadsdeel and gemeente: compute, describe, store.
+
+`analyse` is a pure transform (published month cells + areas + population → documents); `generate`
+does the I/O around it. Re-running a month replaces its analyses; a later load that revises the month
+regenerates it and flags the earlier version as superseded (see warehouse.analyses.store).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from buurtbeeld import disclosure, narrative, notable
+from buurtbeeld.periods import month_of_week, period_start, week_label, weeks_of_month
+from buurtbeeld.settings import Settings
+from etl.errors import LoadError
+from warehouse import analyses as store
+from warehouse import published, queries
+from warehouse.db import get_engine
+
+ALL = "*"
+HISTORY_MONTHS = 12 * 5 + 1  # Farrington: five years back, plus the window month
+TREND_MONTHS = 24
+LEVEL_ORDER = {"gemeente": 0, "stadsdeel": 1, "wijk": 2, "buurt": 3}
+CONTEXT_INDICATORS = 4
+
+
+@dataclass
+class Inputs:
+    """Everything `analyse` needs of one gemeente, read by `read_inputs`."""
+
+    gemeente: str
+    month: str
+    cells: pd.DataFrame  # period, area_level, area_code, group_code, count, status
+    areas: pd.DataFrame  # area_level, area_code, name, wijk, stadsdeel
+    groups: dict[str, str]  # group_code -> label
+    population: pd.DataFrame  # area_code, year, inwoners (buurten and any area CBS publishes)
+    indicators: pd.DataFrame  # area_code, indicator, label, unit, value (latest)
+    provisional: list[str]  # ISO week labels of the month that are provisional
+    threshold: int
+
+
+@dataclass
+class Generated:
+    gemeente: str
+    month: str
+    scope: str
+    analyses: int
+    notable: int
+    provisional: list[str]
+
+    @property
+    def line(self) -> str:
+        prov = f"; voorlopige weken: {', '.join(self.provisional)}" if self.provisional else ""
+        return f"{self.gemeente} {self.month}: {self.analyses} analyses ({self.scope}), {self.notable} opvallend{prov}"
+
+
+def month_range(first: str, last: str) -> list[str]:
+    return [str(p) for p in pd.period_range(first, last, freq="M")]
+
+
+def _population(inputs: Inputs, keys: pd.DataFrame, months: list[str]) -> np.ndarray:
+    """(series, months) population per series and month: the buurt's figure of that year (nearest year
+    with one), summed over buurten for wijk, stadsdeel and gemeente. NaN where nothing is known."""
+    pop = inputs.population
+    a = inputs.areas
+    buurten = a[a["area_level"] == "buurt"]
+    years = sorted({int(m[:4]) for m in months})
+    if pop.empty:
+        return np.full((len(keys), len(months)), np.nan)
+    wide = pop.pivot_table(index="area_code", columns="year", values="inwoners", aggfunc="max")
+    known = np.array(sorted(wide.columns), dtype=float)
+    nearest = {y: known[np.abs(known - y).argmin()] for y in years}
+    per_year = pd.DataFrame({y: wide[nearest[y]] for y in years})
+    b = per_year.reindex(buurten["area_code"]).set_axis(buurten.index)
+    sums = {
+        "buurt": per_year.reindex(buurten["area_code"]).set_axis(buurten["area_code"].to_numpy()),
+        "wijk": b.groupby(buurten["wijk"]).sum(min_count=1),
+        "stadsdeel": b.groupby(buurten["stadsdeel"]).sum(min_count=1) if buurten["stadsdeel"].notna().any() else None,
+        "gemeente": pd.DataFrame([b.sum(min_count=1)], index=[inputs.gemeente]),
+    }
+    by_area = pd.concat([f.assign(area_level=lvl) for lvl, f in sums.items() if f is not None])
+    by_area = by_area.rename_axis("area_code").reset_index().drop_duplicates(["area_level", "area_code"])
+    area_pop = keys[["area_level", "area_code"]].merge(by_area, on=["area_level", "area_code"], how="left")
+    return area_pop[[int(m[:4]) for m in months]].to_numpy(dtype=float)
+
+
+def exposure(inputs: Inputs, keys: pd.DataFrame, months: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Population per series and month, and the exposure the counts are proportional to: population ×
+    ISO weeks in the month (a month has four or five; ignoring that alone makes every fifth month
+    look 25 % high). A series without a population figure uses weeks only."""
+    pop = _population(inputs, keys, months)
+    weeks = np.array([len(weeks_of_month(m)) for m in months], dtype=float)
+    known = np.isfinite(pop).all(axis=1) & (pop > 0).all(axis=1)
+    return pop, np.where(known[:, None], pop, 1.0) * weeks[None, :]
+
+
+def analyse(inputs: Inputs, method: notable.Method = notable.DEFAULT) -> list[dict[str, Any]]:
+    """Documents (one per area) for the month: statistics of every area × category, then text."""
+    frame, areas, trend_months, trend_values, trend_status = assess_month(inputs, method)
+    return _documents(inputs, areas, frame, trend_months, trend_values, trend_status)
+
+
+def assess_month(
+    inputs: Inputs, method: notable.Method = notable.DEFAULT
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str], np.ndarray, np.ndarray]:
+    """The statistics of every area × category of the month (one row each: observed, status,
+    expected, direction, excess, q, kind, rate, label), the areas, and the 24-month total series."""
+    month = inputs.month
+    cells = inputs.cells
+    first = min(cells["period"]) if not cells.empty else month
+    months = month_range(max(first, month_range(first, month)[-HISTORY_MONTHS:][0]), month)
+    areas = inputs.areas[inputs.areas["area_code"] != published.UNKNOWN]
+    groups = [ALL, *sorted(g for g in inputs.groups if g != published.UNKNOWN)]
+    keys = pd.MultiIndex.from_product([range(len(areas)), groups], names=["area_row", "group_code"]).to_frame(
+        index=False
+    )
+    keys = keys.assign(
+        area_level=areas["area_level"].to_numpy()[keys["area_row"]],
+        area_code=areas["area_code"].to_numpy()[keys["area_row"]],
+    )
+    index = ["area_level", "area_code", "group_code"]
+    counts = (
+        cells.pivot_table(index=index, columns="period", values="count", aggfunc="sum")
+        .reindex(columns=months)
+        .fillna(0.0)
+    )
+    dense = keys[index].merge(counts.reset_index(), on=index, how="left")[months].fillna(0.0).to_numpy()
+    status_now = (
+        keys[index]
+        .merge(cells[cells["period"] == month][[*index, "status"]], on=index, how="left")["status"]
+        .fillna(disclosure.SHOWN)
+        .astype(int)
+        .to_numpy()
+    )
+
+    pop, offset = exposure(inputs, keys, months)
+    gm_rows = (keys["area_level"] == "gemeente").to_numpy()
+    season_by_group = {
+        g: notable.seasonal_index(dense[gm_rows & (keys["group_code"] == g).to_numpy(), :-1].sum(axis=0), method)
+        for g in groups
+    }
+    season = keys["group_code"].map(season_by_group).to_numpy(dtype=float)
+    base = notable.baseline(dense[:, :-1], offset, season, method)
+    result = notable.assess(dense[:, -1], base, keys["group_code"].to_numpy(), method)
+
+    pop_now = pop[:, -1]
+    frame = keys.assign(
+        observed=result.observed,
+        status=status_now,
+        expected=result.expected,
+        direction=result.direction,
+        excess=result.excess,
+        q=result.q,
+        kind=result.kind,
+        rate=disclosure.masked_rate(pd.Series(result.observed), pd.Series(status_now), pd.Series(pop_now)).to_numpy(),
+        label=keys["group_code"].map(lambda g: "Alle categorieën" if g == ALL else inputs.groups.get(g, g)),
+    )
+    trend_months = months[-TREND_MONTHS:]
+    totals = frame[frame["group_code"] == ALL]
+    trend_values = dense[(keys["group_code"] == ALL).to_numpy(), -len(trend_months) :]
+    trend_status = _status_matrix(cells, totals, trend_months)
+    return frame, areas, trend_months, trend_values, trend_status
+
+
+def _status_matrix(cells: pd.DataFrame, totals: pd.DataFrame, months: list[str]) -> np.ndarray:
+    all_cells = cells[cells["group_code"] == ALL]
+    wide = all_cells.pivot_table(index=["area_level", "area_code"], columns="period", values="status", aggfunc="max")
+    wide = wide.reindex(columns=months)
+    merged = totals[["area_level", "area_code"]].merge(wide.reset_index(), on=["area_level", "area_code"], how="left")
+    return merged[months].fillna(disclosure.SHOWN).to_numpy(dtype=int)
+
+
+def _documents(
+    inputs: Inputs,
+    areas: pd.DataFrame,
+    frame: pd.DataFrame,
+    trend_months: list[str],
+    trend_values: np.ndarray,
+    trend_status: np.ndarray,
+) -> list[dict[str, Any]]:
+    t = inputs.threshold
+    by_area = {row: part for row, part in frame.groupby("area_row", sort=False)}
+    rate_of = {
+        (r.area_level, r.area_code): disclosure.rate_label(r.rate, int(r.status), t)
+        for r in frame[frame["group_code"] == ALL].itertuples()
+    }
+    gm_name = (
+        areas.loc[areas["area_level"] == "gemeente", "name"].iloc[0]
+        if (areas["area_level"] == "gemeente").any()
+        else inputs.gemeente
+    )
+    context = _context(inputs, areas)
+    docs: list[dict[str, Any]] = []
+    for i, area in enumerate(areas.itertuples(index=False)):
+        rows = by_area[i].rename(columns={"group_code": "group"})
+        parents = []
+        if area.area_level in ("buurt", "wijk") and isinstance(area.stadsdeel, str):
+            parents.append((f"stadsdeel {area.stadsdeel}", rate_of.get(("stadsdeel", area.stadsdeel), "–")))
+        if area.area_level != "gemeente":
+            parents.append((f"gemeente {gm_name}", rate_of.get(("gemeente", inputs.gemeente), "–")))
+        masked = [
+            float(v) if s == disclosure.SHOWN else None for v, s in zip(trend_values[i], trend_status[i], strict=True)
+        ]
+        facts = narrative.AreaFacts(
+            month=inputs.month,
+            level=area.area_level,
+            code=area.area_code,
+            name=area.name,
+            rows=rows,
+            threshold=t,
+            parent_rates=parents,
+            provisional=inputs.provisional,
+            context=context.get(area.area_code, []) if area.area_level == "buurt" else [],
+            trend={"months": trend_months, "values": masked},
+        )
+        docs.append({"facts": facts, "area": area})
+    _attach_children(docs, t)
+    out = []
+    for d in docs:
+        content = narrative.describe(d["facts"])
+        area = d["area"]
+        out.append(
+            {
+                "area_level": area.area_level,
+                "area_code": area.area_code,
+                "name": area.name,
+                "stadsdeel": area.stadsdeel if isinstance(area.stadsdeel, str) else None,
+                "headline": content["headline"],
+                "content": content,
+                "n_notable": content["notable_shown"],
+            }
+        )
+    return out
+
+
+def _attach_children(docs: list[dict[str, Any]], threshold: int) -> None:
+    """Stadsdeel and gemeente summaries name the buurten with notable findings (visible ones only)."""
+    lines: dict[tuple[str, str], list[str]] = {}
+    for d in docs:
+        facts, area = d["facts"], d["area"]
+        if area.area_level != "buurt":
+            continue
+        rows = facts.rows
+        found = rows[(rows["group"] != ALL) & (rows["direction"] != "") & (rows["status"] != disclosure.SECONDARY)]
+        for _, r in found.sort_values("excess", key=abs, ascending=False).iterrows():
+            text = f"- {area.name}: " + narrative.finding(r, threshold, bool(facts.provisional))
+            if isinstance(area.stadsdeel, str):
+                lines.setdefault(("stadsdeel", area.stadsdeel), []).append(text)
+            lines.setdefault(("gemeente", ""), []).append(text)
+    for d in docs:
+        area = d["area"]
+        key = ("stadsdeel", area.stadsdeel) if area.area_level == "stadsdeel" else ("gemeente", "")
+        if area.area_level not in ("stadsdeel", "gemeente"):
+            continue
+        found = lines.get(key, [])
+        d["facts"].children = [
+            {"text": "Buurten met een opvallende uitkomst:\n" + "\n".join(found)}
+            if found
+            else {"text": "Geen buurt heeft deze maand een opvallende uitkomst."}
+        ]
+
+
+def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, str, str]]]:
+    """Per buurt: inhabitants and up to four indicators that are not counts of people (shares, means,
+    densities: nothing to protect), with the gemeente's value or, where it has none, the buurten's median."""
+    ind = inputs.indicators
+    if ind.empty:
+        return {}
+    t = inputs.threshold
+    ind = ind.dropna(subset=["value"])
+    buurt_codes = set(areas.loc[areas["area_level"] == "buurt", "area_code"])
+    b = ind[ind["area_code"].isin(buurt_codes)]
+    pop = b[b["indicator"] == "aantal_inwoners"]
+    b = b[b["unit"] != "aantal"]
+    chosen = b.groupby("indicator")["area_code"].nunique().sort_values(ascending=False).index[:CONTEXT_INDICATORS]
+    gm = ind[ind["area_code"] == inputs.gemeente].set_index("indicator")["value"]
+    ref = {c: gm[c] if c in gm.index else b.loc[b["indicator"] == c, "value"].median() for c in chosen}
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    total = disclosure.format_number(pop["value"].sum()) if not pop.empty else "–"
+    for r in pop.itertuples():
+        shown = disclosure.small_label(t) if 0 < r.value < t else disclosure.format_number(r.value)
+        out.setdefault(r.area_code, []).append(("Inwoners", shown, total))
+    for r in b[b["indicator"].isin(chosen)].itertuples():
+        decimals = 0 if abs(r.value) >= 100 else 1
+        unit = f" {r.unit}" if r.unit else ""
+        out.setdefault(r.area_code, []).append(
+            (
+                r.label,
+                disclosure.format_number(r.value, decimals) + unit,
+                disclosure.format_number(ref[r.indicator], decimals) + unit,
+            )
+        )
+    return out
+
+
+# --- I/O ---------------------------------------------------------------------------------------------
+
+
+def read_inputs(settings: Settings, gemeente: str, month: str) -> Inputs:
+    url = settings.warehouse_url
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        months = store.published_months(conn, gemeente)
+        if month not in months:
+            available = f"{months[0]} t/m {months[-1]}" if months else "geen"
+            raise LoadError(
+                f"Maand {month} is voor {gemeente} niet (volledig) geladen; beschikbare maanden: {available}."
+            )
+        since = period_start("month", month_range(months[0], month)[-HISTORY_MONTHS:][0])
+        cells = store.month_cells(conn, gemeente, since, period_start("month", month))
+        areas = queries.areas(url, gemeente)
+        population = store.population_by_year(conn, areas["area_code"].tolist())
+        prov = store.provisional_weeks(conn, gemeente)
+    in_month = set(weeks_of_month(month))
+    return Inputs(
+        gemeente=gemeente,
+        month=month,
+        cells=cells,
+        areas=areas[["area_level", "area_code", "name", "wijk", "stadsdeel"]],
+        groups=dict(queries.groups(url)),
+        population=population,
+        indicators=queries.indicators(url, gemeente),
+        provisional=[week_label(y, w) for y, w in prov if (y, w) in in_month],
+        threshold=settings.suppression_threshold,
+    )
+
+
+def _in_scope(docs: list[dict[str, Any]], scope: str) -> list[dict[str, Any]]:
+    if scope == "gemeente":
+        return docs
+    name = scope.split(":", 1)[1]
+    chosen = [d for d in docs if d["stadsdeel"] == name and d["area_level"] != "gemeente"]
+    if not chosen:
+        names = sorted({d["stadsdeel"] for d in docs if d["stadsdeel"]})
+        raise LoadError(f"Stadsdeel '{name}' bestaat niet; kies uit: {', '.join(names) or '(geen stadsdelen)'}.")
+    return chosen
+
+
+def generate(
+    settings: Settings,
+    month: str,
+    scope: str = "gemeente",
+    gemeente: str | None = None,
+    run_by: str = "cli",
+    method: notable.Method = notable.DEFAULT,
+) -> list[Generated]:
+    """Compute and store the analyses of `month` for one gemeente or all."""
+    if scope != "gemeente" and not scope.startswith("stadsdeel:"):
+        raise LoadError(f"Onbekende scope '{scope}': gebruik 'gemeente' of 'stadsdeel:<naam>'.")
+    engine = get_engine(settings.warehouse_url)
+    with engine.connect() as conn:
+        codes = [gemeente] if gemeente else store.gemeenten_with_months(conn)
+    if not codes:
+        raise LoadError("Er zijn nog geen maandcijfers geladen; laad eerst BVH-exports.")
+    lines = []
+    for code in codes:
+        inputs = read_inputs(settings, code, month)
+        docs = _in_scope(analyse(inputs, method), scope)
+        with engine.begin() as conn:
+            batch = store.latest_batch(conn)
+            store.store(conn, code, month, scope, batch, dataclasses.asdict(method), run_by, docs)
+        flagged = sum(d["n_notable"] for d in docs)
+        lines.append(Generated(code, month, scope, len(docs), flagged, inputs.provisional))
+    return lines
+
+
+def generate_all(settings: Settings, gemeente: str, run_by: str = "cli") -> list[Generated]:
+    """Every published month that has enough history for a baseline (the demo uses this)."""
+    with get_engine(settings.warehouse_url).connect() as conn:
+        months = store.published_months(conn, gemeente)
+    usable = months[notable.DEFAULT.min_months :]
+    return [line for m in usable for line in generate(settings, m, gemeente=gemeente, run_by=run_by)]
+
+
+def regenerate_revised(
+    settings: Settings, gemeente: str, weeks: list[tuple[int, int]] | None, run_by: str
+) -> list[Generated]:
+    """After a load: regenerate the analysed months whose weeks that load touched (None: all weeks,
+    as after a new buurt indeling or stadsdelen file)."""
+    with get_engine(settings.warehouse_url).connect() as conn:
+        analysed = set(store.current_months(conn, gemeente))
+    touched = analysed if weeks is None else {month_of_week(y, w) for y, w in weeks}
+    return [
+        line for m in sorted(touched & analysed) for line in generate(settings, m, gemeente=gemeente, run_by=run_by)
+    ]

@@ -1,0 +1,120 @@
+"""The statistics of the monthly analyses against values computed by hand (no scipy in the expectations)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from buurtbeeld import notable
+
+
+def poisson_sf(y: int, mu: float) -> float:
+    """P(Y ≥ y) = 1 − Σ_{k<y} e^−μ μ^k / k!"""
+    return 1.0 - sum(math.exp(-mu) * mu**k / math.factorial(k) for k in range(y))
+
+
+def nb_pmf(y: int, mu: float, k: float) -> float:
+    """Negative binomial with mean μ and Var = μ + μ²/k: Γ(k+y)/(Γ(k) y!) (k/(k+μ))^k (μ/(k+μ))^y."""
+    log = math.lgamma(k + y) - math.lgamma(k) - math.lgamma(y + 1)
+    return math.exp(log) * (k / (k + mu)) ** k * (mu / (k + mu)) ** y
+
+
+def test_poisson_tails() -> None:
+    # 12 registrations where 4 were expected: 1 − Σ_{k=0}^{11} e^−4 4^k/k! = 0.000915229...
+    assert poisson_sf(12, 4.0) == pytest.approx(0.0009152291472702689, rel=1e-12)
+    assert notable.upper_tail(np.array([12]), np.array([4.0]))[0] == pytest.approx(poisson_sf(12, 4.0), rel=1e-9)
+    # A fall: 3 where 10 were expected, P(Y ≤ 3) = e^−10 (1 + 10 + 50 + 166.67) = 0.010336...
+    assert notable.lower_tail(np.array([3]), np.array([10.0]))[0] == pytest.approx(0.010336050675925718, rel=1e-9)
+    # P(Y ≥ 0) is 1 whatever the mean.
+    assert notable.upper_tail(np.array([0]), np.array([7.5]))[0] == pytest.approx(1.0)
+
+
+def test_negative_binomial_tail_is_wider_than_poisson() -> None:
+    nb = 1.0 - sum(nb_pmf(y, 4.0, 2.0) for y in range(12))
+    assert nb == pytest.approx(0.03853673314629491, rel=1e-9)
+    got = notable.upper_tail(np.array([12]), np.array([4.0]), inv_size=0.5)[0]
+    assert got == pytest.approx(nb, rel=1e-9)
+    assert got > 40 * poisson_sf(12, 4.0)  # overdispersion makes 12 of 4 far less surprising
+
+
+def test_benjamini_hochberg_order_and_step_up() -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.20, np.nan])
+    # Sorted 0.005, 0.01, 0.03, 0.04, 0.20 (m = 5): p·m/rank = 0.025, 0.025, 0.05, 0.05, 0.20, already
+    # monotone; back in input order, NaN untested and not counted in m.
+    q = notable.benjamini_hochberg(p)
+    np.testing.assert_allclose(q[:5], [0.025, 0.05, 0.05, 0.025, 0.20])
+    assert np.isnan(q[5])
+    # Step-up: three equal p-values of 0.04 are all significant at 5 % (0.04·3/3), not only the first.
+    np.testing.assert_allclose(notable.benjamini_hochberg(np.array([0.04, 0.04, 0.04])), [0.04, 0.04, 0.04])
+    np.testing.assert_allclose(notable.benjamini_hochberg(np.array([0.9, 0.5])), [0.9, 0.9])
+
+
+def test_dean_lawless_dispersion_by_hand() -> None:
+    y, mu = np.array([0, 2, 10, 1, 7]), np.full(5, 4.0)
+    # Σ((y−μ)² − y) = 16 + 2 + 26 + 8 + 2 = 54; Σμ² = 80; T = 54/√160 = 4.2691; 1/k = 54/80 = 0.675.
+    stat, p, inv_k = notable.dispersion_test(y, mu)
+    assert stat == pytest.approx(54 / math.sqrt(160))
+    assert p == pytest.approx(0.5 * math.erfc(stat / math.sqrt(2)))
+    assert inv_k == pytest.approx(0.675)
+    # With μ fitted from these 5 values (1 parameter), E(y−μ)² = μ(1 − 1/5): Σ((y−μ)² − 0.8y) = 58.
+    stat, _, inv_k = notable.dispersion_test(y, mu, n_params=1)
+    assert stat == pytest.approx(58 / math.sqrt(160)) and inv_k == pytest.approx(58 / 80)
+    # Under-dispersed data: no evidence, 1/k clipped at 0.
+    stat, p, inv_k = notable.dispersion_test(np.array([4, 4, 4, 4]), np.full(4, 4.0))
+    assert stat < 0 and p > 0.5 and inv_k == 0.0
+
+
+def test_seasonal_baseline_uses_the_same_months_of_earlier_years() -> None:
+    # Five years in which January has 20 and every other month 10; the target is January.
+    history = np.tile([20] + [10] * 11, 5).astype(float)
+    base = notable.baseline(history[None, :])
+    # Reference set: January, December and February of up to 5 earlier years (the December before the
+    # first January is outside the history): 5 × 20 + 9 × 10 over 14 months.
+    assert base.kind[0] == "seizoen"
+    assert base.expected[0] == pytest.approx(190 / 14, rel=1e-6)
+
+
+def test_trend_kept_only_within_the_reference_range() -> None:
+    t = np.arange(60) - 60.0
+    falling, rising = 100 * np.exp(-0.03 * t), 20 * np.exp(0.03 * t)
+    base = notable.baseline(np.vstack([falling, rising]))
+    assert base.kind[0] == "trend" and base.expected[0] == pytest.approx(100.0, rel=1e-3)
+    # A rising trend would predict beyond every reference value: Farrington's guard drops it.
+    offsets = [12 * y + d for y in range(1, 6) for d in (-1, 0, 1) if 12 * y + d <= 60]
+    assert base.kind[1] == "seizoen"
+    assert base.expected[1] == pytest.approx(np.mean([rising[60 - o] for o in offsets]), rel=1e-6)
+
+
+def test_short_history_exposure_and_season() -> None:
+    history = np.full((3, 12), 10.0)
+    exposure = np.ones((3, 13))
+    exposure[1, -1] = 2.0  # twice the population (or weeks) in the target month
+    base = notable.baseline(history, exposure, season=np.array([1.0, 1.0, 1.5]))
+    np.testing.assert_allclose(base.expected, [10.0, 20.0, 15.0])
+    assert list(base.kind) == ["recent", "recent", "recent_seizoen"]
+    assert notable.baseline(np.full((1, 5), 10.0)).kind[0] == "geen"  # under 6 months: no baseline
+
+
+def test_an_earlier_outbreak_does_not_raise_the_baseline() -> None:
+    history = np.full((1, 12), 10.0)
+    history[0, 4] = 60.0
+    assert notable.baseline(history).expected[0] == pytest.approx(10.0)
+
+
+def test_assess_flags_a_real_excess_and_respects_the_minimum_count() -> None:
+    rng = np.random.default_rng(1)
+    history = rng.poisson(10.0, size=(400, 60)).astype(float)
+    observed = rng.poisson(10.0, size=400).astype(float)
+    observed[0] = 30  # 3× the baseline
+    history[1] = rng.poisson(30.0, size=60)
+    observed[1] = 3  # a fall from 30 to 3
+    base = notable.baseline(history)
+    out = notable.assess(observed, base, np.array(["a"] * 400))
+    assert out.direction[0] == "hoog" and out.direction[1] == "laag"
+    assert (out.direction[2:] == "").all()
+    assert out.excess[0] == pytest.approx(30 - out.expected[0])
+    # 4 where 0.1 was expected is very unlikely, but below the minimum count of 5: never notable.
+    small = notable.assess(np.array([4.0]), notable.baseline(np.full((1, 12), 0.1)), np.array(["a"]))
+    assert small.p_up[0] < 1e-4 and small.direction[0] == ""
