@@ -21,6 +21,17 @@ from buurtbeeld import narrative
 # Okabe–Ito: distinguishable with every common form of colour blindness.
 OBSERVED, EXPECTED = "#0072B2", "#E69F00"
 LEVEL_TITLES = {"gemeente": "Gemeente", "stadsdeel": "Stadsdeel", "wijk": "Wijk", "buurt": "Buurt"}
+# A chart takes ~0.1 s to draw: a stadsdeel report charts every buurt; a larger one (the whole
+# gemeente) only the buurten with a notable result, or a download of 600 buurten would take minutes.
+ALL_CHARTS_UP_TO = 25
+FEWER_CHARTS = "Grafieken staan alleen bij buurten met een opvallende uitkomst (rapport met veel buurten)."
+
+
+def _charted(docs: pd.DataFrame) -> set[str]:
+    buurten = docs[docs["area_level"] == "buurt"]
+    if len(buurten) > ALL_CHARTS_UP_TO:
+        buurten = buurten[buurten["n_notable"] > 0]
+    return set(buurten["area_code"])
 
 
 def _figure(width: float = 6.5, height: float = 2.4) -> Any:
@@ -79,12 +90,12 @@ def _title(month: str, scope_name: str) -> str:
 
 def html_report(docs: pd.DataFrame, month: str, scope_name: str, how_to_read: str, about: str) -> str:
     """One HTML file with everything inline (styles, SVG charts): mail it, archive it, print it."""
-    parts = []
+    parts, charted = [], _charted(docs)
     for doc in docs.itertuples():
         content = doc.content
         body = "".join(markdown.markdown(p) for p in content["paragraphs"])
         charts = ""
-        if doc.area_level == "buurt":
+        if doc.area_level == "buurt" and doc.area_code in charted:
             for chart in (
                 _trend_chart(content["charts"]["trend"], "svg"),
                 _groups_chart(content["charts"]["groups"], "svg"),
@@ -99,6 +110,8 @@ def html_report(docs: pd.DataFrame, month: str, scope_name: str, how_to_read: st
             f"{body}{charts}{table}</section>"
         )
     title = _title(month, scope_name)
+    if len(charted) < (docs["area_level"] == "buurt").sum():
+        about += " " + FEWER_CHARTS
     return f"""<!doctype html>
 <html lang="nl"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -139,6 +152,9 @@ def pdf_report(docs: pd.DataFrame, month: str, scope_name: str, how_to_read: str
     pdf.multi_cell(0, 8, _title(month, scope_name), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("dejavu", "", 8)
     pdf.multi_cell(0, 4, about, new_x="LMARGIN", new_y="NEXT")
+    charted = _charted(docs)
+    if len(charted) < (docs["area_level"] == "buurt").sum():
+        pdf.multi_cell(0, 4, FEWER_CHARTS, new_x="LMARGIN", new_y="NEXT")
     for doc in docs.itertuples():
         content = doc.content
         pdf.ln(3)
@@ -150,7 +166,7 @@ def pdf_report(docs: pd.DataFrame, month: str, scope_name: str, how_to_read: str
         for paragraph in content["paragraphs"]:
             pdf.multi_cell(0, 4.5, paragraph, markdown=True, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
-        if doc.area_level == "buurt":
+        if doc.area_level == "buurt" and doc.area_code in charted:
             for chart in (
                 _trend_chart(content["charts"]["trend"], "png"),
                 _groups_chart(content["charts"]["groups"], "png"),

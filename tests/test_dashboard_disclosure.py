@@ -40,6 +40,9 @@ EXEMPT = {
     "bh-rejects.children",
     "bh-download.data",
     "..tr-gebied.options...tr-gebied.value..",
+    "ma-view-status.children",
+    # Buurt names with the number of notable findings ("Oost (2 opvallend)"): no incident counts.
+    "..ma-buurt.options...ma-buurt.value..",
 }
 CALLBACKS = {
     "..wo-kpis.children...wo-map.figure...wo-table.children...wo-url.search..",
@@ -50,6 +53,9 @@ CALLBACKS = {
     "bp-download.data",
     "..tr-graph.figure...tr-caption.children...tr-url.search..",
     "tr-download.data",
+    "..ma-content.children...ma-url.search..",
+    "ma-download-doc.data",
+    "ma-download.data",
 }
 
 
@@ -117,7 +123,7 @@ def run_all(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[list[s
     from dashboard.app import create_app
 
     app = create_app()  # imports the page modules (Dash requires the app first)
-    from dashboard.pages import buurtprofiel, trends, verbanden, weekoverzicht
+    from dashboard.pages import buurtprofiel, maandanalyses, trends, verbanden, weekoverzicht
 
     url = settings.warehouse_url
     found: list[str] = []
@@ -166,6 +172,16 @@ def run_all(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[list[s
                     check(verbanden.update(gm, indicator, group, period), False, f"vb {indicator} {group}")
                     if indicator != "geen":
                         check(verbanden.export(1, gm, indicator, group, period), True, f"vb export {indicator}")
+        for month in queries.analysis_months(url, gm)[-2:]:
+            for scope in [o["value"] for o in maandanalyses.scope_options(gm)]:
+                options, first = maandanalyses.buurt_choices(gm, month, scope, None)
+                for buurt in [first, *[o["value"] for o in options][1::4]]:
+                    check(maandanalyses.update(gm, month, scope, buurt), True, f"ma {month} {scope} {buurt}")
+                check(maandanalyses.export_tables(1, gm, month, scope), True, f"ma export {month} {scope}")
+                page = maandanalyses.document_download("html", gm, month, scope)
+                calls += 1
+                # The HTML report: no table cell or text node that is a bare count 1-4.
+                found.extend(f"ma html {month} {scope}: {m}" for m in re.findall(r">\s*[1-4]\s*<", page["content"]))
     return found, calls
 
 

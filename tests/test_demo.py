@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from buurtbeeld.settings import Settings
-from etl.demo import write_files
+from etl.demo import N_ANOMALIES, write_files
 from warehouse.db import get_engine
 from warehouse.models import (
     Buurt,
@@ -78,7 +78,7 @@ def test_demo_files_are_deterministic_and_tile_the_city(tmp_path: Path) -> None:
     export_b = pd.read_csv(files_b.bvh[-1], sep=";", encoding="cp1252", dtype=str)
     assert export_a.equals(export_b) and len(export_a.columns) == 33
     truth = pd.read_csv(files_a.anomalies)
-    assert len(truth) == 10 and (truth["factor"] >= 3).all()
+    assert len(truth) == N_ANOMALIES and (truth["factor"] >= 3).all() and (truth["baseline"] > 0).all()
     assert a["buurtcode"].tolist() == b["buurtcode"].tolist()
     assert a.geometry.area.round(3).tolist() == b.geometry.area.round(3).tolist()
     assert a.crs.to_epsg() == 28992

@@ -268,12 +268,17 @@ def update(gm: str, month: str | None, scope: str | None, buurt: str | None):
     prevent_initial_call=True,
 )
 def export_document(_html: int, _pdf: int, gm: str, month: str, scope: str):
+    return document_download("pdf" if dash.ctx.triggered_id == "ma-pdf" else "html", gm, month, scope)
+
+
+def document_download(kind: str, gm: str, month: str, scope: str):
+    """The scope's analyses as one self-contained HTML file or a PDF."""
     docs = scoped(gm, month, scope or "") if month else pd.DataFrame()
     if docs.empty:
         return no_update
     name, about = scope_name(gm, scope), report.about_text(docs)
     stem = f"maandanalyse_{month}_{'gemeente' if scope == WHOLE else scope}".replace(" ", "_")
-    if dash.ctx.triggered_id == "ma-pdf":
+    if kind == "pdf":
         return dcc.send_bytes(report.pdf_report(docs, month, name, how_to_read(docs), about), f"{stem}.pdf")
     return dcc.send_string(report.html_report(docs, month, name, how_to_read(docs), about), f"{stem}.html")
 
