@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(True, description="Send session cookies only over HTTPS (turn off for local http).")
 
+    alert_webhook_url: str = Field(
+        "", description="On a failed scheduled task, POST a JSON message here (e.g. a Teams/Mattermost/Slack webhook)."
+    )
+    alert_email: str = Field("", description="On a failed scheduled task, mail this address (needs smtp_host).")
+    smtp_host: str = Field("", description="SMTP relay for alert_email, host or host:port (no authentication).")
+    alert_from: str = Field("buurtbeeld@localhost", description="Sender of alert mails.")
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         self.data_dir = self.data_dir.expanduser().resolve()

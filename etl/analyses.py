@@ -331,8 +331,12 @@ def read_inputs(settings: Settings, gemeente: str, month: str) -> Inputs:
 
 
 def _in_scope(docs: list[dict[str, Any]], scope: str) -> list[dict[str, Any]]:
+    """'gemeente': everything; 'stadsdeel:<naam>': that stadsdeel and its wijken and buurten;
+    'overzicht': the gemeente and the areas outside any stadsdeel (with all stadsdelen: everything)."""
     if scope == "gemeente":
         return docs
+    if scope == "overzicht":
+        return [d for d in docs if d["area_level"] == "gemeente" or not d["stadsdeel"]]
     name = scope.split(":", 1)[1]
     chosen = [d for d in docs if d["stadsdeel"] == name and d["area_level"] != "gemeente"]
     if not chosen:
@@ -350,8 +354,8 @@ def generate(
     method: notable.Method = notable.DEFAULT,
 ) -> list[Generated]:
     """Compute and store the analyses of `month` for one gemeente or all."""
-    if scope != "gemeente" and not scope.startswith("stadsdeel:"):
-        raise LoadError(f"Onbekende scope '{scope}': gebruik 'gemeente' of 'stadsdeel:<naam>'.")
+    if scope not in ("gemeente", "overzicht") and not scope.startswith("stadsdeel:"):
+        raise LoadError(f"Onbekende scope '{scope}': gebruik 'gemeente', 'overzicht' of 'stadsdeel:<naam>'.")
     engine = get_engine(settings.warehouse_url)
     with engine.connect() as conn:
         codes = [gemeente] if gemeente else store.gemeenten_with_months(conn)
@@ -388,3 +392,28 @@ def regenerate_revised(
     return [
         line for m in sorted(touched & analysed) for line in generate(settings, m, gemeente=gemeente, run_by=run_by)
     ]
+
+
+def due(settings: Settings, month: str | None = None) -> list[dict[str, str]]:
+    """(gemeente, month) pairs to analyse: the given month for every gemeente that has it, or else
+    each gemeente's latest published month when it has no current analysis yet (the first load after
+    a month's end completes that month)."""
+    out = []
+    with get_engine(settings.warehouse_url).connect() as conn:
+        for gemeente in store.gemeenten_with_months(conn):
+            months = store.published_months(conn, gemeente)
+            if len(months) <= notable.DEFAULT.min_months:
+                continue
+            if month:
+                if month in months:
+                    out.append({"gemeente": gemeente, "month": month})
+            elif months[-1] not in store.current_months(conn, gemeente):
+                out.append({"gemeente": gemeente, "month": months[-1]})
+    return out
+
+
+def scopes(settings: Settings, gemeente: str) -> list[str]:
+    """The scopes that together cover a gemeente: one per stadsdeel, and the overview."""
+    areas = queries.areas(settings.warehouse_url, gemeente)
+    names = sorted(set(areas[(areas["area_level"] == "stadsdeel") & (areas["area_code"] != published.UNKNOWN)]["name"]))
+    return [f"stadsdeel:{n}" for n in names] + ["overzicht"]

@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
@@ -20,48 +19,18 @@ from sqlalchemy import select
 from buurtbeeld import disclosure
 from buurtbeeld.settings import Settings
 from etl.analyses import generate
-from etl.demo import SEED, make_buurten, make_population, stadsdelen_for
 from etl.errors import LoadError
-from etl.load_buurten import load_buurten
 from etl.load_bvh import load_bvh
-from etl.load_stadsdelen import load_stadsdelen
+from tests.synthetic import HOT, WEEKS, counts_file, setup_city
 from warehouse import queries
 from warehouse.db import get_engine
 from warehouse.models import AnalysisRun, AreaAnalysis
 
-GROUPS = {"Woninginbraak": 0.8, "Fietsen- en bromfietsdiefstal": 1.5, "Overlast": 2.0}  # per buurt per week
-WEEKS = [(year, week) for year in (2024, 2025) for week in range(1, 53)]
-HOT = "Woninginbraak"
-
-
-def _counts(path: Path, codes: list[str], weeks: list[tuple[int, int]], seed: int, hot: str | None) -> Path:
-    """A buurt-level delivery: Poisson counts; in December 2025 one buurt gets 8 burglaries a week."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for code in codes:
-        for label, rate in GROUPS.items():
-            for year, week in weeks:
-                n = rng.poisson(rate)
-                if code == hot and label == HOT and (year, week) >= (2025, 49):
-                    n = 8
-                rows.append((code, f"{year}-W{week:02d}", label, n))
-    pd.DataFrame(rows, columns=["Buurtcode", "Week", "Categorie", "Aantal"]).to_csv(path, sep=";", index=False)
-    return path
-
 
 @pytest.fixture
 def city(settings: Settings, tmp_path: Path) -> tuple[Settings, list[str]]:
-    rng = np.random.default_rng(SEED)
-    buurten = make_buurten(rng)
-    make_population(buurten, rng)
-    gpkg = tmp_path / "buurten.gpkg"
-    buurten.to_file(gpkg, layer="buurten", driver="GPKG")
-    stadsdelen = tmp_path / "stadsdelen.xlsx"
-    stadsdelen_for(buurten).to_excel(stadsdelen, index=False)
-    assert load_buurten(gpkg, 2024, settings).ok
-    assert load_stadsdelen(stadsdelen, settings).ok
-    codes = sorted(buurten["buurtcode"])
-    out = load_bvh(_counts(tmp_path / "aantallen.csv", codes, WEEKS, 1, codes[0]), settings)
+    codes = setup_city(settings, tmp_path)
+    out = load_bvh(counts_file(tmp_path / "aantallen.csv", codes, WEEKS, 1, codes[0]), settings)
     assert out.status == "loaded", out.message
     return settings, codes
 
@@ -105,7 +74,7 @@ def test_generate_replace_and_supersede(city: tuple[Settings, list[str]], tmp_pa
         assert len(conn.execute(select(AnalysisRun).where(AnalysisRun.month == "2025-12")).all()) == 1
 
     # A later delivery revising December regenerates it; the older version stays, flagged superseded.
-    revised = _counts(tmp_path / "herzien.csv", codes[:5], [(2025, 50)], 7, None)
+    revised = counts_file(tmp_path / "herzien.csv", codes[:5], [(2025, 50)], 7, None)
     out = load_bvh(revised, settings)
     assert out.status == "loaded", out.message
     assert out.summary["analyses_vernieuwd"] == {"GM9999": ["2025-12"]}

@@ -1,0 +1,187 @@
+"""The Airflow DAGs: parsed as the dag-processor parses them, and run end to end with dag.test() against
+a temporary warehouse (SQLite; one run on PostgreSQL) and a SQLite Airflow metadata database.
+
+Each Airflow call runs in a subprocess (tests/dag_runner.py): Airflow configures logging, its own
+SQLAlchemy session and settings for the whole process, which must not leak into the other tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from buurtbeeld.settings import Settings
+from tests.conftest import IN_CI
+from tests.helpers import batches, snapshot
+from tests.synthetic import WEEKS, counts_file, write_city
+from warehouse.db import get_engine, upgrade
+from warehouse.models import AreaAnalysis
+
+RUNNER = Path(__file__).with_name("dag_runner.py")
+pytestmark = pytest.mark.slow
+
+if importlib.util.find_spec("airflow") is None:
+    if IN_CI:
+        raise RuntimeError("CI=true but Airflow is not installed (python3 dev.py test installs the airflow extra)")
+    pytest.skip("Airflow is not installed (uv sync --extra airflow)", allow_module_level=True)
+
+
+class Airflow:
+    """An Airflow home with a migrated SQLite metadata database, and a Buurtbeeld data folder."""
+
+    def __init__(self, root: Path, warehouse_url: str) -> None:
+        self.root = root
+        self.settings = Settings(data_dir=root / "var", warehouse_url=warehouse_url, hash_secret="test-secret")
+        self.inbox = self.settings.inbox_dir
+        home = root / "airflow"
+        home.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parent.parent / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW_CONN_BUURTBEELD_INBOX": json.dumps({"conn_type": "fs", "extra": {"path": str(self.inbox)}}),
+            "BUURTBEELD_DATA_DIR": str(self.settings.data_dir),
+            "BUURTBEELD_WAREHOUSE_URL": warehouse_url,
+            "BUURTBEELD_HASH_SECRET": "test-secret",
+        }
+        airflow = Path(sys.executable).with_name("airflow")
+        done = subprocess.run([airflow, "db", "migrate"], env=self.env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    def call(self, *args: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, str(RUNNER), *args], env=self.env, capture_output=True, text=True, timeout=600
+        )
+        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        assert done.returncode == 0 and lines, (done.stdout[-4000:], done.stderr[-4000:])
+        return json.loads(lines[-1][len("RESULT ") :])
+
+    def run(self, dag_id: str, **conf: Any) -> dict[str, Any]:
+        return self.call("run", dag_id, json.dumps(conf))
+
+    def drop(self, kind: str, *files: Path) -> None:
+        folder = self.inbox / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            shutil.copy(f, folder / f.name)
+
+
+@pytest.fixture
+def airflow(tmp_path: Path) -> Airflow:
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    upgrade(url)
+    return Airflow(tmp_path, url)
+
+
+def test_every_dag_parses_with_retries_tags_and_a_timezone(airflow: Airflow) -> None:
+    facts = airflow.call("parse")
+    assert {f: v["errors"] for f, v in facts["files"].items() if v["errors"]} == {}
+    assert set(facts["dags"]) == {"bvh_weekly", "indicators_load", "buurten_load", "monthly_analyses"}
+    for dag_id, dag in facts["dags"].items():
+        assert "buurtbeeld" in dag["tags"], dag_id
+        assert dag["min_retries"] >= 2 and dag["callbacks"], dag_id
+        assert dag["owner"] == ["functioneel-beheer"], dag_id
+        assert dag["timezone"] == "Europe/Amsterdam", (dag_id, dag)
+        assert dag["doc"] and dag["max_active_runs"] == 1 and dag["catchup"] is False, dag_id
+    assert facts["dags"]["monthly_analyses"]["schedule"] == "AssetOrTimeSchedule"
+    # Parsing imports no Buurtbeeld module (so no database access) and no pandas.
+    assert facts["imported"] == []
+    assert "_defaults.py" not in {f for f, v in facts["files"].items() if v["dags"]}
+
+
+def test_bvh_weekly_loads_files_reports_failures_and_reruns_idempotently(airflow: Airflow, tmp_path: Path) -> None:
+    settings, url = airflow.settings, airflow.settings.warehouse_url
+    gpkg, stadsdelen, codes = write_city(tmp_path / "bron")
+    airflow.drop("buurten", gpkg)
+    assert airflow.run("buurten_load")["state"] == "success"
+    airflow.drop("stadsdelen", stadsdelen)  # no DAG of its own: loaded with buurten via the CLI normally
+    from etl.load_stadsdelen import load_stadsdelen
+
+    assert load_stadsdelen(airflow.inbox / "stadsdelen" / stadsdelen.name, settings).ok
+    assert [b.status for b in batches(url)] == ["loaded", "loaded"]
+    assert not list((airflow.inbox / "buurten").iterdir())  # filed away
+    assert list((settings.archive_dir / "ontvangen" / "buurten").rglob(gpkg.name))
+
+    week1 = counts_file(tmp_path / "bron" / "bvh_2025-W01.csv", codes, WEEKS[52:53], 1, None)
+    week2 = counts_file(tmp_path / "bron" / "bvh_2025-W02.csv", codes, WEEKS[53:54], 2, None)
+    airflow.drop("bvh", week1, week2)
+    first = airflow.run("bvh_weekly")
+    assert first["state"] == "success", first
+    assert first["tasks"]["warehouse_bijgewerkt"] == "success"
+    assert [b.status for b in batches(url)][-2:] == ["loaded", "loaded"]
+    assert not list((airflow.inbox / "bvh").iterdir())
+    loaded = snapshot(url)
+
+    # A bad file next to a good one: the good one loads, the bad one is refused and quarantined with
+    # its rejects report, the warehouse holds exactly the good one's rows, and the run fails.
+    bad = tmp_path / "bron" / "bvh_2025-W03_kapot.csv"
+    bad.write_text("Buurtcode;Week;Categorie;Aantal\n" + "".join(f"{c};2025-W03;Overlast;veel\n" for c in codes))
+    week4 = counts_file(tmp_path / "bron" / "bvh_2025-W04.csv", codes, WEEKS[55:56], 4, None)
+    airflow.drop("bvh", bad, week4)
+    second = airflow.run("bvh_weekly")
+    assert second["state"] == "failed", second
+    assert second["tasks"]["resultaat"] == "failed" and second["tasks"]["opbergen"] == "success"
+    statuses = [(b.file_name, b.status) for b in batches(url)][-2:]
+    assert statuses == [(bad.name, "refused"), (week4.name, "loaded")]
+    assert (settings.quarantine_dir / "bvh" / bad.name).exists()
+    [report] = (settings.quarantine_dir / "bvh").glob("afkeuringen_*.xlsx")
+    import openpyxl
+
+    book = openpyxl.load_workbook(report)
+    assert book["Afgekeurd"].max_row == len(codes) + 1  # every row of the bad file, with its reason
+    with_week4 = snapshot(url)
+    assert with_week4 != loaded
+
+    # Re-running a week (the file put back in the inbox) changes nothing.
+    n_batches = len(batches(url))
+    airflow.drop("bvh", week4)
+    third = airflow.run("bvh_weekly")
+    assert third["state"] == "success", third
+    assert third["tasks"]["warehouse_bijgewerkt"] == "skipped"  # no asset event: nothing new
+    assert len(batches(url)) == n_batches and snapshot(url) == with_week4  # recognised by content hash
+
+
+def test_monthly_analyses_after_a_load(airflow: Airflow, tmp_path: Path) -> None:
+    url = airflow.settings.warehouse_url
+    gpkg, stadsdelen, codes = write_city(tmp_path / "bron")
+    airflow.drop("buurten", gpkg)
+    assert airflow.run("buurten_load", jaar=2024)["state"] == "success"
+    from etl.load_stadsdelen import load_stadsdelen
+
+    assert load_stadsdelen(stadsdelen, airflow.settings).ok
+    airflow.drop("bvh", counts_file(tmp_path / "bron" / "aantallen_2024_2025.csv", codes, WEEKS, 1, codes[0]))
+    assert airflow.run("bvh_weekly")["state"] == "success"
+    run = airflow.run("monthly_analyses")
+    assert run["state"] == "success", run
+    mapped = [t for t in run["tasks"] if t.startswith("analyseren[")]
+    assert len(mapped) == 5  # four stadsdelen and the overview
+    with get_engine(url).connect() as conn:
+        rows = conn.execute(select(AreaAnalysis.month, AreaAnalysis.area_level)).all()
+    assert {m for m, _ in rows} == {"2025-12"}
+    assert sum(level == "buurt" for _, level in rows) == len(codes)
+    # The next run finds nothing due and is skipped, not failed.
+    again = airflow.run("monthly_analyses")
+    assert again["state"] == "success" and again["tasks"]["te_analyseren"] == "skipped"
+
+
+@pytest.mark.postgres
+def test_bvh_weekly_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    upgrade(pg_url)
+    airflow = Airflow(tmp_path, pg_url)
+    gpkg, _, codes = write_city(tmp_path / "bron")
+    airflow.drop("buurten", gpkg)
+    assert airflow.run("buurten_load")["state"] == "success"
+    airflow.drop("bvh", counts_file(tmp_path / "bron" / "bvh_2025-W01.csv", codes, WEEKS[52:53], 1, None))
+    run = airflow.run("bvh_weekly")
+    assert run["state"] == "success", run
+    assert [b.status for b in batches(pg_url)] == ["loaded", "loaded"]
