@@ -11,25 +11,11 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from buurtbeeld import disclosure
+from buurtbeeld import disclosure, narrative
 from buurtbeeld.settings import get_settings
 from dashboard import access
 from warehouse import queries
 
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 # Okabe-Ito: distinguishable with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 SEQUENTIAL = "Cividis"  # perceptually uniform and colour-blind safe (plotly.js name)
@@ -65,9 +51,7 @@ def week_text(period: str) -> str:
     return f"week {int(week)} {year}"
 
 
-def month_text(period: str) -> str:
-    year, month = period.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
+month_text = narrative.month_name
 
 
 def period_text(period_type: str, period: str) -> str:
