@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from buurtbeeld.settings import Settings
-from etl.demo import SEED, make_buurten, stadsdelen_for
+from etl.demo import SEED, kerncijfers, make_buurten, make_population, stadsdelen_for
 from etl.load_buurten import load_buurten
 from etl.load_stadsdelen import load_stadsdelen
 
@@ -42,6 +42,15 @@ def write_city(folder: Path) -> tuple[Path, Path, list[str]]:
     stadsdelen = folder / "stadsdelen.xlsx"
     stadsdelen_for(buurten).to_excel(stadsdelen, index=False)
     return gpkg, stadsdelen, sorted(buurten["buurtcode"])
+
+
+def write_kerncijfers(folder: Path) -> Path:
+    """The demo's CBS Kerncijfers table (wide, as CBS publishes it) for the same buurten."""
+    rng = np.random.default_rng(SEED)
+    buurten = make_buurten(rng)
+    path = folder / "cbs_85984NED_2024_kerncijfers.csv"
+    kerncijfers(buurten, make_population(buurten, rng), rng).to_csv(path, index=False)
+    return path
 
 
 def setup_city(settings: Settings, folder: Path) -> list[str]:

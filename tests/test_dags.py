@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from buurtbeeld.settings import Settings
 from tests.conftest import IN_CI
-from tests.helpers import batches, snapshot
-from tests.synthetic import WEEKS, counts_file, write_city
+from tests.helpers import batches, count, snapshot
+from tests.synthetic import WEEKS, counts_file, write_city, write_kerncijfers
 from warehouse.db import get_engine, upgrade
 from warehouse.models import AreaAnalysis
 
@@ -141,6 +141,7 @@ def test_bvh_weekly_loads_files_reports_failures_and_reruns_idempotently(airflow
     assert book["Afgekeurd"].max_row == len(codes) + 1  # every row of the bad file, with its reason
     with_week4 = snapshot(url)
     assert with_week4 != loaded
+    assert count(url, "weekly_count", iso_year=2025, iso_week=3) == 0  # nothing of the refused file
 
     # Re-running a week (the file put back in the inbox) changes nothing.
     n_batches = len(batches(url))
@@ -159,6 +160,11 @@ def test_monthly_analyses_after_a_load(airflow: Airflow, tmp_path: Path) -> None
     from etl.load_stadsdelen import load_stadsdelen
 
     assert load_stadsdelen(stadsdelen, airflow.settings).ok
+    airflow.drop("indicatoren", write_kerncijfers(tmp_path / "bron"))
+    indicators = airflow.run("indicators_load", periode="2024")
+    assert indicators["state"] == "success", indicators
+    assert count(url, "indicator_value") > len(codes) * 5
+    assert batches(url)[-1].kind == "indicatoren" and batches(url)[-1].status == "loaded"
     airflow.drop("bvh", counts_file(tmp_path / "bron" / "aantallen_2024_2025.csv", codes, WEEKS, 1, codes[0]))
     assert airflow.run("bvh_weekly")["state"] == "success"
     run = airflow.run("monthly_analyses")
