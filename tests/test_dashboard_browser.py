@@ -259,7 +259,13 @@ def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
     page.goto(f"{server}/maandanalyses")
     settle(page)
     choose(page, "ma-scope", "Oost")
-    headlines = page.locator(".ma-headline").all_inner_texts()
+    # The scope change runs two chained callbacks (buurt choices, then content): wait for the result.
+    from playwright.sync_api import expect
+
+    expect(page.locator(".ma-headline").first).to_contain_text("Oost", timeout=30_000)
+    expect(page.locator(".ma-headline")).to_have_count(2, timeout=30_000)
+    settle(page)
+    headlines = [" ".join(t.split()) for t in page.locator(".ma-headline").all_text_contents()]
     assert len(headlines) == 2, headlines  # the stadsdeel summary and the chosen buurt
     assert headlines[0].startswith("In ") and "Oost" in headlines[0]
     assert page.locator("#ma-content .js-plotly-plot").count() == 2  # the buurt's two charts
