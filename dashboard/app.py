@@ -21,6 +21,22 @@ PAGES = Path(__file__).parent / "pages"
 # copy of a third-party file in this repository.
 BOOTSTRAP = Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5"
 
+# Dash loads @babel/polyfill 7 (core-js 2) before everything else. It swaps the native trim*, parseInt
+# and parseFloat for JavaScript versions because it still counts U+180E as white space (Unicode < 6.3);
+# plotly calls them in its inner loops, which cost ~0.3 s of the Weekoverzicht's first map. Every
+# browser Dash supports has correct natives, so they are put back right after the bundles load. The
+# polyfill itself stays: Dash's lazy component loader needs its regeneratorRuntime.
+_NATIVES = (
+    "[[String.prototype,'trim'],[String.prototype,'trimStart'],[String.prototype,'trimEnd'],"
+    "[String.prototype,'trimLeft'],[String.prototype,'trimRight'],[window,'parseInt'],[window,'parseFloat'],"
+    "[Number,'parseInt'],[Number,'parseFloat']]"
+)
+KEEP_NATIVES = f"<script>window.__natives={_NATIVES}.map(function(t){{return t[0][t[1]];}});</script>"
+RESTORE_NATIVES = (
+    f"<script>{_NATIVES}.forEach(function(t,i){{Object.defineProperty(t[0],t[1],"
+    "{value:window.__natives[i],writable:true,configurable:true});});</script>"
+)
+
 
 def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or get_settings()
@@ -36,7 +52,16 @@ def create_app(settings: Settings | None = None) -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     _attach_pages(app)
-    app.index_string = app.index_string.replace("<html>", '<html lang="nl">')
+    app.index_string = (
+        app.index_string.replace("<html>", '<html lang="nl">')
+        .replace("{%scripts%}", f"{KEEP_NATIVES}{{%scripts%}}{RESTORE_NATIVES}")
+        .replace("{%css%}", "{%css%}" + "".join(
+            f'<link rel="preload" as="script" href="{app.get_relative_path(path)}">' for path in (
+                "/_dash-component-suites/plotly/package_data/plotly.min.js",
+                "/_dash-component-suites/dash/dcc/async-graph.js",
+            )
+        ))
+    )
     server = app.server
 
     @server.route("/vendor/bootstrap/<path:name>")

@@ -215,7 +215,6 @@ def choropleth(gemeente: str, frame: pd.DataFrame, value_col: str, text_col: str
     hover = "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
     common = {
         "type": kind,
-        "geojson": geojson,
         "marker": {"line": {"width": 0.6, "color": "white"}},
         "hovertemplate": hover,
     }
@@ -224,10 +223,18 @@ def choropleth(gemeente: str, frame: pd.DataFrame, value_col: str, text_col: str
     traces = []
     hidden = frame[frame[value_col].isna()]
     shown = frame[frame[value_col].notna()]
+
+    def features(codes: pd.Series) -> dict[str, Any]:
+        # Each trace carries only its own buurten: the GeoJSON is most of the payload and of the
+        # browser's parsing, so it must not travel (and be projected) twice.
+        wanted = set(codes)
+        return {**geojson, "features": [f for f in geojson["features"] if f["id"] in wanted]}
+
     if len(hidden):
         traces.append(
             {
                 **common,
+                "geojson": features(hidden["area_code"]),
                 "locations": hidden["area_code"].tolist(),
                 "z": [0] * len(hidden),
                 "colorscale": [[0, HIDDEN_COLOUR], [1, HIDDEN_COLOUR]],
@@ -239,6 +246,7 @@ def choropleth(gemeente: str, frame: pd.DataFrame, value_col: str, text_col: str
     traces.append(
         {
             **common,
+            "geojson": features(shown["area_code"]),
             "locations": shown["area_code"].tolist(),
             "z": shown[value_col].tolist(),
             "colorscale": SEQUENTIAL,

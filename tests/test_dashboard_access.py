@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 
 import openpyxl
 import pytest
@@ -71,8 +72,10 @@ def test_stadsdeel_account_gets_nothing_outside_its_stadsdeel(app, demo_warehous
         assert {o["value"] for o in options} == own
         content, _ = buurtprofiel.update("GM9999", other, [], quarter)
         assert "Kies een buurt" in json.dumps(content.to_plotly_json(), default=str)
-        _, _, table, _ = weekoverzicht.update("GM9999", week, "*", "aantal")
+        _, _, table = weekoverzicht.update("GM9999", week, "*", "aantal")
         assert other not in json.dumps(table.to_plotly_json(), default=str)
+        first_view = json.dumps(weekoverzicht.layout(gemeente="GM9999", week=week).to_plotly_json(), default=str)
+        assert own <= set(re.findall(r"BU\d{8}", first_view)) and other not in first_view
         download = weekoverzicht.export(1, "GM9999", week, "*")
         sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))["Buurten"]
         codes = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}

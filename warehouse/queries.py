@@ -88,15 +88,16 @@ def _frame(url: str, query: Any, columns: list[str]) -> pd.DataFrame:
 def gemeenten(url: str) -> list[tuple[str, str]]:
     """(code, name) of gemeenten with published data, by name."""
     pc = PublishedCount
-    codes = select(pc.gemeente_code, func.max(pc.indeling_year).label("year")).group_by(pc.gemeente_code).subquery()
+    # An index probe per gemeente (EXISTS on the leading column), not a GROUP BY over the whole cube:
+    # the cube has millions of cells and this runs on every page's first render.
+    has_cells = select(pc.id).where(pc.gemeente_code == Gemeente.code).exists()
     rows = _frame(
         url,
-        select(codes.c.gemeente_code, Gemeente.name).join(
-            Gemeente, (Gemeente.code == codes.c.gemeente_code) & (Gemeente.indeling_year == codes.c.year)
-        ),
-        ["code", "name"],
+        select(Gemeente.code, Gemeente.name, Gemeente.indeling_year).where(has_cells),
+        ["code", "name", "year"],
     )
-    return sorted(zip(rows["code"], rows["name"], strict=True), key=lambda r: r[1])
+    latest = rows.sort_values("year").drop_duplicates("code", keep="last")
+    return sorted(zip(latest["code"], latest["name"], strict=True), key=lambda r: r[1])
 
 
 @cached

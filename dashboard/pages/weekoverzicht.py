@@ -20,6 +20,9 @@ def layout(gemeente: str | None = None, week: str | None = None, groep: str = "*
     gm = ui.gemeente_choice(gemeente)
     weeks = queries.periods(ui.url(), gm, "week") if gm else []
     week = week if week in weeks else (weeks[-1] if weeks else None)
+    # The first view is rendered with the layout, not by a callback after it: one round trip less
+    # before the map is drawn (the Monday-morning page must be up in under 2 s).
+    kpis, figure, table = render(gm, week, groep, maat)
     return html.Div(
         [
             dcc.Location(id="wo-url", refresh=False),
@@ -68,13 +71,15 @@ def layout(gemeente: str | None = None, week: str | None = None, groep: str = "*
                 ],
                 className="g-2 mb-3",
             ),
-            dcc.Loading(html.Div(id="wo-kpis"), type="default"),
+            dcc.Loading(html.Div(kpis, id="wo-kpis"), type="default"),
             dbc.Row(
                 [
                     dbc.Col(
                         [
                             html.H2("Kaart van de buurten", className="h5 mt-3", id="wo-map-title"),
-                            dcc.Loading(dcc.Graph(id="wo-map", config=ui.graph_config("weekoverzicht-kaart"))),
+                            dcc.Loading(
+                                dcc.Graph(id="wo-map", figure=figure, config=ui.graph_config("weekoverzicht-kaart"))
+                            ),
                             html.P(
                                 "Klik op een buurt voor haar buurtprofiel. De tabel hiernaast geeft dezelfde "
                                 "cijfers als tekst.",
@@ -91,7 +96,7 @@ def layout(gemeente: str | None = None, week: str | None = None, groep: str = "*
                                 "volledige kwartaal (haar eigen basislijn).",
                                 className="small text-muted",
                             ),
-                            dcc.Loading(html.Div(id="wo-table")),
+                            dcc.Loading(html.Div(table, id="wo-table")),
                             ui.export_controls("wo"),
                         ],
                         lg=6,
@@ -193,20 +198,11 @@ def table_text(frame: pd.DataFrame) -> pd.DataFrame:
 # --- callbacks ------------------------------------------------------------------------------------
 
 
-@callback(
-    Output("wo-kpis", "children"),
-    Output("wo-map", "figure"),
-    Output("wo-table", "children"),
-    Output("wo-url", "search"),
-    Input("wo-gemeente", "value"),
-    Input("wo-week", "value"),
-    Input("wo-groep", "value"),
-    Input("wo-maat", "value"),
-)
-def update(gm: str | None, week: str | None, group: str, measure: str):
+def render(gm: str | None, week: str | None, group: str, measure: str) -> tuple[object, dict, object]:
+    """KPI cards, map and ranked table of one week: what the layout shows first and `update` after."""
     access.scope()
     if not gm or not week:
-        return dbc.Alert("Geen gegevens.", color="warning"), {}, "", no_update
+        return dbc.Alert("Geen gegevens.", color="warning"), {}, ""
     kpis = kpi_frame(gm, week)
     t = ui.threshold()
     cards = [
@@ -238,8 +234,35 @@ def update(gm: str | None, week: str | None, group: str, measure: str):
     )
     title = "per 1 000 inw." if value == "rate" else "aantal"
     fig = ui.choropleth(gm, frame[frame["area_code"] != "onbekend"], value, "label", title)
-    search = ui.query_string(gemeente=gm, week=week, groep=group, maat=measure)
-    return dbc.Row(cards, className="g-2"), fig, ui.display_table(table_text(frame), "wo-ranked"), search
+    return dbc.Row(cards, className="g-2"), fig, ui.display_table(table_text(frame), "wo-ranked")
+
+
+@callback(
+    Output("wo-kpis", "children"),
+    Output("wo-map", "figure"),
+    Output("wo-table", "children"),
+    Input("wo-gemeente", "value"),
+    Input("wo-week", "value"),
+    Input("wo-groep", "value"),
+    Input("wo-maat", "value"),
+    prevent_initial_call=True,
+)
+def update(gm: str | None, week: str | None, group: str, measure: str):
+    return render(gm, week, group, measure)
+
+
+@callback(
+    Output("wo-url", "search"),
+    Input("wo-gemeente", "value"),
+    Input("wo-week", "value"),
+    Input("wo-groep", "value"),
+    Input("wo-maat", "value"),
+)
+def remember(gm: str | None, week: str | None, group: str, measure: str):
+    """The filters in the URL, so a pasted link reopens this view (also for the first, default view)."""
+    if not gm or not week:
+        return no_update
+    return ui.query_string(gemeente=gm, week=week, groep=group, maat=measure)
 
 
 @callback(
