@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 GROUP_SHARE = {  # rough shares of registered incidents per group (police open data, order of magnitude)
     "overlast": 0.22,
@@ -59,6 +60,18 @@ GROUP_SHARE = {  # rough shares of registered incidents per group (police open d
     "zeden": 0.005,
     "bedrijfsinbraak": 0.01,
 }
+
+
+MK_SPLIT = (0.6, 0.3, 0.1)
+
+
+def _mk_codes() -> dict[str, list[str]]:
+    from etl import bvh
+
+    codes: dict[str, list[str]] = {}
+    for item in bvh.catalogue()[1].values():
+        codes.setdefault(item.group_code, []).append(item.mk_code)
+    return codes
 
 
 def square(lon: float, lat: float, size: float) -> str:
@@ -91,6 +104,7 @@ def build(
     last_monday = date(2026, 11, 16)
     weeks = [(last_monday - timedelta(weeks=i)).isocalendar()[:2] for i in range(52 * years)][::-1]
     groups = list(GROUP_SHARE)
+    mk_codes = _mk_codes()
     shares = np.array([GROUP_SHARE[g] for g in groups])
     shares /= shares.sum()
     n_buurten = gemeenten * buurten_per
@@ -175,16 +189,34 @@ def build(
             )
         counts = rng.poisson(np.outer(rates, shares)[None, :, :] * np.ones((len(weeks), 1, 1)))
         wi, bi, gi = np.nonzero(counts)
+        group_counts = counts[wi, bi, gi].astype(int)
+        # Rows per MK code as an incident load writes them: each group's count split over its first
+        # three MK codes (60/30/10 %), beside the group row (mk_code '*').
+        parts, left = [], group_counts
+        for share in MK_SPLIT[:-1]:
+            part = rng.binomial(left, share)
+            parts.append(part)
+            left = left - part
+        parts.append(left)
+        rows = [(wi, bi, gi, np.full(len(wi), "*", dtype=object), group_counts)]
+        for k, part in enumerate(parts):
+            keep = part > 0
+            codes_k = np.array([mk_codes[g][k % len(mk_codes[g])] for g in groups], dtype=object)
+            rows.append((wi[keep], bi[keep], gi[keep], codes_k[gi[keep]], part[keep]))
+        w_, b_, g_, mk_, c_ = (np.concatenate(x) for x in zip(*rows, strict=True))
+        # A group with fewer than three MK codes gets one code twice: those rows are summed.
+        frame = pd.DataFrame({"w": w_, "b": b_, "g": g_, "mk": mk_, "c": c_}).groupby(["w", "b", "g", "mk"]).sum()
+        w_, b_, g_, mk_, c_ = (frame.reset_index()[c].to_numpy() for c in ("w", "b", "g", "mk", "c"))
         columns = {
-            "gemeente_code": [gm] * len(wi),
-            "indeling_year": [year] * len(wi),
-            "buurt_code": [buurt_rows[i]["code"] for i in bi],
-            "group_code": [groups[i] for i in gi],
-            "mk_code": ["*"] * len(wi),
-            "iso_year": [int(weeks[i][0]) for i in wi],
-            "iso_week": [int(weeks[i][1]) for i in wi],
-            "count": counts[wi, bi, gi].astype(int).tolist(),
-            "is_provisional": [weeks[i] >= weeks[-2] for i in wi],
+            "gemeente_code": [gm] * len(w_),
+            "indeling_year": [year] * len(w_),
+            "buurt_code": [buurt_rows[i]["code"] for i in b_],
+            "group_code": [groups[i] for i in g_],
+            "mk_code": mk_.tolist(),
+            "iso_year": [int(weeks[i][0]) for i in w_],
+            "iso_week": [int(weeks[i][1]) for i in w_],
+            "count": c_.astype(int).tolist(),
+            "is_provisional": [weeks[i] >= weeks[-2] for i in w_],
         }
         with engine.begin() as conn:
             conn.execute(insert(Gemeente).values(indeling_year=year, code=gm, name=f"Gemeente {g}", batch_id=batch))
@@ -215,6 +247,7 @@ def build(
 
 def sequence(url: str, gm: str, rng: random.Random) -> list[tuple[str, object]]:
     """The interactions of an analyst session, as (label, thunk) pairs."""
+    from dashboard import components as ui
     from dashboard.pages import buurtprofiel, trends, verbanden, weekoverzicht
     from warehouse import queries
 
@@ -232,6 +265,9 @@ def sequence(url: str, gm: str, rng: random.Random) -> list[tuple[str, object]]:
     steps.append(("weekoverzicht: per 1 000", lambda: weekoverzicht.update(gm, weeks[-1], "*", "per1000")))
     for w in (weeks[-2], weeks[-10]):
         steps.append(("weekoverzicht: week", lambda w=w: weekoverzicht.update(gm, w, "*", "aantal")))
+    mk = queries.mk_codes(url, gm, "woninginbraak")[0][0]
+    steps.append(("weekoverzicht: MK-codes", lambda: ui.mk_control("wo", gm, "woninginbraak", None)))
+    steps.append(("weekoverzicht: MK-code", lambda: weekoverzicht.update(gm, weeks[-1], "woninginbraak", "aantal", mk)))
     steps.append(("weekoverzicht: export", lambda: weekoverzicht.export(1, gm, weeks[-1], "*")))
     steps.append(
         ("weekoverzicht: klik buurt", lambda: weekoverzicht.open_profile({"points": [{"location": buurten[0]}]}, gm))
@@ -247,6 +283,7 @@ def sequence(url: str, gm: str, rng: random.Random) -> list[tuple[str, object]]:
                     ),
                 )
             )
+    steps.append(("trends: MK-code", lambda: trends.update(gm, "gemeente", gm, "woninginbraak", "week", "aantal", mk)))
     steps.append(("trends: export", lambda: trends.export(1, gm, "gemeente", gm, "*", "month")))
     for b in rng.sample(buurten, 4):
         period = quarters[-1] if quarters else None

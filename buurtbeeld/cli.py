@@ -278,6 +278,23 @@ def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
         click.echo(f"Geschreven: {xlsx}")
 
 
+@cli.command()
+@click.option("--gemeente", "gemeenten", multiple=True, help="Alleen deze gemeente(n), bv. GM0014 (standaard: alle).")
+@friendly_errors
+def publiceer(gemeenten: tuple[str, ...]) -> None:
+    """Bereken alle gepubliceerde (afgeschermde) cijfers opnieuw: na een schema-upgrade of een nieuwe drempel."""
+    from etl.publish import republish
+
+    settings = get_settings()
+    _require_schema(settings)
+    result = republish(settings, gemeenten or None)
+    for gemeente, summary in result["gemeenten"].items():
+        click.echo(
+            f"{gemeente}: {summary.get('cellen', 0)} cellen, waarvan {summary.get('afgeschermd', 0)} afgeschermd"
+        )
+    click.echo(f"Vastgelegd als lading {result['batch_id']}.")
+
+
 # --- monthly analyses ------------------------------------------------------------------------------
 
 

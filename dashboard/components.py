@@ -86,6 +86,59 @@ def group_label(code: str) -> str:
     return next((o["label"] for o in group_options() if o["value"] == code), code)
 
 
+def mk_options(gemeente: str | None, group: str | None) -> list[dict[str, str]]:
+    """The MK codes of a category group seen in the gemeente (none for 'all categories')."""
+    if not gemeente or not group or group == queries.ALL:
+        return []
+    return [{"label": f"{code} {label}", "value": code} for code, label in queries.mk_codes(url(), gemeente, group)]
+
+
+def mk_control(prefix: str, gemeente: str | None, group: str | None, value: str | None) -> html.Div:
+    """The optional MK-code filter below a category group; empty means the whole group."""
+    options = mk_options(gemeente, group)
+    value = value if value in {o["value"] for o in options} else None
+    return labelled(
+        "MK-code",
+        dcc.Dropdown(
+            id=f"{prefix}-mk",
+            options=options,
+            value=value,
+            placeholder="Alle MK-codes" if options else "Kies eerst een categorie",
+            disabled=not options,
+        ),
+    )
+
+
+def mk_choice_callback(prefix: str) -> None:
+    """Refresh a page's MK-code options when its gemeente or group changes; keep a choice that still fits."""
+
+    @callback(
+        Output(f"{prefix}-mk", "options"),
+        Output(f"{prefix}-mk", "value"),
+        Output(f"{prefix}-mk", "disabled"),
+        Output(f"{prefix}-mk", "placeholder"),
+        Input(f"{prefix}-gemeente", "value"),
+        Input(f"{prefix}-groep", "value"),
+        State(f"{prefix}-mk", "value"),
+        prevent_initial_call=True,  # the layout fills them for the first view
+    )
+    def choose(gemeente: str | None, group: str | None, current: str | None):
+        control = mk_control(prefix, gemeente, group, current).children[1]
+        return control.options, control.value, control.disabled, control.placeholder
+
+
+def mk_or_all(mk: str | None) -> str:
+    return mk or queries.ALL
+
+
+def category_label(gemeente: str, group: str, mk: str | None = None) -> str:
+    """'Woninginbraak', or 'Woninginbraak · MK A20 Gekwal. Diefstal in/uit woning' with an MK filter."""
+    if not mk or mk == queries.ALL:
+        return group_label(group)
+    names = dict(queries.mk_codes(url(), gemeente, group))
+    return f"{group_label(group)} · MK {mk}{' ' + names[mk] if mk in names else ''}"
+
+
 def measure_options() -> list[dict[str, str]]:
     return [{"label": "Aantal", "value": "aantal"}, {"label": "Per 1 000 inwoners", "value": "per1000"}]
 

@@ -11,12 +11,15 @@ Pure transforms first (DataFrame -> DataFrame), then `publish`, the one function
 
 from __future__ import annotations
 
+import getpass
+import socket
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection
+from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
 from buurtbeeld.periods import (
@@ -28,11 +31,13 @@ from buurtbeeld.periods import (
     week_label,
     weeks_of_month,
 )
+from buurtbeeld.settings import Settings
 from warehouse import published
 
 UNKNOWN, OTHER_STADSDEEL = published.UNKNOWN, published.OTHER_STADSDEEL
 ALL = "*"
-KEY = ["period", "area_level", "area_code", "group_code"]
+KEY = ["period", "area_level", "area_code", "group_code", "mk_code"]
+CATEGORY = ["group_code", "mk_code"]
 
 
 def weeks_by_gemeente(touched: Iterable[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
@@ -62,7 +67,7 @@ def to_indeling(counts: pd.DataFrame, successors: pd.DataFrame, hierarchy: pd.Da
         frame.loc[older, "buurt_code"] = moved["to_code"].to_numpy()
     known = frame["buurt_code"].isin(set(hierarchy["buurt_code"]))
     frame["buurt_code"] = frame["buurt_code"].where(known, UNKNOWN)
-    return frame.groupby(["iso_year", "iso_week", "buurt_code", "group_code"], as_index=False)["count"].sum()
+    return frame.groupby(["iso_year", "iso_week", "buurt_code", *CATEGORY], as_index=False)["count"].sum()
 
 
 def full_hierarchy(hierarchy: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -77,28 +82,31 @@ def full_hierarchy(hierarchy: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 
 
 def expand(buurt_cells: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, has_stadsdelen: bool) -> pd.DataFrame:
-    """Buurt x group cells per period -> cells at every area level, each with an all-categories row.
+    """Buurt x category cells per period -> cells at every area level, each with an all-categories row.
 
-    buurt_cells: period, buurt_code, group_code, count. Buurt rows keep their wijk and stadsdeel."""
+    buurt_cells: period, buurt_code, group_code, mk_code ('*' for the group's own cell), count. Buurt
+    rows keep their wijk and stadsdeel."""
     b = buurt_cells.merge(hierarchy, on="buurt_code", how="left")
     b = b.rename(columns={"buurt_code": "area_code", "wijk_code": "wijk"}).assign(area_level="buurt")
     frames = [b]
     frames.append(
-        _sum(b, ["period", "wijk", "group_code"]).rename(columns={"wijk": "area_code"}).assign(area_level="wijk")
+        _sum(b, ["period", "wijk", *CATEGORY]).rename(columns={"wijk": "area_code"}).assign(area_level="wijk")
     )
     if has_stadsdelen:
         frames.append(
-            _sum(b, ["period", "stadsdeel", "group_code"])
+            _sum(b, ["period", "stadsdeel", *CATEGORY])
             .rename(columns={"stadsdeel": "area_code"})
             .assign(area_level="stadsdeel")
         )
-    frames.append(_sum(b, ["period", "group_code"]).assign(area_level="gemeente", area_code=gemeente))
+    frames.append(_sum(b, ["period", *CATEGORY]).assign(area_level="gemeente", area_code=gemeente))
     cells = pd.concat(frames, ignore_index=True)
     extra = ["wijk", "stadsdeel"]
-    totals = cells.groupby(["period", "area_level", "area_code"], as_index=False, dropna=False).agg(
+    groups = cells[cells["mk_code"] == ALL]
+    totals = groups.groupby(["period", "area_level", "area_code"], as_index=False, dropna=False).agg(
         count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
     )
     totals["group_code"] = ALL
+    totals["mk_code"] = ALL
     cells = pd.concat([cells, totals], ignore_index=True)
     return cells[[*KEY, *extra, "count"]]
 
@@ -120,20 +128,17 @@ def links(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         )
         pairs.append(pair.assign(_r=pair["_i_p"] + len(idx) * len(pairs)))
 
-    parts = idx[idx["group_code"] != ALL]
-    totals = idx[idx["group_code"] == ALL]
-    join(parts, totals, ["period", "area_level", "area_code"], ["period", "area_level", "area_code"])
+    area = ["period", "area_level", "area_code"]
+    group_cells = idx[(idx["group_code"] != ALL) & (idx["mk_code"] == ALL)]
+    join(group_cells, idx[idx["group_code"] == ALL], area, area)
+    join(idx[idx["mk_code"] != ALL], group_cells, [*area, "group_code"], [*area, "group_code"])
     level = {name: idx[idx["area_level"] == name] for name in ("buurt", "wijk", "stadsdeel", "gemeente")}
-    join(level["buurt"], level["wijk"], ["period", "group_code", "wijk"], ["period", "group_code", "area_code"])
-    join(level["wijk"], level["gemeente"], ["period", "group_code"], ["period", "group_code"])
+    same = ["period", *CATEGORY]
+    join(level["buurt"], level["wijk"], [*same, "wijk"], [*same, "area_code"])
+    join(level["wijk"], level["gemeente"], same, same)
     if len(level["stadsdeel"]):
-        join(
-            level["buurt"],
-            level["stadsdeel"],
-            ["period", "group_code", "stadsdeel"],
-            ["period", "group_code", "area_code"],
-        )
-        join(level["stadsdeel"], level["gemeente"], ["period", "group_code"], ["period", "group_code"])
+        join(level["buurt"], level["stadsdeel"], [*same, "stadsdeel"], [*same, "area_code"])
+        join(level["stadsdeel"], level["gemeente"], same, same)
     both = pd.concat(pairs, ignore_index=True)
     return both["_i_p"].to_numpy(), both["_i_c"].to_numpy(), both["_r"].to_numpy()
 
@@ -146,11 +151,11 @@ def protect_cube(cells: pd.DataFrame, threshold: int, forced: np.ndarray | None 
 
 
 def week_cube(counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, threshold: int) -> pd.DataFrame:
-    """counts: iso_year, iso_week, buurt_code, group_code, count (buurten of one indeling)."""
+    """counts: iso_year, iso_week, buurt_code, group_code, mk_code, count (buurten of one indeling)."""
     hier, has_sd = full_hierarchy(hierarchy)
     cells = counts.assign(
         period=[week_label(y, w) for y, w in zip(counts["iso_year"], counts["iso_week"], strict=True)]
-    )[["period", "buurt_code", "group_code", "count"]]
+    )[["period", "buurt_code", *CATEGORY, "count"]]
     cube = protect_cube(expand(cells, hier, gemeente, has_sd), threshold)
     return cube
 
@@ -161,7 +166,7 @@ def nested_cube(components: list[pd.DataFrame], kind: str, wanted: Iterable[str]
     (its months, its weeks) is hidden before complementary suppression runs on the new cube
     (disclosure rule 3)."""
     keep = set(wanted)
-    keys = ["target", "area_level", "area_code", "group_code"]
+    keys = ["target", "area_level", "area_code", *CATEGORY]
     reveals, sums = [], None
     for parts in components:
         frame = parts.assign(target=[containing(p, kind) for p in parts["period"]])
@@ -234,3 +239,40 @@ def publish(
     )
     hidden = int((cells["status"] != disclosure.SHOWN).sum())
     return {"cellen": written, "afgeschermd": hidden, "maanden": months}
+
+
+def republish(settings: Settings, gemeenten: Iterable[str] | None = None, run_by: str = "cli") -> dict[str, Any]:
+    """Recompute every published cell of the gemeenten (default: all with weekly counts).
+
+    Needed after a schema upgrade that adds cells (MK level) or a new suppression threshold. It is
+    recorded as a batch of its own, under the load lock: dashboards key their caches by the latest
+    batch, so they drop what they cached from the old cube."""
+    from warehouse.db import load_transaction
+    from warehouse.models import LoadBatch, WeeklyCount
+
+    with load_transaction(settings.warehouse_url) as conn:
+        wanted = sorted(
+            set(gemeenten) if gemeenten else conn.execute(select(WeeklyCount.gemeente_code).distinct()).scalars().all()
+        )
+        now = datetime.now(UTC)
+        batch_id = conn.execute(
+            insert(LoadBatch)
+            .values(
+                kind="publicatie",
+                file_name="herpublicatie",
+                sha256="0" * 64,
+                parameters={"gemeenten": wanted, "drempel": settings.suppression_threshold},
+                status="loaded",
+                run_by=f"{run_by} ({getpass.getuser()}@{socket.gethostname()})",
+                started_at=now,
+            )
+            .returning(LoadBatch.id)
+        ).scalar_one()
+        done = {g: publish(conn, g, settings.suppression_threshold, batch_id) for g in wanted}
+        summary = {g: {k: v for k, v in r.items() if k != "maanden"} for g, r in done.items()}
+        conn.execute(
+            update(LoadBatch)
+            .where(LoadBatch.id == batch_id)
+            .values(summary=summary, finished_at=datetime.now(UTC), message=f"{len(wanted)} gemeente(n) herpubliceerd")
+        )
+    return {"batch_id": batch_id, "gemeenten": summary}

@@ -17,12 +17,12 @@ def published(url: str, gemeente: str) -> pd.DataFrame:
     pc = PublishedCount
     with get_engine(url).connect() as conn:
         rows = conn.execute(
-            select(pc.period_type, pc.period, pc.area_level, pc.area_code, pc.group_code, pc.count, pc.status).where(
-                pc.gemeente_code == gemeente
-            )
+            select(
+                pc.period_type, pc.period, pc.area_level, pc.area_code, pc.group_code, pc.mk_code, pc.count, pc.status
+            ).where(pc.gemeente_code == gemeente)
         ).all()
     return pd.DataFrame(
-        rows, columns=["period_type", "period", "area_level", "area_code", "group_code", "count", "status"]
+        rows, columns=["period_type", "period", "area_level", "area_code", "group_code", "mk_code", "count", "status"]
     )
 
 
@@ -55,12 +55,12 @@ def check_cube(url: str, gemeente: str, hierarchy: pd.DataFrame, threshold: int 
     for coarse, finer in (("month", ["week"]), ("quarter", ["month", "week"]), ("year", ["quarter", "month", "week"])):
         parents = cells[cells["period_type"] == coarse]
         shown = parents[parents["status"] == disclosure.SHOWN].set_index(
-            ["period", "area_level", "area_code", "group_code"]
+            ["period", "area_level", "area_code", "group_code", "mk_code"]
         )
         for kind in finer:
             parts = cells[cells["period_type"] == kind].copy()
             parts["target"] = [containing(p, coarse) for p in parts["period"]]
-            keys = parts[["target", "area_level", "area_code", "group_code"]]
+            keys = parts[["target", "area_level", "area_code", "group_code", "mk_code"]]
             reveal = disclosure.derivable_from_components(keys, parts["count"], parts["status"], threshold)
             leaking = reveal[reveal].index.intersection(shown.index)
             assert len(leaking) == 0, f"shown {coarse} cells reveal a hidden {kind}: {list(leaking)[:5]}"

@@ -44,6 +44,9 @@ EXEMPT = {
     "bh-download.data",
     "..tr-gebied.options...tr-gebied.value..",
     "ma-view-status.children",
+    # MK codes and their descriptions offered for a group: no counts.
+    "..wo-mk.options...wo-mk.value...wo-mk.disabled...wo-mk.placeholder..",
+    "..tr-mk.options...tr-mk.value...tr-mk.disabled...tr-mk.placeholder..",
     # Buurt names with the number of notable findings ("Oost (2 opvallend)"): no incident counts.
     "..ma-buurt.options...ma-buurt.value..",
 }
@@ -157,6 +160,20 @@ def run_all(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[list[s
                     check(weekoverzicht.update(gm, week, group, measure), measure == "aantal", f"wo {week} {group}")
                 check(weekoverzicht.export(1, gm, week, group), True, f"wo export {week} {group}")
             check(weekoverzicht.layout(gemeente=gm, week=week), True, f"wo layout {week}")
+        with_mk = [(g, c) for g in groups[1:] for c, _ in queries.mk_codes(url, gm, g)[:3]]
+        assert with_mk, "no MK-level cells published"
+        for group, mk in with_mk:
+            for week in weeks[-3:]:
+                check(weekoverzicht.update(gm, week, group, "aantal", mk), True, f"wo {week} {group} {mk}")
+            check(weekoverzicht.export(1, gm, weeks[-1], group, mk), True, f"wo export {group} {mk}")
+            check(weekoverzicht.layout(gemeente=gm, groep=group, mk=mk), True, f"wo layout {group} {mk}")
+            for level in queries.LEVELS:
+                codes = areas[areas["area_level"] == level]["area_code"].tolist()
+                if not codes:  # a gemeente without stadsdelen
+                    continue
+                code = codes[0]
+                check(trends.update(gm, level, code, group, "week", "aantal", mk), True, f"tr {code} {group} {mk}")
+                check(trends.export(1, gm, level, code, group, "month", mk), True, f"tr export {code} {mk}")
         for level in queries.LEVELS:
             codes = areas[areas["area_level"] == level]["area_code"].tolist()
             for code in codes[:6]:

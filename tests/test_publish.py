@@ -66,20 +66,24 @@ def test_incremental_publishing_equals_a_full_rebuild(small_city: tuple[Settings
         assert load_bvh(path, settings).ok
     incremental = (
         published(url, "GM9999")
-        .sort_values(["period_type", "period", "area_level", "area_code", "group_code"])
+        .sort_values(["period_type", "period", "area_level", "area_code", "group_code", "mk_code"])
         .reset_index(drop=True)
     )
     with load_transaction(url) as conn:
         publish(conn, "GM9999", settings.suppression_threshold, None)
     full = (
         published(url, "GM9999")
-        .sort_values(["period_type", "period", "area_level", "area_code", "group_code"])
+        .sort_values(["period_type", "period", "area_level", "area_code", "group_code", "mk_code"])
         .reset_index(drop=True)
     )
     pd.testing.assert_frame_equal(incremental, full)
     statuses = check_cube(url, "GM9999", _hierarchy(url, "GM9999"))
     assert statuses.get(disclosure.SECONDARY, 0) > 0
     assert set(full["period_type"]) >= {"week", "month"}
+    # MK cells are published and protected as parts of their group (check_cube re-checks that relation).
+    mk = full[full["mk_code"] != "*"]
+    assert len(mk) and (mk["group_code"] != "*").all()
+    assert statuses.get(disclosure.SECONDARY, 0) > 0 and (mk["status"] == disclosure.SECONDARY).any()
 
 
 def test_queries_return_no_small_count(

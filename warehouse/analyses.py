@@ -28,6 +28,7 @@ def month_cells(conn: Connection, gemeente: str, since: date, until: date) -> pd
         select(pc.period, pc.area_level, pc.area_code, pc.group_code, pc.count, pc.status).where(
             pc.gemeente_code == gemeente,
             pc.period_type == "month",
+            pc.mk_code == "*",  # the analyses work per category group
             pc.period_start >= since,
             pc.period_start <= until,
         )

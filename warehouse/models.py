@@ -322,9 +322,11 @@ class PublishedCount(Base):
     """The disclosure-controlled cube the dashboard and the analyses read.
 
     Per gemeente, period (ISO week; month, quarter and year as unions of weeks, see buurtbeeld.periods),
-    area level, area and category group ('*' = all): the count and its suppression status (0 shown,
-    1 primary, 2 secondary; see buurtbeeld.disclosure). Areas are those of the gemeente's latest
-    indeling year; older years' counts follow the primary correspondence. Zero cells are not stored."""
+    area level, area, category group ('*' = all) and MK code ('*' = the whole group): the count and
+    its suppression status (0 shown, 1 primary, 2 secondary; see buurtbeeld.disclosure). MK cells are
+    children of their group's cell in complementary suppression, like groups of the all-categories
+    cell. Areas are those of the gemeente's latest indeling year; older years' counts follow the
+    primary correspondence. Zero cells are not stored."""
 
     __tablename__ = "published_count"
 
@@ -337,15 +339,23 @@ class PublishedCount(Base):
     area_level: Mapped[str] = mapped_column(String(10))  # gemeente | stadsdeel | wijk | buurt
     area_code: Mapped[str] = mapped_column(String(120))
     group_code: Mapped[str] = mapped_column(String(40))
+    mk_code: Mapped[str] = mapped_column(String(10), server_default="*")
     count: Mapped[int] = mapped_column(Integer)
     status: Mapped[int] = mapped_column(SmallInteger)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("load_batch.id"))
 
     __table_args__ = (
         UniqueConstraint(
-            "gemeente_code", "period_type", "period", "area_level", "area_code", "group_code", name="uq_published_cell"
+            "gemeente_code",
+            "period_type",
+            "period",
+            "area_level",
+            "area_code",
+            "group_code",
+            "mk_code",
+            name="uq_published_cell",
         ),
-        # A series: one area and group over all periods (Trends); a map reads one period (the unique key).
+        # A series: one area and category over all periods (Trends); a map reads one period (the unique key).
         Index(
             "ix_published_count_series",
             "gemeente_code",
@@ -353,6 +363,7 @@ class PublishedCount(Base):
             "area_level",
             "area_code",
             "group_code",
+            "mk_code",
             "period_start",
         ),
         CheckConstraint("status IN (0, 1, 2)", name="status"),

@@ -20,20 +20,19 @@ def latest_year(conn: Connection, gemeente: str) -> int | None:
 
 
 def week_counts(conn: Connection, gemeente: str, weeks: Iterable[tuple[int, int]] | None = None) -> pd.DataFrame:
-    """Group-level weekly counts (every indeling year) of a gemeente: the cells the cube is built from."""
+    """Weekly counts per group (mk_code '*') and per MK code (every indeling year) of a gemeente: the
+    cells the cube is built from. The all-categories rows are left out: the cube sums its own."""
     wc = WeeklyCount.__table__
-    query = select(
-        wc.c.iso_year, wc.c.iso_week, wc.c.indeling_year, wc.c.buurt_code, wc.c.group_code, wc.c.count
-    ).where(wc.c.gemeente_code == gemeente, wc.c.mk_code == "*", wc.c.group_code != "*", wc.c.count > 0)
+    columns = ["iso_year", "iso_week", "indeling_year", "buurt_code", "group_code", "mk_code", "count"]
+    query = select(*[wc.c[c] for c in columns]).where(
+        wc.c.gemeente_code == gemeente, wc.c.group_code != "*", wc.c.count > 0
+    )
     if weeks is not None:
         wanted = sorted(set(weeks))
         if not wanted:
-            return pd.DataFrame(columns=["iso_year", "iso_week", "indeling_year", "buurt_code", "group_code", "count"])
+            return pd.DataFrame(columns=columns)
         query = query.where(tuple_(wc.c.iso_year, wc.c.iso_week).in_(wanted))
-    return pd.DataFrame(
-        conn.execute(query).all(),
-        columns=["iso_year", "iso_week", "indeling_year", "buurt_code", "group_code", "count"],
-    )
+    return pd.DataFrame(conn.execute(query).all(), columns=columns)
 
 
 def all_weeks(conn: Connection, gemeente: str) -> list[tuple[int, int]]:
@@ -96,6 +95,7 @@ def replace_cells(
         "area_level": cells["area_level"].tolist(),
         "area_code": cells["area_code"].tolist(),
         "group_code": cells["group_code"].tolist(),
+        "mk_code": cells["mk_code"].tolist(),
         "count": cells["count"].astype(int).tolist(),
         "status": cells["status"].astype(int).tolist(),
         "batch_id": [batch_id] * len(cells),

@@ -126,6 +126,39 @@ def groups(url: str) -> list[tuple[str, str]]:
 
 
 @cached
+def mk_codes(url: str, gemeente: str, group: str) -> list[tuple[str, str]]:
+    """(mk_code, Dutch description) of the MK codes of a group that occur in the gemeente's cube.
+
+    Read from the weekly gemeente cells (an index range): only codes the gemeente has seen are
+    offered, not all 225 of the politie list. No counts: option lists carry none."""
+    from warehouse.models import CrimeCategory
+
+    pc = PublishedCount
+    codes = (
+        select(pc.mk_code)
+        .where(
+            pc.gemeente_code == gemeente,
+            pc.period_type == "week",
+            pc.area_level == "gemeente",
+            pc.area_code == gemeente,
+            pc.group_code == group,
+            pc.mk_code != ALL,
+        )
+        .distinct()
+        .subquery()
+    )
+    rows = _frame(
+        url,
+        select(codes.c.mk_code, CrimeCategory.mk_description).join(
+            CrimeCategory, CrimeCategory.mk_code == codes.c.mk_code, isouter=True
+        ),
+        ["code", "label"],
+    )
+    labels = rows["label"].where(rows["label"].notna(), "onbekende code")
+    return sorted(zip(rows["code"], labels, strict=True))
+
+
+@cached
 def freshness(url: str, gemeente: str) -> dict[str, Any]:
     """Latest week with data, when the latest BVH delivery was loaded, and the provisional weeks."""
     weeks = periods(url, gemeente, "week")
@@ -271,17 +304,19 @@ def _cells_by(
 
 @cached
 def cells(
-    url: str, gemeente: str, period_type: str, period_list: tuple[str, ...], level: str, group: str
+    url: str, gemeente: str, period_type: str, period_list: tuple[str, ...], level: str, group: str, mk: str = ALL
 ) -> pd.DataFrame:
-    """period, area_code, count (NaN when hidden), status for every area of a level and one group."""
+    """period, area_code, count (NaN when hidden), status for every area of a level and one group
+    (or one MK code of it)."""
     a = areas(url, gemeente)
     codes = a.loc[a["area_level"] == level, "area_code"].tolist()
-    return _cells_by(url, gemeente, period_type, period_list, level, "area_code", codes, group_code=group)
+    return _cells_by(url, gemeente, period_type, period_list, level, "area_code", codes, group_code=group, mk_code=mk)
 
 
 @cached
-def series(url: str, gemeente: str, period_type: str, level: str, area: str, group: str) -> pd.DataFrame:
-    """period, period_start, count (masked), status of one area over every published period."""
+def series(url: str, gemeente: str, period_type: str, level: str, area: str, group: str, mk: str = ALL) -> pd.DataFrame:
+    """period, period_start, count (masked), status of one area and group (or MK code) over every
+    published period."""
     pc = PublishedCount
     rows = _frame(
         url,
@@ -291,6 +326,7 @@ def series(url: str, gemeente: str, period_type: str, level: str, area: str, gro
             pc.area_level == level,
             pc.area_code == area,
             pc.group_code == group,
+            pc.mk_code == mk,
         ),
         ["period", "count", "status"],
     )
@@ -308,7 +344,7 @@ def area_groups(
 ) -> pd.DataFrame:
     """period, group_code, count (masked), status of one area for every group ('*' included)."""
     codes = [ALL, *[c for c, _ in groups(url)]]
-    return _cells_by(url, gemeente, period_type, period_list, level, "group_code", codes, area_code=area)
+    return _cells_by(url, gemeente, period_type, period_list, level, "group_code", codes, area_code=area, mk_code=ALL)
 
 
 # --- context: population and indicators ------------------------------------------------------------

@@ -26,6 +26,7 @@ def layout(
     groep: str = "*",
     per: str = "week",
     maat: str = "aantal",
+    mk: str | None = None,
     **_: str,
 ):
     gm = ui.gemeente_choice(gemeente)
@@ -51,14 +52,15 @@ def layout(
                         ),
                         md=2,
                     ),
-                    dbc.Col(ui.labelled("Gebied", dcc.Dropdown(id="tr-gebied", value=gebied, clearable=False)), md=3),
+                    dbc.Col(ui.labelled("Gebied", dcc.Dropdown(id="tr-gebied", value=gebied, clearable=False)), md=2),
                     dbc.Col(
                         ui.labelled(
                             "Categorie",
                             dcc.Dropdown(id="tr-groep", options=ui.group_options(), value=groep, clearable=False),
                         ),
-                        md=3,
+                        md=2,
                     ),
+                    dbc.Col(ui.mk_control("tr", gm, groep, mk), md=2),
                     dbc.Col(
                         [
                             ui.labelled("Periode", dbc.RadioItems(id="tr-per", options=GRAINS, value=per, inline=True)),
@@ -81,9 +83,9 @@ def layout(
     )
 
 
-def series_frame(gm: str, level: str, area: str, group: str, grain: str) -> pd.DataFrame:
+def series_frame(gm: str, level: str, area: str, group: str, grain: str, mk: str | None = None) -> pd.DataFrame:
     """The series with its moving average and last year's value, all under the disclosure rules."""
-    s = queries.series(ui.url(), gm, grain, level, area, group)
+    s = queries.series(ui.url(), gm, grain, level, area, group, ui.mk_or_all(mk))
     s["moving"] = disclosure.rolling_shown_mean(s["count"], s["status"], MOVING[grain])
     lag = LAG[grain]
     s["last_year"] = s["count"].shift(lag)
@@ -123,11 +125,12 @@ def area_options(gm: str, level: str, current: str | None):
     Input("tr-groep", "value"),
     Input("tr-per", "value"),
     Input("tr-maat", "value"),
+    Input("tr-mk", "value"),
 )
-def update(gm: str, level: str, area: str | None, group: str, grain: str, measure: str):
+def update(gm: str, level: str, area: str | None, group: str, grain: str, measure: str, mk: str | None = None):
     if not area or not ui.allowed(gm, level, area):
         return {}, "Kies een gebied.", no_update
-    s = series_frame(gm, level, area, group, grain)
+    s = series_frame(gm, level, area, group, grain, mk)
     rate = measure == "per1000"
     factor = 1000.0 / s["inwoners"] if rate else 1.0
     y, moving, last = s["count"] * factor, s["moving"] * factor, s["last_year"] * factor
@@ -189,7 +192,10 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
             "barmode": "overlay",
             "legend": {"orientation": "h", "y": -0.2},
             "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
-            "title": {"text": f"{queries.area_name(ui.url(), gm, level, area)} · {ui.group_label(group)}", "x": 0.01},
+            "title": {
+                "text": f"{queries.area_name(ui.url(), gm, level, area)} · {ui.category_label(gm, group, mk)}",
+                "x": 0.01,
+            },
         },
     }
     caption = (
@@ -197,7 +203,7 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
         "in die maand valt). Grijze streepjes: afgeschermde perioden. Het gemiddelde ontbreekt waar een "
         "periode in het venster is afgeschermd."
     )
-    search = ui.query_string(gemeente=gm, niveau=level, gebied=area, groep=group, per=grain, maat=measure)
+    search = ui.query_string(gemeente=gm, niveau=level, gebied=area, groep=group, per=grain, maat=measure, mk=mk)
     return fig, caption, search
 
 
@@ -209,12 +215,13 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
     State("tr-gebied", "value"),
     State("tr-groep", "value"),
     State("tr-per", "value"),
+    State("tr-mk", "value"),
     prevent_initial_call=True,
 )
-def export(_: int, gm: str, level: str, area: str, group: str, grain: str):
+def export(_: int, gm: str, level: str, area: str, group: str, grain: str, mk: str | None = None):
     if not area or not ui.allowed(gm, level, area):
         return no_update
-    s = series_frame(gm, level, area, group, grain)
+    s = series_frame(gm, level, area, group, grain, mk)
     sheet = pd.DataFrame(
         {
             "Periode": [ui.period_text(grain, p) for p in s["period"]],
@@ -232,14 +239,16 @@ def export(_: int, gm: str, level: str, area: str, group: str, grain: str):
             "Gemeente": gm,
             "Niveau": queries.LEVEL_LABELS[level],
             "Gebied": queries.area_name(ui.url(), gm, level, area),
-            "Categorie": ui.group_label(group),
+            "Categorie": ui.category_label(gm, group, mk),
             "Periode": "per week" if grain == "week" else "per maand",
         },
         gm,
     )
     return dcc.send_bytes(
-        exports.workbook({"Reeks": sheet}, about), f"trend_{area}_{group}_{grain}.xlsx".replace("*", "alle")
+        exports.workbook({"Reeks": sheet}, about),
+        f"trend_{area}_{group}{'_' + mk if mk else ''}_{grain}.xlsx".replace("*", "alle"),
     )
 
 
 ui.save_view_callback("tr", "/trends")
+ui.mk_choice_callback("tr")

@@ -16,13 +16,21 @@ from warehouse import queries
 dash.register_page(__name__, path="/weekoverzicht", name="Weekoverzicht", title="Weekoverzicht · Buurtbeeld", order=1)
 
 
-def layout(gemeente: str | None = None, week: str | None = None, groep: str = "*", maat: str = "aantal", **_: str):
+def layout(
+    gemeente: str | None = None,
+    week: str | None = None,
+    groep: str = "*",
+    maat: str = "aantal",
+    mk: str | None = None,
+    **_: str,
+):
     gm = ui.gemeente_choice(gemeente)
     weeks = queries.periods(ui.url(), gm, "week") if gm else []
     week = week if week in weeks else (weeks[-1] if weeks else None)
     # The first view is rendered with the layout, not by a callback after it: one round trip less
     # before the map is drawn (the Monday-morning page must be up in under 2 s).
-    kpis, figure, table = render(gm, week, groep, maat)
+    mk_choice = ui.mk_control("wo", gm, groep, mk)
+    kpis, figure, table = render(gm, week, groep, maat, mk_choice.children[1].value)
     return html.Div(
         [
             dcc.Location(id="wo-url", refresh=False),
@@ -60,13 +68,14 @@ def layout(gemeente: str | None = None, week: str | None = None, groep: str = "*
                             "Categorie",
                             dcc.Dropdown(id="wo-groep", options=ui.group_options(), value=groep, clearable=False),
                         ),
-                        md=3,
+                        md=2,
                     ),
+                    dbc.Col(mk_choice, md=2),
                     dbc.Col(
                         ui.labelled(
                             "Maat", dbc.RadioItems(id="wo-maat", options=ui.measure_options(), value=maat, inline=True)
                         ),
-                        md=3,
+                        md=2,
                     ),
                 ],
                 className="g-2 mb-3",
@@ -153,12 +162,13 @@ def baseline_quarter(gm: str, week: str) -> tuple[str | None, int]:
     return None, 0
 
 
-def buurt_frame(gm: str, week: str, group: str) -> pd.DataFrame:
+def buurt_frame(gm: str, week: str, group: str, mk: str | None = None) -> pd.DataFrame:
     """Per visible buurt: count this week, baseline (weekly mean of the previous quarter), excess, rate."""
-    current = queries.cells(ui.url(), gm, "week", (week,), "buurt", group)
+    mk = ui.mk_or_all(mk)
+    current = queries.cells(ui.url(), gm, "week", (week,), "buurt", group, mk)
     quarter, n_weeks = baseline_quarter(gm, week)
     if quarter:
-        base = queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", group)[["area_code", "count", "status"]]
+        base = queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", group, mk)[["area_code", "count", "status"]]
     else:
         base = current[["area_code"]].assign(count=float("nan"), status=disclosure.SECONDARY)
     areas = ui.visible_areas(gm, "buurt")
@@ -198,8 +208,11 @@ def table_text(frame: pd.DataFrame) -> pd.DataFrame:
 # --- callbacks ------------------------------------------------------------------------------------
 
 
-def render(gm: str | None, week: str | None, group: str, measure: str) -> tuple[object, dict, object]:
-    """KPI cards, map and ranked table of one week: what the layout shows first and `update` after."""
+def render(
+    gm: str | None, week: str | None, group: str, measure: str, mk: str | None = None
+) -> tuple[object, dict, object]:
+    """KPI cards (per group), map and ranked table (the chosen group or MK code) of one week: what the
+    layout shows first and `update` after."""
     access.scope()
     if not gm or not week:
         return dbc.Alert("Geen gegevens.", color="warning"), {}, ""
@@ -225,14 +238,14 @@ def render(gm: str | None, week: str | None, group: str, measure: str) -> tuple[
         )
         for r in kpis.itertuples()
     ]
-    frame = buurt_frame(gm, week, group)
+    frame = buurt_frame(gm, week, group, mk)
     value = "rate" if measure == "per1000" else "count"
     frame["label"] = (
         ui.rate_text(frame["rate"], frame["status"])
         if value == "rate"
         else ui.count_text(frame["count"], frame["status"])
     )
-    title = "per 1 000 inw." if value == "rate" else "aantal"
+    title = ("per 1 000 inw." if value == "rate" else "aantal") + (f" · MK {mk}" if mk else "")
     fig = ui.choropleth(gm, frame[frame["area_code"] != "onbekend"], value, "label", title)
     return dbc.Row(cards, className="g-2"), fig, ui.display_table(table_text(frame), "wo-ranked")
 
@@ -245,10 +258,11 @@ def render(gm: str | None, week: str | None, group: str, measure: str) -> tuple[
     Input("wo-week", "value"),
     Input("wo-groep", "value"),
     Input("wo-maat", "value"),
+    Input("wo-mk", "value"),
     prevent_initial_call=True,
 )
-def update(gm: str | None, week: str | None, group: str, measure: str):
-    return render(gm, week, group, measure)
+def update(gm: str | None, week: str | None, group: str, measure: str, mk: str | None = None):
+    return render(gm, week, group, measure, mk)
 
 
 @callback(
@@ -257,12 +271,16 @@ def update(gm: str | None, week: str | None, group: str, measure: str):
     Input("wo-week", "value"),
     Input("wo-groep", "value"),
     Input("wo-maat", "value"),
+    Input("wo-mk", "value"),
 )
-def remember(gm: str | None, week: str | None, group: str, measure: str):
+def remember(gm: str | None, week: str | None, group: str, measure: str, mk: str | None = None):
     """The filters in the URL, so a pasted link reopens this view (also for the first, default view)."""
     if not gm or not week:
         return no_update
-    return ui.query_string(gemeente=gm, week=week, groep=group, maat=measure)
+    return ui.query_string(gemeente=gm, week=week, groep=group, maat=measure, mk=mk)
+
+
+ui.mk_choice_callback("wo")
 
 
 @callback(
@@ -286,11 +304,12 @@ def open_profile(click: dict | None, gm: str):
     State("wo-gemeente", "value"),
     State("wo-week", "value"),
     State("wo-groep", "value"),
+    State("wo-mk", "value"),
     prevent_initial_call=True,
 )
-def export(_: int, gm: str, week: str, group: str):
+def export(_: int, gm: str, week: str, group: str, mk: str | None = None):
     access.scope()
-    frame = buurt_frame(gm, week, group)
+    frame = buurt_frame(gm, week, group, mk)
     sheet = pd.DataFrame(
         {
             "Buurtcode": frame["area_code"],
@@ -312,10 +331,10 @@ def export(_: int, gm: str, week: str, group: str):
         }
     )
     about = exports.about_sheet(
-        "Weekoverzicht", {"Gemeente": gm, "Week": ui.week_text(week), "Categorie": ui.group_label(group)}, gm
+        "Weekoverzicht", {"Gemeente": gm, "Week": ui.week_text(week), "Categorie": ui.category_label(gm, group, mk)}, gm
     )
     data = exports.workbook({"Buurten": sheet, "Kerncijfers": kpi_sheet}, about)
-    return dcc.send_bytes(data, f"weekoverzicht_{gm}_{week}.xlsx")
+    return dcc.send_bytes(data, f"weekoverzicht_{gm}_{week}{'_' + mk if mk else ''}.xlsx")
 
 
 ui.save_view_callback("wo", "/weekoverzicht")
