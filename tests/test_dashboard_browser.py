@@ -179,16 +179,25 @@ def test_weekoverzicht_filters_url_state_and_map_click(server: str, browser: obj
     assert page.locator("#wo-kpis .card").count() >= 5
     assert "Alle misdrijven" in page.inner_text("#wo-kpis")
     choose(page, "wo-groep", "Woninginbraak")
-    assert "groep=woninginbraak" in page.url
+    page.wait_for_url("**groep=woninginbraak*")
+    # The MK-code filter offers the group's MK codes; choosing one narrows map and table to it.
+    page.click("#wo-mk")
+    option = page.locator("[role=option]").first
+    mk = option.inner_text().split()[0]
+    option.click()
+    page.wait_for_url(f"**mk={mk}*")
+    settle(page)
+    assert f"MK {mk}" in page.locator("#wo-map").text_content()
     shared = page.url
     page.click("label:has-text('Per 1 000 inwoners')")
+    page.wait_for_url("**maat=per1000*")
     settle(page)
-    assert "maat=per1000" in page.url
     # A link pasted in a memo reopens the same view.
     other = page.context.new_page()
     other.goto(shared)
     settle(other)
     assert "Woninginbraak" in other.inner_text("#wo-groep")
+    assert mk in other.inner_text("#wo-mk")
     other.close()
     # Click the middle of the map: the city is a disc around its centre, so a buurt is there.
     page.locator("#wo-map .js-plotly-plot").scroll_into_view_if_needed()

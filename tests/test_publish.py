@@ -136,3 +136,41 @@ def test_a_new_buurten_year_republishes_the_gemeente(small_city: tuple[Settings,
     with get_engine(url).connect() as conn:
         again = conn.execute(select(func.count()).select_from(PublishedCount)).scalar()
     assert again in (0, first)
+
+
+def test_publiceer_recomputes_the_cube_as_a_batch(
+    small_city: tuple[Settings, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`buurtbeeld publiceer` rebuilds the same cube, records a batch (so dashboard caches drop), and
+    applies a new suppression threshold to every cell."""
+    from click.testing import CliRunner
+
+    from buurtbeeld.cli import cli
+    from buurtbeeld.settings import get_settings
+    from warehouse.models import LoadBatch
+
+    settings, exports = small_city
+    url = settings.warehouse_url
+    for path in exports:
+        assert load_bvh(path, settings).ok
+    keys = ["period_type", "period", "area_level", "area_code", "group_code", "mk_code"]
+    before = published(url, "GM9999").sort_values(keys).reset_index(drop=True)
+    monkeypatch.setenv("BUURTBEELD_WAREHOUSE_URL", url)
+    monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli, ["publiceer"])
+    assert result.exit_code == 0, result.output
+    assert "GM9999:" in result.output and "afgeschermd" in result.output
+    pd.testing.assert_frame_equal(before, published(url, "GM9999").sort_values(keys).reset_index(drop=True))
+    with get_engine(url).connect() as conn:
+        latest = conn.execute(select(LoadBatch.kind, LoadBatch.status).order_by(LoadBatch.id.desc())).first()
+    assert tuple(latest) == ("publicatie", "loaded")
+
+    monkeypatch.setenv("BUURTBEELD_SUPPRESSION_THRESHOLD", "10")
+    get_settings.cache_clear()
+    assert CliRunner().invoke(cli, ["publiceer", "--gemeente", "GM9999"]).exit_code == 0
+    get_settings.cache_clear()
+    stricter = published(url, "GM9999")
+    small = (stricter["count"] > 0) & (stricter["count"] < 10)
+    assert small.any() and (stricter.loc[small, "status"] == disclosure.PRIMARY).all()
+    check_cube(url, "GM9999", _hierarchy(url, "GM9999"), threshold=10)
