@@ -32,6 +32,7 @@ from buurtbeeld.periods import (
     weeks_of_month,
 )
 from buurtbeeld.settings import Settings
+from etl.errors import LoadError
 from warehouse import published
 
 UNKNOWN, OTHER_STADSDEEL = published.UNKNOWN, published.OTHER_STADSDEEL
@@ -251,9 +252,11 @@ def republish(settings: Settings, gemeenten: Iterable[str] | None = None, run_by
     from warehouse.models import LoadBatch, WeeklyCount
 
     with load_transaction(settings.warehouse_url) as conn:
-        wanted = sorted(
-            set(gemeenten) if gemeenten else conn.execute(select(WeeklyCount.gemeente_code).distinct()).scalars().all()
-        )
+        known = set(conn.execute(select(WeeklyCount.gemeente_code).distinct()).scalars().all())
+        wanted = sorted(set(gemeenten) if gemeenten else known)
+        unknown = sorted(set(wanted) - known)
+        if unknown:
+            raise LoadError(f"Geen weektellingen voor {', '.join(unknown)}: er is niets opnieuw gepubliceerd.")
         now = datetime.now(UTC)
         batch_id = conn.execute(
             insert(LoadBatch)

@@ -166,6 +166,10 @@ def test_publiceer_recomputes_the_cube_as_a_batch(
         latest = conn.execute(select(LoadBatch.kind, LoadBatch.status).order_by(LoadBatch.id.desc())).first()
     assert tuple(latest) == ("publicatie", "loaded")
 
+    refused = CliRunner().invoke(cli, ["publiceer", "--gemeente", "GM0000"])
+    assert refused.exit_code == 1 and "Geen weektellingen voor GM0000" in refused.output
+    assert "Traceback" not in refused.output
+
     monkeypatch.setenv("BUURTBEELD_SUPPRESSION_THRESHOLD", "10")
     get_settings.cache_clear()
     assert CliRunner().invoke(cli, ["publiceer", "--gemeente", "GM9999"]).exit_code == 0
