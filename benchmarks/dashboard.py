@@ -360,7 +360,18 @@ def _gunicorn(url: str, data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "BUURTBEELD_WAREHOUSE_URL": url, "BUURTBEELD_DATA_DIR": str(data_dir)}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     return subprocess.Popen(
-        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120", "dashboard.wsgi:server"],
+        [
+            str(gunicorn),
+            "-c",
+            "python:dashboard.gunicorn_conf",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "dashboard.wsgi:server",
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -406,7 +417,18 @@ def load_test(url: str, data_dir: Path, users: int, seconds: int) -> dict[str, o
     env = {**os.environ, "BUURTBEELD_WAREHOUSE_URL": url, "BUURTBEELD_DATA_DIR": str(data_dir)}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120", "dashboard.wsgi:server"],
+        [
+            str(gunicorn),
+            "-c",
+            "python:dashboard.gunicorn_conf",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+            "dashboard.wsgi:server",
+        ],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

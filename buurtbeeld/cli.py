@@ -376,7 +376,7 @@ def demo(serve: bool, host: str, port: int) -> None:
 @click.option("--port", default=8050, show_default=True, type=int)
 @friendly_errors
 def serve(host: str, port: int) -> None:
-    """Start het dashboard (voor productie: gunicorn dashboard.wsgi:server)."""
+    """Start het dashboard (voor productie: gunicorn -c python:dashboard.gunicorn_conf dashboard.wsgi:server)."""
     _serve(host, port)
 
 

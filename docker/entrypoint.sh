@@ -24,7 +24,7 @@ case "$role" in
         ;;
     dashboard)
         shift
-        exec gunicorn --workers "${DASHBOARD_WORKERS:-2}" --bind "0.0.0.0:${DASHBOARD_PORT:-8050}" \
+        exec gunicorn --config python:dashboard.gunicorn_conf --workers "${DASHBOARD_WORKERS:-2}" --bind "0.0.0.0:${DASHBOARD_PORT:-8050}" \
             --access-logfile - "$@" dashboard.wsgi:server
         ;;
     airflow)

@@ -47,6 +47,7 @@ EXEMPT = {
     # MK codes and their descriptions offered for a group: no counts.
     "..wo-mk.options...wo-mk.value...wo-mk.disabled...wo-mk.placeholder..",
     "..tr-mk.options...tr-mk.value...tr-mk.disabled...tr-mk.placeholder..",
+    "..vb-mk.options...vb-mk.value...vb-mk.disabled...vb-mk.placeholder..",
     # Buurt names with the number of notable findings ("Oost (2 opvallend)"): no incident counts.
     "..ma-buurt.options...ma-buurt.value..",
 }
@@ -174,6 +175,10 @@ def run_all(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[list[s
                 code = codes[0]
                 check(trends.update(gm, level, code, group, "week", "aantal", mk), True, f"tr {code} {group} {mk}")
                 check(trends.export(1, gm, level, code, group, "month", mk), True, f"tr export {code} {mk}")
+            year = (queries.periods(url, gm, "year") or queries.periods(url, gm, "quarter"))[-1]
+            for ind in [o["value"] for o in verbanden.indicator_options(gm)][:1]:
+                check(verbanden.update(gm, ind, group, year, mk), False, f"vb {group} {mk}")
+                check(verbanden.export(1, gm, ind, group, year, mk), True, f"vb export {group} {mk}")
         for level in queries.LEVELS:
             codes = areas[areas["area_level"] == level]["area_code"].tolist()
             for code in codes[:6]:

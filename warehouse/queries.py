@@ -11,6 +11,7 @@ load invalidates everything at once (DESIGN: "cached per warehouse load").
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from collections.abc import Callable
@@ -66,10 +67,14 @@ def cached(fn: Callable[..., T]) -> Callable[..., T]:
     """Memoise fn(url, *args) per warehouse state; arguments must be hashable. DataFrames are handed
     out as copies, so a caller that adds a column cannot change the cached answer."""
     inner = lru_cache(maxsize=512)(lambda version, url, *args: fn(url, *args))
+    signature = inspect.signature(fn)
 
     @wraps(fn)
     def wrapper(url: str, *args: Any) -> T:
-        result = inner(state(url), url, *args)
+        # Defaults filled in, so f(x) and f(x, default) share one cache entry.
+        bound = signature.bind(url, *args)
+        bound.apply_defaults()
+        result = inner(state(url), *bound.args)
         return result.copy() if isinstance(result, pd.DataFrame) else result
 
     wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]

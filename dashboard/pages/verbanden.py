@@ -22,7 +22,12 @@ MIN_POINTS = 8
 
 
 def layout(
-    gemeente: str | None = None, indicator: str | None = None, groep: str = "*", periode: str | None = None, **_: str
+    gemeente: str | None = None,
+    indicator: str | None = None,
+    groep: str = "*",
+    periode: str | None = None,
+    mk: str | None = None,
+    **_: str,
 ):
     gm = ui.gemeente_choice(gemeente)
     indicators = indicator_options(gm) if gm else []
@@ -53,15 +58,16 @@ def layout(
                             "Indicator (horizontaal)",
                             dcc.Dropdown(id="vb-indicator", options=indicators, value=indicator, clearable=False),
                         ),
-                        md=4,
+                        md=3,
                     ),
                     dbc.Col(
                         ui.labelled(
                             "Categorie (verticaal, per 1 000 inwoners)",
                             dcc.Dropdown(id="vb-groep", options=ui.group_options(), value=groep, clearable=False),
                         ),
-                        md=4,
+                        md=3,
                     ),
+                    dbc.Col(ui.mk_control("vb", gm, groep, mk), md=2),
                     dbc.Col(
                         ui.labelled(
                             "Periode", dcc.Dropdown(id="vb-periode", options=periods, value=periode, clearable=False)
@@ -112,7 +118,7 @@ def period_options(gm: str) -> list[dict[str, str]]:
     ]
 
 
-def points(gm: str, indicator: str, group: str, period: str) -> pd.DataFrame:
+def points(gm: str, indicator: str, group: str, period: str, mk: str | None = None) -> pd.DataFrame:
     """Per visible buurt: x (indicator, per 1 000 inwoners for counts), y (incident rate), both hidden
     where the disclosure rules hide them."""
     t = ui.threshold()
@@ -122,7 +128,8 @@ def points(gm: str, indicator: str, group: str, period: str) -> pd.DataFrame:
     pop = pop[pop["area_level"] == "buurt"].set_index("area_code")["inwoners"]
     ind = queries.indicators(ui.url(), gm)
     ind = ind[ind["indicator"] == indicator].set_index("area_code")
-    cells = queries.cells(ui.url(), gm, kind_of(period), (period,), "buurt", group).set_index("area_code")
+    cells = queries.cells(ui.url(), gm, kind_of(period), (period,), "buurt", group, ui.mk_or_all(mk))
+    cells = cells.set_index("area_code")
     frame = areas.copy()
     frame["inwoners"] = frame["area_code"].map(pop)
     raw = frame["area_code"].map(ind["value"])
@@ -156,11 +163,12 @@ def fit(frame: pd.DataFrame) -> dict[str, float] | None:
     Input("vb-indicator", "value"),
     Input("vb-groep", "value"),
     Input("vb-periode", "value"),
+    Input("vb-mk", "value"),
 )
-def update(gm: str, indicator: str | None, group: str, period: str | None):
+def update(gm: str, indicator: str | None, group: str, period: str | None, mk: str | None = None):
     if not indicator or not period:
         return {}, "Geen indicatoren of perioden beschikbaar.", "", no_update
-    frame = points(gm, indicator, group, period)
+    frame = points(gm, indicator, group, period, mk)
     ok = frame.dropna(subset=["x", "y"]).copy()
     model = fit(frame)
     x_label = next((o["label"] for o in indicator_options(gm) if o["value"] == indicator), indicator)
@@ -213,7 +221,7 @@ def update(gm: str, indicator: str | None, group: str, period: str | None):
         summary += f". Te weinig buurten in beeld (minder dan {MIN_POINTS}) voor een lijn of correlatie."
     fig.update_layout(
         xaxis_title=x_label,
-        yaxis_title=f"{ui.group_label(group)} per 1 000 inwoners",
+        yaxis_title=f"{ui.category_label(gm, group, mk)} per 1 000 inwoners",
         height=480,
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 10, "t": 20, "b": 40},
@@ -225,7 +233,7 @@ def update(gm: str, indicator: str | None, group: str, period: str | None):
             "Per 1 000 inwoners": ui.rate_text(frame["y"], frame["status"]),
         }
     )
-    search = ui.query_string(gemeente=gm, indicator=indicator, groep=group, periode=period)
+    search = ui.query_string(gemeente=gm, indicator=indicator, groep=group, periode=period, mk=mk)
     return (
         fig,
         summary,
@@ -241,10 +249,11 @@ def update(gm: str, indicator: str | None, group: str, period: str | None):
     State("vb-indicator", "value"),
     State("vb-groep", "value"),
     State("vb-periode", "value"),
+    State("vb-mk", "value"),
     prevent_initial_call=True,
 )
-def export(_: int, gm: str, indicator: str, group: str, period: str):
-    frame = points(gm, indicator, group, period)
+def export(_: int, gm: str, indicator: str, group: str, period: str, mk: str | None = None):
+    frame = points(gm, indicator, group, period, mk)
     sheet = pd.DataFrame(
         {
             "Buurtcode": frame["area_code"],
@@ -259,7 +268,7 @@ def export(_: int, gm: str, indicator: str, group: str, period: str):
         {
             "Gemeente": gm,
             "Indicator": indicator,
-            "Categorie": ui.group_label(group),
+            "Categorie": ui.category_label(gm, group, mk),
             "Periode": ui.period_text(kind_of(period), period),
             "Rangcorrelatie (Spearman)": disclosure.format_number(model["rho"], 3) if model else "–",
         },
@@ -269,3 +278,4 @@ def export(_: int, gm: str, indicator: str, group: str, period: str):
 
 
 ui.save_view_callback("vb", "/verbanden")
+ui.mk_choice_callback("vb")

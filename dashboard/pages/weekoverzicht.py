@@ -186,6 +186,24 @@ def buurt_frame(gm: str, week: str, group: str, mk: str | None = None) -> pd.Dat
     return frame.sort_values(["excess", "count"], ascending=False, na_position="last")
 
 
+def warm(gm: str) -> None:
+    """Read what the page's first view reads (latest week, all categories), without a user: run at
+    worker start and after each new load (dashboard/warmup.py), so the Monday-morning visit finds
+    the caches filled. Only the shared cached reads are filled; nothing is rendered or kept."""
+    weeks = queries.periods(ui.url(), gm, "week")
+    if not weeks:
+        return
+    kpi_frame(gm, weeks[-1])
+    queries.cells(ui.url(), gm, "week", (weeks[-1],), "buurt", queries.ALL)
+    quarter, _ = baseline_quarter(gm, weeks[-1])
+    if quarter:
+        queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", queries.ALL)
+    queries.population(ui.url(), gm)
+    queries.buurt_geojson(ui.url(), gm)
+    queries.freshness(ui.url(), gm)
+    ui.group_options()
+
+
 def table_text(frame: pd.DataFrame) -> pd.DataFrame:
     t = ui.threshold()
     return pd.DataFrame(
