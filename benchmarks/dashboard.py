@@ -266,7 +266,7 @@ def sequence(url: str, gm: str, rng: random.Random) -> list[tuple[str, object]]:
     for w in (weeks[-2], weeks[-10]):
         steps.append(("weekoverzicht: week", lambda w=w: weekoverzicht.update(gm, w, "*", "aantal")))
     mk = queries.mk_codes(url, gm, "woninginbraak")[0][0]
-    steps.append(("weekoverzicht: MK-codes", lambda: ui.mk_control("wo", gm, "woninginbraak", None)))
+    steps.append(("weekoverzicht: MK-codes", lambda: ui.mk_state(gm, "woninginbraak", None)))
     steps.append(("weekoverzicht: MK-code", lambda: weekoverzicht.update(gm, weeks[-1], "woninginbraak", "aantal", mk)))
     steps.append(("weekoverzicht: export", lambda: weekoverzicht.export(1, gm, weeks[-1], "*")))
     steps.append(

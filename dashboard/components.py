@@ -93,38 +93,36 @@ def mk_options(gemeente: str | None, group: str | None) -> list[dict[str, str]]:
     return [{"label": f"{code} {label}", "value": code} for code, label in queries.mk_codes(url(), gemeente, group)]
 
 
-def mk_control(prefix: str, gemeente: str | None, group: str | None, value: str | None) -> html.Div:
-    """The optional MK-code filter below a category group; empty means the whole group."""
+def mk_state(gemeente: str | None, group: str | None, value: str | None) -> dict[str, Any]:
+    """Options, value (kept only if it still fits), disabled and placeholder of the MK-code filter."""
     options = mk_options(gemeente, group)
-    value = value if value in {o["value"] for o in options} else None
-    return labelled(
-        "MK-code",
-        dcc.Dropdown(
-            id=f"{prefix}-mk",
-            options=options,
-            value=value,
-            placeholder="Alle MK-codes" if options else "Kies eerst een categorie",
-            disabled=not options,
-        ),
-    )
+    return {
+        "options": options,
+        "value": value if value in {o["value"] for o in options} else None,
+        "disabled": not options,
+        "placeholder": "Alle MK-codes" if options else "Kies eerst een categorie",
+    }
+
+
+def mk_control(prefix: str, state: dict[str, Any]) -> html.Div:
+    """The optional MK-code filter below a category group; empty means the whole group."""
+    return labelled("MK-code", dcc.Dropdown(id=f"{prefix}-mk", **state))
 
 
 def mk_choice_callback(prefix: str) -> None:
     """Refresh a page's MK-code options when its gemeente or group changes; keep a choice that still fits."""
+    props = ("options", "value", "disabled", "placeholder")
 
     @callback(
-        Output(f"{prefix}-mk", "options"),
-        Output(f"{prefix}-mk", "value"),
-        Output(f"{prefix}-mk", "disabled"),
-        Output(f"{prefix}-mk", "placeholder"),
+        *[Output(f"{prefix}-mk", p) for p in props],
         Input(f"{prefix}-gemeente", "value"),
         Input(f"{prefix}-groep", "value"),
         State(f"{prefix}-mk", "value"),
         prevent_initial_call=True,  # the layout fills them for the first view
     )
     def choose(gemeente: str | None, group: str | None, current: str | None):
-        control = mk_control(prefix, gemeente, group, current).children[1]
-        return control.options, control.value, control.disabled, control.placeholder
+        state = mk_state(gemeente, group, current)
+        return tuple(state[p] for p in props)
 
 
 def mk_or_all(mk: str | None) -> str:

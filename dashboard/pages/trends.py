@@ -60,7 +60,7 @@ def layout(
                         ),
                         md=2,
                     ),
-                    dbc.Col(ui.mk_control("tr", gm, groep, mk), md=2),
+                    dbc.Col(ui.mk_control("tr", ui.mk_state(gm, groep, mk)), md=2),
                     dbc.Col(
                         [
                             ui.labelled("Periode", dbc.RadioItems(id="tr-per", options=GRAINS, value=per, inline=True)),

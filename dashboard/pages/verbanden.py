@@ -67,7 +67,7 @@ def layout(
                         ),
                         md=3,
                     ),
-                    dbc.Col(ui.mk_control("vb", gm, groep, mk), md=2),
+                    dbc.Col(ui.mk_control("vb", ui.mk_state(gm, groep, mk)), md=2),
                     dbc.Col(
                         ui.labelled(
                             "Periode", dcc.Dropdown(id="vb-periode", options=periods, value=periode, clearable=False)

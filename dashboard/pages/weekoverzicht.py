@@ -29,8 +29,8 @@ def layout(
     week = week if week in weeks else (weeks[-1] if weeks else None)
     # The first view is rendered with the layout, not by a callback after it: one round trip less
     # before the map is drawn (the Monday-morning page must be up in under 2 s).
-    mk_choice = ui.mk_control("wo", gm, groep, mk)
-    kpis, figure, table = render(gm, week, groep, maat, mk_choice.children[1].value)
+    mk_choice = ui.mk_state(gm, groep, mk)
+    kpis, figure, table = render(gm, week, groep, maat, mk_choice["value"])
     return html.Div(
         [
             dcc.Location(id="wo-url", refresh=False),
@@ -70,7 +70,7 @@ def layout(
                         ),
                         md=2,
                     ),
-                    dbc.Col(mk_choice, md=2),
+                    dbc.Col(ui.mk_control("wo", mk_choice), md=2),
                     dbc.Col(
                         ui.labelled(
                             "Maat", dbc.RadioItems(id="wo-maat", options=ui.measure_options(), value=maat, inline=True)
