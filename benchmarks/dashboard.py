@@ -414,26 +414,7 @@ def record_requests(base: str) -> list[dict]:
 
 def load_test(url: str, data_dir: Path, users: int, seconds: int) -> dict[str, object]:
     port = 8766
-    env = {**os.environ, "BUURTBEELD_WAREHOUSE_URL": url, "BUURTBEELD_DATA_DIR": str(data_dir)}
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    proc = subprocess.Popen(
-        [
-            str(gunicorn),
-            "-c",
-            "python:dashboard.gunicorn_conf",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "dashboard.wsgi:server",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _gunicorn(url, data_dir, port)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base + "/login")
