@@ -82,6 +82,11 @@ def group_options() -> list[dict[str, str]]:
     ]
 
 
+def group_choice(value: str | None) -> str:
+    """The group of a link if it exists, else all categories (an outdated or mangled link)."""
+    return value if value in {o["value"] for o in group_options()} else queries.ALL
+
+
 def group_label(code: str) -> str:
     return next((o["label"] for o in group_options() if o["value"] == code), code)
 

@@ -89,6 +89,7 @@ def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
     """A mangled or outdated link opens the page with its defaults, never a traceback."""
     client = app.server.test_client()
     assert client.post("/login", data={"user": "anna", "password": "analist-wachtwoord"}).status_code == 302
+    from dashboard import components as ui
     from dashboard.pages import buurtprofiel, trends, verbanden, weekoverzicht
 
     with app.server.test_request_context("/"):
@@ -100,9 +101,23 @@ def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
             lambda: trends.layout(gemeente="GM9999", niveau="land", gebied="BU00000000", per="dag"),
             lambda: buurtprofiel.layout(buurt="BU99999999", ref=["x", "y"], periode="1999-Q9"),
             lambda: verbanden.layout(indicator="bestaat_niet", periode="abc"),
+            lambda: weekoverzicht.layout(gemeente="GM9999", groep="woninginbraak", mk="ZZ99<script>"),
+            lambda: trends.layout(gemeente="GM9999", groep="*", mk="A20"),
+            lambda: verbanden.layout(groep="bestaat_niet", mk="A20"),
         ):
             text = json.dumps(render().to_plotly_json(), default=str)
-            assert "Traceback" not in text
+            assert "Traceback" not in text and "ZZ99" not in text and "<script>" not in text
+        # An MK code that is not in the link's group is dropped: the page shows the whole group.
+        assert ui.mk_state("GM9999", "woninginbraak", "ZZ99")["value"] is None
+        assert ui.mk_state("GM9999", "*", "A20") == {
+            "options": [],
+            "value": None,
+            "disabled": True,
+            "placeholder": "Kies eerst een categorie",
+        }
+        week = queries.periods(get_settings().warehouse_url, "GM9999", "week")[-1]
+        _, figure, _ = weekoverzicht.update("GM9999", week, "woninginbraak", "aantal", "ZZ99")
+        assert all(not trace.get("z") or max(trace["z"]) == 0 for trace in figure["data"])
         assert trends.update("GM9999", "land", "BU00000000", "*", "week", "aantal")[1] == "Kies een gebied."
 
 

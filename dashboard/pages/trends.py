@@ -30,6 +30,7 @@ def layout(
     **_: str,
 ):
     gm = ui.gemeente_choice(gemeente)
+    groep = ui.group_choice(groep)
     niveau = niveau if niveau in queries.LEVELS else "gemeente"
     return html.Div(
         [

@@ -30,6 +30,7 @@ def layout(
     **_: str,
 ):
     gm = ui.gemeente_choice(gemeente)
+    groep = ui.group_choice(groep)
     indicators = indicator_options(gm) if gm else []
     values = [o["value"] for o in indicators]
     indicator = indicator if indicator in values else (_preferred(values) if values else None)

@@ -25,6 +25,7 @@ def layout(
     **_: str,
 ):
     gm = ui.gemeente_choice(gemeente)
+    groep = ui.group_choice(groep)
     weeks = queries.periods(ui.url(), gm, "week") if gm else []
     week = week if week in weeks else (weeks[-1] if weeks else None)
     # The first view is rendered with the layout, not by a callback after it: one round trip less
