@@ -292,6 +292,8 @@ def publiceer(gemeenten: tuple[str, ...]) -> None:
         click.echo(
             f"{gemeente}: {summary.get('cellen', 0)} cellen, waarvan {summary.get('afgeschermd', 0)} afgeschermd"
         )
+    for gemeente, months in result["analyses"].items():
+        click.echo(f"{gemeente}: maandanalyses vernieuwd voor {', '.join(months)}")
     click.echo(f"Vastgelegd als lading {result['batch_id']}.")
 
 

@@ -141,7 +141,7 @@ def run_load(
         raise
     if rejected_rows:
         _write_quarantine(settings.quarantine_dir, batch_id, path, prepared.rejects)
-    summary = {**summary, **_refresh_analyses(settings, targets, run_by)}
+    summary = {**summary, **refresh_analyses(settings, targets, run_by)}
     return LoadOutcome(
         "loaded", path.name, message, batch_id, prepared.rows_in, prepared.rows_valid, rejected_rows, summary
     )
@@ -157,7 +157,7 @@ def _publish(
     return {"gepubliceerd": {g: s.get("cellen", 0) for g, s in done.items() if s}} if done else {}
 
 
-def _refresh_analyses(
+def refresh_analyses(
     settings: Settings, targets: dict[str, list[tuple[int, int]] | None], run_by: str
 ) -> dict[str, Any]:
     """Regenerate the monthly analyses of months this load revised (the older version is kept, flagged

@@ -247,7 +247,7 @@ def republish(settings: Settings, gemeenten: Iterable[str] | None = None, run_by
 
     Needed after a schema upgrade that adds cells (MK level) or a new suppression threshold. It is
     recorded as a batch of its own, under the load lock: dashboards key their caches by the latest
-    batch, so they drop what they cached from the old cube."""
+    batch, so they drop what they cached from the old cube. Stored monthly analyses are regenerated."""
     from warehouse.db import load_transaction
     from warehouse.models import LoadBatch, WeeklyCount
 
@@ -278,4 +278,9 @@ def republish(settings: Settings, gemeenten: Iterable[str] | None = None, run_by
             .where(LoadBatch.id == batch_id)
             .values(summary=summary, finished_at=datetime.now(UTC), message=f"{len(wanted)} gemeente(n) herpubliceerd")
         )
-    return {"batch_id": batch_id, "gemeenten": summary}
+    # Stored analyses were written under the old cube (and perhaps an old threshold): regenerate them
+    # the way a load does, after the commit (the older versions stay, flagged superseded).
+    from etl.batch import refresh_analyses
+
+    refreshed = refresh_analyses(settings, dict.fromkeys(wanted), run_by).get("analyses_vernieuwd", {})
+    return {"batch_id": batch_id, "gemeenten": summary, "analyses": refreshed}

@@ -170,9 +170,16 @@ def test_publiceer_recomputes_the_cube_as_a_batch(
     assert refused.exit_code == 1 and "Geen weektellingen voor GM0000" in refused.output
     assert "Traceback" not in refused.output
 
+    from etl.analyses import generate
+
+    month = sorted(set(published(url, "GM9999").query("period_type == 'month'")["period"]))[-1]
+    assert generate(settings, month, gemeente="GM9999")
     monkeypatch.setenv("BUURTBEELD_SUPPRESSION_THRESHOLD", "10")
     get_settings.cache_clear()
-    assert CliRunner().invoke(cli, ["publiceer", "--gemeente", "GM9999"]).exit_code == 0
+    stricter_run = CliRunner().invoke(cli, ["publiceer", "--gemeente", "GM9999"])
+    assert stricter_run.exit_code == 0, stricter_run.output
+    # The stored analysis was written under threshold 5: it is regenerated under the new cube.
+    assert f"GM9999: maandanalyses vernieuwd voor {month}" in stricter_run.output
     get_settings.cache_clear()
     stricter = published(url, "GM9999")
     small = (stricter["count"] > 0) & (stricter["count"] < 10)
