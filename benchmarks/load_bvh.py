@@ -7,7 +7,10 @@ aggregate) against raw imports of the same file, side by side in one run.
   * Re-load of the unchanged 1M file: target <= 0.5x the first load.
   * Peak RSS of a 1M-row load: target <= 1 GB.
 
-    .venv/bin/python benchmarks/load_bvh.py [--postgres URL] [--rows N] [--xlsx-rows N]
+    .venv/bin/python benchmarks/load_bvh.py [--postgres URL] [--rows N] [--xlsx-rows N] [--inputs DIR]
+
+--inputs DIR keeps the generated files in DIR and reuses them on the next run (generating them takes
+over a minute).
 
 Each load runs in its own process (so its peak memory is its own).
 """
@@ -49,12 +52,30 @@ def make_inputs(workdir: Path, rows: int, xlsx_rows: int) -> dict[str, str]:
         rng.integers(200, 4000, len(buurten)).astype(float),
         np.ones(len(buurten)),
     )
-    csv_path, xlsx_path = workdir / "bvh_1m.csv", workdir / "bvh_100k.xlsx"
+    csv_path, xlsx_path = workdir / f"bvh_{rows}.csv", workdir / f"bvh_{xlsx_rows}.xlsx"
     random_export(city, rows, "2023-01-02", "2026-11-01", rng).to_csv(csv_path, sep=";", index=False, encoding="cp1252")
     random_export(city, xlsx_rows, "2026-01-05", "2026-11-01", rng).to_excel(
         xlsx_path, index=False, sheet_name="Incidenten", engine="xlsxwriter"
     )
     return {"gpkg": str(gpkg), "csv": str(csv_path), "xlsx": str(xlsx_path)}
+
+
+def inputs(directory: Path, rows: int, xlsx_rows: int) -> dict[str, str]:
+    """The input files, generated unless `directory` already holds them for these sizes. Their list is
+    written last, so an interrupted run is never mistaken for complete inputs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    done = directory / f"inputs_{rows}_{xlsx_rows}.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    start = time.perf_counter()
+    files = make_inputs(directory, rows, xlsx_rows)
+    done.write_text(json.dumps(files))
+    print(
+        f"inputs generated in {time.perf_counter() - start:.0f} s: {rows} CSV rows "
+        f"({Path(files['csv']).stat().st_size / 1e6:.0f} MB), {xlsx_rows} xlsx rows",
+        flush=True,
+    )
+    return files
 
 
 def child_load(url: str, gpkg: str, path: str, data_dir: str, reload: bool) -> dict:
@@ -149,6 +170,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL server/database to benchmark on")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--inputs", type=Path, help="directory to keep (and reuse) the generated input files in")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -158,13 +180,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="bench_bvh_"))
     try:
-        start = time.perf_counter()
-        files = make_inputs(workdir, args.rows, args.xlsx_rows)
-        print(
-            f"inputs generated in {time.perf_counter() - start:.0f} s: {args.rows} CSV rows "
-            f"({Path(files['csv']).stat().st_size / 1e6:.0f} MB), {args.xlsx_rows} xlsx rows",
-            flush=True,
-        )
+        files = inputs(args.inputs or workdir, args.rows, args.xlsx_rows)
         rows = []
         raw = sqlite_import(files["csv"], workdir)
         full = run_child(

@@ -229,6 +229,8 @@ def _print_bvh(outcome: Any) -> None:
     click.echo(
         f"  weken bijgewerkt: {inc.get('weken_bijgewerkt', 0)}; voorlopig: {', '.join(inc.get('voorlopig', []))}"
     )
+    if s.get("duur_s"):
+        click.echo("  duur: " + ", ".join(f"{k} {v:.1f} s" for k, v in s["duur_s"].items()))
     if outcome.rows_rejected:
         click.echo(f"  Afgekeurde regels: buurtbeeld rejects {outcome.batch_id}")
 

@@ -14,6 +14,7 @@ import getpass
 import json
 import logging
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,11 +93,13 @@ def run_load(
         "run_by": f"{run_by} ({getpass.getuser()}@{socket.gethostname()})",
         "started_at": started,
     }
+    clock = _Clock()
     try:
         prepared = prepare(path)
     except LoadError as exc:
         return _record_failure(url, base, str(exc))
 
+    clock.lap("voorbereiden")
     rejected_rows = prepared.rejects["row_number"].nunique() if len(prepared.rejects) else 0
     share = rejected_rows / prepared.rows_in if prepared.rows_in else 1.0
     if rejected_rows and share > settings.max_reject_share:
@@ -118,9 +121,11 @@ def run_load(
                 .returning(LoadBatch.id)
             ).scalar_one()
             written = prepared.write(conn, batch_id)
+            _insert_rejects(conn, batch_id, prepared.rejects)
+            clock.lap("schrijven")
             targets = written.pop("_publish", {})
             summary = {**prepared.summary, **written, **_publish(conn, targets, settings, batch_id)}
-            _insert_rejects(conn, batch_id, prepared.rejects)
+            clock.lap("publiceren")
             message = _loaded_message(path.name, prepared.rows_in, prepared.rows_valid, rejected_rows)
             conn.execute(
                 update(LoadBatch)
@@ -128,7 +133,7 @@ def run_load(
                 .values(
                     rows_loaded=prepared.rows_valid,
                     rows_rejected=rejected_rows,
-                    summary=summary,
+                    summary={**summary, "duur_s": clock.laps},
                     message=message,
                     finished_at=datetime.now(UTC),
                 )
@@ -141,10 +146,26 @@ def run_load(
         raise
     if rejected_rows:
         _write_quarantine(settings.quarantine_dir, batch_id, path, prepared.rejects)
+    clock.lap("vastleggen")
     summary = {**summary, **refresh_analyses(settings, targets, run_by)}
+    clock.lap("analyses")
+    summary["duur_s"] = clock.laps
     return LoadOutcome(
         "loaded", path.name, message, batch_id, prepared.rows_in, prepared.rows_valid, rejected_rows, summary
     )
+
+
+class _Clock:
+    """Seconds per phase of a load, kept in the batch summary: ops see where a slow load spent its time."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.laps[phase] = round(now - self._last, 2)
+        self._last = now
 
 
 def _publish(

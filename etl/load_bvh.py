@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from sqlalchemy import Connection
 
@@ -129,8 +130,10 @@ def parse(df: pd.DataFrame) -> pd.DataFrame:
         text = col(name) if time is None else (col(name) + " " + col(f"{name}_tijd")).str.strip()
         out[f"{name}_text"] = text
         out[f"{name}_at"] = bvh.parse_datetime(col(name), time)
-    out["x"] = col("x").str.replace(",", ".", regex=False)
-    out["y"] = col("y").str.replace(",", ".", regex=False)
+    out["x"] = col("x")
+    out["y"] = col("y")
+    out["x_rd"] = bvh.coordinate(out["x"])
+    out["y_rd"] = bvh.coordinate(out["y"])
     out["buurtcode"] = col("buurtcode").str.upper()
     excel = pd.Series("", index=df.index, dtype="str")
     for name in _CODE_COLUMNS:
@@ -185,7 +188,7 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
     route[known] = "buurtcode"
 
     todo = code.isna() & ~unknown
-    by_xy = bvh.assign_by_xy(valid.loc[todo, "x"], valid.loc[todo, "y"], areas.codes, areas.polygons_rd)
+    by_xy = bvh.assign_by_xy(valid.loc[todo, "x_rd"], valid.loc[todo, "y_rd"], areas.codes, areas.polygons_rd)
     hit = by_xy.notna() & (by_xy != "nan")
     code[hit[hit].index] = by_xy[hit]
     route[hit[hit].index] = "xy"
@@ -244,17 +247,44 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     raw = read_table(path, hints(aliases), keep=lambda header: list(resolve(header, aliases).values()))
     if counts.is_counts_form(list(raw.columns)):
         return counts.prepare_counts(raw, path.name, areas, hic)
+    rows_in = len(raw)
+    clean, rejects, outside = clean_incidents(raw, path.name, areas, key)
+    del raw
+    # Arrow keeps freed buffers for reuse; hand them back before the write phase allocates its own.
+    pa.default_memory_pool().release_unused()
+
+    routes = clean["assign_route"].value_counts()
+    unknown_mk = clean.loc[clean["group_code"] == bvh.ONBEKEND, "mk_code"].value_counts()
+    summary: dict[str, Any] = {
+        "regels_gelezen": rows_in,
+        "toewijzing": {r: int(routes.get(r, 0)) for r in bvh.ROUTES},
+        "xy_buiten_indeling": outside,
+        "onbekende_mk_codes": {str(k): int(v) for k, v in unknown_mk.items()},
+        "indeling": areas.year,
+    }
+
+    def write(conn: Connection, batch_id: int) -> dict[str, Any]:
+        sync_categories(conn, hic)
+        result = upsert_incidents(conn, to_columns(clean), batch_id)
+        return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
+
+    return Prepared(rows_in, len(clean), rejects, write, summary)
+
+
+def clean_incidents(
+    raw: pd.DataFrame, file_name: str, areas: Areas, key: bytes
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The rows that may enter the warehouse (CleanIncident), the rejects, and how many x/y points
+    fell outside every buurt. Intermediate frames die with this call."""
     names = _source_names(raw)
-    df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, path.name)
-    parsed = parse(df)
-    valid, rejects = validate(RawIncident, parsed)
+    df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, file_name)
+    valid, rejects = validate(RawIncident, parse(df))
     rejects = _file_rejects(rejects, raw, names)
     placed, unplaced = assign_buurten(df.loc[valid.index], valid, areas)
     unplaced = _file_rejects(unplaced, raw, names)
     valid = valid.loc[placed.index]
 
     moment = bvh.pleegmoment(valid["begin_at"], valid["eind_at"], valid["kennisname_at"])
-    calendar = bvh.calendar(moment)
     attempt = df.loc[valid.index, "poging"].str.upper().map({"J": True, "N": False}) if "poging" in df else None
     clean = pd.DataFrame(
         {
@@ -267,30 +297,13 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
             "group_code": bvh.categorise(valid["mk_code"]),
             "pleeg_at": moment,
             "kennisname_at": valid["kennisname_at"],
-            **calendar,
+            **bvh.calendar(moment),
             "is_attempt": (attempt if attempt is not None else pd.Series(None, index=valid.index)).astype("boolean"),
         },
         index=valid.index,
     )
-    clean = CleanIncident.validate(clean, lazy=True)
-
-    routes = clean["assign_route"].value_counts()
-    unknown_mk = clean.loc[clean["group_code"] == bvh.ONBEKEND, "mk_code"].value_counts()
-    summary: dict[str, Any] = {
-        "regels_gelezen": len(raw),
-        "toewijzing": {r: int(routes.get(r, 0)) for r in bvh.ROUTES},
-        "xy_buiten_indeling": placed.attrs.get("xy_buiten_indeling", 0),
-        "onbekende_mk_codes": {str(k): int(v) for k, v in unknown_mk.items()},
-        "indeling": areas.year,
-    }
     all_rejects = pd.concat([r for r in (rejects, unplaced) if len(r)] or [rejects], ignore_index=True)
-
-    def write(conn: Connection, batch_id: int) -> dict[str, Any]:
-        sync_categories(conn, hic)
-        result = upsert_incidents(conn, to_columns(clean), batch_id)
-        return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
-
-    return Prepared(len(raw), len(clean), all_rejects, write, summary)
+    return CleanIncident.validate(clean, lazy=True), all_rejects, placed.attrs.get("xy_buiten_indeling", 0)
 
 
 def to_columns(clean: pd.DataFrame, rows: int = 100_000) -> Iterator[dict[str, list[Any]]]:

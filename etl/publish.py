@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import getpass
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, insert, select, update
 from buurtbeeld import disclosure
 from buurtbeeld.periods import (
     containing,
+    kind_of,
     month_of_week,
     months_of,
     period_start,
@@ -116,6 +117,18 @@ def _sum(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return frame.groupby(by, as_index=False)["count"].sum()
 
 
+def _per_period(periods: pd.Series, f: Callable[[str], Any]) -> pd.Series:
+    """f of each period label, computed once per distinct label (a cube has millions of cells but a
+    few hundred periods)."""
+    return periods.map({p: f(p) for p in periods.unique()})
+
+
+def _labels(years: pd.Series, weeks: pd.Series) -> pd.Series:
+    """ISO week labels ('2026-W05'), once per distinct week."""
+    key = years.astype("int64") * 100 + weeks.astype("int64")
+    return key.map({k: week_label(k // 100, k % 100) for k in key.unique()})
+
+
 def links(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(parent, child, relation) row positions of every additive relation in the cube. A parent can
     head several relations (a wijk total is the sum of its buurten and also of its category groups);
@@ -154,11 +167,25 @@ def protect_cube(cells: pd.DataFrame, threshold: int, forced: np.ndarray | None 
 def week_cube(counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, threshold: int) -> pd.DataFrame:
     """counts: iso_year, iso_week, buurt_code, group_code, mk_code, count (buurten of one indeling)."""
     hier, has_sd = full_hierarchy(hierarchy)
-    cells = counts.assign(
-        period=[week_label(y, w) for y, w in zip(counts["iso_year"], counts["iso_week"], strict=True)]
-    )[["period", "buurt_code", *CATEGORY, "count"]]
+    cells = counts.assign(period=_labels(counts["iso_year"], counts["iso_week"]))[
+        ["period", "buurt_code", *CATEGORY, "count"]
+    ]
     cube = protect_cube(expand(cells, hier, gemeente, has_sd), threshold)
     return cube
+
+
+def year_cube(
+    counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, threshold: int, periods: dict[str, list[str]]
+) -> pd.DataFrame:
+    """The protected, non-zero cells of the weeks in `counts` and of the months, quarters and year
+    in `periods` built from them, with their period type and start."""
+    week = week_cube(counts, hierarchy, gemeente, threshold).assign(period_type="week")
+    month = nested_cube([week], "month", periods["month"], threshold).assign(period_type="month")
+    quarter = nested_cube([month, week], "quarter", periods["quarter"], threshold).assign(period_type="quarter")
+    yearly = nested_cube([quarter, month, week], "year", periods["year"], threshold).assign(period_type="year")
+    cells = pd.concat([week, month, quarter, yearly], ignore_index=True)
+    cells = cells[cells["count"] > 0]
+    return cells.assign(period_start=_per_period(cells["period"], lambda p: period_start(kind_of(p), p)))
 
 
 def nested_cube(components: list[pd.DataFrame], kind: str, wanted: Iterable[str], threshold: int) -> pd.DataFrame:
@@ -170,7 +197,7 @@ def nested_cube(components: list[pd.DataFrame], kind: str, wanted: Iterable[str]
     keys = ["target", "area_level", "area_code", *CATEGORY]
     reveals, sums = [], None
     for parts in components:
-        frame = parts.assign(target=[containing(p, kind) for p in parts["period"]])
+        frame = parts.assign(target=_per_period(parts["period"], lambda p: containing(p, kind)))
         frame = frame[frame["target"].isin(keep)]
         if frame.empty:
             continue
@@ -220,25 +247,22 @@ def publish(
     months = sorted(m for m in {*touched, *[m for p in (*quarters, *years) for m in months_of(p)]} if complete(m))
     wanted = sorted({w for m in months for w in weeks_of_month(m)} | set(weeks))
     hierarchy = published.hierarchy(conn, gemeente, year)
-    counts = to_indeling(
-        published.week_counts(conn, gemeente, wanted), published.primary_successors(conn, year), hierarchy, year
-    )
-    week = week_cube(counts, hierarchy, gemeente, threshold).assign(period_type="week")
-    month = nested_cube([week], "month", months, threshold).assign(period_type="month")
-    quarter = nested_cube([month, week], "quarter", quarters, threshold).assign(period_type="quarter")
-    yearly = nested_cube([quarter, month, week], "year", years, threshold).assign(period_type="year")
-    cubes = [week, month, quarter, yearly]
-    cells = pd.concat(cubes, ignore_index=True)
-    cells = cells[cells["count"] > 0].assign(indeling_year=year)
-    cells["period_start"] = [period_start(t, p) for t, p in zip(cells["period_type"], cells["period"], strict=True)]
-    written = published.replace_cells(
-        conn,
-        gemeente,
-        {"week": [week_label(y, w) for y, w in wanted], "month": months, "quarter": quarters, "year": years},
-        cells,
-        batch_id,
-    )
-    hidden = int((cells["status"] != disclosure.SHOWN).sum())
+    successors = published.primary_successors(conn, year)
+    written = hidden = 0
+    # Periods nest within a calendar year (a week lies in the month of its Thursday, as in its ISO
+    # year), so each year's cube is computed and written on its own: memory stays that of one year.
+    for calendar_year in sorted({str(y) for y, _ in wanted}):
+        in_year = [w for w in wanted if str(w[0]) == calendar_year]
+        periods = {
+            "week": [week_label(y, w) for y, w in in_year],
+            "month": [m for m in months if m[:4] == calendar_year],
+            "quarter": [q for q in quarters if q[:4] == calendar_year],
+            "year": [y for y in years if y == calendar_year],
+        }
+        counts = to_indeling(published.week_counts(conn, gemeente, in_year), successors, hierarchy, year)
+        cells = year_cube(counts, hierarchy, gemeente, threshold, periods).assign(indeling_year=year)
+        written += published.replace_cells(conn, gemeente, periods, cells, batch_id)
+        hidden += int((cells["status"] != disclosure.SHOWN).sum())
     return {"cellen": written, "afgeschermd": hidden, "maanden": months}
 
 

@@ -35,6 +35,8 @@ class RawIncident(pa.DataFrameModel):
     kennisname_at: Series[pd.Timestamp] = pa.Field(nullable=True)
     x: Series[str] = pa.Field(nullable=True)
     y: Series[str] = pa.Field(nullable=True)
+    x_rd: Series[float] = pa.Field(nullable=True)  # x and y as numbers; NaN when blank or unreadable
+    y_rd: Series[float] = pa.Field(nullable=True)
     buurtcode: Series[str] = pa.Field(nullable=True)
     excel_date: Series[str] = pa.Field(nullable=True)  # name of a code column holding an Excel date
 
@@ -83,10 +85,8 @@ class RawIncident(pa.DataFrameModel):
 
     @pa.dataframe_check(name="x: X/Y is geen Rijksdriehoek-coördinaat in Nederland")
     def _xy(cls, df: pd.DataFrame) -> Series[bool]:
-        x = pd.to_numeric(df["x"], errors="coerce")
-        y = pd.to_numeric(df["y"], errors="coerce")
         both_blank = _blank(df["x"]) & _blank(df["y"])
-        inside = x.between(*RD_X) & y.between(*RD_Y)
+        inside = df["x_rd"].between(*RD_X) & df["y_rd"].between(*RD_Y)
         return both_blank | inside
 
     @pa.check("buurtcode", name="buurtcode is geen CBS-buurtcode (BU + 8 tekens)")

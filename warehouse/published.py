@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, or_, select, tuple_
 
-from warehouse.bulk import bulk_insert
+from warehouse.bulk import bulk_insert, read_frame
 from warehouse.models import Buurt, BuurtCorrespondence, PublishedCount, Stadsdeel, StadsdeelArea, WeeklyCount
 
 UNKNOWN = "onbekend"  # incidents without a usable location, and buurten outside the latest indeling
@@ -32,7 +32,7 @@ def week_counts(conn: Connection, gemeente: str, weeks: Iterable[tuple[int, int]
         if not wanted:
             return pd.DataFrame(columns=columns)
         query = query.where(tuple_(wc.c.iso_year, wc.c.iso_week).in_(wanted))
-    return pd.DataFrame(conn.execute(query).all(), columns=columns)
+    return read_frame(conn, query, columns)
 
 
 def all_weeks(conn: Connection, gemeente: str) -> list[tuple[int, int]]:
@@ -86,6 +86,8 @@ def replace_cells(
         conn.execute(delete(pc).where(pc.c.gemeente_code == gemeente, or_(*clauses)))
     if cells.empty:
         return 0
+    # In key order the unique index is appended to instead of updated at random pages.
+    cells = cells.sort_values(["period_type", "period", "area_level", "area_code", "group_code", "mk_code"])
     columns = {
         "gemeente_code": [gemeente] * len(cells),
         "indeling_year": cells["indeling_year"].astype(int).tolist(),

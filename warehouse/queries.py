@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from buurtbeeld import disclosure
 from buurtbeeld.periods import period_start
 from warehouse import published
+from warehouse.bulk import read_frame
 from warehouse.db import get_engine
 from warehouse.models import (
     Buurt,
@@ -83,7 +84,7 @@ def cached(fn: Callable[..., T]) -> Callable[..., T]:
 
 def _frame(url: str, query: Any, columns: list[str]) -> pd.DataFrame:
     with get_engine(url).connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=columns)
+        return read_frame(conn, query, columns)
 
 
 # --- what exists -----------------------------------------------------------------------------------
