@@ -160,7 +160,11 @@ def _arrow_csv(
             quoted_strings_can_be_null=False,
         ),
     )
-    return pa.table({name: pc.utf8_trim_whitespace(table[name]) for name in wanted}).to_pandas()
+    frame = pa.table({name: pc.utf8_trim_whitespace(table[name]) for name in wanted}).to_pandas()
+    del table
+    # The untrimmed columns and transcoding buffers are free now; Arrow's allocator would keep them.
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 def _pandas_csv(

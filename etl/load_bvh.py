@@ -263,12 +263,17 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
         "indeling": areas.year,
     }
 
+    rows_valid, pending = len(clean), [clean]
+    del clean
+
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
         sync_categories(conn, hic)
-        result = upsert_incidents(conn, to_columns(clean), batch_id)
+        # Written once, then let go: publishing the cube (same transaction) gets the memory.
+        result = upsert_incidents(conn, to_columns(pending.pop()), batch_id)
+        pa.default_memory_pool().release_unused()
         return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
-    return Prepared(rows_in, len(clean), rejects, write, summary)
+    return Prepared(rows_in, rows_valid, rejects, write, summary)
 
 
 def clean_incidents(

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
@@ -140,7 +141,8 @@ def links(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         pair = children[[*left, "_i"]].merge(
             parents[[*right, "_i"]], left_on=left, right_on=right, suffixes=("_c", "_p")
         )
-        pairs.append(pair.assign(_r=pair["_i_p"] + len(idx) * len(pairs)))
+        # Positions only: the key columns of a million pairs would cost hundreds of MB.
+        pairs.append(pair[["_i_c", "_i_p"]].assign(_r=pair["_i_p"] + len(idx) * len(pairs)))
 
     area = ["period", "area_level", "area_code"]
     group_cells = idx[(idx["group_code"] != ALL) & (idx["mk_code"] == ALL)]
@@ -263,6 +265,8 @@ def publish(
         cells = year_cube(counts, hierarchy, gemeente, threshold, periods).assign(indeling_year=year)
         written += published.replace_cells(conn, gemeente, periods, cells, batch_id)
         hidden += int((cells["status"] != disclosure.SHOWN).sum())
+        del counts, cells
+        pa.default_memory_pool().release_unused()  # Arrow would keep this year's buffers
     return {"cellen": written, "afgeschermd": hidden, "maanden": months}
 
 

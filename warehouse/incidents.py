@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Connection,
+    ForeignKeyConstraint,
     Integer,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     and_,
     delete,
     exists,
@@ -30,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 
-from warehouse.bulk import bulk_insert
+from warehouse.bulk import bulk_insert, secondary_indexes_deferred
 from warehouse.models import DeliveredCount, Incident, IncidentRevision, WeeklyCount
 
 STAGE_COLUMNS = (
@@ -137,15 +139,16 @@ def upsert_incidents(conn: Connection, chunks: Iterable[Mapping[str, Sequence[An
         .where(match, differs)
         .values({**{c: stage.c[c] for c in STAGE_COLUMNS if c != "voorval_hash"}, "batch_id": batch_id})
     )
-    conn.execute(
-        insert(inc).from_select(
-            [*STAGE_COLUMNS, "first_batch_id", "batch_id"],
-            select(*[stage.c[c] for c in STAGE_COLUMNS], literal(batch_id), literal(batch_id))
-            .where(~exists().where(inc.c.voorval_hash == stage.c.voorval_hash))
-            # In hash order the unique index grows at its end instead of at random pages.
-            .order_by(stage.c.voorval_hash),
+    with secondary_indexes_deferred(conn, inc, new, (ForeignKeyConstraint,)):
+        conn.execute(
+            insert(inc).from_select(
+                [*STAGE_COLUMNS, "first_batch_id", "batch_id"],
+                select(*[stage.c[c] for c in STAGE_COLUMNS], literal(batch_id), literal(batch_id))
+                .where(~exists().where(inc.c.voorval_hash == stage.c.voorval_hash))
+                # In hash order the unique index grows at its end instead of at random pages.
+                .order_by(stage.c.voorval_hash),
+            )
         )
-    )
     weeks = _touched_weeks(conn)
     provisional = refresh_weekly_counts(conn)
     stage.drop(conn)
@@ -223,7 +226,10 @@ def refresh_weekly_counts(conn: Connection) -> list[str]:
         select(*base, group, mk, *period, func.sum(agg.c.count), provisional).where(keep).group_by(*base, *by, *period)
         for (group, mk, by), keep in zip(levels, only_mk, strict=True)
     ]
-    conn.execute(insert(wc).from_select([*fine_cols, "count", "is_provisional"], union_all(*selects)))
+    finest = conn.execute(select(func.count()).select_from(agg)).scalar_one()
+    # Every fine cell also feeds a group and an all-categories cell: about twice as many rows written.
+    with secondary_indexes_deferred(conn, wc, 2 * finest, (UniqueConstraint,)):
+        conn.execute(insert(wc).from_select([*fine_cols, "count", "is_provisional"], union_all(*selects)))
     agg.drop(conn)
     marked: list[str] = []
     for gemeente, (key, labels) in thresholds.items():

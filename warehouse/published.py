@@ -13,6 +13,7 @@ from warehouse.models import Buurt, BuurtCorrespondence, PublishedCount, Stadsde
 
 UNKNOWN = "onbekend"  # incidents without a usable location, and buurten outside the latest indeling
 OTHER_STADSDEEL = "Overig"  # buurten that the stadsdelen file does not mention
+_ROWS_PER_INSERT = 100_000
 
 
 def latest_year(conn: Connection, gemeente: str) -> int | None:
@@ -86,23 +87,26 @@ def replace_cells(
         conn.execute(delete(pc).where(pc.c.gemeente_code == gemeente, or_(*clauses)))
     if cells.empty:
         return 0
-    # In key order the unique index is appended to instead of updated at random pages.
-    cells = cells.sort_values(["period_type", "period", "area_level", "area_code", "group_code", "mk_code"])
-    columns = {
-        "gemeente_code": [gemeente] * len(cells),
-        "indeling_year": cells["indeling_year"].astype(int).tolist(),
-        "period_type": cells["period_type"].tolist(),
-        "period": cells["period"].tolist(),
-        "period_start": [d.isoformat() for d in cells["period_start"]],
-        "area_level": cells["area_level"].tolist(),
-        "area_code": cells["area_code"].tolist(),
-        "group_code": cells["group_code"].tolist(),
-        "mk_code": cells["mk_code"].tolist(),
-        "count": cells["count"].astype(int).tolist(),
-        "status": cells["status"].astype(int).tolist(),
-        "batch_id": [batch_id] * len(cells),
-    }
-    return bulk_insert(conn, pc.name, columns)
+    written = 0
+    # A chunk at a time: as Python objects a year's cells would take some 500 MB at once.
+    for start in range(0, len(cells), _ROWS_PER_INSERT):
+        part = cells.iloc[start : start + _ROWS_PER_INSERT]
+        columns = {
+            "gemeente_code": [gemeente] * len(part),
+            "indeling_year": part["indeling_year"].astype(int).tolist(),
+            "period_type": part["period_type"].tolist(),
+            "period": part["period"].tolist(),
+            "period_start": [d.isoformat() for d in part["period_start"]],
+            "area_level": part["area_level"].tolist(),
+            "area_code": part["area_code"].tolist(),
+            "group_code": part["group_code"].tolist(),
+            "mk_code": part["mk_code"].tolist(),
+            "count": part["count"].astype(int).tolist(),
+            "status": part["status"].astype(int).tolist(),
+            "batch_id": [batch_id] * len(part),
+        }
+        written += bulk_insert(conn, pc.name, columns)
+    return written
 
 
 def delete_gemeente(conn: Connection, gemeente: str) -> None:
