@@ -26,10 +26,13 @@ from etl.extract import check_readable, read_table, sha256_of
 from etl.publish import weeks_by_gemeente
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
-from warehouse.incidents import STAGE_COLUMNS, upsert_incidents
+from warehouse.incidents import CELL, STAGE_COLUMNS, upsert_incidents
 from warehouse.reads import buurten_of_year, gemeente_names, latest_indeling_year
 
 _CODE_COLUMNS = ("voorval_id", "mk_code", "buurtcode", "postcode", "politie_buurt")
+_ROWS_PER_CHUNK = 200_000
+# What the steps after RawIncident read of a checked row.
+_CHECKED = ["voorval_id", "mk_code", "begin_at", "eind_at", "kennisname_at", "buurtcode", "x_rd", "y_rd"]
 
 
 def load_bvh(
@@ -116,14 +119,16 @@ def _source_names(df: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def parse(df: pd.DataFrame) -> pd.DataFrame:
-    """Canonical text columns and parsed dates, ready for RawIncident."""
+def parse(df: pd.DataFrame, duplicate: pd.Series | None = None) -> pd.DataFrame:
+    """Canonical text columns and parsed dates, ready for RawIncident. duplicate: per row, whether its
+    id occurs more than once in the whole file (default: within `df`), for a file checked in chunks."""
 
     def col(name: str) -> pd.Series:
         return df[name].astype("str").str.strip() if name in df else pd.Series("", index=df.index, dtype="str")
 
     out = pd.DataFrame(index=df.index)
     out["voorval_id"] = col("voorval_id")
+    out["id_dubbel"] = bvh.normalise_id(out["voorval_id"]).duplicated(keep=False) if duplicate is None else duplicate
     out["mk_code"] = col("mk_code").str.upper()
     for name in ("begin", "eind", "kennisname"):
         time = df.get(f"{name}_tijd")
@@ -167,7 +172,8 @@ def _file_rejects(rejects: pd.DataFrame, df: pd.DataFrame, names: dict[str, str]
 def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple[pd.DataFrame, pd.DataFrame]:
     """buurt_code, assign_route and gemeente_code per valid row, in the order of the issue:
     CBS buurtcode column, RD x/y in a buurt polygon, postcode (+ huisnummer) lookup table when given,
-    police buurt name, else 'onbekend'."""
+    police buurt name, else 'onbekend'. df: the file's columns (its rows may be more than the valid
+    ones: only those of `valid` are read, so no copy of the file is made)."""
     code = pd.Series(np.nan, index=valid.index, dtype="object")
     route = pd.Series(bvh.ONBEKEND, index=valid.index, dtype="object")
     rejects = []
@@ -192,7 +198,7 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
     hit = by_xy.notna() & (by_xy != "nan")
     code[hit[hit].index] = by_xy[hit]
     route[hit[hit].index] = "xy"
-    with_xy = (valid["x"].fillna("") != "") & todo
+    with_xy = valid["x_rd"].notna() & todo  # a valid row has numbers for x/y or none at all
     outside = int((with_xy & code.isna()).sum())
 
     if areas.postcodes is not None and "postcode" in df and code.isna().any():
@@ -219,7 +225,8 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
 
     gemeente = code.map(areas.gemeente_of)
     if gemeente.isna().any():
-        fallback = _delivery_gemeente(df, gemeenten, areas)
+        named = df.loc[valid.index, "gemeente_naam"] if "gemeente_naam" in df else None
+        fallback = _delivery_gemeente(named, gemeenten, areas)
         gemeente = gemeente.fillna(fallback)
     out = pd.DataFrame({"buurt_code": code.fillna(bvh.ONBEKEND), "assign_route": route, "gemeente_code": gemeente})
     out.attrs["xy_buiten_indeling"] = outside
@@ -227,11 +234,11 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
     return out[~unknown], bad
 
 
-def _delivery_gemeente(df: pd.DataFrame, assigned: Counter[str], areas: Areas) -> str:
+def _delivery_gemeente(names: pd.Series | None, assigned: Counter[str], areas: Areas) -> str:
     """The gemeente of rows without a buurt: the gemeente named in the file, else where most rows fall."""
-    if "gemeente_naam" in df:
+    if names is not None:
         by_name = {bvh.normalise_name(pd.Series([n])).iloc[0]: c for c, n in areas.gemeenten.items()}
-        named = bvh.normalise_name(df["gemeente_naam"]).map(by_name).dropna()
+        named = bvh.normalise_name(names).map(by_name).dropna()
         if len(named):
             return named.mode().iloc[0]
     if assigned:
@@ -263,13 +270,13 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
         "indeling": areas.year,
     }
 
-    rows_valid, pending = len(clean), [clean]
+    rows_valid, pending, cells = len(clean), [clean], file_cells(clean)
     del clean
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
         sync_categories(conn, hic)
         # Written once, then let go: publishing the cube (same transaction) gets the memory.
-        result = upsert_incidents(conn, to_columns(pending.pop()), batch_id)
+        result = upsert_incidents(conn, to_columns(pending.pop()), batch_id, cells)
         pa.default_memory_pool().release_unused()
         return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
@@ -283,9 +290,18 @@ def clean_incidents(
     fell outside every buurt. Intermediate frames die with this call."""
     names = _source_names(raw)
     df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, file_name)
-    valid, rejects = validate(RawIncident, parse(df))
-    rejects = _file_rejects(rejects, raw, names)
-    placed, unplaced = assign_buurten(df.loc[valid.index], valid, areas)
+    # Parsed and checked a chunk at a time, keeping only what the next steps use: the parsed text and
+    # dates of a million rows at once would take most of a GB. Duplicate ids are a whole-file matter.
+    duplicate = bvh.normalise_id(df["voorval_id"]).duplicated(keep=False)
+    checked, found = [], []
+    for start in range(0, len(df), _ROWS_PER_CHUNK):
+        rows = slice(start, start + _ROWS_PER_CHUNK)
+        ok, bad = validate(RawIncident, parse(df.iloc[rows], duplicate.iloc[rows]))
+        checked.append(ok[_CHECKED])
+        found.append(bad)
+    valid = pd.concat(checked)
+    rejects = _file_rejects(pd.concat(found, ignore_index=True), raw, names)
+    placed, unplaced = assign_buurten(df, valid, areas)
     unplaced = _file_rejects(unplaced, raw, names)
     valid = valid.loc[placed.index]
 
@@ -309,6 +325,12 @@ def clean_incidents(
     )
     all_rejects = pd.concat([r for r in (rejects, unplaced) if len(r)] or [rejects], ignore_index=True)
     return CleanIncident.validate(clean, lazy=True), all_rejects, placed.attrs.get("xy_buiten_indeling", 0)
+
+
+def file_cells(clean: pd.DataFrame) -> dict[str, list[Any]]:
+    """The file's incidents counted per fine weekly cell (buurt x group x MK x ISO week)."""
+    counted = clean.groupby(list(CELL), observed=True).size().reset_index(name="count")
+    return {name: counted[name].tolist() for name in counted.columns}
 
 
 def to_columns(clean: pd.DataFrame, rows: int = 100_000) -> Iterator[dict[str, list[Any]]]:

@@ -26,6 +26,7 @@ def _blank(s: pd.Series) -> pd.Series:
 
 class RawIncident(pa.DataFrameModel):
     voorval_id: Series[str] = pa.Field(nullable=True)
+    id_dubbel: Series[bool]  # the id occurs more than once in the file (computed over the whole file)
     mk_code: Series[str] = pa.Field(nullable=True)
     begin_text: Series[str] = pa.Field(nullable=True)
     begin_at: Series[pd.Timestamp] = pa.Field(nullable=True)
@@ -47,9 +48,9 @@ class RawIncident(pa.DataFrameModel):
     def _id_present(cls, s: Series[str]) -> Series[bool]:
         return ~_blank(s)
 
-    @pa.check("voorval_id", name="incident-id komt meer dan eens voor in dit bestand")
-    def _id_unique(cls, s: Series[str]) -> Series[bool]:
-        return ~s.str.strip().str.upper().duplicated(keep=False)
+    @pa.dataframe_check(name="voorval_id: incident-id komt meer dan eens voor in dit bestand")
+    def _id_unique(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~df["id_dubbel"]
 
     @pa.check("mk_code", name="MK-code ontbreekt of heeft niet de vorm letter + 2-4 cijfers (bv. B70)", ignore_na=False)
     def _mk(cls, s: Series[str]) -> Series[bool]:

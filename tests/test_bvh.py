@@ -129,6 +129,56 @@ def test_a_revising_export_moves_exactly_those_incidents(groningen: Settings, re
     assert sorted(map(tuple, recount)) == sorted(map(tuple, stored))
 
 
+def _stored_and_recounted(url: str) -> tuple[list[tuple], list[tuple]]:
+    """weekly_count as the loads left it, and as a full recount of every week from the incidents."""
+    from warehouse.incidents import refresh_weekly_counts, touched
+
+    wc = WeeklyCount.__table__
+    with get_engine(url).connect() as conn:
+        stored = sorted(map(tuple, conn.execute(select(*[c for c in wc.c if c.name != "id"])).all()))
+        touched.create(conn)
+        weeks = select(Incident.gemeente_code, Incident.iso_year, Incident.iso_week).distinct()
+        conn.execute(touched.insert().from_select(["gemeente_code", "iso_year", "iso_week"], weeks))
+        refresh_weekly_counts(conn)
+        recounted = sorted(map(tuple, conn.execute(select(*[c for c in wc.c if c.name != "id"])).all()))
+        conn.rollback()
+    return stored, recounted
+
+
+def test_weekly_counts_of_new_and_revisited_weeks_equal_a_full_recount(
+    groningen: Settings, real_data: Path, tmp_path: Path
+) -> None:
+    """A week without earlier counts is counted from the file itself, other weeks by a recount: both
+    must give what recounting every week from the incidents gives, at every level."""
+    url = groningen.warehouse_url
+    rows = pd.read_excel(real_data / GRONINGEN, sheet_name="Incidenten", dtype=str, engine="calamine")
+    first = tmp_path / "eerste.csv"
+    rows.iloc[:12_000].to_csv(first, sep=";", index=False, encoding="cp1252")
+    assert load_bvh(first, groningen).ok
+    stored, recounted = _stored_and_recounted(url)
+    assert stored == recounted and len(stored) > 1000
+
+    # The rest of the file (new rows in old and new weeks), 10 revised rows, and 3 rows in a week
+    # nobody delivered before.
+    later = rows.iloc[11_990:].copy()
+    later.loc[later.index[:10], "Incidentsoort code"] = "B70"
+    extra = rows.iloc[:3].copy()
+    extra["Incident Identificatie"] = extra["Incident Identificatie"] + "-N"
+    for column in ("Begin-pleegdatum/tijd", "Eind-pleegdatum/tijd", "Kennisnamedatum/tijd"):
+        extra[column] = "2018-03-01 12:00:00"
+    second = tmp_path / "tweede.csv"
+    pd.concat([later, extra]).to_csv(second, sep=";", index=False, encoding="cp1252")
+    out = load_bvh(second, groningen)
+    assert out.status == "loaded", out.message
+    assert out.summary["incidenten"]["gewijzigd"] == 10
+    stored, recounted = _stored_and_recounted(url)
+    assert stored == recounted
+    with get_engine(url).connect() as conn:
+        assert conn.execute(select(func.sum(WeeklyCount.count)).where(WeeklyCount.group_code == "*")).scalar() == (
+            len(rows) + 3 - out.rows_rejected
+        )
+
+
 # --- bad files ------------------------------------------------------------------------------------
 
 

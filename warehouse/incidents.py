@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Connection,
     ForeignKeyConstraint,
@@ -76,15 +77,23 @@ touched = Table(
     Column("gemeente_code", String(6)),
     Column("iso_year", Integer),
     Column("iso_week", Integer),
+    Column("is_new", Boolean, nullable=False, server_default=false()),  # no counts before this load
     prefixes=["TEMPORARY"],
 )
+CELL = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code", "iso_year", "iso_week")
 
 
-def upsert_incidents(conn: Connection, chunks: Iterable[Mapping[str, Sequence[Any]]], batch_id: int) -> dict[str, Any]:
+def upsert_incidents(
+    conn: Connection,
+    chunks: Iterable[Mapping[str, Sequence[Any]]],
+    batch_id: int,
+    file_cells: Mapping[str, Sequence[Any]] | None = None,
+) -> dict[str, Any]:
     """Insert new incidents, update revised ones (keeping their old state), leave the rest alone.
 
     chunks: column lists of at most some 100 000 rows each, so a million-row file is never held as
-    Python objects all at once."""
+    Python objects all at once. file_cells: the file's own incidents counted per fine cell (CELL
+    columns and `count`); see refresh_weekly_counts."""
     inc = Incident.__table__
     for table in (stage, touched):
         table.drop(conn, checkfirst=True)
@@ -150,7 +159,7 @@ def upsert_incidents(conn: Connection, chunks: Iterable[Mapping[str, Sequence[An
             )
         )
     weeks = _touched_weeks(conn)
-    provisional = refresh_weekly_counts(conn)
+    provisional = refresh_weekly_counts(conn, file_cells)
     stage.drop(conn)
     touched.drop(conn)
     return {
@@ -178,25 +187,42 @@ def _same_week(table: Table) -> Any:
     )
 
 
-def refresh_weekly_counts(conn: Connection) -> list[str]:
+def refresh_weekly_counts(conn: Connection, file_cells: Mapping[str, Sequence[Any]] | None = None) -> list[str]:
     """Recount the weeks in `touched_week`: per MK, per group ('*' MK) and for all categories ('*').
 
-    One GROUP BY at the finest level into a temporary table; the coarser levels are summed from it.
+    The finest level goes into a temporary table; the coarser levels are summed from it. A week that
+    had no counts before this load held no incidents (every incident's week has counts), so its
+    incidents are exactly this file's: `file_cells` counts them without reading them back (a first
+    or historical load is mostly such weeks). Other weeks are counted by one GROUP BY.
     """
     inc, wc = Incident.__table__, WeeklyCount.__table__
     _analyze(conn, touched)
     gemeenten = conn.execute(select(touched.c.gemeente_code).distinct()).scalars().all()
     thresholds = {g: provisional_from(conn, g) for g in gemeenten}
+    if file_cells is not None:
+        conn.execute(update(touched).where(~exists().where(_same_week(wc))).values(is_new=True))
     conn.execute(delete(wc).where(exists().where(_same_week(wc))))
 
-    fine_cols = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code", "iso_year", "iso_week")
+    fine_cols = CELL
     agg.drop(conn, checkfirst=True)
     agg.create(conn)
-    joined = inc.join(touched, _same_week(inc))
+    joined = inc.join(touched, and_(_same_week(inc), ~touched.c.is_new))
     keys = [inc.c[c] for c in fine_cols]
     conn.execute(
         insert(agg).from_select([*fine_cols, "count"], select(*keys, func.count()).select_from(joined).group_by(*keys))
     )
+    if file_cells is not None:
+        new_weeks = {
+            (g, int(y), int(w))
+            for g, y, w in conn.execute(
+                select(touched.c.gemeente_code, touched.c.iso_year, touched.c.iso_week).where(touched.c.is_new)
+            )
+        }
+        keep = [
+            (g, int(y), int(w)) in new_weeks
+            for g, y, w in zip(file_cells["gemeente_code"], file_cells["iso_year"], file_cells["iso_week"], strict=True)
+        ]
+        bulk_insert(conn, agg.name, {c: [v for v, k in zip(file_cells[c], keep, strict=True) if k] for c in file_cells})
     dc = DeliveredCount.__table__
     delivered = dc.join(touched, _same_week(dc))
     conn.execute(
