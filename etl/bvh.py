@@ -20,11 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 MAX_WINDOW = pd.Timedelta(days=14)
-# Point geometries are Python objects (~100 bytes each): a million at once would cost 100+ MB.
-_POINTS_PER_QUERY = 200_000
 ONBEKEND = "onbekend"
 ROUTES = ("buurtcode", "xy", "postcode", "naam", ONBEKEND)
 CATALOGUE = Path(__file__).parent / "data" / "mk_categorieen.csv"
@@ -190,12 +189,18 @@ def calendar(moment: pd.Series) -> pd.DataFrame:
         {
             "iso_year": iso["year"].astype("int64"),
             "iso_week": iso["week"].astype("int64"),
-            "month": moment.dt.strftime("%Y-%m"),
+            "month": _month_labels(moment.dt.year * 100 + moment.dt.month),
             "weekday": moment.dt.day_of_week.astype("int64") + 1,
             "dagdeel": pd.Series(dagdeel, index=moment.index, dtype="str"),
         },
         index=moment.index,
     )
+
+
+def _month_labels(year_month: pd.Series) -> pd.Series:
+    """'2026-11' per row, formatted once per distinct month (strftime per row costs 15x more)."""
+    labels = {k: f"{k // 100}-{k % 100:02d}" for k in year_month.unique()}
+    return year_month.map(labels).astype("str")
 
 
 def categorise(mk_codes: pd.Series) -> pd.Series:
@@ -236,24 +241,36 @@ def normalise_name(names: pd.Series) -> pd.Series:
 
 
 def coordinate(values: pd.Series) -> pd.Series:
-    """RD coordinate text ('233.017,5' or '233017.5') as float; NaN when blank or not a number."""
-    return pd.to_numeric(values.str.replace(",", ".", regex=False), errors="coerce").astype("float64")
+    """RD coordinate text ('233017,5' or '233017.5') as float; NaN when blank or not a number."""
+    text = values.str.replace(",", ".", regex=False)
+    try:  # Arrow's cast is a C loop; it refuses the whole column when one value is not a number
+        numbers = pa.array(text.where(text != "")).cast(pa.float64())
+        return pd.Series(numbers.to_numpy(zero_copy_only=False), index=values.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
 def assign_by_xy(x: pd.Series, y: pd.Series, codes: np.ndarray, polygons_rd: np.ndarray) -> pd.Series:
-    """Buurtcode whose polygon contains the RD point (x, y floats; vectorised STRtree query); NaN where none."""
+    """Buurtcode whose polygon contains the RD point (x, y floats); NaN where none.
+
+    Per buurt, the points inside its bounding box (found by binary search on the points sorted by x)
+    are tested with a prepared polygon: no Point object is made, which for a million rows costs more
+    than the tests. A point on a shared border belongs to the buurt listed first (deterministic)."""
     xs = x.to_numpy(dtype="float64", na_value=np.nan)
     ys = y.to_numpy(dtype="float64", na_value=np.nan)
     out = pd.Series(np.nan, index=x.index, dtype="object")
-    has = ~(np.isnan(xs) | np.isnan(ys))
-    if not has.any() or len(polygons_rd) == 0:
+    rows = np.flatnonzero(~(np.isnan(xs) | np.isnan(ys)))
+    if not len(rows) or len(polygons_rd) == 0:
         return out.astype("str")
-    tree = shapely.STRtree(polygons_rd)
-    rows = np.flatnonzero(has)
-    for start in range(0, len(rows), _POINTS_PER_QUERY):
-        part = rows[start : start + _POINTS_PER_QUERY]
-        point_idx, poly_idx = tree.query(shapely.points(xs[part], ys[part]), predicate="intersects")
-        # A point on a shared border touches two buurten: keep the first match, deterministically.
-        first = pd.Series(poly_idx).groupby(point_idx).first()
-        out.iloc[part[first.index.to_numpy()]] = codes[first.to_numpy()]
+    by_x = rows[np.argsort(xs[rows], kind="stable")]
+    sorted_x = xs[by_x]
+    found = np.full(len(xs), -1, dtype=np.int64)
+    shapely.prepare(polygons_rd)
+    for i, (polygon, (minx, miny, maxx, maxy)) in enumerate(zip(polygons_rd, shapely.bounds(polygons_rd), strict=True)):
+        slab = by_x[np.searchsorted(sorted_x, minx, "left") : np.searchsorted(sorted_x, maxx, "right")]
+        candidates = slab[(ys[slab] >= miny) & (ys[slab] <= maxy) & (found[slab] < 0)]
+        if len(candidates):
+            found[candidates[shapely.intersects_xy(polygon, xs[candidates], ys[candidates])]] = i
+    hit = found >= 0
+    out.iloc[np.flatnonzero(hit)] = codes[found[hit]]
     return out.astype("str")

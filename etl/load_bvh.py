@@ -4,7 +4,6 @@ upsert by hashed voorval id, refresh the weekly aggregates of the touched weeks.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +25,7 @@ from etl.extract import check_readable, read_table, sha256_of
 from etl.publish import weeks_by_gemeente
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
-from warehouse.incidents import CELL, STAGE_COLUMNS, upsert_incidents
+from warehouse.incidents import CELL, upsert_incidents
 from warehouse.reads import buurten_of_year, gemeente_names, latest_indeling_year
 
 _CODE_COLUMNS = ("voorval_id", "mk_code", "buurtcode", "postcode", "politie_buurt")
@@ -210,7 +209,7 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
         code[by_pc.index] = by_pc
         route[by_pc.index] = "postcode"
 
-    gemeenten = Counter(areas.gemeente_of[c] for c in code.dropna())
+    gemeenten = Counter(code.dropna().map(areas.gemeente_of).value_counts().to_dict())
     if "politie_buurt" in df and code.isna().any():
         names = areas.names
         if gemeenten:
@@ -276,7 +275,7 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
         sync_categories(conn, hic)
         # Written once, then let go: publishing the cube (same transaction) gets the memory.
-        result = upsert_incidents(conn, to_columns(pending.pop()), batch_id, cells)
+        result = upsert_incidents(conn, pending.pop(), batch_id, cells)
         pa.default_memory_pool().release_unused()
         return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
@@ -331,25 +330,3 @@ def file_cells(clean: pd.DataFrame) -> dict[str, list[Any]]:
     """The file's incidents counted per fine weekly cell (buurt x group x MK x ISO week)."""
     counted = clean.groupby(list(CELL), observed=True).size().reset_index(name="count")
     return {name: counted[name].tolist() for name in counted.columns}
-
-
-def to_columns(clean: pd.DataFrame, rows: int = 100_000) -> Iterator[dict[str, list[Any]]]:
-    """Plain Python values per column for the bulk writer, a chunk of rows at a time (memory);
-    timestamps as SQL text."""
-    for start in range(0, len(clean), rows):
-        yield _chunk_columns(clean.iloc[start : start + rows])
-
-
-def _chunk_columns(clean: pd.DataFrame) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
-    for name in STAGE_COLUMNS:
-        series = clean[name]
-        if name in {"pleeg_at", "kennisname_at"}:
-            values = series.to_numpy(dtype="datetime64[s]")
-            text = np.char.replace(np.datetime_as_string(values, unit="s"), "T", " ")
-            out[name] = [None if t == "NaT" else f"{t}.000000" for t in text.tolist()]
-        elif name == "is_attempt":
-            out[name] = [None if v is pd.NA else bool(v) for v in series.tolist()]
-        else:
-            out[name] = series.tolist()
-    return out

@@ -4,10 +4,12 @@ incidents), and the provisional flag on each gemeente's last two delivered weeks
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sqlalchemy import (
     Boolean,
     Column,
@@ -65,6 +67,7 @@ stage = Table(
     *[Column(c.name, c.type) for c in Incident.__table__.columns if c.name in STAGE_COLUMNS],
     prefixes=["TEMPORARY"],
 )
+stage_hash = Table("stage_hash", _temp, Column("voorval_hash", String(32)), prefixes=["TEMPORARY"])
 agg = Table(
     "weekly_agg",
     _temp,
@@ -85,40 +88,58 @@ CELL = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code",
 
 def upsert_incidents(
     conn: Connection,
-    chunks: Iterable[Mapping[str, Sequence[Any]]],
+    clean: pd.DataFrame,
     batch_id: int,
     file_cells: Mapping[str, Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
     """Insert new incidents, update revised ones (keeping their old state), leave the rest alone.
 
-    chunks: column lists of at most some 100 000 rows each, so a million-row file is never held as
-    Python objects all at once. file_cells: the file's own incidents counted per fine cell (CELL
-    columns and `count`); see refresh_weekly_counts."""
+    clean: STAGE_COLUMNS per incident (CleanIncident). Only the hashes are staged first; incidents the
+    warehouse already holds are then staged whole and compared in SQL, while new ones (all of a first
+    load, most of a weekly one) go straight into `incident` in hash order. file_cells: the file's own
+    incidents counted per fine cell (CELL columns and `count`); see refresh_weekly_counts."""
     inc = Incident.__table__
-    for table in (stage, touched):
+    for table in (stage_hash, stage, touched):
         table.drop(conn, checkfirst=True)
         table.create(conn)
-    total = sum(bulk_insert(conn, stage.name, columns) for columns in chunks)
+    hashes = clean["voorval_hash"]
+    bulk_insert(conn, stage_hash.name, {"voorval_hash": hashes.tolist()})
+    _analyze(conn, stage_hash)
+    known = set(
+        conn.execute(
+            select(stage_hash.c.voorval_hash).join(inc, inc.c.voorval_hash == stage_hash.c.voorval_hash)
+        ).scalars()
+    )
+    is_known = hashes.isin(known).to_numpy()
+    for columns in frame_columns(clean, np.flatnonzero(is_known)):
+        bulk_insert(conn, stage.name, columns)
     _analyze(conn, stage)
+    # In hash order the unique index grows at its end instead of at random pages.
+    new_rows = np.flatnonzero(~is_known)
+    new_rows = new_rows[np.argsort(hashes.to_numpy()[new_rows], kind="stable")]
 
     match = inc.c.voorval_hash == stage.c.voorval_hash
     differs = or_(*[inc.c[c].is_distinct_from(stage.c[c]) for c in _COMPARED])
     changed = select(inc.c.id).select_from(inc.join(stage, match)).where(differs)
 
+    week_columns = ["gemeente_code", "iso_year", "iso_week"]
+    new_weeks = clean.iloc[new_rows][week_columns].drop_duplicates()
+    bulk_insert(conn, touched.name, {c: new_weeks[c].tolist() for c in week_columns})
+    known_weeks = union(  # distinct: the weeks of known incidents in the file and the old weeks of revised ones
+        select(stage.c.gemeente_code, stage.c.iso_year, stage.c.iso_week),
+        select(inc.c.gemeente_code, inc.c.iso_year, inc.c.iso_week).where(inc.c.id.in_(changed)),
+    ).subquery()
+    already = touched.alias("already")
     conn.execute(
         insert(touched).from_select(
-            ["gemeente_code", "iso_year", "iso_week"],
-            union(  # distinct weeks: new weeks and the old weeks of revised incidents
-                select(stage.c.gemeente_code, stage.c.iso_year, stage.c.iso_week),
-                select(inc.c.gemeente_code, inc.c.iso_year, inc.c.iso_week).where(inc.c.id.in_(changed)),
+            week_columns,
+            select(*[known_weeks.c[c] for c in week_columns]).where(
+                ~exists().where(*[already.c[c] == known_weeks.c[c] for c in week_columns])
             ),
         )
     )
     # Counted by SELECT: INSERT .. SELECT rowcount is not reported by every driver (psycopg gives -1).
     revised = conn.execute(select(func.count()).select_from(inc.join(stage, match)).where(differs)).scalar_one()
-    new = conn.execute(
-        select(func.count()).select_from(stage).where(~exists().where(inc.c.voorval_hash == stage.c.voorval_hash))
-    ).scalar_one()
     conn.execute(
         insert(IncidentRevision.__table__).from_select(
             [
@@ -148,20 +169,15 @@ def upsert_incidents(
         .where(match, differs)
         .values({**{c: stage.c[c] for c in STAGE_COLUMNS if c != "voorval_hash"}, "batch_id": batch_id})
     )
-    with secondary_indexes_deferred(conn, inc, new, (ForeignKeyConstraint,)):
-        conn.execute(
-            insert(inc).from_select(
-                [*STAGE_COLUMNS, "first_batch_id", "batch_id"],
-                select(*[stage.c[c] for c in STAGE_COLUMNS], literal(batch_id), literal(batch_id))
-                .where(~exists().where(inc.c.voorval_hash == stage.c.voorval_hash))
-                # In hash order the unique index grows at its end instead of at random pages.
-                .order_by(stage.c.voorval_hash),
-            )
-        )
+    with secondary_indexes_deferred(conn, inc, len(new_rows), (ForeignKeyConstraint,)):
+        for columns in frame_columns(clean, new_rows):
+            batch = [batch_id] * len(columns["voorval_hash"])
+            bulk_insert(conn, inc.name, {**columns, "first_batch_id": batch, "batch_id": batch})
+    new, total = len(new_rows), len(clean)
     weeks = _touched_weeks(conn)
     provisional = refresh_weekly_counts(conn, file_cells)
-    stage.drop(conn)
-    touched.drop(conn)
+    for table in (stage_hash, stage, touched):
+        table.drop(conn)
     return {
         "touched": weeks,
         "nieuw": new,
@@ -170,6 +186,26 @@ def upsert_incidents(
         "weken_bijgewerkt": len(weeks),
         "voorlopig": provisional,
     }
+
+
+def frame_columns(frame: pd.DataFrame, positions: np.ndarray, rows: int = 100_000) -> Iterator[dict[str, list[Any]]]:
+    """STAGE_COLUMNS of the rows at `positions` as plain Python values for the bulk writer, a chunk
+    of rows at a time (a million rows as Python objects at once would cost about 1 GB); timestamps as
+    SQL text."""
+    for start in range(0, len(positions), rows):
+        chunk = frame.iloc[positions[start : start + rows]]
+        out: dict[str, list[Any]] = {}
+        for name in STAGE_COLUMNS:
+            series = chunk[name]
+            if name in {"pleeg_at", "kennisname_at"}:
+                values = series.to_numpy(dtype="datetime64[s]")
+                text = np.char.replace(np.datetime_as_string(values, unit="s"), "T", " ")
+                out[name] = [None if t == "NaT" else f"{t}.000000" for t in text.tolist()]
+            elif name == "is_attempt":
+                out[name] = [None if v is pd.NA else bool(v) for v in series.tolist()]
+            else:
+                out[name] = series.tolist()
+        yield out
 
 
 def _touched_weeks(conn: Connection) -> list[tuple[str, int, int]]:
