@@ -116,7 +116,7 @@ def upsert_incidents(
     _analyze(conn, stage)
     # In hash order the unique index grows at its end instead of at random pages.
     new_rows = np.flatnonzero(~is_known)
-    new_rows = new_rows[np.argsort(hashes.to_numpy()[new_rows], kind="stable")]
+    new_rows = new_rows[hashes.iloc[new_rows].argsort(kind="stable").to_numpy()]  # Arrow sorts; no Python strings
 
     match = inc.c.voorval_hash == stage.c.voorval_hash
     differs = or_(*[inc.c[c].is_distinct_from(stage.c[c]) for c in _COMPARED])
