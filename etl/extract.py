@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from etl.errors import LoadError
+from etl.memory import release_memory
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (";", ",", "\t", "|")
@@ -162,8 +163,7 @@ def _arrow_csv(
     )
     frame = pa.table({name: pc.utf8_trim_whitespace(table[name]) for name in wanted}).to_pandas()
     del table
-    # The untrimmed columns and transcoding buffers are free now; Arrow's allocator would keep them.
-    pa.default_memory_pool().release_unused()
+    release_memory()  # the untrimmed columns and transcoding buffers
     return frame
 
 

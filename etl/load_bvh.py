@@ -10,7 +10,6 @@ from typing import Any, ClassVar
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import shapely
 from sqlalchemy import Connection
 
@@ -22,6 +21,7 @@ from etl.categories import sync_categories
 from etl.columns import hints, map_columns, resolve
 from etl.errors import LoadError
 from etl.extract import check_readable, read_table, sha256_of
+from etl.memory import release_memory
 from etl.publish import weeks_by_gemeente
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
@@ -256,8 +256,7 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     rows_in = len(raw)
     clean, rejects, outside = clean_incidents(raw, path.name, areas, key)
     del raw
-    # Arrow keeps freed buffers for reuse; hand them back before the write phase allocates its own.
-    pa.default_memory_pool().release_unused()
+    release_memory()  # the file's frames, before the write phase allocates its own
 
     routes = clean["assign_route"].value_counts()
     unknown_mk = clean.loc[clean["group_code"] == bvh.ONBEKEND, "mk_code"].value_counts()
@@ -276,7 +275,7 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
         sync_categories(conn, hic)
         # Written once, then let go: publishing the cube (same transaction) gets the memory.
         result = upsert_incidents(conn, pending.pop(), batch_id, cells)
-        pa.default_memory_pool().release_unused()
+        release_memory()
         return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
     return Prepared(rows_in, rows_valid, rejects, write, summary)
@@ -326,7 +325,6 @@ def clean_incidents(
     return CleanIncident.validate(clean, lazy=True), all_rejects, placed.attrs.get("xy_buiten_indeling", 0)
 
 
-def file_cells(clean: pd.DataFrame) -> dict[str, list[Any]]:
+def file_cells(clean: pd.DataFrame) -> pd.DataFrame:
     """The file's incidents counted per fine weekly cell (buurt x group x MK x ISO week)."""
-    counted = clean.groupby(list(CELL), observed=True).size().reset_index(name="count")
-    return {name: counted[name].tolist() for name in counted.columns}
+    return clean.groupby(list(CELL), observed=True).size().reset_index(name="count")

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
@@ -35,6 +34,7 @@ from buurtbeeld.periods import (
 )
 from buurtbeeld.settings import Settings
 from etl.errors import LoadError
+from etl.memory import release_memory
 from warehouse import published
 
 UNKNOWN, OTHER_STADSDEEL = published.UNKNOWN, published.OTHER_STADSDEEL
@@ -266,7 +266,7 @@ def publish(
         written += published.replace_cells(conn, gemeente, periods, cells, batch_id)
         hidden += int((cells["status"] != disclosure.SHOWN).sum())
         del counts, cells
-        pa.default_memory_pool().release_unused()  # Arrow would keep this year's buffers
+        release_memory()  # this year's frames, before the next year's
     return {"cellen": written, "afgeschermd": hidden, "maanden": months}
 
 

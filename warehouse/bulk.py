@@ -34,6 +34,15 @@ def bulk_insert(conn: Connection, table: str, columns: Mapping[str, Sequence[Any
     return len(next(iter(columns.values()), []))
 
 
+def insert_frame(conn: Connection, table: str, frame: pd.DataFrame, rows: int = 100_000) -> int:
+    """bulk_insert of a DataFrame's columns, a chunk of rows at a time: as Python objects a million
+    rows would take hundreds of MB at once."""
+    for start in range(0, len(frame), rows):
+        part = frame.iloc[start : start + rows]
+        bulk_insert(conn, table, {name: part[name].tolist() for name in part.columns})
+    return len(frame)
+
+
 def read_frame(conn: Connection, query: Any, columns: list[str]) -> pd.DataFrame:
     """The rows of `query` as a DataFrame with `columns`, transposed to columns in one pass."""
     rows = conn.execute(query).all()

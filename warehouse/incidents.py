@@ -35,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 
-from warehouse.bulk import bulk_insert, secondary_indexes_deferred
+from warehouse.bulk import bulk_insert, insert_frame, read_frame, secondary_indexes_deferred
 from warehouse.models import DeliveredCount, Incident, IncidentRevision, WeeklyCount
 
 STAGE_COLUMNS = (
@@ -90,7 +90,7 @@ def upsert_incidents(
     conn: Connection,
     clean: pd.DataFrame,
     batch_id: int,
-    file_cells: Mapping[str, Sequence[Any]] | None = None,
+    file_cells: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Insert new incidents, update revised ones (keeping their old state), leave the rest alone.
 
@@ -103,7 +103,7 @@ def upsert_incidents(
         table.drop(conn, checkfirst=True)
         table.create(conn)
     hashes = clean["voorval_hash"]
-    bulk_insert(conn, stage_hash.name, {"voorval_hash": hashes.tolist()})
+    insert_frame(conn, stage_hash.name, hashes.to_frame())
     _analyze(conn, stage_hash)
     known = set(
         conn.execute(
@@ -223,7 +223,7 @@ def _same_week(table: Table) -> Any:
     )
 
 
-def refresh_weekly_counts(conn: Connection, file_cells: Mapping[str, Sequence[Any]] | None = None) -> list[str]:
+def refresh_weekly_counts(conn: Connection, file_cells: pd.DataFrame | None = None) -> list[str]:
     """Recount the weeks in `touched_week`: per MK, per group ('*' MK) and for all categories ('*').
 
     The finest level goes into a temporary table; the coarser levels are summed from it. A week that
@@ -248,17 +248,11 @@ def refresh_weekly_counts(conn: Connection, file_cells: Mapping[str, Sequence[An
         insert(agg).from_select([*fine_cols, "count"], select(*keys, func.count()).select_from(joined).group_by(*keys))
     )
     if file_cells is not None:
-        new_weeks = {
-            (g, int(y), int(w))
-            for g, y, w in conn.execute(
-                select(touched.c.gemeente_code, touched.c.iso_year, touched.c.iso_week).where(touched.c.is_new)
-            )
-        }
-        keep = [
-            (g, int(y), int(w)) in new_weeks
-            for g, y, w in zip(file_cells["gemeente_code"], file_cells["iso_year"], file_cells["iso_week"], strict=True)
-        ]
-        bulk_insert(conn, agg.name, {c: [v for v, k in zip(file_cells[c], keep, strict=True) if k] for c in file_cells})
+        week = ["gemeente_code", "iso_year", "iso_week"]
+        new_weeks = read_frame(conn, select(*[touched.c[c] for c in week]).where(touched.c.is_new), week)
+        if len(new_weeks):
+            new_weeks = new_weeks.astype({"iso_year": "int64", "iso_week": "int64"})
+            insert_frame(conn, agg.name, file_cells.astype({"iso_year": "int64", "iso_week": "int64"}).merge(new_weeks))
     dc = DeliveredCount.__table__
     delivered = dc.join(touched, _same_week(dc))
     conn.execute(
