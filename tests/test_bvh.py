@@ -249,6 +249,10 @@ def _bad(name: str, tmp_path: Path) -> Path:
         for r in rows[:3]:
             r["CBS buurtcode"] = "BU99998888"
         return _csv(path, rows)
+    elif name == "xy_not_a_number.csv":  # one bad value sends the whole column to the slow parser
+        for r in rows[:3]:
+            r["X"] = "X155000"
+        return _csv(path, rows)
     elif name == "xy_not_in_nl.csv":
         for r in rows[:3]:
             r["X"], r["Y"] = "52.1", "5.1"
@@ -268,7 +272,21 @@ BAD = {
     "mangled_codes.csv": ("door Excel omgezet", "refused"),
     "unknown_buurtcode.csv": ("staat niet in de CBS-buurtindeling", "refused"),
     "xy_not_in_nl.csv": ("geen Rijksdriehoek", "refused"),
+    "xy_not_a_number.csv": ("geen Rijksdriehoek", "refused"),
 }
+
+
+def test_ragged_csv_rows_are_read_without_losing_any(demo_city: Settings, tmp_path: Path) -> None:
+    """Arrow refuses rows with more fields than the header (a trailing ';', a stray delimiter); the
+    reader then falls back to pandas, which keeps every row."""
+    path = _csv(tmp_path / "ragged.csv", _rows(40))
+    lines = path.read_text().splitlines()
+    lines[5] += ";losse tekst"  # one row with an extra field
+    lines[0] += ";"  # and a header with a trailing delimiter
+    path.write_text("\n".join(lines) + "\n")
+    out = load_bvh(path, demo_city)
+    assert out.status == "loaded", out.message
+    assert out.rows_in == 40 and out.rows_loaded == 40
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
@@ -299,7 +317,7 @@ def test_bad_bvh_files_give_a_specific_message_and_change_nothing(
     # Rejected rows keep no incident id or location either.
     stored = _all_text(url)
     assert not any(v.startswith("PL9999_BVH") for v in stored)
-    assert not stored & {"3811AB", "52.1", "5.1"}
+    assert not stored & {"3811AB", "52.1", "5.1", "X155000"}
     assert snapshot(url) == before
     assert batches(url)[-1].status == status
 
