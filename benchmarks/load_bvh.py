@@ -201,12 +201,12 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    # The issue's steps (read, validate, assign, upsert, aggregate) are the load's "voorbereiden" and
-    # "schrijven" phases; the targets apply to them. Publishing the disclosure-controlled cube for the
-    # dashboard (added by the dashboard issue, same transaction) and the commit are shown beside them.
+    # The verdict is on the whole load (total/base), as it always was. The issue's steps (read,
+    # validate, assign, upsert, aggregate: the "voorbereiden" and "schrijven" phases) are shown beside
+    # it, because publishing the dashboard's cube (same transaction) now costs more than they do.
     print(
         f"\n{'load':<18} {'rows':>9} {'steps s':>7} {'publ. s':>7} {'total s':>7} {'baseline':<16} {'base s':>7} "
-        f"{'ratio':>6} {'target':>6} {'total/base':>10} {'reload/first':>12} {'peak MB':>8}"
+        f"{'steps/base':>10} {'target':>6} {'total/base':>10} {'reload/first':>12} {'peak MB':>8}"
     )
     ok = True
     for name, r, base, base_name, target in rows:
@@ -217,13 +217,14 @@ def main() -> None:
         reload_ratio = f"{reload / r['seconds']:.3f}" if reload is not None else "-"
         print(
             f"{name:<18} {r['rows']:>9} {steps:>7.2f} {phases.get('publiceren', 0.0):>7.2f} {r['seconds']:>7.2f} "
-            f"{base_name:<16} {base:>7.2f} {ratio:>6.2f} {target:>6.1f} {r['seconds'] / base:>10.2f} "
+            f"{base_name:<16} {base:>7.2f} {ratio:>10.2f} {target:>6.1f} {r['seconds'] / base:>10.2f} "
             f"{reload_ratio:>12} {r['peak_rss_mb']:>8.0f}"
         )
         print(f"{'':<18} phases: {', '.join(f'{k} {v:.2f} s' for k, v in phases.items())}")
-        ok &= ratio <= target and r["peak_rss_mb"] <= 1024 and (reload is None or reload / r["seconds"] <= 0.5)
+        ok &= r["seconds"] / base <= target and r["peak_rss_mb"] <= 1024
+        ok &= reload is None or reload / r["seconds"] <= 0.5
     print("\nassignment routes (first load):", rows[0][1]["routes"])
-    print("targets (on the issue's steps, peak RSS and re-load) met" if ok else "TARGETS NOT MET")
+    print("targets (whole load, peak RSS and re-load) met" if ok else "TARGETS NOT MET")
     sys.exit(0 if ok else 1)
 
 
