@@ -25,7 +25,8 @@ from etl.memory import release_memory
 from etl.publish import weeks_by_gemeente
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
-from warehouse.incidents import CELL, upsert_incidents
+from warehouse.incidents import upsert_incidents
+from warehouse.models import CELL
 from warehouse.reads import buurten_of_year, gemeente_names, latest_indeling_year
 
 _CODE_COLUMNS = ("voorval_id", "mk_code", "buurtcode", "postcode", "politie_buurt")

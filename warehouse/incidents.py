@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 
 from warehouse.bulk import bulk_insert, insert_frame, read_frame, secondary_indexes_deferred
-from warehouse.models import DeliveredCount, Incident, IncidentRevision, WeeklyCount
+from warehouse.models import CELL, DeliveredCount, Incident, IncidentRevision, WeeklyCount
 
 STAGE_COLUMNS = (
     "voorval_hash",
@@ -83,7 +83,6 @@ touched = Table(
     Column("is_new", Boolean, nullable=False, server_default=false()),  # no counts before this load
     prefixes=["TEMPORARY"],
 )
-CELL = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code", "iso_year", "iso_week")
 
 
 def upsert_incidents(
@@ -239,13 +238,12 @@ def refresh_weekly_counts(conn: Connection, file_cells: pd.DataFrame | None = No
         conn.execute(update(touched).where(~exists().where(_same_week(wc))).values(is_new=True))
     conn.execute(delete(wc).where(exists().where(_same_week(wc))))
 
-    fine_cols = CELL
     agg.drop(conn, checkfirst=True)
     agg.create(conn)
     joined = inc.join(touched, and_(_same_week(inc), ~touched.c.is_new))
-    keys = [inc.c[c] for c in fine_cols]
+    keys = [inc.c[c] for c in CELL]
     conn.execute(
-        insert(agg).from_select([*fine_cols, "count"], select(*keys, func.count()).select_from(joined).group_by(*keys))
+        insert(agg).from_select([*CELL, "count"], select(*keys, func.count()).select_from(joined).group_by(*keys))
     )
     if file_cells is not None:
         week = ["gemeente_code", "iso_year", "iso_week"]
@@ -256,9 +254,7 @@ def refresh_weekly_counts(conn: Connection, file_cells: pd.DataFrame | None = No
     dc = DeliveredCount.__table__
     delivered = dc.join(touched, _same_week(dc))
     conn.execute(
-        insert(agg).from_select(
-            [*fine_cols, "count"], select(*[dc.c[c] for c in fine_cols], dc.c.count).select_from(delivered)
-        )
+        insert(agg).from_select([*CELL, "count"], select(*[dc.c[c] for c in CELL], dc.c.count).select_from(delivered))
     )
     star = literal("*")
     base = (agg.c.gemeente_code, agg.c.indeling_year, agg.c.buurt_code)
@@ -285,7 +281,7 @@ def refresh_weekly_counts(conn: Connection, file_cells: pd.DataFrame | None = No
     finest = conn.execute(select(func.count()).select_from(agg)).scalar_one()
     # Every fine cell also feeds a group and an all-categories cell: about twice as many rows written.
     with secondary_indexes_deferred(conn, wc, 2 * finest, (UniqueConstraint,)):
-        conn.execute(insert(wc).from_select([*fine_cols, "count", "is_provisional"], union_all(*selects)))
+        conn.execute(insert(wc).from_select([*CELL, "count", "is_provisional"], union_all(*selects)))
     agg.drop(conn)
     marked: list[str] = []
     for gemeente, (key, labels) in thresholds.items():

@@ -282,7 +282,7 @@ class _WeekCell:
     count: Mapped[int] = mapped_column(Integer)
 
 
-_CELL = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code", "iso_year", "iso_week")
+CELL = ("gemeente_code", "indeling_year", "buurt_code", "group_code", "mk_code", "iso_year", "iso_week")
 
 
 class DeliveredCount(_WeekCell, Base):
@@ -297,7 +297,7 @@ class DeliveredCount(_WeekCell, Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))
 
     __table_args__ = (
-        UniqueConstraint(*_CELL, name="uq_delivered_count_cell"),
+        UniqueConstraint(*CELL, name="uq_delivered_count_cell"),
         Index("ix_delivered_count_period", "gemeente_code", "iso_year", "iso_week"),
         CheckConstraint("count >= 0", name="count_not_negative"),
     )
@@ -312,7 +312,7 @@ class WeeklyCount(_WeekCell, Base):
     is_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
-        UniqueConstraint(*_CELL, name="uq_weekly_count_cell"),
+        UniqueConstraint(*CELL, name="uq_weekly_count_cell"),
         Index("ix_weekly_count_period", "gemeente_code", "iso_year", "iso_week"),
         Index("ix_weekly_count_provisional", "gemeente_code", "is_provisional"),
     )
