@@ -250,27 +250,22 @@ def coordinate(values: pd.Series) -> pd.Series:
         return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
-def assign_by_xy(x: pd.Series, y: pd.Series, codes: np.ndarray, polygons_rd: np.ndarray) -> pd.Series:
-    """Buurtcode whose polygon contains the RD point (x, y floats); NaN where none.
+def assign_by_xy(xs: np.ndarray, ys: np.ndarray, polygons_rd: np.ndarray) -> np.ndarray:
+    """Per RD point (float arrays, NaN for none): the position of the polygon containing it, -1 if none.
 
     Per buurt, the points inside its bounding box (found by binary search on the points sorted by x)
     are tested with a prepared polygon: no Point object is made, which for a million rows costs more
     than the tests. A point on a shared border belongs to the buurt listed first (deterministic)."""
-    xs = x.to_numpy(dtype="float64", na_value=np.nan)
-    ys = y.to_numpy(dtype="float64", na_value=np.nan)
-    out = pd.Series(np.nan, index=x.index, dtype="object")
+    found = np.full(len(xs), -1, dtype=np.int64)
     rows = np.flatnonzero(~(np.isnan(xs) | np.isnan(ys)))
     if not len(rows) or len(polygons_rd) == 0:
-        return out.astype("str")
+        return found
     by_x = rows[np.argsort(xs[rows], kind="stable")]
     sorted_x = xs[by_x]
-    found = np.full(len(xs), -1, dtype=np.int64)
     shapely.prepare(polygons_rd)
     for i, (polygon, (minx, miny, maxx, maxy)) in enumerate(zip(polygons_rd, shapely.bounds(polygons_rd), strict=True)):
         slab = by_x[np.searchsorted(sorted_x, minx, "left") : np.searchsorted(sorted_x, maxx, "right")]
         candidates = slab[(ys[slab] >= miny) & (ys[slab] <= maxy) & (found[slab] < 0)]
         if len(candidates):
             found[candidates[shapely.intersects_xy(polygon, xs[candidates], ys[candidates])]] = i
-    hit = found >= 0
-    out.iloc[np.flatnonzero(hit)] = codes[found[hit]]
-    return out.astype("str")
+    return found

@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from buurtbeeld.memory import release_memory
 from etl.errors import LoadError
-from etl.memory import release_memory
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (";", ",", "\t", "|")

@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from buurtbeeld.memory import release_memory
 from buurtbeeld.settings import Settings
 from etl import bvh
 from etl import load_counts as counts
@@ -21,7 +22,6 @@ from etl.categories import sync_categories
 from etl.columns import hints, map_columns, resolve
 from etl.errors import LoadError
 from etl.extract import check_readable, read_table, sha256_of
-from etl.memory import release_memory
 from etl.publish import weeks_by_gemeente
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
@@ -31,6 +31,8 @@ from warehouse.reads import buurten_of_year, gemeente_names, latest_indeling_yea
 
 _CODE_COLUMNS = ("voorval_id", "mk_code", "buurtcode", "postcode", "politie_buurt")
 _ROWS_PER_CHUNK = 200_000
+# The file's columns assign_buurten and the attempt flag read, after RawIncident has checked the rest.
+_FOR_ASSIGNMENT = {"postcode", "huisnummer", "politie_buurt", "gemeente_naam", "poging"}
 # What the steps after RawIncident read of a checked row.
 _CHECKED = ["voorval_id", "mk_code", "begin_at", "eind_at", "kennisname_at", "buurtcode", "x_rd", "y_rd"]
 
@@ -173,14 +175,17 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
     """buurt_code, assign_route and gemeente_code per valid row, in the order of the issue:
     CBS buurtcode column, RD x/y in a buurt polygon, postcode (+ huisnummer) lookup table when given,
     police buurt name, else 'onbekend'. df: the file's columns (its rows may be more than the valid
-    ones: only those of `valid` are read, so no copy of the file is made)."""
-    code = pd.Series(np.nan, index=valid.index, dtype="object")
-    route = pd.Series(bvh.ONBEKEND, index=valid.index, dtype="object")
+    ones: only those of `valid` are read, so no copy of the file is made).
+
+    Worked on positions in numpy arrays that point at the buurten's own code strings: a million
+    rows of label-indexed Series cost some 150 MB more at the load's peak."""
+    code = np.full(len(valid), None, dtype=object)
+    route = np.full(len(valid), bvh.ONBEKEND, dtype=object)
     rejects = []
 
     given = valid["buurtcode"].fillna("")
-    known = given.isin(areas.gemeente_of.keys())
-    unknown = (given != "") & ~known
+    known = given.isin(areas.gemeente_of.keys()).to_numpy()
+    unknown = (given != "").to_numpy() & ~known
     if unknown.any():
         rejects.append(
             rejects_for(
@@ -190,48 +195,58 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
                 f"buurtcode staat niet in de CBS-buurtindeling {areas.year}",
             )
         )
-    code[known] = given[known]
+    code[known] = given[known].to_numpy(dtype=object)
     route[known] = "buurtcode"
 
-    todo = code.isna() & ~unknown
-    by_xy = bvh.assign_by_xy(valid.loc[todo, "x_rd"], valid.loc[todo, "y_rd"], areas.codes, areas.polygons_rd)
-    hit = by_xy.notna() & (by_xy != "nan")
-    code[hit[hit].index] = by_xy[hit]
-    route[hit[hit].index] = "xy"
-    with_xy = valid["x_rd"].notna() & todo  # a valid row has numbers for x/y or none at all
-    outside = int((with_xy & code.isna()).sum())
+    todo = np.flatnonzero(pd.isna(code) & ~unknown)
+    xs = valid["x_rd"].to_numpy(dtype="float64", na_value=np.nan)[todo]
+    ys = valid["y_rd"].to_numpy(dtype="float64", na_value=np.nan)[todo]
+    found = bvh.assign_by_xy(xs, ys, areas.polygons_rd)
+    code[todo[found >= 0]] = areas.codes[found[found >= 0]]
+    route[todo[found >= 0]] = "xy"
+    outside = int(((found < 0) & ~np.isnan(xs)).sum())  # a valid row has numbers for x/y or none at all
 
-    if areas.postcodes is not None and "postcode" in df and code.isna().any():
-        todo = code.isna() & ~unknown
-        rows = df.loc[todo[todo].index]
+    def open_rows() -> np.ndarray:
+        return np.flatnonzero(pd.isna(code) & ~unknown)
+
+    if areas.postcodes is not None and "postcode" in df and len(todo := open_rows()):
+        rows = df.loc[valid.index[todo]]
         number = rows["huisnummer"] if "huisnummer" in rows else pd.Series("", index=rows.index)
-        by_pc = areas.postcodes.lookup(rows["postcode"], number).dropna()
-        by_pc = by_pc[by_pc.isin(areas.gemeente_of.keys())]
-        code[by_pc.index] = by_pc
-        route[by_pc.index] = "postcode"
+        by_pc = areas.postcodes.lookup(rows["postcode"], number).to_numpy(dtype=object)
+        hit = pd.Series(by_pc).isin(areas.gemeente_of.keys()).to_numpy()
+        code[todo[hit]] = by_pc[hit]
+        route[todo[hit]] = "postcode"
 
-    gemeenten = Counter(code.dropna().map(areas.gemeente_of).value_counts().to_dict())
-    if "politie_buurt" in df and code.isna().any():
+    assigned = pd.Series(code).dropna()
+    gemeenten = Counter(assigned.map(areas.gemeente_of).value_counts().to_dict())
+    if "politie_buurt" in df and len(todo := open_rows()):
         names = areas.names
         if gemeenten:
             names = names[names["gemeente_code"].isin(gemeenten.keys())]
         unique = names.drop_duplicates("key", keep=False).set_index("key")["code"]
-        todo = code.isna() & ~unknown
-        by_name = bvh.normalise_name(df.loc[todo[todo].index, "politie_buurt"]).map(unique)
-        found = by_name.dropna()
-        code[found.index] = found
-        route[found.index] = "naam"
-        gemeenten.update(areas.gemeente_of[c] for c in found)
+        by_name = bvh.normalise_name(df.loc[valid.index[todo], "politie_buurt"]).map(unique).to_numpy(dtype=object)
+        hit = ~pd.isna(by_name)
+        code[todo[hit]] = by_name[hit]
+        route[todo[hit]] = "naam"
+        gemeenten.update(areas.gemeente_of[c] for c in by_name[hit])
 
-    gemeente = code.map(areas.gemeente_of)
-    if gemeente.isna().any():
+    gemeente = pd.Series(code).map(areas.gemeente_of).to_numpy(dtype=object)
+    if pd.isna(gemeente).any():
         named = df.loc[valid.index, "gemeente_naam"] if "gemeente_naam" in df else None
-        fallback = _delivery_gemeente(named, gemeenten, areas)
-        gemeente = gemeente.fillna(fallback)
-    out = pd.DataFrame({"buurt_code": code.fillna(bvh.ONBEKEND), "assign_route": route, "gemeente_code": gemeente})
+        gemeente[pd.isna(gemeente)] = _delivery_gemeente(named, gemeenten, areas)
+    code[pd.isna(code)] = bvh.ONBEKEND
+    keep = ~unknown
+    out = pd.DataFrame(
+        {
+            "buurt_code": pd.array(code[keep], dtype="str"),
+            "assign_route": pd.array(route[keep], dtype="str"),
+            "gemeente_code": pd.array(gemeente[keep], dtype="str"),
+        },
+        index=valid.index[keep],
+    )
     out.attrs["xy_buiten_indeling"] = outside
     bad = pd.concat(rejects, ignore_index=True) if rejects else rejects_for([], "", [], "")
-    return out[~unknown], bad
+    return out, bad
 
 
 def _delivery_gemeente(names: pd.Series | None, assigned: Counter[str], areas: Areas) -> str:
@@ -255,9 +270,13 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     if counts.is_counts_form(list(raw.columns)):
         return counts.prepare_counts(raw, path.name, areas, hic)
     rows_in = len(raw)
-    clean, rejects, outside = clean_incidents(raw, path.name, areas, key)
+    checked, rejects, outside = check_incidents(raw, path.name, areas)
+    # The file's text is let go before the clean frame is built: both at once were the load's peak.
     del raw
-    release_memory()  # the file's frames, before the write phase allocates its own
+    release_memory()
+    clean = clean_incidents(checked, areas.year, key)
+    del checked
+    release_memory()
 
     routes = clean["assign_route"].value_counts()
     unknown_mk = clean.loc[clean["group_code"] == bvh.ONBEKEND, "mk_code"].value_counts()
@@ -271,6 +290,7 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
 
     rows_valid, pending, cells = len(clean), [clean], file_cells(clean)
     del clean
+    release_memory()  # file_cells' grouping
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
         sync_categories(conn, hic)
@@ -282,11 +302,11 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     return Prepared(rows_in, rows_valid, rejects, write, summary)
 
 
-def clean_incidents(
-    raw: pd.DataFrame, file_name: str, areas: Areas, key: bytes
-) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """The rows that may enter the warehouse (CleanIncident), the rejects, and how many x/y points
-    fell outside every buurt. Intermediate frames die with this call."""
+def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The rows that pass RawIncident and get a buurt, with only what the clean frame is built from;
+    the rejects (under the file's column names); how many x/y points fell outside every buurt.
+
+    `raw` is consumed: the columns it no longer needs are dropped from it as the checks go."""
     names = _source_names(raw)
     df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, file_name)
     # Parsed and checked a chunk at a time, keeping only what the next steps use: the parsed text and
@@ -298,32 +318,50 @@ def clean_incidents(
         ok, bad = validate(RawIncident, parse(df.iloc[rows], duplicate.iloc[rows]))
         checked.append(ok[_CHECKED])
         found.append(bad)
+    del duplicate
     valid = pd.concat(checked)
+    del checked
     rejects = _file_rejects(pd.concat(found, ignore_index=True), raw, names)
+    # The columns the checks have used up are let go before assignment, the peak of the load: from
+    # `raw` as well (the caller hands it over), which shares them with `df`.
+    used = [c for c in df.columns if c not in _FOR_ASSIGNMENT]
+    df = df.drop(columns=used)
+    still_used = {names.get(c, c) for c in df.columns}
+    raw.drop(columns=[c for c in raw.columns if c not in still_used], inplace=True)
+    release_memory()
     placed, unplaced = assign_buurten(df, valid, areas)
     unplaced = _file_rejects(unplaced, raw, names)
-    valid = valid.loc[placed.index]
+    out = valid.loc[placed.index, ["voorval_id", "mk_code", "begin_at", "eind_at", "kennisname_at"]]
+    for column in placed.columns:
+        out[column] = placed[column]
+    attempt = df.loc[out.index, "poging"].str.upper().map({"J": True, "N": False}) if "poging" in df else None
+    out["is_attempt"] = (attempt if attempt is not None else pd.Series(None, index=out.index)).astype("boolean")
+    all_rejects = pd.concat([r for r in (rejects, unplaced) if len(r)] or [rejects], ignore_index=True)
+    return out, all_rejects, placed.attrs.get("xy_buiten_indeling", 0)
 
-    moment = bvh.pleegmoment(valid["begin_at"], valid["eind_at"], valid["kennisname_at"])
-    attempt = df.loc[valid.index, "poging"].str.upper().map({"J": True, "N": False}) if "poging" in df else None
+
+def clean_incidents(checked: pd.DataFrame, indeling_year: int, key: bytes) -> pd.DataFrame:
+    """What enters the warehouse (CleanIncident): no id but its keyed hash, the moment counted at and
+    its calendar, the dashboard group of the MK code."""
+    moment = bvh.pleegmoment(checked["begin_at"], checked["eind_at"], checked["kennisname_at"])
     clean = pd.DataFrame(
         {
-            "voorval_hash": bvh.voorval_hash(valid["voorval_id"], key),
-            "gemeente_code": placed["gemeente_code"].astype("str"),
-            "indeling_year": areas.year,
-            "buurt_code": placed["buurt_code"].astype("str"),
-            "assign_route": placed["assign_route"].astype("str"),
-            "mk_code": valid["mk_code"],
-            "group_code": bvh.categorise(valid["mk_code"]),
+            "voorval_hash": bvh.voorval_hash(checked["voorval_id"], key),
+            "gemeente_code": checked["gemeente_code"],
+            "indeling_year": indeling_year,
+            "buurt_code": checked["buurt_code"],
+            "assign_route": checked["assign_route"],
+            "mk_code": checked["mk_code"],
+            "group_code": bvh.categorise(checked["mk_code"]),
             "pleeg_at": moment,
-            "kennisname_at": valid["kennisname_at"],
+            "kennisname_at": checked["kennisname_at"],
             **bvh.calendar(moment),
-            "is_attempt": (attempt if attempt is not None else pd.Series(None, index=valid.index)).astype("boolean"),
+            "is_attempt": checked["is_attempt"],
         },
-        index=valid.index,
+        index=checked.index,
     )
-    all_rejects = pd.concat([r for r in (rejects, unplaced) if len(r)] or [rejects], ignore_index=True)
-    return CleanIncident.validate(clean, lazy=True), all_rejects, placed.attrs.get("xy_buiten_indeling", 0)
+    # In place: the frame is this function's own, and a validated copy would double it at the peak.
+    return CleanIncident.validate(clean, lazy=True, inplace=True)
 
 
 def file_cells(clean: pd.DataFrame) -> pd.DataFrame:

@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
+from buurtbeeld.memory import release_memory
 from buurtbeeld.periods import (
     containing,
     kind_of,
@@ -34,7 +35,6 @@ from buurtbeeld.periods import (
 )
 from buurtbeeld.settings import Settings
 from etl.errors import LoadError
-from etl.memory import release_memory
 from warehouse import published
 
 UNKNOWN, OTHER_STADSDEEL = published.UNKNOWN, published.OTHER_STADSDEEL
@@ -209,7 +209,9 @@ def nested_cube(components: list[pd.DataFrame], kind: str, wanted: Iterable[str]
                 count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
             )
     if sums is None:
-        return pd.DataFrame(columns=[*KEY, "wijk", "stadsdeel", "count", "status"])
+        # Typed like the parts: an untyped empty frame would turn every column of the year's cube
+        # into Python objects when concatenated (a partial year has no year cell).
+        return components[0].iloc[:0][[*KEY, "wijk", "stadsdeel", "count", "status"]]
     reveal = pd.concat(reveals, axis=1).fillna(False).astype(bool).any(axis=1)
     forced = sums.set_index(keys).index.map(reveal).to_numpy(dtype=bool)
     cells = sums.rename(columns={"target": "period"})

@@ -31,10 +31,12 @@ def get_engine(url: str) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")  # readers (dashboard) never block the weekly load
-            # 128 MB page cache (default 8 MB): a million-row load updates random-order indexes (the
-            # voorval hash), which thrash a small cache. Temp tables (load staging) stay in memory.
-            cur.execute("PRAGMA cache_size=-131072")
-            cur.execute("PRAGMA temp_store=MEMORY")
+            # 64 MB page cache (default 8 MB): a million-row load updates random-order indexes (the
+            # voorval hash), which thrash a small cache; 128 MB was no faster (20.4 s vs 20.2 s to write
+            # 1M incidents). Temp tables and sorts spill to a file: in memory they held 150 MB more
+            # at the load's peak, for no measurable gain in speed.
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA temp_store=FILE")
             cur.close()
 
         return engine

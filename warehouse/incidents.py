@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 
+from buurtbeeld.memory import release_memory
 from warehouse.bulk import bulk_insert, insert_frame, read_frame, secondary_indexes_deferred
 from warehouse.models import CELL, DeliveredCount, Incident, IncidentRevision, WeeklyCount
 
@@ -67,7 +68,11 @@ stage = Table(
     *[Column(c.name, c.type) for c in Incident.__table__.columns if c.name in STAGE_COLUMNS],
     prefixes=["TEMPORARY"],
 )
-stage_hash = Table("stage_hash", _temp, Column("voorval_hash", String(32)), prefixes=["TEMPORARY"])
+# pos: the row's position in the file's frame, so the known rows come back as numbers, not a set of
+# a million hash strings.
+stage_hash = Table(
+    "stage_hash", _temp, Column("voorval_hash", String(32)), Column("pos", Integer), prefixes=["TEMPORARY"]
+)
 agg = Table(
     "weekly_agg",
     _temp,
@@ -102,16 +107,14 @@ def upsert_incidents(
         table.drop(conn, checkfirst=True)
         table.create(conn)
     hashes = clean["voorval_hash"]
-    insert_frame(conn, stage_hash.name, hashes.to_frame())
-    _analyze(conn, stage_hash)
-    known = set(
-        conn.execute(
-            select(stage_hash.c.voorval_hash).join(inc, inc.c.voorval_hash == stage_hash.c.voorval_hash)
-        ).scalars()
+    insert_frame(
+        conn, stage_hash.name, pd.DataFrame({"voorval_hash": hashes.to_numpy(), "pos": np.arange(len(hashes))})
     )
-    is_known = hashes.isin(known).to_numpy()
-    for columns in frame_columns(clean, np.flatnonzero(is_known)):
-        bulk_insert(conn, stage.name, columns)
+    _analyze(conn, stage_hash)
+    found = conn.execute(select(stage_hash.c.pos).join(inc, inc.c.voorval_hash == stage_hash.c.voorval_hash))
+    is_known = np.zeros(len(clean), dtype=bool)
+    is_known[np.fromiter(found.scalars(), dtype=np.int64)] = True
+    _insert_rows(conn, stage.name, clean, np.flatnonzero(is_known))
     _analyze(conn, stage)
     # In hash order the unique index grows at its end instead of at random pages.
     new_rows = np.flatnonzero(~is_known)
@@ -169,10 +172,12 @@ def upsert_incidents(
         .values({**{c: stage.c[c] for c in STAGE_COLUMNS if c != "voorval_hash"}, "batch_id": batch_id})
     )
     with secondary_indexes_deferred(conn, inc, len(new_rows), (ForeignKeyConstraint,)):
-        for columns in frame_columns(clean, new_rows):
-            batch = [batch_id] * len(columns["voorval_hash"])
-            bulk_insert(conn, inc.name, {**columns, "first_batch_id": batch, "batch_id": batch})
+        _insert_rows(conn, inc.name, clean, new_rows, {"first_batch_id": batch_id, "batch_id": batch_id})
     new, total = len(new_rows), len(clean)
+    # The frame is the caller's to give up (it passes it without keeping it): freed here, before
+    # the database sorts a million rows for the weekly counts.
+    del clean, hashes, is_known, new_rows, new_weeks
+    release_memory()
     weeks = _touched_weeks(conn)
     provisional = refresh_weekly_counts(conn, file_cells)
     for table in (stage_hash, stage, touched):
@@ -187,7 +192,15 @@ def upsert_incidents(
     }
 
 
-def frame_columns(frame: pd.DataFrame, positions: np.ndarray, rows: int = 100_000) -> Iterator[dict[str, list[Any]]]:
+def _insert_rows(
+    conn: Connection, table: str, frame: pd.DataFrame, positions: np.ndarray, constants: Mapping[str, Any] = {}
+) -> None:
+    for columns in frame_columns(frame, positions):
+        size = len(columns["voorval_hash"])
+        bulk_insert(conn, table, {**columns, **{name: [value] * size for name, value in constants.items()}})
+
+
+def frame_columns(frame: pd.DataFrame, positions: np.ndarray, rows: int = 50_000) -> Iterator[dict[str, list[Any]]]:
     """STAGE_COLUMNS of the rows at `positions` as plain Python values for the bulk writer, a chunk
     of rows at a time (a million rows as Python objects at once would cost about 1 GB); timestamps as
     SQL text."""

@@ -369,6 +369,10 @@ class PublishedCount(Base):
         CheckConstraint("status IN (0, 1, 2)", name="status"),
     )
 
+    @classmethod
+    def series_index(cls) -> Index:
+        return next(i for i in cls.__table__.indexes if i.name == "ix_published_count_series")
+
 
 class SavedView(Base):
     """A named dashboard view ("bewaarde weergave"): the page path and its URL query string."""

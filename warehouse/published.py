@@ -14,6 +14,8 @@ from warehouse.models import Buurt, BuurtCorrespondence, PublishedCount, Stadsde
 UNKNOWN = "onbekend"  # incidents without a usable location, and buurten outside the latest indeling
 OTHER_STADSDEEL = "Overig"  # buurten that the stadsdelen file does not mention
 _ROWS_PER_INSERT = 100_000
+# The series index's columns after the gemeente (one gemeente is written at a time).
+_SERIES = [c.name for c in PublishedCount.series_index().columns][1:]
 
 
 def latest_year(conn: Connection, gemeente: str) -> int | None:
@@ -87,6 +89,9 @@ def replace_cells(
         conn.execute(delete(pc).where(pc.c.gemeente_code == gemeente, or_(*clauses)))
     if cells.empty:
         return 0
+    # In the order of the series index: its pages then fill one after another instead of at random,
+    # which made the insert 30 % faster (a year of cells, SQLite), for a sort of half a second.
+    cells = cells.sort_values(_SERIES)
     written = 0
     # A chunk at a time: as Python objects a year's cells would take some 500 MB at once.
     for start in range(0, len(cells), _ROWS_PER_INSERT):
