@@ -327,7 +327,8 @@ def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd
     used = [c for c in df.columns if c not in _FOR_ASSIGNMENT]
     df = df.drop(columns=used)
     still_used = {names.get(c, c) for c in df.columns}
-    raw.drop(columns=[c for c in raw.columns if c not in still_used], inplace=True)
+    for column in [c for c in raw.columns if c not in still_used]:
+        del raw[column]
     release_memory()
     placed, unplaced = assign_buurten(df, valid, areas)
     unplaced = _file_rejects(unplaced, raw, names)
