@@ -202,9 +202,10 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
     xs = valid["x_rd"].to_numpy(dtype="float64", na_value=np.nan)[todo]
     ys = valid["y_rd"].to_numpy(dtype="float64", na_value=np.nan)[todo]
     found = bvh.assign_by_xy(xs, ys, areas.polygons_rd)
-    code[todo[found >= 0]] = areas.codes[found[found >= 0]]
-    route[todo[found >= 0]] = "xy"
-    outside = int(((found < 0) & ~np.isnan(xs)).sum())  # a valid row has numbers for x/y or none at all
+    inside = found >= 0
+    code[todo[inside]] = areas.codes[found[inside]]
+    route[todo[inside]] = "xy"
+    outside = int((~inside & ~np.isnan(xs)).sum())  # a valid row has numbers for x/y or none at all
 
     def open_rows() -> np.ndarray:
         return np.flatnonzero(pd.isna(code) & ~unknown)

@@ -107,9 +107,7 @@ def upsert_incidents(
         table.drop(conn, checkfirst=True)
         table.create(conn)
     hashes = clean["voorval_hash"]
-    insert_frame(
-        conn, stage_hash.name, pd.DataFrame({"voorval_hash": hashes.to_numpy(), "pos": np.arange(len(hashes))})
-    )
+    insert_frame(conn, stage_hash.name, hashes.to_frame().assign(pos=np.arange(len(hashes))))
     _analyze(conn, stage_hash)
     found = conn.execute(select(stage_hash.c.pos).join(inc, inc.c.voorval_hash == stage_hash.c.voorval_hash))
     is_known = np.zeros(len(clean), dtype=bool)
@@ -193,11 +191,13 @@ def upsert_incidents(
 
 
 def _insert_rows(
-    conn: Connection, table: str, frame: pd.DataFrame, positions: np.ndarray, constants: Mapping[str, Any] = {}
+    conn: Connection, table: str, frame: pd.DataFrame, positions: np.ndarray, constants: Mapping[str, Any] | None = None
 ) -> None:
+    """Insert the rows of `frame` at `positions`, plus `constants` in every row. A function of its
+    own so that the last chunk's Python values die with it, not with the upsert."""
     for columns in frame_columns(frame, positions):
         size = len(columns["voorval_hash"])
-        bulk_insert(conn, table, {**columns, **{name: [value] * size for name, value in constants.items()}})
+        bulk_insert(conn, table, {**columns, **{name: [value] * size for name, value in (constants or {}).items()}})
 
 
 def frame_columns(frame: pd.DataFrame, positions: np.ndarray, rows: int = 50_000) -> Iterator[dict[str, list[Any]]]:
