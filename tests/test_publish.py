@@ -15,7 +15,7 @@ from etl.load_buurten import load_buurten
 from etl.load_bvh import load_bvh
 from etl.load_indicators import load_indicators
 from etl.load_stadsdelen import load_stadsdelen
-from etl.publish import publish
+from etl.publish import publish, year_cube
 from tests.cube_checks import check_cube, published
 from warehouse import published as store
 from warehouse import queries
@@ -185,3 +185,26 @@ def test_publiceer_recomputes_the_cube_as_a_batch(
     small = (stricter["count"] > 0) & (stricter["count"] < 10)
     assert small.any() and (stricter.loc[small, "status"] == disclosure.PRIMARY).all()
     check_cube(url, "GM9999", _hierarchy(url, "GM9999"), threshold=10)
+
+
+def test_a_partial_year_keeps_its_cube_numeric() -> None:
+    """The current year has no year (or unfinished quarter) cell; its empty part must not turn the
+    cube's counts into Python objects (which cost 100 MB and seconds on every weekly publish)."""
+    hierarchy = pd.DataFrame({"buurt_code": ["BU00010001", "BU00010002"], "wijk_code": "WK000100", "stadsdeel": None})
+    weeks = [1, 2, 3, 4, 5]
+    counts = pd.DataFrame(
+        {
+            "iso_year": 2026,
+            "iso_week": weeks * 2,
+            "buurt_code": ["BU00010001"] * 5 + ["BU00010002"] * 5,
+            "group_code": "inbraak",
+            "mk_code": "*",
+            "count": [7, 3, 9, 12, 6, 8, 8, 2, 11, 5],
+        }
+    )
+    periods = {"week": [f"2026-W{w:02d}" for w in weeks], "month": ["2026-01"], "quarter": [], "year": []}
+    cells = year_cube(counts, hierarchy, "GM0001", 5, periods)
+    assert set(cells["period_type"]) == {"week", "month"}
+    assert cells["count"].dtype.kind == "i" and cells["status"].dtype.kind == "i"
+    january = cells[(cells["period"] == "2026-01") & (cells["area_level"] == "gemeente") & (cells["group_code"] == "*")]
+    assert january["count"].tolist() == [71]  # weeks 1-5 of 2026: their Thursdays all lie in January
