@@ -30,6 +30,10 @@ def get_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
+            # 16 KB pages (default 4 KB) for a new warehouse; an existing one keeps its own (WAL fixes
+            # it). Fewer, fuller B-tree pages: a first 1M-incident load took 66 s instead of 72 s.
+            # 64 KB pages gained 3 s more, but every random lookup of the dashboard reads a page.
+            cur.execute("PRAGMA page_size=16384")
             cur.execute("PRAGMA journal_mode=WAL")  # readers (dashboard) never block the weekly load
             # 64 MB page cache (default 8 MB): a million-row load updates random-order indexes (the
             # voorval hash), which thrash a small cache; 128 MB was no faster (20.4 s vs 20.2 s to write
