@@ -101,17 +101,25 @@ def expand(buurt_cells: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, ha
             .rename(columns={"stadsdeel": "area_code"})
             .assign(area_level="stadsdeel")
         )
-    frames.append(_sum(b, ["period", *CATEGORY]).assign(area_level="gemeente", area_code=gemeente))
+    top = _sum(b, ["period", *CATEGORY])
+    frames.append(top.assign(area_level="gemeente", area_code=_like(b["area_code"], gemeente, len(top))))
     cells = pd.concat(frames, ignore_index=True)
     extra = ["wijk", "stadsdeel"]
     groups = cells[cells["mk_code"] == ALL]
     totals = groups.groupby(["period", "area_level", "area_code"], as_index=False, dropna=False).agg(
         count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
     )
-    totals["group_code"] = ALL
-    totals["mk_code"] = ALL
+    totals["group_code"] = _like(cells["group_code"], ALL, len(totals))
+    totals["mk_code"] = _like(cells["mk_code"], ALL, len(totals))
     cells = pd.concat([cells, totals], ignore_index=True)
     return cells[[*KEY, *extra, "count"]]
+
+
+def _like(column: pd.Series, value: str, rows: int) -> pd.Series | str:
+    """`value` in every row, typed like `column` (a categorical keeps its categories in a concat)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Categorical([value] * rows, dtype=column.dtype)
+    return value
 
 
 def _sum(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -172,8 +180,25 @@ def week_cube(counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, thre
     cells = counts.assign(period=_labels(counts["iso_year"], counts["iso_week"]))[
         ["period", "buurt_code", *CATEGORY, "count"]
     ]
+    # Keys as categories shared by every frame of the cube: the joins and groupings of a year's
+    # million cells then compare integer codes, not strings.
+    areas = _categories(hier["buurt_code"], hier["wijk_code"], hier["stadsdeel"], pd.Series([gemeente]))
+    hier = hier.astype({"buurt_code": areas, "wijk_code": areas, "stadsdeel": areas})
+    cells = cells.astype(
+        {
+            "period": _categories(cells["period"]),
+            "buurt_code": areas,
+            "group_code": _categories(cells["group_code"], pd.Series([ALL])),
+            "mk_code": _categories(cells["mk_code"], pd.Series([ALL])),
+        }
+    )
     cube = protect_cube(expand(cells, hier, gemeente, has_sd), threshold)
     return cube
+
+
+def _categories(*values: pd.Series) -> pd.CategoricalDtype:
+    """One categorical type over the distinct values (sorted, so that sorting by it sorts by text)."""
+    return pd.CategoricalDtype(sorted(set().union(*[v.dropna().unique() for v in values])))
 
 
 def year_cube(
