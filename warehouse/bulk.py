@@ -2,8 +2,8 @@
 
 Columns arrive as lists/arrays of plain Python values (or None); rows are built with zip. SQLite takes
 them through the DBAPI's executemany, PostgreSQL through COPY. Reads come back as a DataFrame built
-from columns: pandas given SQLAlchemy Row objects probes each one for namedtuple fields, which costs
-more than the query.
+from the driver's tuples when SQLAlchemy has nothing to convert: making a Row object per row costs
+about as much as the query.
 """
 
 from __future__ import annotations
