@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 
 from buurtbeeld.memory import release_memory
-from warehouse.bulk import bulk_insert, insert_frame, read_frame, secondary_indexes_deferred
+from warehouse.bulk import bulk_insert, copy_frame, insert_frame, read_frame, secondary_indexes_deferred
 from warehouse.models import CELL, DeliveredCount, Incident, IncidentRevision, WeeklyCount
 
 STAGE_COLUMNS = (
@@ -56,6 +56,8 @@ STAGE_COLUMNS = (
     "dagdeel",
     "is_attempt",
 )
+# Rows per COPY on PostgreSQL (an Arrow table and its CSV at a time).
+_ARROW_ROWS = 200_000
 # Calendar columns follow from pleeg_at, so comparing pleeg_at covers them.
 _COMPARED = tuple(
     c for c in STAGE_COLUMNS if c not in {"voorval_hash", "iso_year", "iso_week", "month", "weekday", "dagdeel"}
@@ -195,6 +197,11 @@ def _insert_rows(
 ) -> None:
     """Insert the rows of `frame` at `positions`, plus `constants` in every row. A function of its
     own so that the last chunk's Python values die with it, not with the upsert."""
+    if conn.dialect.name == "postgresql":
+        for start in range(0, len(positions), _ARROW_ROWS):
+            chunk = frame.iloc[positions[start : start + _ARROW_ROWS]][list(STAGE_COLUMNS)]
+            copy_frame(conn, table, chunk.assign(**(constants or {})))
+        return
     for columns in frame_columns(frame, positions):
         size = len(columns["voorval_hash"])
         bulk_insert(conn, table, {**columns, **{name: [value] * size for name, value in (constants or {}).items()}})
