@@ -37,10 +37,23 @@ def bulk_insert(conn: Connection, table: str, columns: Mapping[str, Sequence[Any
     return len(next(iter(columns.values()), []))
 
 
-def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> int:
-    """PostgreSQL: COPY a DataFrame as CSV that Arrow writes in C, with no Python value per cell (a
-    million incidents: 2 s less than row by row). Arrow quotes every text, so an empty text stays
-    one and only a missing value becomes NULL; timestamps are written as they are (naive)."""
+def insert_frame(conn: Connection, table: str, frame: pd.DataFrame, rows: int = 100_000) -> int:
+    """Insert a DataFrame's columns, a chunk of rows at a time. PostgreSQL: COPY of CSV that Arrow
+    writes in C, with no Python value per cell (a million incidents into a table without indexes:
+    3.0 s -> 2.1 s). SQLite: executemany of each chunk's Python values (as Python objects a million
+    rows would take hundreds of MB at once). Columns must reach the database as they are: texts,
+    integers, booleans, naive timestamps."""
+    for start in range(0, len(frame), rows):
+        part = frame.iloc[start : start + rows]
+        if conn.dialect.name == "postgresql":
+            _copy_csv(conn, table, part)
+        else:
+            bulk_insert(conn, table, {name: part[name].tolist() for name in part.columns})
+    return len(frame)
+
+
+def _copy_csv(conn: Connection, table: str, frame: pd.DataFrame) -> None:
+    """Arrow quotes every text, so an empty text stays one and only a missing value becomes NULL."""
     cursor = conn.connection.driver_connection.cursor()
     try:
         with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN (FORMAT csv)") as copy:
@@ -51,16 +64,6 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame) -> int:
             copy.write(buffer.getbuffer())
     finally:
         cursor.close()
-    return len(frame)
-
-
-def insert_frame(conn: Connection, table: str, frame: pd.DataFrame, rows: int = 100_000) -> int:
-    """bulk_insert of a DataFrame's columns, a chunk of rows at a time: as Python objects a million
-    rows would take hundreds of MB at once."""
-    for start in range(0, len(frame), rows):
-        part = frame.iloc[start : start + rows]
-        bulk_insert(conn, table, {name: part[name].tolist() for name in part.columns})
-    return len(frame)
 
 
 def read_frame(conn: Connection, query: Any, columns: list[str]) -> pd.DataFrame:

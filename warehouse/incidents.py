@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 
 from buurtbeeld.memory import release_memory
-from warehouse.bulk import bulk_insert, copy_frame, insert_frame, read_frame, secondary_indexes_deferred
+from warehouse.bulk import bulk_insert, insert_frame, read_frame, secondary_indexes_deferred
 from warehouse.models import CELL, DeliveredCount, Incident, IncidentRevision, WeeklyCount
 
 STAGE_COLUMNS = (
@@ -196,11 +196,12 @@ def _insert_rows(
     conn: Connection, table: str, frame: pd.DataFrame, positions: np.ndarray, constants: Mapping[str, Any] | None = None
 ) -> None:
     """Insert the rows of `frame` at `positions`, plus `constants` in every row. A function of its
-    own so that the last chunk's Python values die with it, not with the upsert."""
+    own so that the last chunk's Python values die with it, not with the upsert. PostgreSQL takes the
+    frame's own columns (insert_frame); SQLite gets timestamps as text (frame_columns)."""
     if conn.dialect.name == "postgresql":
         for start in range(0, len(positions), _ARROW_ROWS):
             chunk = frame.iloc[positions[start : start + _ARROW_ROWS]][list(STAGE_COLUMNS)]
-            copy_frame(conn, table, chunk.assign(**(constants or {})))
+            insert_frame(conn, table, chunk.assign(**(constants or {})), _ARROW_ROWS)
         return
     for columns in frame_columns(frame, positions):
         size = len(columns["voorval_hash"])
