@@ -191,14 +191,14 @@ def build(
         wi, bi, gi = np.nonzero(counts)
         group_counts = counts[wi, bi, gi].astype(int)
         # Rows per MK code as an incident load writes them: each group's count split over its first
-        # three MK codes (60/30/10 %), beside the group row (mk_code '*').
+        # three MK codes (60/30/10 %); the group's own total is summed from them when published.
         parts, left = [], group_counts
         for share in MK_SPLIT[:-1]:
             part = rng.binomial(left, share)
             parts.append(part)
             left = left - part
         parts.append(left)
-        rows = [(wi, bi, gi, np.full(len(wi), "*", dtype=object), group_counts)]
+        rows = []
         for k, part in enumerate(parts):
             keep = part > 0
             codes_k = np.array([mk_codes[g][k % len(mk_codes[g])] for g in groups], dtype=object)

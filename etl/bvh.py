@@ -253,19 +253,39 @@ def coordinate(values: pd.Series) -> pd.Series:
 def assign_by_xy(xs: np.ndarray, ys: np.ndarray, polygons_rd: np.ndarray) -> np.ndarray:
     """Per RD point (float arrays, NaN for none): the position of the polygon containing it, -1 if none.
 
-    Per buurt, the points inside its bounding box (found by binary search on the points sorted by x)
-    are tested with a prepared polygon: no Point object is made, which for a million rows costs more
-    than the tests. A point on a shared border belongs to the buurt listed first (deterministic)."""
+    The points are bucketed on a grid of cells about a buurt wide and sorted by cell, so the points
+    in a buurt's bounding box are a few runs found by binary search (one per grid column the box
+    spans); those inside the box are tested with a prepared polygon. No Point object is made, which
+    for a million rows costs more than the tests. (Sorting by x alone gave each buurt a strip across
+    the whole gemeente to filter: 1.7 s of Python-level work for 1M points and 600 buurten, now 0.3 s.)
+    A point on a shared border belongs to the buurt listed first (deterministic)."""
     found = np.full(len(xs), -1, dtype=np.int64)
     rows = np.flatnonzero(~(np.isnan(xs) | np.isnan(ys)))
     if not len(rows) or len(polygons_rd) == 0:
         return found
-    by_x = rows[np.argsort(xs[rows], kind="stable")]
-    sorted_x = xs[by_x]
+    bounds = shapely.bounds(polygons_rd)
+    size = max(float(np.median(bounds[:, 2] - bounds[:, 0])), float(np.median(bounds[:, 3] - bounds[:, 1])), 1.0)
+    x0, y0 = float(xs[rows].min()), float(ys[rows].min())
+
+    def cell(values: np.ndarray | float, origin: float) -> np.ndarray:
+        # One formula for points and box corners: x <= maxx then gives cell(x) <= cell(maxx).
+        return np.floor_divide(np.subtract(values, origin), size).astype(np.int64)
+
+    height = int(cell(ys[rows], y0).max()) + 1
+    key = cell(xs[rows], x0) * height + cell(ys[rows], y0)
+    order = np.argsort(key, kind="stable")
+    by_cell, sorted_key = rows[order], key[order]
     shapely.prepare(polygons_rd)
-    for i, (polygon, (minx, miny, maxx, maxy)) in enumerate(zip(polygons_rd, shapely.bounds(polygons_rd), strict=True)):
-        slab = by_x[np.searchsorted(sorted_x, minx, "left") : np.searchsorted(sorted_x, maxx, "right")]
-        candidates = slab[(ys[slab] >= miny) & (ys[slab] <= maxy) & (found[slab] < 0)]
+    for i, (polygon, (minx, miny, maxx, maxy)) in enumerate(zip(polygons_rd, bounds, strict=True)):
+        columns = np.arange(max(int(cell(minx, x0)), 0), int(cell(maxx, x0)) + 1)
+        low, high = max(int(cell(miny, y0)), 0), min(int(cell(maxy, y0)), height - 1)
+        if not len(columns) or high < low:
+            continue
+        starts = np.searchsorted(sorted_key, columns * height + low, "left")
+        ends = np.searchsorted(sorted_key, columns * height + high, "right")
+        slab = np.concatenate([by_cell[s:e] for s, e in zip(starts, ends, strict=True)])
+        inside_box = (xs[slab] >= minx) & (xs[slab] <= maxx) & (ys[slab] >= miny) & (ys[slab] <= maxy)
+        candidates = slab[inside_box & (found[slab] < 0)]
         if len(candidates):
             found[candidates[shapely.intersects_xy(polygon, xs[candidates], ys[candidates])]] = i
     return found

@@ -73,6 +73,17 @@ def to_indeling(counts: pd.DataFrame, successors: pd.DataFrame, hierarchy: pd.Da
     return frame.groupby(["iso_year", "iso_week", "buurt_code", *CATEGORY], as_index=False)["count"].sum()
 
 
+def with_group_cells(counts: pd.DataFrame) -> pd.DataFrame:
+    """Weekly counts per MK code plus each group's own cell (MK '*'), the sum of the group's rows.
+
+    counts: iso_year, iso_week, buurt_code, group_code, mk_code, count as weekly_count holds them, in
+    which MK '*' is what was delivered for a whole category without an MK code: it counts towards its
+    group's cell, and is no MK cell of its own."""
+    keys = ["iso_year", "iso_week", "buurt_code", "group_code"]
+    groups = counts.groupby(keys, as_index=False, observed=True)["count"].sum().assign(mk_code=ALL)
+    return pd.concat([counts[counts["mk_code"] != ALL], groups[counts.columns]], ignore_index=True)
+
+
 def full_hierarchy(hierarchy: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     """The hierarchy plus the 'onbekend' buurt (its own wijk and stadsdeel); whether stadsdelen exist."""
     has_stadsdelen = hierarchy["stadsdeel"].notna().any()
@@ -289,6 +300,7 @@ def publish(
             "year": [y for y in years if y == calendar_year],
         }
         counts = to_indeling(published.week_counts(conn, gemeente, in_year), successors, hierarchy, year)
+        counts = with_group_cells(counts)
         cells = year_cube(counts, hierarchy, gemeente, threshold, periods).assign(indeling_year=year)
         written += published.replace_cells(conn, gemeente, periods, cells, batch_id)
         hidden += int((cells["status"] != disclosure.SHOWN).sum())

@@ -33,3 +33,50 @@ def test_constraints_follow_the_naming_convention(db_url: str) -> None:
             assert uq["name"].startswith("uq_"), (table, uq)
         for fk in insp.get_foreign_keys(table):
             assert fk["name"].startswith("fk_"), (table, fk)
+
+
+def test_weekly_group_rows_are_folded_into_their_mk_rows_and_back(db_url: str) -> None:
+    """3b9e0f1d7c42: a group row (MK '*') keeps only what its MK rows do not account for (a count
+    delivered for the whole category); going down restores the group totals."""
+    from sqlalchemy import text
+
+    upgrade(db_url, "5214a63c5174")
+    week = {"g": "GM0001", "y": 2024, "b": "BU00010001", "iy": 2025, "w": 3}
+    # (group, MK, count): inbraak fully by MK code, fiets with 2 delivered per category, overlast only per category.
+    rows = [
+        ("*", "*", 19),
+        ("inbraak", "*", 5),
+        ("inbraak", "B10", 3),
+        ("inbraak", "B11", 2),
+        ("fiets", "*", 6),
+        ("fiets", "A72", 4),
+        ("overlast", "*", 8),
+    ]
+    insert = text(
+        "INSERT INTO weekly_count (gemeente_code, indeling_year, buurt_code, group_code, mk_code, iso_year, "
+        "iso_week, count, is_provisional) VALUES (:g, :y, :b, :group, :mk, :iy, :w, :n, false)"
+    )
+    select_rows = text("SELECT group_code, mk_code, count FROM weekly_count ORDER BY group_code, mk_code")
+    engine = get_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM weekly_count"))
+        conn.execute(insert, [{**week, "group": g, "mk": m, "n": n} for g, m, n in rows])
+    upgrade(db_url)
+    with engine.connect() as conn:
+        after = sorted(map(tuple, conn.execute(select_rows).all()))
+    assert after == sorted(
+        [
+            ("*", "*", 19),
+            ("inbraak", "B10", 3),
+            ("inbraak", "B11", 2),
+            ("fiets", "*", 2),
+            ("fiets", "A72", 4),
+            ("overlast", "*", 8),
+        ]
+    )
+    downgrade(db_url, "5214a63c5174")
+    with engine.connect() as conn:
+        assert sorted(map(tuple, conn.execute(select_rows).all())) == sorted(rows)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM weekly_count"))
+    upgrade(db_url)

@@ -304,7 +304,11 @@ class DeliveredCount(_WeekCell, Base):
 
 
 class WeeklyCount(_WeekCell, Base):
-    """Aggregate the dashboard reads: buurt x category group x MK x ISO week."""
+    """The weekly aggregate the cube is published from: buurt x category group x MK x ISO week, plus an
+    all-categories total per buurt and week (group and MK '*').
+
+    MK '*' under a group holds what was delivered for the whole category without an MK code (buurt-level
+    counts); a group's total is the sum of its rows, not stored (see warehouse.weekly.weekly_levels)."""
 
     __tablename__ = "weekly_count"
 
@@ -312,7 +316,9 @@ class WeeklyCount(_WeekCell, Base):
     is_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
-        UniqueConstraint(*CELL, name="uq_weekly_count_cell"),
+        # A unique index, not a constraint: SQLite can drop and rebuild an index around a large insert
+        # (warehouse.bulk.secondary_indexes_deferred), not a constraint.
+        Index("uq_weekly_count_cell", *CELL, unique=True),
         Index("ix_weekly_count_period", "gemeente_code", "iso_year", "iso_week"),
         Index("ix_weekly_count_provisional", "gemeente_code", "is_provisional"),
     )

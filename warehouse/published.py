@@ -23,8 +23,9 @@ def latest_year(conn: Connection, gemeente: str) -> int | None:
 
 
 def week_counts(conn: Connection, gemeente: str, weeks: Iterable[tuple[int, int]] | None = None) -> pd.DataFrame:
-    """Weekly counts per group (mk_code '*') and per MK code (every indeling year) of a gemeente: the
-    cells the cube is built from. The all-categories rows are left out: the cube sums its own."""
+    """Weekly counts per group and MK code (every indeling year) of a gemeente, as weekly_count holds
+    them: the cells the cube is built from (etl.publish.with_group_cells adds each group's own cell).
+    The all-categories rows are left out: the cube sums its own."""
     wc = WeeklyCount.__table__
     columns = ["iso_year", "iso_week", "indeling_year", "buurt_code", "group_code", "mk_code", "count"]
     query = select(*[wc.c[c] for c in columns]).where(
