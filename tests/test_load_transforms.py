@@ -1,0 +1,106 @@
+"""The pure steps the load's speed rests on give what the plain rule gives: buurt assignment by x/y,
+the weekly levels, the group cells the cube is published from, SQLite's timestamp text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from etl import bvh
+from etl.demo import make_buurten
+from etl.publish import with_group_cells
+from warehouse.incidents import sqlite_timestamps
+from warehouse.weekly import weekly_levels
+
+
+def test_xy_assignment_is_the_first_buurt_containing_the_point() -> None:
+    """Grid-bucketed search = testing every buurt in order, points on shared borders and vertices,
+    outside every buurt and without coordinates included."""
+    rng = np.random.default_rng(3)
+    polygons = np.asarray(make_buurten(rng).geometry.values)
+    minx, miny, maxx, maxy = shapely.total_bounds(polygons)
+    n = 60_000
+    xs = rng.uniform(minx - 800, maxx + 800, n)
+    ys = rng.uniform(miny - 800, maxy + 800, n)
+    vertices = shapely.get_coordinates(polygons)
+    pick = rng.integers(0, len(vertices), 5_000)
+    xs[:5_000], ys[:5_000] = vertices[pick, 0], vertices[pick, 1]
+    xs[5_000:5_100] = np.nan
+
+    expected = np.full(n, -1)
+    for i, polygon in enumerate(polygons):
+        open_rows = np.flatnonzero((expected < 0) & ~np.isnan(xs))
+        expected[open_rows[shapely.intersects_xy(polygon, xs[open_rows], ys[open_rows])]] = i
+
+    found = bvh.assign_by_xy(xs, ys, polygons)
+    assert np.array_equal(found, expected)
+    assert (found >= 0).sum() > n // 3 and (found[5_000:5_100] == -1).all()
+
+
+def _fine(rows: list[tuple[str, str, str, int, int]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [("GM0001", 2024, buurt, group, mk, 2026, week, count) for buurt, group, mk, week, count in rows],
+        columns=[
+            "gemeente_code",
+            "indeling_year",
+            "buurt_code",
+            "group_code",
+            "mk_code",
+            "iso_year",
+            "iso_week",
+            "count",
+        ],
+    )
+
+
+def test_weekly_levels_sum_the_fine_cells_and_add_an_all_categories_total() -> None:
+    fine = _fine(
+        [
+            ("BU1", "inbraak", "B10", 44, 2),
+            ("BU1", "inbraak", "B10", 44, 1),  # the same cell from two sources is summed
+            ("BU1", "inbraak", "*", 44, 4),  # delivered for the whole category
+            ("BU1", "fiets", "A72", 45, 3),
+            ("BU2", "fiets", "A72", 46, 5),
+        ]
+    )
+    cells = weekly_levels(fine, {"GM0001": (2026, 45)})
+    got = {(r.buurt_code, r.group_code, r.mk_code, r.iso_week): (r.count, r.is_provisional) for r in cells.itertuples()}
+    assert got == {
+        ("BU1", "inbraak", "B10", 44): (3, False),
+        ("BU1", "inbraak", "*", 44): (4, False),
+        ("BU1", "fiets", "A72", 45): (3, True),
+        ("BU2", "fiets", "A72", 46): (5, True),
+        ("BU1", "*", "*", 44): (7, False),
+        ("BU1", "*", "*", 45): (3, True),
+        ("BU2", "*", "*", 46): (5, True),
+    }
+
+
+def test_a_group_cell_is_the_sum_of_its_rows_and_a_category_delivery_is_no_mk_cell() -> None:
+    counts = pd.DataFrame(
+        {
+            "iso_year": [2026] * 4,
+            "iso_week": [44, 44, 44, 45],
+            "buurt_code": ["BU1"] * 4,
+            "group_code": ["inbraak", "inbraak", "inbraak", "fiets"],
+            "mk_code": ["B10", "B11", "*", "A72"],
+            "count": [3, 2, 4, 6],
+        }
+    )
+    cells = with_group_cells(counts)
+    got = sorted((r.iso_week, r.group_code, r.mk_code, r.count) for r in cells.itertuples())
+    assert got == [
+        (44, "inbraak", "*", 9),
+        (44, "inbraak", "B10", 3),
+        (44, "inbraak", "B11", 2),
+        (45, "fiets", "*", 6),
+        (45, "fiets", "A72", 6),
+    ]
+    assert with_group_cells(counts.iloc[:0]).empty
+
+
+def test_sqlite_timestamps_are_the_text_sqlalchemy_stores() -> None:
+    values = np.array(["2017-09-20T17:30:00", "NaT", "2026-01-01T00:00:05.250000"], dtype="datetime64[us]")
+    assert sqlite_timestamps(values) == ["2017-09-20 17:30:00.000000", None, "2026-01-01 00:00:05.250000"]
+    assert sqlite_timestamps(values[:0]) == []
