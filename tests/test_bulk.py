@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+import pytest
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, insert, select
 
 from buurtbeeld.settings import Settings
-from warehouse.bulk import bulk_insert, read_frame
+from warehouse.bulk import bulk_insert, insert_frames, read_frame
 from warehouse.db import get_engine
 from warehouse.models import PublishedCount
 
@@ -43,3 +45,55 @@ def test_read_frame_gives_the_values_sqlalchemy_would(settings: Settings) -> Non
         nothing = read_frame(conn, plain.where(pc.count > 99), ["area_code", "count", "indeling_year"])
     assert got["start"].tolist() == [date(2026, 2, 1), date(2026, 1, 26)]
     assert nothing.empty and list(nothing.columns) == ["area_code", "count", "indeling_year"]
+
+
+@pytest.mark.parametrize("rows", [1, 2, 1234])
+def test_insert_frames_stores_what_a_plain_insert_stores(settings: Settings, rows: int) -> None:
+    """The bulk writer (many rows per statement and a column with one value bound once per
+    statement on SQLite, COPY on PostgreSQL) stores the same rows as SQLAlchemy's own INSERT:
+    constant and varying columns, missing values, booleans, timestamps, and a last statement shorter
+    than the others (1234 rows)."""
+    rng = np.random.default_rng(rows)
+    frame = pd.DataFrame(
+        {
+            "code": pd.Series(rng.choice(["BU01", "BU02", "BU03"], rows), dtype="str"),
+            "batch": np.full(rows, 7, dtype=np.int64),
+            "gemeente": pd.Series(["GM0014"] * rows, dtype="str"),
+            "week": rng.integers(1, 53, rows),
+            "note": pd.Series([None if i % 3 == 0 else f"n{i}" for i in range(rows)], dtype="str"),
+            "flag": pd.Series([None if i % 5 == 0 else i % 2 == 0 for i in range(rows)], dtype="boolean"),
+            "same_flag": np.ones(rows, dtype=bool),
+            "at": pd.Series(
+                [pd.NaT if i % 7 == 3 else datetime(2026, 1, 1, i % 24, i % 60, i % 60) for i in range(rows)],
+                dtype="datetime64[us]",
+            ),
+        }
+    )
+
+    def columns() -> list[Column]:
+        return [
+            Column("id", Integer, primary_key=True),
+            Column("code", String(10)),
+            Column("batch", Integer),
+            Column("gemeente", String(6)),
+            Column("week", Integer),
+            Column("note", String(10)),
+            Column("flag", Boolean),
+            Column("same_flag", Boolean),
+            Column("at", DateTime),
+        ]
+
+    metadata = MetaData()
+    bulk, plain = (Table(name, metadata, *columns()) for name in ("t_bulk", "t_plain"))
+    records = [
+        {k: (None if pd.isna(v) else v.to_pydatetime() if isinstance(v, pd.Timestamp) else v) for k, v in r.items()}
+        for r in frame.astype(object).to_dict("records")
+    ]
+    with get_engine(settings.warehouse_url).begin() as conn:
+        metadata.create_all(conn)
+        halves = [frame.iloc[: rows // 2 + 1], frame.iloc[rows // 2 + 1 :]]
+        assert insert_frames(conn, bulk.name, halves) == rows
+        conn.execute(insert(plain), records)
+        got, expected = ([tuple(r) for r in conn.execute(select(t).order_by(t.c.id)).all()] for t in (bulk, plain))
+    assert got == expected
+    assert len(got) == rows and got[0][2] == 7 and got[0][7] is True

@@ -380,6 +380,24 @@ def test_provisional_weeks_follow_the_latest_delivery(demo_city: Settings, tmp_p
         )
     assert [w for w, p in sorted(flags.items()) if p] == [49, 50]
 
+    def week_file(name: str, mondays: list[str], offset: int) -> Path:
+        later = _rows(offset + len(mondays))[offset:]  # new voorval ids
+        for r, day in zip(later, mondays, strict=True):
+            r["Begin-pleegdatum/tijd"] = r["Eind-pleegdatum/tijd"] = f"{day} 12:00"
+            r["Kennisnamedatum/tijd"] = f"{day} 13:00"
+        return _csv(tmp_path / name, later)
+
+    # A late file about earlier weeks does not move the horizon back; a newer one moves it on.
+    late = load_bvh(week_file("late.csv", ["20-10-2025"], 10), demo_city)
+    assert late.summary["incidenten"]["voorlopig"] == ["GM9999 2025-W49", "GM9999 2025-W50"]
+    newer = load_bvh(week_file("newer.csv", ["22-12-2025"], 11), demo_city)
+    assert newer.summary["incidenten"]["voorlopig"] == ["GM9999 2025-W51", "GM9999 2025-W52"]
+    with get_engine(url).connect() as conn:
+        flagged = conn.execute(
+            select(WeeklyCount.iso_week).where(WeeklyCount.is_provisional.is_(True)).distinct()
+        ).scalars()
+        assert sorted(flagged) == [52]  # week 51 has no counts to flag
+
 
 def test_postcode_table_assigns_rows_without_xy(demo_city: Settings, tmp_path: Path) -> None:
     table = tmp_path / "pc6hnr.csv"

@@ -10,7 +10,8 @@ import shapely
 from etl import bvh
 from etl.demo import make_buurten
 from etl.publish import with_group_cells
-from warehouse.incidents import sqlite_timestamps
+from warehouse.bulk import sqlite_timestamps
+from warehouse.incidents import hash_order
 from warehouse.weekly import weekly_levels
 
 
@@ -102,5 +103,21 @@ def test_a_group_cell_is_the_sum_of_its_rows_and_a_category_delivery_is_no_mk_ce
 
 def test_sqlite_timestamps_are_the_text_sqlalchemy_stores() -> None:
     values = np.array(["2017-09-20T17:30:00", "NaT", "2026-01-01T00:00:05.250000"], dtype="datetime64[us]")
-    assert sqlite_timestamps(values) == ["2017-09-20 17:30:00.000000", None, "2026-01-01 00:00:05.250000"]
-    assert sqlite_timestamps(values[:0]) == []
+    assert sqlite_timestamps(values).tolist() == ["2017-09-20 17:30:00.000000", None, "2026-01-01 00:00:05.250000"]
+    assert sqlite_timestamps(values[:0]).tolist() == []
+
+
+def test_hash_order_sorts_hashes_like_text() -> None:
+    """The 64-bit key order equals sorting the hex texts; a frame that is not all 32-digit hashes
+    falls back to sorting text (and still gives a full permutation)."""
+    rng = np.random.default_rng(3)
+    high, low = (rng.integers(0, 2**64, 5000, dtype=np.uint64, endpoint=False) for _ in range(2))
+    digests = [f"{int(a):016x}{int(b):016x}" for a, b in zip(high, low, strict=True)]
+    digests += ["0" * 16 + "f" * 16, "0" * 16 + "1" * 16]  # equal first 16 digits: file order kept
+    hashes = pd.Series(digests, dtype="str").iloc[1:]  # a slice: Arrow's offset into its buffer
+    order = hash_order(hashes)
+    ordered = hashes.iloc[order].tolist()
+    assert ordered == sorted(ordered, key=lambda h: h[:16]) and sorted(order) == list(range(len(hashes)))
+    assert ordered.index("0" * 16 + "f" * 16) < ordered.index("0" * 16 + "1" * 16)
+    odd = pd.Series(["b", None, "a" * 32, "c"], dtype="str")
+    assert odd.iloc[hash_order(odd)].tolist()[:3] == ["a" * 32, "b", "c"]

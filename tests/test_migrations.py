@@ -80,3 +80,48 @@ def test_weekly_group_rows_are_folded_into_their_mk_rows_and_back(db_url: str) -
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM weekly_count"))
     upgrade(db_url)
+
+
+def test_delivery_horizon_is_filled_from_the_incidents_loaded(db_url: str) -> None:
+    """2ccd998372b2: each gemeente's horizon is its latest kennisname, or its latest pleegmoment when
+    no incident has one; going down brings back the kennisname index."""
+    from sqlalchemy import text
+
+    upgrade(db_url, "7c1d2e9a4b60")
+    engine = get_engine(db_url)
+    incident = text(
+        "INSERT INTO incident (voorval_hash, gemeente_code, indeling_year, buurt_code, assign_route, mk_code, "
+        "group_code, pleeg_at, kennisname_at, iso_year, iso_week, month, weekday, dagdeel, is_attempt, "
+        "first_batch_id, batch_id) VALUES (:h, :g, 2024, 'BU00010001', 'xy', 'B10', 'inbraak', :p, :k, 2025, 3, "
+        "'2025-01', 1, 'avond', false, 1, 1)"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO load_batch (id, kind, file_name, sha256, parameters, status, rows_in, rows_loaded, "
+                "rows_rejected, summary, run_by, started_at) VALUES (1, 'bvh', 'f.csv', 'x', '{}', 'loaded', "
+                "3, 3, 0, '{}', 'test', '2025-01-20 10:00:00')"
+            )
+        )
+        conn.execute(
+            incident,
+            [
+                {"h": "a", "g": "GM0001", "p": "2025-01-13 20:00:00", "k": "2025-01-14 09:00:00"},
+                {"h": "b", "g": "GM0001", "p": "2025-01-15 20:00:00", "k": None},
+                {"h": "c", "g": "GM0002", "p": "2025-01-16 20:00:00", "k": None},
+            ],
+        )
+    upgrade(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT gemeente_code, latest_at FROM delivery_horizon ORDER BY 1")).all()
+    expected = [("GM0001", "2025-01-14 09:00:00"), ("GM0002", "2025-01-16 20:00:00")]
+    assert [(g, str(at)[:19]) for g, at in rows] == expected
+    assert "ix_incident_kennisname" not in {i["name"] for i in inspect(engine).get_indexes("incident")}
+    downgrade(db_url, "7c1d2e9a4b60")
+    get_engine.cache_clear()
+    engine = get_engine(db_url)
+    assert "ix_incident_kennisname" in {i["name"] for i in inspect(engine).get_indexes("incident")}
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM incident"))
+        conn.execute(text("DELETE FROM load_batch"))
+    upgrade(db_url)

@@ -27,7 +27,8 @@ from sqlalchemy import (
 )
 
 from warehouse.bulk import analyze_temporary, insert_frame, read_frame, secondary_indexes_deferred
-from warehouse.models import CELL, DeliveredCount, Incident, WeeklyCount
+from warehouse.models import CELL, WEEK_FIRST_CELL, DeliveredCount, DeliveryHorizon, Incident, WeeklyCount
+from warehouse.upsert import upsert
 
 ALL = "*"
 _FINE = [*CELL, "count"]
@@ -70,11 +71,9 @@ def weekly_levels(fine: pd.DataFrame, first_provisional: dict[str, tuple[int, in
     A group's own total is the sum of its rows, summed where it is read (warehouse.published): stored,
     it was 40 % of the rows a load writes (550 000 of 1.38 million for the 1M benchmark file). Each
     level comes out sorted on its key, so its rows reach the unique index in order."""
-    base = ["gemeente_code", "indeling_year", "buurt_code"]
-    period = ["iso_year", "iso_week"]
     fine = fine.astype({"indeling_year": "int64", "iso_year": "int64", "iso_week": "int64", "count": "int64"})
-    cells = fine.groupby(list(CELL), as_index=False)["count"].sum()
-    total = cells.groupby([*base, *period], as_index=False)["count"].sum().assign(group_code=ALL, mk_code=ALL)
+    cells = fine.groupby(list(WEEK_FIRST_CELL), as_index=False)["count"].sum()
+    total = cells.groupby(list(WEEK_FIRST_CELL[:5]), as_index=False)["count"].sum().assign(group_code=ALL, mk_code=ALL)
     cells = pd.concat([cells, total[_FINE]], ignore_index=True)
     week = cells["iso_year"].to_numpy() * 100 + cells["iso_week"].to_numpy()
     threshold = cells["gemeente_code"].map({g: y * 100 + w for g, (y, w) in first_provisional.items()})
@@ -126,7 +125,7 @@ def refresh_weekly_counts(conn: Connection, file_cells: pd.DataFrame | None = No
             update(wc)
             .where(
                 wc.c.gemeente_code == gemeente,
-                wc.c.is_provisional,
+                wc.c.is_provisional.is_(True),
                 ~_week_at_or_after(wc.c.iso_year, wc.c.iso_week, key),
             )
             .values(is_provisional=False)
@@ -149,22 +148,40 @@ def _week_at_or_after(year_col: Any, week_col: Any, key: tuple[int, int]) -> Any
     return or_(year_col > year, and_(year_col == year, week_col >= week))
 
 
+def advance_horizon(conn: Connection, clean: pd.DataFrame, batch_id: int) -> None:
+    """Move each gemeente's delivery horizon (DeliveryHorizon) up to this file's latest kennisname,
+    or its latest pleegmoment when the file has no kennisname at all; never back."""
+    horizon = DeliveryHorizon.__table__
+    by = clean.groupby("gemeente_code", observed=True)
+    latest = by["kennisname_at"].max().fillna(by["pleeg_at"].max()).dropna()
+    if latest.empty:
+        return
+    stored = dict(
+        conn.execute(
+            select(horizon.c.gemeente_code, horizon.c.latest_at).where(horizon.c.gemeente_code.in_(latest.index))
+        ).all()
+    )
+    rows = [
+        {"gemeente_code": g, "latest_at": at.to_pydatetime(), "batch_id": batch_id}
+        for g, at in latest.items()
+        if g not in stored or at.to_pydatetime() > stored[g]
+    ]
+    upsert(conn, horizon, rows, ["gemeente_code"], ["latest_at", "batch_id"])
+
+
 def provisional_from(conn: Connection, gemeente: str) -> tuple[tuple[int, int], list[str]]:
-    """The week of a gemeente's latest kennisname and the week before are provisional: late
-    registrations still come in for them. Returns ((iso year, week) of the first provisional week, labels)."""
-    inc = Incident.__table__
-    latest = conn.execute(select(func.max(inc.c.kennisname_at)).where(inc.c.gemeente_code == gemeente)).scalar()
-    if latest is None:
-        latest = conn.execute(select(func.max(inc.c.pleeg_at)).where(inc.c.gemeente_code == gemeente)).scalar()
+    """The week of a gemeente's delivery horizon (its latest kennisname, see DeliveryHorizon) and the
+    week before are provisional: late registrations still come in for them. Returns ((iso year, week)
+    of the first provisional week, labels)."""
+    horizon = DeliveryHorizon.__table__
+    latest = conn.execute(select(horizon.c.latest_at).where(horizon.c.gemeente_code == gemeente)).scalar()
     if latest is None:  # only delivered counts: the last day of the latest delivered week
         dc = DeliveredCount.__table__
         key = conn.execute(
             select(func.max(dc.c.iso_year * 100 + dc.c.iso_week)).where(dc.c.gemeente_code == gemeente)
         ).scalar_one()
         latest = date.fromisocalendar(key // 100, key % 100, 7)
-    if isinstance(latest, str):  # SQLite returns the stored text for an aggregate
-        latest = date.fromisoformat(latest[:10])
-    day = latest if isinstance(latest, date) and not isinstance(latest, datetime) else latest.date()
+    day = latest.date() if isinstance(latest, datetime) else latest
     previous = day - timedelta(days=7)
     weeks = [d.isocalendar()[:2] for d in (previous, day)]
     return (weeks[0][0], weeks[0][1]), [f"{gemeente} {y}-W{w:02d}" for y, w in weeks]
