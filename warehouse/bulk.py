@@ -137,8 +137,6 @@ def sqlite_values(series: pd.Series) -> np.ndarray:
         return sqlite_timestamps(series.to_numpy(dtype="datetime64[us]"))
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("Int8").to_numpy(dtype=object, na_value=None)
-    if pd.api.types.is_integer_dtype(series.dtype) and not isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
-        return series.to_numpy().astype(object)
     return series.to_numpy(dtype=object, na_value=None)
 
 
