@@ -140,8 +140,16 @@ def catalogue() -> tuple[str, dict[str, Category]]:
 
 
 def looks_like_excel_date(values: pd.Series) -> pd.Series:
-    """Codes that Excel turned into dates ('1-1' -> '2026-01-01', '12-17' -> 'dec-17')."""
-    return values.fillna("").str.match(_EXCEL_DATE)
+    """Codes that Excel turned into dates ('1-1' -> '2026-01-01', '12-17' -> 'dec-17').
+
+    A column with few distinct values (MK codes, buurtcodes, postcodes) has each tested once: the
+    pattern over every row of five code columns was 0.9 s for a million rows."""
+    text = values.fillna("").astype("str")
+    distinct = text.unique()
+    if len(distinct) * 4 > len(text):
+        return text.str.match(_EXCEL_DATE)
+    dates = pd.Series(distinct, dtype="str")
+    return text.isin(dates[dates.str.match(_EXCEL_DATE).to_numpy(dtype=bool)])
 
 
 def parse_datetime(text: pd.Series, time_text: pd.Series | None = None) -> pd.Series:

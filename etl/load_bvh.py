@@ -218,8 +218,7 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
         code[todo[hit]] = by_pc[hit]
         route[todo[hit]] = "postcode"
 
-    assigned = pd.Series(code).dropna()
-    gemeenten = Counter(assigned.map(areas.gemeente_of).value_counts().to_dict())
+    gemeenten = Counter(pd.Series(mapped(code, areas.gemeente_of)).value_counts().to_dict())
     if "politie_buurt" in df and len(todo := open_rows()):
         names = areas.names
         if gemeenten:
@@ -231,7 +230,7 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
         route[todo[hit]] = "naam"
         gemeenten.update(areas.gemeente_of[c] for c in by_name[hit])
 
-    gemeente = pd.Series(code).map(areas.gemeente_of).to_numpy(dtype=object)
+    gemeente = mapped(code, areas.gemeente_of)
     if pd.isna(gemeente).any():
         named = df.loc[valid.index, "gemeente_naam"] if "gemeente_naam" in df else None
         gemeente[pd.isna(gemeente)] = _delivery_gemeente(named, gemeenten, areas)
@@ -250,11 +249,20 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
     return out, bad
 
 
+def mapped(values: np.ndarray, mapping: dict[Any, Any]) -> np.ndarray:
+    """mapping[value] per value, None where it is missing or unmapped, looked up once per distinct
+    value: a million rows hold a few hundred buurt codes, and Series.map of a dict cost 0.25 s."""
+    positions, distinct = pd.factorize(values)  # -1 for a missing value: the None appended last
+    return np.array([*(mapping.get(v) for v in distinct), None], dtype=object)[positions]
+
+
 def _delivery_gemeente(names: pd.Series | None, assigned: Counter[str], areas: Areas) -> str:
     """The gemeente of rows without a buurt: the gemeente named in the file, else where most rows fall."""
     if names is not None:
         by_name = {bvh.normalise_name(pd.Series([n])).iloc[0]: c for c, n in areas.gemeenten.items()}
-        named = bvh.normalise_name(names).map(by_name).dropna()
+        distinct = names.dropna().unique()
+        normalised = dict(zip(distinct, bvh.normalise_name(pd.Series(distinct, dtype="str")).map(by_name), strict=True))
+        named = pd.Series(mapped(names.to_numpy(dtype=object), normalised)).dropna()
         if len(named):
             return named.mode().iloc[0]
     if assigned:
@@ -336,10 +344,20 @@ def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd
     out = valid.loc[placed.index, ["voorval_id", "mk_code", "begin_at", "eind_at", "kennisname_at"]]
     for column in placed.columns:
         out[column] = placed[column]
-    attempt = df.loc[out.index, "poging"].str.upper().map({"J": True, "N": False}) if "poging" in df else None
-    out["is_attempt"] = (attempt if attempt is not None else pd.Series(None, index=out.index)).astype("boolean")
+    out["is_attempt"] = attempt_flags(df.loc[out.index, "poging"]) if "poging" in df else pd.NA
+    out["is_attempt"] = out["is_attempt"].astype("boolean")
     all_rejects = pd.concat([r for r in (rejects, unplaced) if len(r)] or [rejects], ignore_index=True)
     return out, all_rejects, placed.attrs.get("xy_buiten_indeling", 0)
+
+
+def attempt_flags(poging: pd.Series) -> pd.Series:
+    """BVH's Poging column: 'J' an attempt, 'N' not, anything else unknown (compared, not mapped per
+    row: a million rows in 0.05 s instead of 0.7 s)."""
+    text = poging.str.upper()
+    flags = pd.Series(pd.NA, index=poging.index, dtype="boolean")
+    flags[(text == "J").to_numpy(dtype=bool, na_value=False)] = True
+    flags[(text == "N").to_numpy(dtype=bool, na_value=False)] = False
+    return flags
 
 
 def clean_incidents(checked: pd.DataFrame, indeling_year: int, key: bytes) -> pd.DataFrame:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from buurtbeeld.settings import Settings
+
+if TYPE_CHECKING:
+    from etl.demo import DemoFiles
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_REAL = ROOT.parent / "shared" / "data" / "real"
@@ -83,23 +87,50 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", warehouse_url=url, hash_secret="test-secret")
 
 
-@pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The full demo (156 weekly exports) on SQLite, built once per test run and shared by the xdist
-    workers (the first one builds it under a file lock; the others wait and reuse it)."""
+def _built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A directory that `build` fills once per test run, shared by the xdist workers: the first one
+    builds it under a file lock; the others wait and reuse it."""
     import fcntl
 
-    from etl.demo import run_demo
-
-    base = tmp_path_factory.getbasetemp()
+    base = factory.getbasetemp()
     # Under xdist every worker has its own basetemp inside the run's; share the run's one.
-    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "demo-warehouse"
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
     root.mkdir(exist_ok=True)
-    settings = Settings(data_dir=root / "var", warehouse_url=f"sqlite:///{root / 'var' / 'buurtbeeld.sqlite'}")
     with open(root / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        done = root / "lines.txt"
+        done = root / "done"
         if not done.exists():
-            lines = list(run_demo(settings))
-            done.write_text("\n".join(lines), encoding="utf-8")
-    return settings
+            build(root)
+            done.touch()
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The full demo (156 weekly exports) on SQLite, built once per test run."""
+    from etl.demo import run_demo
+
+    def build(root: Path) -> None:
+        lines = list(run_demo(settings_in(root)))
+        (root / "lines.txt").write_text("\n".join(lines), encoding="utf-8")
+
+    def settings_in(root: Path) -> Settings:
+        return Settings(data_dir=root / "var", warehouse_url=f"sqlite:///{root / 'var' / 'buurtbeeld.sqlite'}")
+
+    return settings_in(_built_once(tmp_path_factory, "demo-warehouse", build))
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
+    """The demo gemeente's input files (buurten, indicators, three years of weekly exports), written
+    once per test run: writing them takes some 25 s. Tests read them; loading copies them into the
+    test's own archive."""
+    import pickle
+
+    from etl.demo import write_files
+
+    def build(root: Path) -> None:
+        (root / "files.pickle").write_bytes(pickle.dumps(write_files(root / "files")))
+
+    root = _built_once(tmp_path_factory, "demo-files", build)
+    return pickle.loads((root / "files.pickle").read_bytes())

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import platform
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, insert, select
 
 from buurtbeeld.settings import Settings
+from warehouse import bulk as bulk_module
 from warehouse.bulk import bulk_insert, insert_frames, read_frame
 from warehouse.db import get_engine
 from warehouse.models import PublishedCount
@@ -47,12 +49,19 @@ def test_read_frame_gives_the_values_sqlalchemy_would(settings: Settings) -> Non
     assert nothing.empty and list(nothing.columns) == ["area_code", "count", "indeling_year"]
 
 
+@pytest.mark.parametrize("copy_format", ["binary", "csv"])
 @pytest.mark.parametrize("rows", [1, 2, 1234])
-def test_insert_frames_stores_what_a_plain_insert_stores(settings: Settings, rows: int) -> None:
+def test_insert_frames_stores_what_a_plain_insert_stores(
+    settings: Settings, rows: int, copy_format: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The bulk writer (many rows per statement and a column with one value bound once per
-    statement on SQLite, COPY on PostgreSQL) stores the same rows as SQLAlchemy's own INSERT:
-    constant and varying columns, missing values, booleans, timestamps, and a last statement shorter
-    than the others (1234 rows)."""
+    statement on SQLite; COPY on PostgreSQL, binary through pgpq or CSV where pgpq is missing)
+    stores the same rows as SQLAlchemy's own INSERT: constant and varying columns, missing values,
+    booleans, numbers, timestamps, and a last statement shorter than the others (1234 rows)."""
+    if copy_format == "csv":
+        monkeypatch.setattr(bulk_module, "_binary_encoder", lambda: None)
+    elif platform.machine() in {"x86_64", "AMD64"}:
+        assert bulk_module._binary_encoder() is not None, "pgpq is a dependency here: binary COPY must be tested"
     rng = np.random.default_rng(rows)
     frame = pd.DataFrame(
         {
@@ -60,6 +69,8 @@ def test_insert_frames_stores_what_a_plain_insert_stores(settings: Settings, row
             "batch": np.full(rows, 7, dtype=np.int64),
             "gemeente": pd.Series(["GM0014"] * rows, dtype="str"),
             "week": rng.integers(1, 53, rows),
+            "share": [np.nan if i % 4 == 1 else i / 3 for i in range(rows)],
+            "big": pd.array([None if i % 6 == 2 else 2**40 + i for i in range(rows)], dtype="Int64"),
             "note": pd.Series([None if i % 3 == 0 else f"n{i}" for i in range(rows)], dtype="str"),
             "flag": pd.Series([None if i % 5 == 0 else i % 2 == 0 for i in range(rows)], dtype="boolean"),
             "same_flag": np.ones(rows, dtype=bool),
@@ -77,6 +88,8 @@ def test_insert_frames_stores_what_a_plain_insert_stores(settings: Settings, row
             Column("batch", Integer),
             Column("gemeente", String(6)),
             Column("week", Integer),
+            Column("share", Float),
+            Column("big", BigInteger),
             Column("note", String(10)),
             Column("flag", Boolean),
             Column("same_flag", Boolean),
@@ -96,4 +109,4 @@ def test_insert_frames_stores_what_a_plain_insert_stores(settings: Settings, row
         conn.execute(insert(plain), records)
         got, expected = ([tuple(r) for r in conn.execute(select(t).order_by(t.c.id)).all()] for t in (bulk, plain))
     assert got == expected
-    assert len(got) == rows and got[0][2] == 7 and got[0][7] is True
+    assert len(got) == rows and got[0][2] == 7 and got[0][9] is True

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from buurtbeeld.settings import Settings
-from etl.demo import write_files
+from etl.demo import DemoFiles
 from etl.errors import LoadError
 from etl.load_buurten import load_buurten
 from etl.load_bvh import load_bvh
@@ -198,9 +198,8 @@ def test_weekly_counts_of_new_and_revisited_weeks_equal_a_full_recount(
 
 
 @pytest.fixture
-def demo_city(settings: Settings, tmp_path: Path) -> Settings:
-    files = write_files(tmp_path / "demo")
-    assert load_buurten(files.buurten, 2024, settings).ok
+def demo_city(settings: Settings, demo_files: DemoFiles) -> Settings:
+    assert load_buurten(demo_files.buurten, 2024, settings).ok
     return settings
 
 

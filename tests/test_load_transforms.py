@@ -1,5 +1,6 @@
 """The pure steps the load's speed rests on give what the plain rule gives: buurt assignment by x/y,
-the weekly levels, the group cells the cube is published from, SQLite's timestamp text."""
+lookups per distinct value, the weekly levels, the group cells the cube is published from, SQLite's
+timestamp text."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shapely
 
 from etl import bvh
 from etl.demo import make_buurten
+from etl.load_bvh import attempt_flags, mapped
 from etl.publish import with_group_cells
 from warehouse.bulk import sqlite_timestamps
 from warehouse.incidents import hash_order
@@ -121,3 +123,30 @@ def test_hash_order_sorts_hashes_like_text() -> None:
     assert ordered.index("0" * 16 + "f" * 16) < ordered.index("0" * 16 + "1" * 16)
     odd = pd.Series(["b", None, "a" * 32, "c"], dtype="str")
     assert odd.iloc[hash_order(odd)].tolist()[:3] == ["a" * 32, "b", "c"]
+
+
+def test_excel_dates_are_found_the_same_in_few_or_many_distinct_codes() -> None:
+    """Tested once per distinct value (a code column) or per row (the ids): the pattern's answer."""
+    mangled = ["2026-01-01", "1-jan", "dec-17", "2017-09-20 17:30", "MRT-2024"]
+    fine = ["B70", "BU00140101", "9711AB", "PL0100-2017-1", "", None, "F550"]
+    rng = np.random.default_rng(5)
+    few = pd.Series(rng.choice(np.array(mangled + fine, dtype=object), 4_000), dtype="str")
+    many = pd.Series([f"PL{i}" for i in range(4_000)], dtype="str")
+    many.iloc[::7] = few.iloc[::7]
+    for values in (few, many):
+        expected = [isinstance(v, str) and bvh._EXCEL_DATE.match(v) is not None for v in values]
+        assert bvh.looks_like_excel_date(values).tolist() == expected
+    assert bvh.looks_like_excel_date(few).sum() > 1_000
+
+
+def test_mapped_looks_up_each_value_and_leaves_missing_ones_none() -> None:
+    values = np.array(["BU1", None, "BU2", "BU9", "BU1", np.nan], dtype=object)
+    assert mapped(values, {"BU1": "GM1", "BU2": "GM2"}).tolist() == ["GM1", None, "GM2", None, "GM1", None]
+    assert mapped(np.array([], dtype=object), {"BU1": "GM1"}).tolist() == []
+
+
+def test_attempt_flags_read_j_and_n_and_leave_the_rest_unknown() -> None:
+    poging = pd.Series(["J", "n", "N", "j", "", None, "X"], index=range(10, 17), dtype="str")
+    flags = attempt_flags(poging)
+    assert flags.dtype == "boolean" and list(flags.index) == list(range(10, 17))
+    assert flags.tolist() == [True, False, False, True, pd.NA, pd.NA, pd.NA]

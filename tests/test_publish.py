@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from buurtbeeld import disclosure
 from buurtbeeld.settings import Settings
-from etl.demo import write_files
+from etl.demo import DemoFiles
 from etl.load_buurten import load_buurten
 from etl.load_bvh import load_bvh
 from etl.load_indicators import load_indicators
@@ -51,8 +51,8 @@ def test_real_groningen_cube(settings: Settings, real_data: Path) -> None:
 
 
 @pytest.fixture
-def small_city(settings: Settings, tmp_path: Path) -> tuple[Settings, list[Path]]:
-    files = write_files(tmp_path / "demo")
+def small_city(settings: Settings, demo_files: DemoFiles) -> tuple[Settings, list[Path]]:
+    files = demo_files
     assert load_buurten(files.buurten, 2024, settings).ok
     assert load_stadsdelen(files.stadsdelen, settings).ok
     assert load_indicators(files.kerncijfers, settings, period="2024").ok
