@@ -251,7 +251,7 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
 
 def mapped(values: np.ndarray, mapping: dict[Any, Any]) -> np.ndarray:
     """mapping[value] per value, None where it is missing or unmapped, looked up once per distinct
-    value: a million rows hold a few hundred buurt codes, and Series.map of a dict cost 0.25 s."""
+    value: a million rows hold a few hundred buurt codes (0.17 s, against 0.83 s by Series.map)."""
     positions, distinct = pd.factorize(values)  # -1 for a missing value: the None appended last
     return np.array([*(mapping.get(v) for v in distinct), None], dtype=object)[positions]
 
@@ -352,7 +352,7 @@ def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd
 
 def attempt_flags(poging: pd.Series) -> pd.Series:
     """BVH's Poging column: 'J' an attempt, 'N' not, anything else unknown (compared, not mapped per
-    row: a million rows in 0.05 s instead of 0.7 s)."""
+    row: a million rows in 0.1 s instead of 0.45-0.7 s)."""
     text = poging.str.upper()
     flags = pd.Series(pd.NA, index=poging.index, dtype="boolean")
     flags[(text == "J").to_numpy(dtype=bool, na_value=False)] = True
