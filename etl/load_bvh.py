@@ -261,8 +261,9 @@ def _delivery_gemeente(names: pd.Series | None, assigned: Counter[str], areas: A
     if names is not None:
         by_name = {bvh.normalise_name(pd.Series([n])).iloc[0]: c for c, n in areas.gemeenten.items()}
         distinct = names.dropna().unique()
-        normalised = dict(zip(distinct, bvh.normalise_name(pd.Series(distinct, dtype="str")).map(by_name), strict=True))
-        named = pd.Series(mapped(names.to_numpy(dtype=object), normalised)).dropna()
+        keys = bvh.normalise_name(pd.Series(distinct, dtype="str"))
+        gemeente_by_name = dict(zip(distinct, keys.map(by_name), strict=True))
+        named = pd.Series(mapped(names.to_numpy(dtype=object), gemeente_by_name)).dropna()
         if len(named):
             return named.mode().iloc[0]
     if assigned:
