@@ -80,6 +80,16 @@ def test_weekly_levels_sum_the_fine_cells_and_add_an_all_categories_total() -> N
     }
 
 
+def test_weekly_levels_mark_each_gemeente_from_its_own_first_provisional_week() -> None:
+    first = _fine([("BU1", "fiets", "A72", w, 1) for w in (44, 45, 46)])
+    second = _fine([("BU2", "fiets", "A72", w, 1) for w in (44, 45, 46)]).assign(gemeente_code="GM0002")
+    # GM0002 first in the rows, so a threshold taken by position in the mapping would be crossed.
+    cells = weekly_levels(pd.concat([second, first]), {"GM0001": (2026, 46), "GM0002": (2026, 45)})
+    provisional = cells[cells["mk_code"] == "A72"].groupby("gemeente_code")["is_provisional"].sum()
+    assert provisional.to_dict() == {"GM0001": 1, "GM0002": 2}
+    assert cells.loc[cells["mk_code"] == "A72", ["iso_week", "is_provisional"]].shape == (6, 2)
+
+
 def test_a_group_cell_is_the_sum_of_its_rows_and_a_category_delivery_is_no_mk_cell() -> None:
     counts = pd.DataFrame(
         {

@@ -245,7 +245,7 @@ BULK_MIN_ROWS = 50_000
 @contextmanager
 def secondary_indexes_deferred(
     conn: Connection, table: Table, incoming: int, constraints: tuple[type[Constraint], ...] = ()
-) -> Iterator[bool]:
+) -> Iterator[list[Constraint]]:
     """Drop `table`'s secondary indexes for a large insert and build them again afterwards.
 
     The bulk-loading advice of the PostgreSQL manual ("Populating a Database"): an index built by one
@@ -254,13 +254,14 @@ def secondary_indexes_deferred(
     both builds) without. Only when the insert is large against the table (a first or historical
     load: at least BULK_MIN_ROWS and a quarter of the rows already there); a weekly delivery keeps
     the indexes. constraints: kinds of constraint to drop as well, PostgreSQL only (SQLite cannot
-    drop a constraint): unique ones for an insert that does not look itself up in them, foreign keys,
-    checked per row by a trigger otherwise. Re-adding one checks it over the whole table in one
-    query, so a violation still fails the load. DDL is transactional on both, so a failed load gets
-    its indexes back with its data. The dropped index locks the table until the commit; the
-    dashboard reads `published_count`, which is never handled this way."""
+    drop a constraint): unique ones and a primary key no foreign key points at, for an insert that
+    does not look itself up in them, and foreign keys, checked per row by a trigger otherwise.
+    Re-adding one checks it over the whole table in one query, so a violation still fails the load.
+    DDL is transactional on both, so a failed load gets its indexes back with its data. The dropped
+    index locks the table until the commit; the dashboard reads `published_count`, which is never
+    handled this way. Yields the constraints it dropped (none when the insert keeps the indexes)."""
     if incoming < BULK_MIN_ROWS or incoming * 4 < conn.execute(select(func.count()).select_from(table)).scalar_one():
-        yield False
+        yield []
         return
     deferred = [c for c in table.constraints if isinstance(c, constraints)] if constraints else []
     if conn.dialect.name != "postgresql":
@@ -269,7 +270,7 @@ def secondary_indexes_deferred(
         conn.execute(DropConstraint(constraint))
     for index in table.indexes:
         index.drop(conn)
-    yield True
+    yield deferred
     for constraint in deferred:
         conn.execute(AddConstraint(constraint))
     for index in table.indexes:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     and_,
@@ -76,8 +77,10 @@ def weekly_levels(fine: pd.DataFrame, first_provisional: dict[str, tuple[int, in
     total = cells.groupby(list(WEEK_FIRST_CELL[:5]), as_index=False)["count"].sum().assign(group_code=ALL, mk_code=ALL)
     cells = pd.concat([cells, total[_FINE]], ignore_index=True)
     week = cells["iso_year"].to_numpy() * 100 + cells["iso_week"].to_numpy()
-    threshold = cells["gemeente_code"].map({g: y * 100 + w for g, (y, w) in first_provisional.items()})
-    cells["is_provisional"] = week >= threshold.to_numpy(dtype=np.int64)
+    # Per distinct gemeente, not per row (Series.map of 830 000 rows took 0.7 s).
+    positions, gemeenten = pd.factorize(cells["gemeente_code"])
+    threshold = np.array([first_provisional[g][0] * 100 + first_provisional[g][1] for g in gemeenten], dtype=np.int64)
+    cells["is_provisional"] = week >= threshold[positions]
     return cells
 
 
@@ -116,7 +119,8 @@ def refresh_weekly_counts(conn: Connection, file_cells: pd.DataFrame | None = No
     parts = [p for p in parts if len(p)]
     if parts:
         cells = weekly_levels(pd.concat(parts, ignore_index=True), {g: key for g, (key, _) in thresholds.items()})
-        with secondary_indexes_deferred(conn, wc, len(cells)):
+        # The surrogate key too: kept, it cost 1.2 s of a 2.9 s COPY of 830 000 cells on PostgreSQL.
+        with secondary_indexes_deferred(conn, wc, len(cells), (PrimaryKeyConstraint,)):
             insert_frame(conn, wc.name, cells)
     marked: list[str] = []
     for gemeente, (key, labels) in thresholds.items():
