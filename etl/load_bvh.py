@@ -25,8 +25,7 @@ from etl.extract import check_readable, read_table, sha256_of
 from etl.publish import weeks_by_gemeente
 from schemas.bvh import CleanIncident, RawIncident
 from schemas.validation import rejects_for, validate
-from warehouse.incidents import upsert_incidents
-from warehouse.models import CELL
+from warehouse.incidents import PendingIncidents, upsert_incidents
 from warehouse.reads import buurten_of_year, gemeente_names, latest_indeling_year
 
 _CODE_COLUMNS = ("voorval_id", "mk_code", "buurtcode", "postcode", "politie_buurt")
@@ -281,15 +280,13 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
         return counts.prepare_counts(raw, path.name, areas, hic)
     rows_in = len(raw)
     checked, rejects, outside = check_incidents(raw, path.name, areas)
-    # The file's text is let go before the clean frame is built: both at once were the load's peak.
+    # The file's text is let go before the incidents are cleaned: both at once were the load's peak.
     del raw
     release_memory()
-    clean = clean_incidents(checked, areas.year, key)
-    del checked
-    release_memory()
 
-    routes = clean["assign_route"].value_counts()
-    unknown_mk = clean.loc[clean["group_code"] == bvh.ONBEKEND, "mk_code"].value_counts()
+    routes = checked["assign_route"].value_counts()
+    mk_codes = checked["mk_code"].value_counts()
+    unknown_mk = mk_codes[bvh.categorise(mk_codes.index.to_series()).to_numpy() == bvh.ONBEKEND]
     summary: dict[str, Any] = {
         "regels_gelezen": rows_in,
         "toewijzing": {r: int(routes.get(r, 0)) for r in bvh.ROUTES},
@@ -297,15 +294,14 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
         "onbekende_mk_codes": {str(k): int(v) for k, v in unknown_mk.items()},
         "indeling": areas.year,
     }
-
-    rows_valid, pending, cells = len(clean), [clean], file_cells(clean)
-    del clean
-    release_memory()  # file_cells' grouping
+    pending = [pending_incidents(checked, areas.year, key)]
+    rows_valid = len(checked)
+    del checked
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
         sync_categories(conn, hic)
         # Written once, then let go: publishing the cube (same transaction) gets the memory.
-        result = upsert_incidents(conn, pending.pop(), batch_id, cells)
+        result = upsert_incidents(conn, pending.pop(), batch_id)
         release_memory()
         return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
@@ -361,13 +357,39 @@ def attempt_flags(poging: pd.Series) -> pd.Series:
     return flags
 
 
-def clean_incidents(checked: pd.DataFrame, indeling_year: int, key: bytes) -> pd.DataFrame:
-    """What enters the warehouse (CleanIncident): no id but its keyed hash, the moment counted at and
-    its calendar, the dashboard group of the MK code."""
+def pending_incidents(checked: pd.DataFrame, indeling_year: int, key: bytes) -> PendingIncidents:
+    """The checked rows, cleaned (clean_incidents) only when the writer asks for them; their hashes
+    made once, when first asked for."""
+    hashes: list[pd.Series] = []
+
+    def all_hashes() -> pd.Series:
+        if not hashes:
+            hashes.append(bvh.voorval_hash(checked["voorval_id"], key))
+        return hashes[0]
+
+    def clean(positions: np.ndarray) -> pd.DataFrame:
+        rows = _take(checked, positions)
+        return clean_incidents(rows, indeling_year, key, _take(hashes[0], positions) if hashes else None)
+
+    return PendingIncidents(len(checked), all_hashes, clean)
+
+
+def _take(frame: pd.DataFrame | pd.Series, positions: np.ndarray) -> Any:
+    """The rows at positions; consecutive ones (all of a first load) as a slice, which is cheaper."""
+    if len(positions) and positions[-1] - positions[0] + 1 == len(positions) and (np.diff(positions) == 1).all():
+        return frame.iloc[int(positions[0]) : int(positions[-1]) + 1]
+    return frame.iloc[positions]
+
+
+def clean_incidents(
+    checked: pd.DataFrame, indeling_year: int, key: bytes, hashes: pd.Series | None = None
+) -> pd.DataFrame:
+    """What enters the warehouse (CleanIncident): no id but its keyed hash (`hashes` when already
+    made), the moment counted at and its calendar, the dashboard group of the MK code."""
     moment = bvh.pleegmoment(checked["begin_at"], checked["eind_at"], checked["kennisname_at"])
     clean = pd.DataFrame(
         {
-            "voorval_hash": bvh.voorval_hash(checked["voorval_id"], key),
+            "voorval_hash": bvh.voorval_hash(checked["voorval_id"], key) if hashes is None else hashes,
             "gemeente_code": checked["gemeente_code"],
             "indeling_year": indeling_year,
             "buurt_code": checked["buurt_code"],
@@ -381,10 +403,6 @@ def clean_incidents(checked: pd.DataFrame, indeling_year: int, key: bytes) -> pd
         },
         index=checked.index,
     )
-    # In place: the frame is this function's own, and a validated copy would double it at the peak.
+    # In place: the frame is this function's own. Its hashes are unique within the part; across the
+    # file, RawIncident refused repeated ids and the warehouse's unique key holds.
     return CleanIncident.validate(clean, lazy=True, inplace=True)
-
-
-def file_cells(clean: pd.DataFrame) -> pd.DataFrame:
-    """The file's incidents counted per fine weekly cell (buurt x group x MK x ISO week)."""
-    return clean.groupby(list(CELL), observed=True).size().reset_index(name="count")

@@ -193,3 +193,24 @@ def test_a_sheet_is_read_as_stripped_text_whatever_its_cell_types(tmp_path: Path
         "Pleegbuurt": ["Noord", "", "Zuid"],
     }
     assert all(str(dtype) == "str" for dtype in frame.dtypes)
+
+
+def test_the_tally_of_parts_is_the_tally_of_the_whole() -> None:
+    """What the weekly refresh and the horizon get from a file cleaned in parts (warehouse.incidents)."""
+    from warehouse.incidents import _Tally
+
+    at = pd.Timestamp
+    rows = _fine([("BU1", "fiets", "A72", w, 1) for w in (43, 44, 44)] + [("BU2", "fiets", "A72", 45, 1)])
+    rows = rows.drop(columns="count").assign(
+        gemeente_code=["GM0001", "GM0001", "GM0001", "GM0002"],
+        kennisname_at=[at("2026-10-30"), pd.NaT, pd.NaT, pd.NaT],
+        pleeg_at=[at("2026-10-20"), at("2026-10-27"), at("2026-11-01"), at("2026-11-05")],
+    )
+    tally = _Tally()
+    tally.add(rows.iloc[:2], new=False)  # known incidents, staged
+    tally.add(rows.iloc[2:], new=True)
+    cells = tally.file_cells().set_index(["gemeente_code", "buurt_code", "iso_week"])["count"].to_dict()
+    assert cells == {("GM0001", "BU1", 43): 1, ("GM0001", "BU1", 44): 2, ("GM0002", "BU2", 45): 1}
+    assert sorted(tally.new_weeks().itertuples(index=False, name=None)) == [("GM0001", 2026, 44), ("GM0002", 2026, 45)]
+    # GM0001's latest kennisname stands though its later part has none; GM0002 has none at all.
+    assert tally.latest().to_dict() == {"GM0001": at("2026-10-30"), "GM0002": at("2026-11-05")}

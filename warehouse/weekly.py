@@ -152,12 +152,11 @@ def _week_at_or_after(year_col: Any, week_col: Any, key: tuple[int, int]) -> Any
     return or_(year_col > year, and_(year_col == year, week_col >= week))
 
 
-def advance_horizon(conn: Connection, clean: pd.DataFrame, batch_id: int) -> None:
+def advance_horizon(conn: Connection, latest: pd.Series, batch_id: int) -> None:
     """Move each gemeente's delivery horizon (DeliveryHorizon) up to this file's latest kennisname,
-    or its latest pleegmoment when the file has no kennisname at all; never back."""
+    or its latest pleegmoment when the file has no kennisname at all; never back. latest: that
+    moment per gemeente code."""
     horizon = DeliveryHorizon.__table__
-    by = clean.groupby("gemeente_code", observed=True)
-    latest = by["kennisname_at"].max().fillna(by["pleeg_at"].max()).dropna()
     if latest.empty:
         return
     stored = dict(
