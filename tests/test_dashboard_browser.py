@@ -143,7 +143,9 @@ def test_login_is_required_and_wrong_passwords_are_refused(server: str, browser:
     page.fill("#user", "anna")
     page.fill("#password", "fout")
     page.click("button[type=submit]")
-    assert "onjuist wachtwoord" in page.content()
+    # The refusal is a new page (the form's POST): its alert is awaited, not read mid-navigation.
+    assert "onjuist wachtwoord" in page.locator(".alert-danger").inner_text()
+    assert "/login" in page.url
     page.close()
 
 
