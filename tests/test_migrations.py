@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect
 
@@ -125,3 +126,33 @@ def test_delivery_horizon_is_filled_from_the_incidents_loaded(db_url: str) -> No
         conn.execute(text("DELETE FROM incident"))
         conn.execute(text("DELETE FROM load_batch"))
     upgrade(db_url)
+
+
+@pytest.mark.postgres
+def test_voorval_hash_is_compared_as_bytes_on_postgresql(pg_url: str) -> None:
+    """4d8b2c61e0f3 gives the hash column collation "C" on PostgreSQL and its downgrade takes it away.
+    `alembic check` does not compare collations, so this test holds the model and the migration to it."""
+    from sqlalchemy import text
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateTable
+
+    from warehouse.models import Incident
+
+    def collation() -> str | None:
+        with get_engine(pg_url).connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT collation_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                    "AND table_name = 'incident' AND column_name = 'voorval_hash'"
+                )
+            ).scalar_one()
+
+    assert 'voorval_hash VARCHAR(32) COLLATE "C"' in str(
+        CreateTable(Incident.__table__).compile(dialect=postgresql.dialect())
+    )
+    upgrade(pg_url)
+    assert collation() == "C"
+    downgrade(pg_url, "9e4f1a7c2d85")
+    assert collation() is None
+    upgrade(pg_url)
+    assert collation() == "C"

@@ -17,7 +17,6 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Integer,
     MetaData,
-    String,
     Table,
     UniqueConstraint,
     and_,
@@ -34,7 +33,7 @@ from sqlalchemy import (
 
 from buurtbeeld.memory import release_memory
 from warehouse.bulk import analyze_temporary, bulk_insert, insert_frame, insert_frames, secondary_indexes_deferred
-from warehouse.models import CELL, DeliveredCount, Incident, IncidentRevision
+from warehouse.models import CELL, HASH, DeliveredCount, Incident, IncidentRevision
 from warehouse.weekly import advance_horizon, refresh_weekly_counts, touched, touched_weeks
 
 STAGE_COLUMNS = (
@@ -71,7 +70,7 @@ stage = Table(
 # pos: the row's position in the file's frame, so the known rows come back as numbers, not a set of
 # a million hash strings.
 stage_hash = Table(
-    "stage_hash", _temp, Column("voorval_hash", String(32)), Column("pos", Integer), prefixes=["TEMPORARY"]
+    "stage_hash", _temp, Column("voorval_hash", HASH), Column("pos", Integer), prefixes=["TEMPORARY"]
 )
 
 

@@ -45,6 +45,11 @@ GM = String(6)
 WK = String(8)
 BU = String(10)
 AREA_CODE = String(10)  # any of the above (and NL01)
+# The keyed voorval hash in hex: an identifier, compared byte by byte. PostgreSQL's "C" collation
+# does that with memcmp; the cluster's own (C.UTF-8 here, nl_NL at a gemeente) goes through strcoll,
+# which made building the unique key over a million hashes take 1.1 s instead of 0.43 s. SQLite's
+# default (BINARY) already compares bytes.
+HASH = String(32).with_variant(String(32, collation="C"), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -231,7 +236,7 @@ class Incident(Base):
     __tablename__ = "incident"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    voorval_hash: Mapped[str] = mapped_column(String(32), unique=True)
+    voorval_hash: Mapped[str] = mapped_column(HASH, unique=True)
     gemeente_code: Mapped[str] = mapped_column(GM)
     indeling_year: Mapped[int] = mapped_column(Integer)
     buurt_code: Mapped[str] = mapped_column(BU)  # 'onbekend': no usable location (totals reconcile)
