@@ -69,9 +69,7 @@ stage = Table(
 )
 # pos: the row's position in the file's frame, so the known rows come back as numbers, not a set of
 # a million hash strings.
-stage_hash = Table(
-    "stage_hash", _temp, Column("voorval_hash", HASH), Column("pos", Integer), prefixes=["TEMPORARY"]
-)
+stage_hash = Table("stage_hash", _temp, Column("voorval_hash", HASH), Column("pos", Integer), prefixes=["TEMPORARY"])
 
 
 WEEK = ("gemeente_code", "iso_year", "iso_week")
