@@ -214,3 +214,20 @@ def test_the_tally_of_parts_is_the_tally_of_the_whole() -> None:
     assert sorted(tally.new_weeks().itertuples(index=False, name=None)) == [("GM0001", 2026, 44), ("GM0002", 2026, 45)]
     # GM0001's latest kennisname stands though its later part has none; GM0002 has none at all.
     assert tally.latest().to_dict() == {"GM0001": at("2026-10-30"), "GM0002": at("2026-11-05")}
+
+
+def test_labels_and_groups_are_taken_per_row_and_missing_values_stay_apart() -> None:
+    from etl.bvh import calendar, categorise, labelled
+
+    index = pd.Index([7, 3, 9, 4])
+    got = labelled(["a", "b"], np.array([1, -1, 0, 1]), index)
+    assert got.index.equals(index) and got.iloc[[0, 2, 3]].tolist() == ["b", "a", "b"] and pd.isna(got.iloc[1])
+    straatroof = bvh.catalogue()[1]["B70"].group_code
+    groups = categorise(pd.Series(["B70", None, "X999", "B70"], index=index))
+    assert groups.index.equals(index) and groups.tolist() == [straatroof, "onbekend", "onbekend", straatroof]
+    times = ["2026-11-30 05:59", "2026-11-30 06:00", "2026-01-01 12:00", "2026-12-31 18:00"]
+    moments = pd.Series(pd.to_datetime(times))
+    days = calendar(moments)
+    assert days["dagdeel"].tolist() == ["nacht", "ochtend", "middag", "avond"]
+    assert days["month"].tolist() == ["2026-11", "2026-11", "2026-01", "2026-12"]
+    assert days[["iso_year", "iso_week"]].values.tolist() == [[2026, 49], [2026, 49], [2026, 1], [2026, 53]]
