@@ -156,3 +156,40 @@ def test_voorval_hash_is_compared_as_bytes_on_postgresql(pg_url: str) -> None:
     assert collation() is None
     upgrade(pg_url)
     assert collation() == "C"
+
+
+def test_weekly_counts_keep_their_cells_when_the_cell_becomes_the_key(db_url: str) -> None:
+    """6a3f9c0e2b71 drops weekly_count's surrogate id for a key on the cell; going down numbers the
+    rows again. The counts survive both ways and the key still refuses a second row for a cell."""
+    from sqlalchemy import exc, text
+
+    upgrade(db_url, "4d8b2c61e0f3")
+    insert = text(
+        "INSERT INTO weekly_count (gemeente_code, indeling_year, buurt_code, group_code, mk_code, iso_year, "
+        "iso_week, count, is_provisional) VALUES ('GM0001', 2024, :b, '*', '*', 2025, :w, :n, false)"
+    )
+    rows = [("BU00010001", 3, 7), ("BU00010001", 4, 2), ("BU00010002", 3, 5)]
+    select_rows = text("SELECT buurt_code, iso_week, count FROM weekly_count")
+    engine = get_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM weekly_count"))
+        conn.execute(insert, [{"b": b, "w": w, "n": n} for b, w, n in rows])
+    upgrade(db_url)
+    assert "id" not in {c["name"] for c in inspect(engine).get_columns("weekly_count")}
+    assert inspect(engine).get_pk_constraint("weekly_count")["constrained_columns"][:3] == [
+        "gemeente_code",
+        "iso_year",
+        "iso_week",
+    ]
+    with engine.connect() as conn:
+        assert sorted(map(tuple, conn.execute(select_rows).all())) == sorted(rows)
+    with pytest.raises(exc.IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"b": "BU00010001", "w": 3, "n": 1})
+    downgrade(db_url, "4d8b2c61e0f3")
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM weekly_count ORDER BY id")).scalars().all()
+        assert sorted(map(tuple, conn.execute(select_rows).all())) == sorted(rows)
+    assert len(set(ids)) == 3 and None not in ids
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM weekly_count"))
+    upgrade(db_url)

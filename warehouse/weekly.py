@@ -70,12 +70,22 @@ def weekly_levels(fine: pd.DataFrame, first_provisional: dict[str, tuple[int, in
     or after its gemeente's first provisional week.
 
     A group's own total is the sum of its rows, summed where it is read (warehouse.published): stored,
-    it was 40 % of the rows a load writes (550 000 of 1.38 million for the 1M benchmark file). Each
-    level comes out sorted on its key, so its rows reach the unique index in order."""
+    it was 40 % of the rows a load writes (550 000 of 1.38 million for the 1M benchmark file).
+
+    The rows come out in the order of weekly_count's unique key (WEEK_FIRST_CELL): each buurt-week's
+    total ('*' sorts before any group code) just before that buurt-week's cells. The index built
+    after a bulk insert then sorts rows already in order: 830 000 cells built in 0.50 s on
+    PostgreSQL instead of 0.89 s with the totals after all cells."""
     fine = fine.astype({"indeling_year": "int64", "iso_year": "int64", "iso_week": "int64", "count": "int64"})
     cells = fine.groupby(list(WEEK_FIRST_CELL), as_index=False)["count"].sum()
-    total = cells.groupby(list(WEEK_FIRST_CELL[:5]), as_index=False)["count"].sum().assign(group_code=ALL, mk_code=ALL)
-    cells = pd.concat([cells, total[_FINE]], ignore_index=True)
+    total = cells.groupby(list(WEEK_FIRST_CELL[:5]), as_index=False).agg(count=("count", "sum"), rows=("count", "size"))
+    # Both come out of groupby sorted on the buurt-week, so buurt-week k's first cell is at the sum
+    # of the sizes of the buurt-weeks before it.
+    sizes = total["rows"].to_numpy()
+    starts = np.cumsum(sizes) - sizes
+    order = np.insert(np.arange(len(cells)), starts, np.arange(len(cells), len(cells) + len(total)))
+    total = total.drop(columns="rows").assign(group_code=ALL, mk_code=ALL)
+    cells = pd.concat([cells, total[_FINE]], ignore_index=True).take(order).reset_index(drop=True)
     week = cells["iso_year"].to_numpy() * 100 + cells["iso_week"].to_numpy()
     # Per distinct gemeente, not per row (Series.map of 830 000 rows took 0.7 s).
     positions, gemeenten = pd.factorize(cells["gemeente_code"])
