@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 MAX_WINDOW = pd.Timedelta(days=14)
@@ -161,20 +162,36 @@ def parse_datetime(text: pd.Series, time_text: pd.Series | None = None) -> pd.Se
     if time_text is not None:
         times = time_text.fillna("").astype("str").str.strip()
         raw = (raw + " " + times).str.strip()
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-    todo = raw != ""
+    values = _canonical_datetimes(raw)
+    todo = (raw != "").to_numpy() & np.isnat(values)
     for fmt in _DATE_FORMATS:
         if not todo.any():
             break
-        parsed = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
-        hit = parsed.notna()
-        out.loc[parsed.index[hit]] = parsed[hit].astype("datetime64[us]")
-        todo.loc[parsed.index[hit]] = False
+        rows = np.flatnonzero(todo)
+        parsed = pd.to_datetime(raw.iloc[rows], format=fmt, errors="coerce").to_numpy(dtype="datetime64[us]")
+        hit = ~np.isnat(parsed)
+        values[rows[hit]] = parsed[hit]
+        todo[rows[hit]] = False
     if todo.any():
-        serial = pd.to_numeric(raw[todo], errors="coerce")
-        ok = serial.between(20_000, 80_000)  # 1954..2119: a date, not a stray number
-        out.loc[serial.index[ok]] = (_EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")).dt.round("s")
-    return out
+        rows = np.flatnonzero(todo)
+        serial = pd.to_numeric(raw.iloc[rows], errors="coerce")
+        ok = serial.between(20_000, 80_000).to_numpy()  # 1954..2119: a date, not a stray number
+        days = pd.to_timedelta(serial[ok], unit="D")
+        values[rows[ok]] = (_EXCEL_EPOCH + days).dt.round("s").to_numpy(dtype="datetime64[us]")
+    return pd.Series(values, index=raw.index, dtype="datetime64[us]")
+
+
+def _canonical_datetimes(raw: pd.Series) -> np.ndarray:
+    """Texts in the form '2017-09-20 17:30:00' (what the export and an xlsx date cell give), parsed by
+    Arrow: a million in 0.06 s against 0.18 s by pandas. NaT for every other text, left to pandas.
+    Arrow rolls an impossible date over (2017-02-30 becomes 2 March) where pandas refuses it, so a
+    date whose day is not the text's own day is left to pandas too."""
+    text = pa.array(raw, type=pa.large_string())
+    parsed = pc.strptime(text, format=_DATE_FORMATS[0], unit="us", error_is_null=True)
+    day = pc.utf8_lpad(pc.cast(pc.day(parsed), pa.large_string()), 2, "0")
+    same = pc.and_kleene(pc.equal(pc.utf8_length(text), 19), pc.equal(day, pc.utf8_slice_codeunits(text, 8, 10)))
+    kept = pc.if_else(same.fill_null(False), parsed, pa.scalar(None, parsed.type))
+    return kept.to_numpy(zero_copy_only=False).astype("datetime64[us]")
 
 
 def pleegmoment(begin: pd.Series, end: pd.Series, kennisname: pd.Series) -> pd.Series:
@@ -234,21 +251,37 @@ def categorise(mk_codes: pd.Series) -> pd.Series:
 
 
 def voorval_hash(ids: pd.Series, key: bytes) -> pd.Series:
-    """Keyed BLAKE2b of the voorval id: stable per key, not reversible without it, cheap for 1M rows."""
-    normalised = normalise_id(ids)
+    """Keyed BLAKE2b of the voorval id: stable per key, not reversible without it, cheap for 1M rows.
+
+    The digests are written as hex by NumPy into one Arrow text buffer: a hex text per id made by
+    Python, then converted, cost a third more (a million ids: 0.72-0.91 s, now 0.59-0.66 s)."""
     # The key fills BLAKE2b's first block: hash it once and copy that state (2.4x faster per id).
-    keyed = hashlib.blake2b(key=key, digest_size=16)
+    copy = hashlib.blake2b(key=key, digest_size=16).copy
+    values = pa.array(normalise_id(ids)).cast(pa.large_binary())
     parts = []
-    for start in range(0, len(normalised), 200_000):  # as Python strings a chunk at a time (memory)
+    for start in range(0, len(values), 200_000):  # as Python bytes a chunk at a time (memory)
         digests = []
-        for value in normalised.iloc[start : start + 200_000].tolist():
-            h = keyed.copy()
-            h.update(value.encode())
-            digests.append(h.hexdigest())
-        parts.append(pd.Series(digests, dtype="str"))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="str")
-    out.index = ids.index
-    return out
+        append = digests.append
+        for value in values.slice(start, 200_000).to_pylist():
+            h = copy()
+            h.update(value)
+            append(h.digest())
+        parts.append(_hex_texts(b"".join(digests), len(digests)))
+    out = pa.chunked_array(parts, type=pa.large_string())
+    return pd.Series(out, index=ids.index, dtype="str")
+
+
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _hex_texts(digests: bytes, count: int) -> pa.Array:
+    """`count` digests of 16 bytes, back to back, as 32-character lowercase hex texts."""
+    raw = np.frombuffer(digests, dtype=np.uint8)
+    text = np.empty(2 * len(raw), dtype=np.uint8)
+    text[0::2] = _HEX_DIGITS[raw >> 4]
+    text[1::2] = _HEX_DIGITS[raw & 15]
+    offsets = np.arange(0, 32 * count + 1, 32, dtype=np.int64)
+    return pa.Array.from_buffers(pa.large_string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 
 
 def normalise_id(ids: pd.Series) -> pd.Series:

@@ -17,6 +17,7 @@ from etl.load_bvh import attempt_flags, mapped
 from etl.publish import with_group_cells
 from warehouse.bulk import sqlite_timestamps
 from warehouse.incidents import hash_order
+from warehouse.models import WEEK_FIRST_CELL
 from warehouse.weekly import weekly_levels
 
 
@@ -81,6 +82,9 @@ def test_weekly_levels_sum_the_fine_cells_and_add_an_all_categories_total() -> N
         ("BU1", "*", "*", 45): (3, True),
         ("BU2", "*", "*", 46): (5, True),
     }
+    # In the order of weekly_count's unique key, so that its index is built from sorted rows.
+    keys = list(cells[list(WEEK_FIRST_CELL)].itertuples(index=False, name=None))
+    assert keys == sorted(keys)
 
 
 def test_weekly_levels_mark_each_gemeente_from_its_own_first_provisional_week() -> None:
@@ -231,3 +235,18 @@ def test_labels_and_groups_are_taken_per_row_and_missing_values_stay_apart() -> 
     assert days["dagdeel"].tolist() == ["nacht", "ochtend", "middag", "avond"]
     assert days["month"].tolist() == ["2026-11", "2026-11", "2026-01", "2026-12"]
     assert days[["iso_year", "iso_week"]].values.tolist() == [[2026, 49], [2026, 49], [2026, 1], [2026, 53]]
+
+
+def test_the_voorval_hash_is_keyed_blake2b_of_the_normalised_id_and_stays_so() -> None:
+    """Stored hashes are compared with every later delivery's: the hash may never change. Keyed
+    BLAKE2b-128 in hex of the stripped, upper-cased id; more than one chunk and non-ASCII ids too."""
+    import hashlib
+
+    ids = pd.Series([" pl0100-2017-1 ", "PL0100-2017-1", "Ë€-7", *(f"id{i}" for i in range(200_010))], dtype="str")
+    ids.index = ids.index + 2
+    got = bvh.voorval_hash(ids, b"geheim")
+    want = [hashlib.blake2b(v.strip().upper().encode(), key=b"geheim", digest_size=16).hexdigest() for v in ids]
+    assert got.tolist() == want
+    assert got.index.equals(ids.index)
+    assert got.iloc[0] == got.iloc[1] != bvh.voorval_hash(ids.iloc[:1], b"ander").iloc[0]
+    assert bvh.voorval_hash(pd.Series([], dtype="str"), b"geheim").empty
