@@ -7,10 +7,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas import codes
-
-
-def _matches(series: pd.Series, pattern: str) -> pd.Series:
-    return series.fillna("").str.fullmatch(pattern)
+from schemas.text import matches
 
 
 class RawBuurt(pa.DataFrameModel):
@@ -29,7 +26,7 @@ class RawBuurt(pa.DataFrameModel):
 
     @pa.check("buurtcode", name="buurtcode is geen CBS-buurtcode (BU + 8 tekens, bv. BU00140000)")
     def _buurtcode(cls, s: Series[str]) -> Series[bool]:
-        return _matches(s, codes.BUURT)
+        return matches(s, codes.BUURT)
 
     @pa.check("buurtcode", name="buurtcode komt meer dan eens voor in het bestand")
     def _unique(cls, s: Series[str]) -> Series[bool]:
@@ -37,11 +34,11 @@ class RawBuurt(pa.DataFrameModel):
 
     @pa.check("wijkcode", name="wijkcode is geen CBS-wijkcode (WK + 6 tekens, bv. WK001400)")
     def _wijkcode(cls, s: Series[str]) -> Series[bool]:
-        return _matches(s, codes.WIJK)
+        return matches(s, codes.WIJK)
 
     @pa.check("gemeentecode", name="gemeentecode is geen CBS-gemeentecode (GM + 4 cijfers, bv. GM0014)")
     def _gemeentecode(cls, s: Series[str]) -> Series[bool]:
-        return _matches(s, codes.GEMEENTE)
+        return matches(s, codes.GEMEENTE)
 
     @pa.check("buurtnaam", name="buurtnaam ontbreekt")
     def _naam(cls, s: Series[str]) -> Series[bool]:
@@ -89,7 +86,7 @@ class RawStadsdeelRow(pa.DataFrameModel):
 
     @pa.check("code", name="geen CBS-wijkcode (WK + 6) of buurtcode (BU + 8)")
     def _code(cls, s: Series[str]) -> Series[bool]:
-        return _matches(s, f"(?:{codes.WIJK}|{codes.BUURT})")
+        return matches(s, f"(?:{codes.WIJK}|{codes.BUURT})")
 
     @pa.check("code", name="code staat meer dan eens in het bestand")
     def _unique(cls, s: Series[str]) -> Series[bool]:
@@ -97,4 +94,4 @@ class RawStadsdeelRow(pa.DataFrameModel):
 
 
 class CleanStadsdeelRow(RawStadsdeelRow):
-    gemeente_code: Series[str] = pa.Field(str_matches=codes.GEMEENTE)
+    gemeente_code: Series[str] = pa.Field(text_matches=codes.GEMEENTE)

@@ -12,6 +12,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas import codes
+from schemas.text import matches
 
 MK_CODE = r"[A-Z]\d{2,4}[A-Z]?"
 # RD New coordinates of the Netherlands (with a margin): anything else is not a location here.
@@ -54,7 +55,7 @@ class RawIncident(pa.DataFrameModel):
 
     @pa.check("mk_code", name="MK-code ontbreekt of heeft niet de vorm letter + 2-4 cijfers (bv. B70)", ignore_na=False)
     def _mk(cls, s: Series[str]) -> Series[bool]:
-        return s.fillna("").str.fullmatch(MK_CODE)
+        return matches(s, MK_CODE)
 
     @pa.check("excel_date", name="code is door Excel omgezet in een datum; lever deze kolom als tekst aan")
     def _excel(cls, s: Series[str]) -> Series[bool]:
@@ -92,22 +93,22 @@ class RawIncident(pa.DataFrameModel):
 
     @pa.check("buurtcode", name="buurtcode is geen CBS-buurtcode (BU + 8 tekens)")
     def _buurtcode(cls, s: Series[str]) -> Series[bool]:
-        return _blank(s) | s.fillna("").str.strip().str.upper().str.fullmatch(codes.BUURT)
+        return _blank(s) | matches(s.fillna("").str.strip().str.upper(), codes.BUURT)
 
 
 class CleanIncident(pa.DataFrameModel):
-    voorval_hash: Series[str] = pa.Field(str_matches=r"^[0-9a-f]{32}$", unique=True)
-    gemeente_code: Series[str] = pa.Field(str_matches=codes.GEMEENTE)
+    voorval_hash: Series[str] = pa.Field(text_matches=r"[0-9a-f]{32}", unique=True)
+    gemeente_code: Series[str] = pa.Field(text_matches=codes.GEMEENTE)
     indeling_year: Series[int] = pa.Field(ge=1990, le=2100)
-    buurt_code: Series[str] = pa.Field(str_matches=f"^(?:{codes.BUURT}|onbekend)$")
+    buurt_code: Series[str] = pa.Field(text_matches=f"{codes.BUURT}|onbekend")
     assign_route: Series[str] = pa.Field(isin=["buurtcode", "xy", "postcode", "naam", "onbekend"])
-    mk_code: Series[str] = pa.Field(str_matches=MK_CODE)
+    mk_code: Series[str] = pa.Field(text_matches=MK_CODE)
     group_code: Series[str]
     pleeg_at: Series[pd.Timestamp]
     kennisname_at: Series[pd.Timestamp] = pa.Field(nullable=True)
     iso_year: Series[int]
     iso_week: Series[int] = pa.Field(ge=1, le=53)
-    month: Series[str] = pa.Field(str_matches=r"^\d{4}-\d{2}$")
+    month: Series[str] = pa.Field(text_matches=r"\d{4}-\d{2}")
     weekday: Series[int] = pa.Field(ge=1, le=7)
     dagdeel: Series[str] = pa.Field(isin=["nacht", "ochtend", "middag", "avond"])
     is_attempt: Series[pd.BooleanDtype] = pa.Field(nullable=True)
@@ -131,7 +132,7 @@ class RawCountRow(pa.DataFrameModel):
 
     @pa.check("buurtcode", name="buurtcode is geen CBS-buurtcode (BU + 8 tekens)", ignore_na=False)
     def _buurtcode(cls, s: Series[str]) -> Series[bool]:
-        return s.fillna("").str.fullmatch(codes.BUURT)
+        return matches(s, codes.BUURT)
 
     @pa.dataframe_check(name="periode: geen ISO-week herkend (bv. 2026-W45, of van/tot binnen één week)")
     def _week(cls, df: pd.DataFrame) -> Series[bool]:
@@ -143,7 +144,7 @@ class RawCountRow(pa.DataFrameModel):
 
     @pa.check("aantal", name="aantal is geen geheel getal van 0 of meer", ignore_na=False)
     def _count(cls, s: Series[str]) -> Series[bool]:
-        return s.fillna("").str.fullmatch(r"\d+")
+        return matches(s, r"\d+")
 
     @pa.dataframe_check(name="categorie: dezelfde buurt, week en categorie staan meer dan eens in het bestand")
     def _unique(cls, df: pd.DataFrame) -> Series[bool]:

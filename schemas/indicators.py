@@ -6,6 +6,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas import codes
+from schemas.text import matches
 
 
 class RawIndicatorValue(pa.DataFrameModel):
@@ -24,7 +25,7 @@ class RawIndicatorValue(pa.DataFrameModel):
 
     @pa.check("area_code", name="geen CBS-gebiedscode (GM + 4, WK + 6 of BU + 8 tekens)")
     def _area(cls, s: Series[str]) -> Series[bool]:
-        return s.fillna("").str.fullmatch(codes.ANY_AREA)
+        return matches(s, codes.ANY_AREA)
 
     @pa.check("indicator", name="naam van de indicator ontbreekt")
     def _indicator(cls, s: Series[str]) -> Series[bool]:
@@ -32,7 +33,7 @@ class RawIndicatorValue(pa.DataFrameModel):
 
     @pa.check("period", name="periode ontbreekt (geef --periode op of een kolom periode)")
     def _period(cls, s: Series[str]) -> Series[bool]:
-        return s.fillna("").str.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?|\d{4}-?[QK]\d|\d{4}-?H\d")
+        return matches(s, r"\d{4}(?:-\d{2}(?:-\d{2})?)?|\d{4}-?[QK]\d|\d{4}-?H\d")
 
     @pa.check("status", name="value_text: geen getal (en ook geen CBS-code voor geheim/onbekend)", ignore_na=False)
     def _parsed(cls, s: Series[str]) -> Series[bool]:

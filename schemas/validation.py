@@ -19,7 +19,7 @@ _BUILTIN_REASONS: list[tuple[str, str]] = [
     (r"^field_uniqueness$|^unique$", "waarde komt meer dan eens voor in het bestand"),
     (r"^coerce_dtype\('(?:float|int)", "geen getal"),
     (r"^coerce_dtype", "waarde heeft het verkeerde type"),
-    (r"^str_matches\(", "waarde heeft niet het verwachte formaat"),
+    (r"^(?:str|text)_matches\(", "waarde heeft niet het verwachte formaat"),
     (r"^isin\(", "waarde is niet een van de toegestane waarden"),
     (r"^column_in_dataframe$", "kolom ontbreekt"),
 ]
