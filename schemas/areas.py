@@ -7,7 +7,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas import codes
-from schemas.text import matches
+from schemas.text import blank, matches
 
 
 class RawBuurt(pa.DataFrameModel):
@@ -42,7 +42,7 @@ class RawBuurt(pa.DataFrameModel):
 
     @pa.check("buurtnaam", name="buurtnaam ontbreekt")
     def _naam(cls, s: Series[str]) -> Series[bool]:
-        return s.fillna("").str.strip() != ""
+        return ~blank(s)
 
     @pa.dataframe_check(name="wijkcode: buurtcode hoort niet bij deze wijkcode (BU = WK-code + 2 tekens)")
     def _buurt_in_wijk(cls, df: pd.DataFrame) -> Series[bool]:
@@ -82,7 +82,7 @@ class RawStadsdeelRow(pa.DataFrameModel):
 
     @pa.check("stadsdeel", name="naam van het stadsdeel ontbreekt")
     def _name(cls, s: Series[str]) -> Series[bool]:
-        return s.fillna("").str.strip() != ""
+        return ~blank(s)
 
     @pa.check("code", name="geen CBS-wijkcode (WK + 6) of buurtcode (BU + 8)")
     def _code(cls, s: Series[str]) -> Series[bool]:

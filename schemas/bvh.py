@@ -12,6 +12,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas import codes
+from schemas.text import blank as _blank
 from schemas.text import matches
 
 MK_CODE = r"[A-Z]\d{2,4}[A-Z]?"
@@ -19,10 +20,6 @@ MK_CODE = r"[A-Z]\d{2,4}[A-Z]?"
 RD_X = (0.0, 300_000.0)
 RD_Y = (289_000.0, 630_000.0)
 _FUTURE = pd.Timedelta(days=1)
-
-
-def _blank(s: pd.Series) -> pd.Series:
-    return s.fillna("").str.strip() == ""
 
 
 class RawIncident(pa.DataFrameModel):

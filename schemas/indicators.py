@@ -6,7 +6,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas import codes
-from schemas.text import matches
+from schemas.text import blank, matches
 
 
 class RawIndicatorValue(pa.DataFrameModel):
@@ -29,7 +29,7 @@ class RawIndicatorValue(pa.DataFrameModel):
 
     @pa.check("indicator", name="naam van de indicator ontbreekt")
     def _indicator(cls, s: Series[str]) -> Series[bool]:
-        return s.fillna("").str.strip() != ""
+        return ~blank(s)
 
     @pa.check("period", name="periode ontbreekt (geef --periode op of een kolom periode)")
     def _period(cls, s: Series[str]) -> Series[bool]:

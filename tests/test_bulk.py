@@ -110,3 +110,33 @@ def test_insert_frames_stores_what_a_plain_insert_stores(
         got, expected = ([tuple(r) for r in conn.execute(select(t).order_by(t.c.id)).all()] for t in (bulk, plain))
     assert got == expected
     assert len(got) == rows and got[0][2] == 7 and got[0][9] is True
+
+
+def test_reserved_ids_are_taken_once_and_the_sequence_goes_on_after_them(settings: Settings) -> None:
+    """PostgreSQL: a block of the id sequence for rows sent with their id; a row inserted the usual
+    way afterwards gets the next id, never one of the block. SQLite: no sequence, so no block."""
+    from warehouse.bulk import reserved_ids
+    from warehouse.models import LoadBatch
+
+    table = LoadBatch.__table__
+    row = {
+        "kind": "bvh",
+        "file_name": "x",
+        "sha256": "0" * 64,
+        "status": "failed",
+        "run_by": "test",
+        "started_at": datetime(2026, 12, 1, 12, 0),
+    }
+    with get_engine(settings.warehouse_url).begin() as conn:
+        before = conn.execute(insert(table).values(**row).returning(table.c.id)).scalar_one()
+        block = reserved_ids(conn, table, 5)
+        again = reserved_ids(conn, table, 3)
+        after = conn.execute(insert(table).values(**row).returning(table.c.id)).scalar_one()
+        conn.rollback()
+    if conn.dialect.name != "postgresql":
+        assert block is None and after == before + 1
+        return
+    assert block.tolist() == list(range(before + 1, before + 6))
+    assert again.tolist() == list(range(before + 6, before + 9))
+    assert after == before + 9
+    assert reserved_ids(conn, table, 0) is None

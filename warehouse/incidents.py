@@ -5,6 +5,7 @@ weeks of revised incidents."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Table,
     UniqueConstraint,
     and_,
@@ -32,9 +34,16 @@ from sqlalchemy import (
 )
 
 from buurtbeeld.memory import release_memory
-from warehouse.bulk import analyze_temporary, bulk_insert, insert_frame, insert_frames, secondary_indexes_deferred
+from warehouse.bulk import (
+    analyze_temporary,
+    bulk_insert,
+    insert_frame,
+    insert_frames,
+    reserved_ids,
+    secondary_indexes_deferred,
+)
 from warehouse.models import CELL, HASH, DeliveredCount, Incident, IncidentRevision
-from warehouse.weekly import advance_horizon, refresh_weekly_counts, touched, touched_weeks
+from warehouse.weekly import advance_horizon, refresh_weekly_counts, summed_levels, touched, touched_weeks
 
 STAGE_COLUMNS = (
     "voorval_hash",
@@ -112,6 +121,10 @@ class _Tally:
         if not self._cells:
             return pd.DataFrame(columns=[*CELL, "count"])
         return pd.concat(self._cells).groupby(list(CELL), observed=True).size().reset_index(name="count")
+
+    def file_levels(self) -> pd.DataFrame:
+        """summed_levels of the file's cells: its weekly_count rows, but for the provisional flag."""
+        return summed_levels(self.file_cells())
 
     def new_weeks(self) -> pd.DataFrame:
         return pd.concat(self._weeks).drop_duplicates() if self._weeks else pd.DataFrame(columns=list(WEEK))
@@ -197,26 +210,37 @@ def upsert_incidents(conn: Connection, pending: PendingIncidents, batch_id: int)
         .values({**{c: stage.c[c] for c in STAGE_COLUMNS if c != "voorval_hash"}, "batch_id": batch_id})
     )
     # The new rows are not looked up in the unique hash index while they go in (their hashes were
-    # checked above): rebuilt after a million, it cost 1.3 s instead of 2.6 s on PostgreSQL.
-    with secondary_indexes_deferred(conn, inc, len(new_rows), (ForeignKeyConstraint, UniqueConstraint)) as dropped:
-        if not any(isinstance(c, UniqueConstraint) for c in dropped):
-            # In hash order the unique index grows at its end instead of at random pages (SQLite:
-            # 7.6 s instead of 12.3 s for a million). Rebuilt after the insert, it needs no order.
-            new_rows = new_rows[hash_order(pending.hashes().iloc[new_rows])]
-        _insert_rows(conn, inc.name, pending, new_rows, tally, True, {"first_batch_id": batch_id, "batch_id": batch_id})
+    # checked above): rebuilt after a million, it cost 1.3 s instead of 2.6 s on PostgreSQL. The
+    # primary key likewise: kept, the server spent 0.75 s more on a COPY of a million incidents
+    # (rebuilt: 0.35 s), which is then the load's slowest side.
+    keys = (ForeignKeyConstraint, UniqueConstraint, PrimaryKeyConstraint)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with secondary_indexes_deferred(conn, inc, len(new_rows), keys) as dropped:
+            if not any(isinstance(c, UniqueConstraint) for c in dropped):
+                # In hash order the unique index grows at its end instead of at random pages (SQLite:
+                # 7.6 s instead of 12.3 s for a million). Rebuilt after the insert, it needs no order.
+                new_rows = new_rows[hash_order(pending.hashes().iloc[new_rows])]
+            constants = {"first_batch_id": batch_id, "batch_id": batch_id}
+            ids = reserved_ids(conn, inc, len(new_rows))
+            _insert_rows(conn, inc.name, pending, new_rows, tally, True, constants, ids)
+            new, total = len(new_rows), pending.rows
+            # The file's rows are the caller's to give up (it passes them without keeping them):
+            # freed before the cells are summed, the load's last large frames.
+            del pending, is_known
+            release_memory()
+            # Summed while the database rebuilds incident's keys and index as this block ends: the
+            # driver waits for it without holding the GIL, and Python has nothing else to do then.
+            summing = pool.submit(tally.file_levels)
+        file_levels = summing.result()
     already = set(touched_weeks(conn))
     weeks_of_new = ((str(g), int(y), int(w)) for g, y, w in tally.new_weeks().itertuples(index=False, name=None))
     new_weeks = [week for week in weeks_of_new if week not in already]
     if new_weeks:
         bulk_insert(conn, touched.name, dict(zip(WEEK, map(list, zip(*new_weeks, strict=True)), strict=True)))
     advance_horizon(conn, tally.latest(), batch_id)
-    new, total = len(new_rows), pending.rows
-    # The file's rows are the caller's to give up (it passes them without keeping them): freed here,
-    # before the weekly counts are made.
-    del pending, is_known, new_rows, new_weeks
-    release_memory()
+    del new_rows, new_weeks
     weeks = touched_weeks(conn)
-    provisional = refresh_weekly_counts(conn, tally.file_cells())
+    provisional = refresh_weekly_counts(conn, file_levels)
     for table in (stage_hash, stage, touched):
         table.drop(conn)
     return {
@@ -259,17 +283,22 @@ def _insert_rows(
     tally: _Tally,
     new: bool,
     constants: Mapping[str, Any] | None = None,
+    ids: np.ndarray | None = None,
 ) -> None:
     """Insert the rows of `pending` at `positions`, plus `constants` in every row: cleaned _CLEAN_ROWS
     at a time (and tallied), sent a frame of _FRAME_ROWS at a time: a million rows' values at once
-    would cost about 1 GB as Python objects (SQLite) or as text waiting in the COPY queue."""
+    would cost about 1 GB as Python objects (SQLite) or as text waiting in the COPY queue. ids: the
+    rows' ids, in the order of `positions` (reserved_ids), else the table's default gives them."""
 
     def frames() -> Iterator[pd.DataFrame]:
         for start in range(0, len(positions), _CLEAN_ROWS):
             part = pending.clean(positions[start : start + _CLEAN_ROWS])
             tally.add(part, new)
             for first in range(0, len(part), _FRAME_ROWS):
-                yield part.iloc[first : first + _FRAME_ROWS].assign(**(constants or {}))
+                frame = part.iloc[first : first + _FRAME_ROWS].assign(**(constants or {}))
+                if ids is not None:
+                    frame.insert(0, "id", ids[start + first : start + first + len(frame)])
+                yield frame
 
     insert_frames(conn, table, frames())
 

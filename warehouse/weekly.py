@@ -65,17 +65,21 @@ def _same_week(table: Table) -> Any:
 
 def weekly_levels(fine: pd.DataFrame, first_provisional: dict[str, tuple[int, int]]) -> pd.DataFrame:
     """weekly_count rows from fine cells (CELL and count; mk_code '*' for a count delivered for a
-    whole category): one row per buurt x group x MK x week (the fine cells summed) and one
-    all-categories row per buurt x week (group and MK '*'), each with is_provisional: its week is at
-    or after its gemeente's first provisional week.
+    whole category): summed_levels, each row flagged by provisional_flags."""
+    return provisional_flags(summed_levels(fine), first_provisional)
+
+
+def summed_levels(fine: pd.DataFrame) -> pd.DataFrame:
+    """One row per buurt x group x MK x week (the fine cells summed) and one all-categories row per
+    buurt x week (group and MK '*'): _FINE columns.
 
     A group's own total is the sum of its rows, summed where it is read (warehouse.published): stored,
     it was 40 % of the rows a load writes (550 000 of 1.38 million for the 1M benchmark file).
 
-    The rows come out in the order of weekly_count's unique key (WEEK_FIRST_CELL): each buurt-week's
-    total ('*' sorts before any group code) just before that buurt-week's cells. The index built
-    after a bulk insert then sorts rows already in order: 830 000 cells built in 0.50 s on
-    PostgreSQL instead of 0.89 s with the totals after all cells."""
+    The rows come out in the order of weekly_count's key (WEEK_FIRST_CELL): each buurt-week's
+    total ('*' sorts before any group code) just before that buurt-week's cells. The key built
+    after a bulk insert then sorts rows already in order: 830 000 cells built in 0.57-0.62 s on
+    PostgreSQL instead of 0.85-0.90 s with the totals after all cells."""
     fine = fine.astype({"indeling_year": "int64", "iso_year": "int64", "iso_week": "int64", "count": "int64"})
     cells = fine.groupby(list(WEEK_FIRST_CELL), as_index=False)["count"].sum()
     total = cells.groupby(list(WEEK_FIRST_CELL[:5]), as_index=False).agg(count=("count", "sum"), rows=("count", "size"))
@@ -85,51 +89,54 @@ def weekly_levels(fine: pd.DataFrame, first_provisional: dict[str, tuple[int, in
     starts = np.cumsum(sizes) - sizes
     order = np.insert(np.arange(len(cells)), starts, np.arange(len(cells), len(cells) + len(total)))
     total = total.drop(columns="rows").assign(group_code=ALL, mk_code=ALL)
-    cells = pd.concat([cells, total[_FINE]], ignore_index=True).take(order).reset_index(drop=True)
+    return pd.concat([cells, total[_FINE]], ignore_index=True).take(order).reset_index(drop=True)
+
+
+def provisional_flags(cells: pd.DataFrame, first_provisional: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """`cells` with is_provisional: the row's week is at or after its gemeente's first provisional week."""
     week = cells["iso_year"].to_numpy() * 100 + cells["iso_week"].to_numpy()
     # Per distinct gemeente, not per row (Series.map of 830 000 rows took 0.7 s).
     positions, gemeenten = pd.factorize(cells["gemeente_code"])
     threshold = np.array([first_provisional[g][0] * 100 + first_provisional[g][1] for g in gemeenten], dtype=np.int64)
-    cells["is_provisional"] = week >= threshold[positions]
-    return cells
+    return cells.assign(is_provisional=week >= threshold[positions])
 
 
 # --- I/O ----------------------------------------------------------------------------------------------
 
 
-def refresh_weekly_counts(conn: Connection, file_cells: pd.DataFrame | None = None) -> list[str]:
+def refresh_weekly_counts(conn: Connection, file_levels: pd.DataFrame | None = None) -> list[str]:
     """Recount the weeks in `touched_week` (see weekly_levels), then move each gemeente's provisional flag.
 
     A week that had no counts before this load held no incidents (every incident's week has counts),
-    so its incidents are exactly this file's: `file_cells` (the file's incidents per fine cell) counts
-    them without reading them back, which is most of a first or historical load. Other weeks are
-    counted by one GROUP BY; delivered counts of the touched weeks are added as they are. The
-    all-categories rows are summed in pandas and everything is written in one bulk insert, not by
-    GROUP BYs in SQL over a temporary table that the fine cells were first copied into."""
+    so its incidents are exactly this file's: `file_levels` (summed_levels of the file's incidents
+    per fine cell) counts them without reading them back, which is most of a first or historical
+    load. Other weeks are counted by one GROUP BY; delivered counts of the touched weeks are added as
+    they are. Everything is written in one bulk insert, not by GROUP BYs in SQL over a temporary
+    table that the fine cells were first copied into."""
     inc, wc, dc = Incident.__table__, WeeklyCount.__table__, DeliveredCount.__table__
     analyze_temporary(conn, touched)
     gemeenten = conn.execute(select(touched.c.gemeente_code).distinct()).scalars().all()
     thresholds = {g: provisional_from(conn, g) for g in gemeenten}
-    if file_cells is not None:
+    if file_levels is not None:
         conn.execute(update(touched).where(~exists().where(_same_week(wc))).values(is_new=True))
     conn.execute(delete(wc).where(exists().where(_same_week(wc))))
 
     keys = [inc.c[c] for c in CELL]
     recounted = select(*keys, func.count()).select_from(inc.join(touched, and_(_same_week(inc), ~touched.c.is_new)))
-    parts = [
+    fine = [
         read_frame(conn, recounted.group_by(*keys), _FINE),
         read_frame(conn, select(*[dc.c[c] for c in _FINE]).select_from(dc.join(touched, _same_week(dc))), _FINE),
     ]
-    if file_cells is not None:
-        week = ["gemeente_code", "iso_year", "iso_week"]
-        new_weeks = read_frame(conn, select(*[touched.c[c] for c in week]).where(touched.c.is_new), week)
-        if len(new_weeks):
-            typed = {"iso_year": "int64", "iso_week": "int64"}
-            parts.append(file_cells.astype(typed).merge(new_weeks.astype(typed)))
+    fine = [f for f in fine if len(f)]
+    parts = [summed_levels(pd.concat(fine, ignore_index=True))] if fine else []
+    if file_levels is not None and len(file_levels):
+        parts.append(_in_new_weeks(conn, file_levels))
     parts = [p for p in parts if len(p)]
     if parts:
-        cells = weekly_levels(pd.concat(parts, ignore_index=True), {g: key for g, (key, _) in thresholds.items()})
-        # The surrogate key too: kept, it cost 1.2 s of a 2.9 s COPY of 830 000 cells on PostgreSQL.
+        # The weeks of the two parts differ (recounted weeks are not new), each part is in key order.
+        cells = parts[0] if len(parts) == 1 else pd.concat(parts).sort_values(list(WEEK_FIRST_CELL), kind="stable")
+        cells = provisional_flags(cells, {g: key for g, (key, _) in thresholds.items()})
+        # The key too, on PostgreSQL: kept during a COPY of 830 000 cells it cost 1.2 s of 2.9 s.
         with secondary_indexes_deferred(conn, wc, len(cells), (PrimaryKeyConstraint,)):
             insert_frame(conn, wc.name, cells)
     marked: list[str] = []
@@ -155,6 +162,17 @@ def refresh_weekly_counts(conn: Connection, file_cells: pd.DataFrame | None = No
         )
         marked += labels
     return marked
+
+
+def _in_new_weeks(conn: Connection, levels: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `levels` in touched weeks that had no counts before this load (all of them when
+    every touched week is new, as in a first or historical load)."""
+    if not conn.execute(select(func.count()).select_from(touched).where(~touched.c.is_new)).scalar_one():
+        return levels
+    week = ["gemeente_code", "iso_year", "iso_week"]
+    new_weeks = read_frame(conn, select(*[touched.c[c] for c in week]).where(touched.c.is_new), week)
+    typed = {"iso_year": "int64", "iso_week": "int64"}
+    return levels.astype(typed).merge(new_weeks.astype(typed))  # an inner merge keeps the order of `levels`
 
 
 def _week_at_or_after(year_col: Any, week_col: Any, key: tuple[int, int]) -> Any:
