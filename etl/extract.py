@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from operator import itemgetter
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -142,14 +143,20 @@ def _read_csv(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
 def _arrow_csv(
     path: Path, encoding: str, delimiter: str, header: list[str], header_at: int, wanted: list[str]
 ) -> pd.DataFrame:
-    """The fast path: Arrow parses (and transcodes) in parallel blocks; strings stay Arrow-backed."""
+    """The fast path: Arrow parses in parallel blocks; strings stay Arrow-backed.
+
+    A Windows-1252 file is not transcoded by Arrow, which sends the whole file through Python's
+    codec in one thread before parsing (a million-row export: 0.84-1.15 s read, 0.51-0.69 s
+    without): its wanted columns are read as bytes and decoded here (_from_cp1252), most of them
+    being ASCII already."""
     import pyarrow.compute as pc
     import pyarrow.csv as pv
 
+    raw_bytes = not encoding.startswith("utf-8")
     table = pv.read_csv(
         path,
         read_options=pv.ReadOptions(
-            encoding="utf8" if encoding.startswith("utf-8") else encoding,
+            encoding="utf8",
             skip_rows=header_at + 1,
             column_names=header,
             block_size=1 << 24,
@@ -157,15 +164,48 @@ def _arrow_csv(
         parse_options=pv.ParseOptions(delimiter=delimiter),
         convert_options=pv.ConvertOptions(
             include_columns=wanted,
-            column_types=dict.fromkeys(wanted, pa.string()),
+            column_types=dict.fromkeys(wanted, pa.binary() if raw_bytes else pa.string()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
-    frame = pa.table({name: pc.utf8_trim_whitespace(table[name]) for name in wanted}).to_pandas()
+    columns = {name: _from_cp1252(table[name]) if raw_bytes else table[name] for name in wanted}
+    frame = pa.table({name: pc.utf8_trim_whitespace(column) for name, column in columns.items()}).to_pandas()
     del table
     release_memory()  # the untrimmed columns and transcoding buffers
     return frame
+
+
+# Per Windows-1252 byte, the length of its character in UTF-8 (the five bytes it leaves undefined
+# never get here: detect_encoding refuses a file holding them).
+_UTF8_WIDTH = np.array(
+    [len(bytes([b]).decode("cp1252", errors="replace").encode()) for b in range(256)], dtype=np.int64
+)
+
+
+def _from_cp1252(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column of Windows-1252 bytes as text. A chunk of ASCII only is UTF-8 as it is; otherwise its
+    bytes are decoded at once and each value's new end follows from the UTF-8 length of its bytes."""
+    chunks = []
+    for chunk in column.chunks:
+        if chunk.null_count:  # not from the reader above (no missing values); decoded value by value
+            chunks.append(
+                pa.array([v if v is None else v.decode("cp1252") for v in chunk.to_pylist()], pa.large_string())
+            )
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        body = (
+            np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] if data is not None else np.zeros(0, np.uint8)
+        )
+        if not (body >= 0x80).any():
+            chunks.append(chunk.cast(pa.large_string()))
+            continue
+        text = body.tobytes().decode("cp1252").encode("utf-8")
+        ends = np.concatenate([[0], np.cumsum(_UTF8_WIDTH[body])])[offsets - offsets[0]]
+        buffers = [None, pa.py_buffer(ends.astype(np.int64)), pa.py_buffer(text)]
+        chunks.append(pa.Array.from_buffers(pa.large_string(), len(chunk), buffers))
+    return pa.chunked_array(chunks, type=pa.large_string())
 
 
 def _pandas_csv(
