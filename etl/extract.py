@@ -87,7 +87,9 @@ def read_table(path: Path, header_hints: Iterable[str] = (), keep: Keep | None =
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) when the whole file decodes as such, else Windows-1252.
 
-    Streams the file: a 300 MB export is never held in memory twice for this."""
+    Streams the file: a 300 MB export is never held in memory twice for this. A block of ASCII only
+    is valid in both and is not decoded (bytes.isascii is many times faster than decoding); for
+    Windows-1252 only its five undefined bytes can fail, so they are searched for instead."""
     with path.open("rb") as fh:
         head = fh.read(_SNIFF_BYTES)
         if b"\x00" in head:
@@ -96,24 +98,28 @@ def detect_encoding(path: Path) -> str:
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
             for block in iter(lambda: fh.read(1 << 20), b""):
-                decoder.decode(block)
+                if not (block.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(block)
             decoder.decode(b"", final=True)
             return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
         except UnicodeDecodeError:
             pass
         fh.seek(0)
-        decoder = codecs.getincrementaldecoder("cp1252")()
         offset = 0
-        try:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                decoder.decode(block)
-                offset += len(block)
-        except UnicodeDecodeError as exc:
-            raise LoadError(
-                f"{path.name}: tekenset niet herkend (geen UTF-8 en geen Windows-1252, byte {offset + exc.start}). "
-                "Sla het bestand op als CSV UTF-8."
-            ) from None
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            found = [i for i in map(block.find, _CP1252_UNDEFINED) if i >= 0]
+            if found:
+                at = offset + min(found)
+                raise LoadError(
+                    f"{path.name}: tekenset niet herkend (geen UTF-8 en geen Windows-1252, byte {at}). "
+                    "Sla het bestand op als CSV UTF-8."
+                )
+            offset += len(block)
     return "cp1252"
+
+
+# The bytes Windows-1252 leaves undefined (Python's codec refuses them).
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
 
 def _read_csv(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
