@@ -345,7 +345,7 @@ class WeeklyCount(_WeekCell, Base):
         # the cube's reads). No surrogate id: nothing refers to a weekly count, and a sequence value
         # per row plus its own index cost 0.45 s of a first 1M load on PostgreSQL (migration
         # 6a3f9c0e2b71). A bulk load drops and re-adds the key there; SQLite keeps it, and the rows
-        # reach it in key order (warehouse.weekly.weekly_levels).
+        # reach it in key order (warehouse.weekly.summed_levels).
         PrimaryKeyConstraint(*WEEK_FIRST_CELL),
         # Partial: only the last two weeks of a delivery are provisional, so this index stays a few
         # hundred rows instead of one per row (a first 1M load built it over 830 000).
