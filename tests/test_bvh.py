@@ -133,12 +133,12 @@ def _stored_and_recounted(url: str) -> tuple[list[tuple], list[tuple]]:
 
     wc = WeeklyCount.__table__
     with get_engine(url).connect() as conn:
-        stored = sorted(map(tuple, conn.execute(select(*[c for c in wc.c if c.name != "id"])).all()))
+        stored = sorted(map(tuple, conn.execute(select(wc)).all()))
         touched.create(conn)
         weeks = select(Incident.gemeente_code, Incident.iso_year, Incident.iso_week).distinct()
         conn.execute(touched.insert().from_select(["gemeente_code", "iso_year", "iso_week"], weeks))
         refresh_weekly_counts(conn)
-        recounted = sorted(map(tuple, conn.execute(select(*[c for c in wc.c if c.name != "id"])).all()))
+        recounted = sorted(map(tuple, conn.execute(select(wc)).all()))
         conn.rollback()
     return stored, recounted
 
@@ -248,6 +248,11 @@ def _bad(name: str, tmp_path: Path) -> Path:
         path.write_bytes(full.read_bytes()[:600])
     elif name == "utf16.csv":
         return _csv(path, rows, encoding="utf-16")
+    elif name == "neither_utf8_nor_cp1252.csv":
+        # 0x81 is undefined in Windows-1252 and invalid as UTF-8 on its own.
+        text = _csv(path, rows, encoding="cp1252").read_bytes()
+        path.write_bytes(text.replace(b"Incidentsoort code", b"Incidentsoort\x81code", 1) + b"PL\x81;\n")
+        return path
     elif name == "duplicate_ids.csv":
         for r in rows[:3]:
             r["Incident Identificatie"] = "PL9999_BVH_DUBBEL"
@@ -284,6 +289,7 @@ BAD = {
     "garbage.xlsx": ("geen geldig Excel-bestand", "failed"),
     "truncated.xlsx": ("kan niet gelezen worden", "failed"),
     "utf16.csv": ("binaire gegevens", "failed"),
+    "neither_utf8_nor_cp1252.csv": ("tekenset niet herkend", "failed"),
     "duplicate_ids.csv": ("meer dan eens", "refused"),
     "future_dates.csv": ("in de toekomst", "refused"),
     "mangled_codes.csv": ("door Excel omgezet", "refused"),
