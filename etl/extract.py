@@ -196,17 +196,10 @@ def _from_cp1252(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """A column of Windows-1252 bytes as text. A chunk of ASCII only is UTF-8 as it is; otherwise its
     bytes are decoded at once and each value's new end follows from the UTF-8 length of its bytes."""
     chunks = []
-    for chunk in column.chunks:
-        if chunk.null_count:  # not from the reader above (no missing values); decoded value by value
-            chunks.append(
-                pa.array([v if v is None else v.decode("cp1252") for v in chunk.to_pylist()], pa.large_string())
-            )
-            continue
+    for chunk in column.chunks:  # the reader above gives no missing values: no validity to carry over
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset : chunk.offset + len(chunk) + 1]
         data = chunk.buffers()[2]
-        body = (
-            np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] if data is not None else np.zeros(0, np.uint8)
-        )
+        body = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] if data else np.zeros(0, np.uint8)
         if not (body >= 0x80).any():
             chunks.append(chunk.cast(pa.large_string()))
             continue

@@ -18,7 +18,7 @@ from etl.publish import with_group_cells
 from warehouse.bulk import sqlite_timestamps
 from warehouse.incidents import hash_order
 from warehouse.models import WEEK_FIRST_CELL
-from warehouse.weekly import weekly_levels
+from warehouse.weekly import provisional_flags, summed_levels
 
 
 def test_xy_assignment_is_the_first_buurt_containing_the_point() -> None:
@@ -71,7 +71,7 @@ def test_weekly_levels_sum_the_fine_cells_and_add_an_all_categories_total() -> N
             ("BU2", "fiets", "A72", 46, 5),
         ]
     )
-    cells = weekly_levels(fine, {"GM0001": (2026, 45)})
+    cells = provisional_flags(summed_levels(fine), {"GM0001": (2026, 45)})
     got = {(r.buurt_code, r.group_code, r.mk_code, r.iso_week): (r.count, r.is_provisional) for r in cells.itertuples()}
     assert got == {
         ("BU1", "inbraak", "B10", 44): (3, False),
@@ -91,7 +91,7 @@ def test_weekly_levels_mark_each_gemeente_from_its_own_first_provisional_week() 
     first = _fine([("BU1", "fiets", "A72", w, 1) for w in (44, 45, 46)])
     second = _fine([("BU2", "fiets", "A72", w, 1) for w in (44, 45, 46)]).assign(gemeente_code="GM0002")
     # GM0002 first in the rows, so a threshold taken by position in the mapping would be crossed.
-    cells = weekly_levels(pd.concat([second, first]), {"GM0001": (2026, 46), "GM0002": (2026, 45)})
+    cells = provisional_flags(summed_levels(pd.concat([second, first])), {"GM0001": (2026, 46), "GM0002": (2026, 45)})
     provisional = cells[cells["mk_code"] == "A72"].groupby("gemeente_code")["is_provisional"].sum()
     assert provisional.to_dict() == {"GM0001": 1, "GM0002": 2}
     assert cells.loc[cells["mk_code"] == "A72", ["iso_week", "is_provisional"]].shape == (6, 2)

@@ -334,7 +334,7 @@ class WeeklyCount(_WeekCell, Base):
     all-categories total per buurt and week (group and MK '*').
 
     MK '*' under a group holds what was delivered for the whole category without an MK code (buurt-level
-    counts); a group's total is the sum of its rows, not stored (see warehouse.weekly.weekly_levels)."""
+    counts); a group's total is the sum of its rows, not stored (see warehouse.weekly.summed_levels)."""
 
     __tablename__ = "weekly_count"
 

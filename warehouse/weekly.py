@@ -63,12 +63,6 @@ def _same_week(table: Table) -> Any:
 # --- the pure part ------------------------------------------------------------------------------------
 
 
-def weekly_levels(fine: pd.DataFrame, first_provisional: dict[str, tuple[int, int]]) -> pd.DataFrame:
-    """weekly_count rows from fine cells (CELL and count; mk_code '*' for a count delivered for a
-    whole category): summed_levels, each row flagged by provisional_flags."""
-    return provisional_flags(summed_levels(fine), first_provisional)
-
-
 def summed_levels(fine: pd.DataFrame) -> pd.DataFrame:
     """One row per buurt x group x MK x week (the fine cells summed) and one all-categories row per
     buurt x week (group and MK '*'): _FINE columns.
@@ -105,7 +99,8 @@ def provisional_flags(cells: pd.DataFrame, first_provisional: dict[str, tuple[in
 
 
 def refresh_weekly_counts(conn: Connection, file_levels: pd.DataFrame | None = None) -> list[str]:
-    """Recount the weeks in `touched_week` (see weekly_levels), then move each gemeente's provisional flag.
+    """Recount the weeks in `touched_week` (summed_levels, provisional_flags), then move each
+    gemeente's provisional flag.
 
     A week that had no counts before this load held no incidents (every incident's week has counts),
     so its incidents are exactly this file's: `file_levels` (summed_levels of the file's incidents
