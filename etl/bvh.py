@@ -24,6 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from buurtbeeld.arrow_text import text_buffers
+from schemas.text import matches
+
 MAX_WINDOW = pd.Timedelta(days=14)
 ONBEKEND = "onbekend"
 ROUTES = ("buurtcode", "xy", "postcode", "naam", ONBEKEND)
@@ -90,9 +93,8 @@ REQUIRED = ("voorval_id", "mk_code")
 KEPT = ("voorval_hash", "mk_code", "pleeg_at", "kennisname_at", "is_attempt")
 
 _MONTH = "(jan|feb|mrt|mar|apr|mei|may|jun|jul|aug|sep|okt|oct|nov|dec)"
-_EXCEL_DATE = re.compile(
-    rf"^(\d{{4}}-\d{{2}}-\d{{2}}([ T]\d{{2}}:\d{{2}}(:\d{{2}})?)?|\d{{1,2}}-{_MONTH}(-\d{{2,4}})?|{_MONTH}-\d{{2,4}})$",
-    re.IGNORECASE,
+_EXCEL_DATE_PATTERN = (
+    rf"\d{{4}}-\d{{2}}-\d{{2}}([ T]\d{{2}}:\d{{2}}(:\d{{2}})?)?|\d{{1,2}}-{_MONTH}(-\d{{2,4}})?|{_MONTH}-\d{{2,4}}"
 )
 _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
@@ -143,14 +145,10 @@ def catalogue() -> tuple[str, dict[str, Category]]:
 def looks_like_excel_date(values: pd.Series) -> pd.Series:
     """Codes that Excel turned into dates ('1-1' -> '2026-01-01', '12-17' -> 'dec-17').
 
-    A column with few distinct values (MK codes, buurtcodes, postcodes) has each tested once: the
-    pattern over every row of five code columns was 0.9 s for a million rows."""
-    text = values.fillna("").astype("str")
-    distinct = text.unique()
-    if len(distinct) * 4 > len(text):
-        return text.str.match(_EXCEL_DATE)
-    dates = pd.Series(distinct, dtype="str")
-    return text.isin(dates[dates.str.match(_EXCEL_DATE).to_numpy(dtype=bool)])
+    Every row is tested by Arrow's regex kernel (schemas.text.matches): a million voorval ids in
+    0.04 s. Testing each distinct value once instead, as when the pattern ran through pandas, spent
+    0.15-0.2 s finding the distinct values of a column of unique ids."""
+    return matches(values.fillna("").astype("str"), f"(?i:{_EXCEL_DATE_PATTERN})")
 
 
 def parse_datetime(text: pd.Series, time_text: pd.Series | None = None) -> pd.Series:
@@ -188,10 +186,30 @@ def _canonical_datetimes(raw: pd.Series) -> np.ndarray:
     date whose day is not the text's own day is left to pandas too."""
     text = pa.array(raw, type=pa.large_string())
     parsed = pc.strptime(text, format=_DATE_FORMATS[0], unit="us", error_is_null=True)
-    day = pc.utf8_lpad(pc.cast(pc.day(parsed), pa.large_string()), 2, "0")
-    same = pc.and_kleene(pc.equal(pc.utf8_length(text), 19), pc.equal(day, pc.utf8_slice_codeunits(text, 8, 10)))
-    kept = pc.if_else(same.fill_null(False), parsed, pa.scalar(None, parsed.type))
-    return kept.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    values = parsed.to_numpy(zero_copy_only=False).astype("datetime64[us]")
+    values[~_same_day(text, parsed)] = np.datetime64("NaT")
+    return values
+
+
+def _same_day(text: pa.Array, parsed: pa.Array) -> np.ndarray:
+    """Per value: parsed, and its day of the month is the day written at characters 9-10 of a text of
+    19 characters. Read from the text's bytes by NumPy where they are all ASCII (a character a
+    byte): a million in 0.01 s, where Arrow's text kernels (day as text, padded, sliced, compared)
+    took 0.1 s."""
+    ends, data = text_buffers(text)
+    day = pc.day(parsed).fill_null(0).to_numpy(zero_copy_only=False)
+    if (data >= 0x80).any():  # some character takes more than a byte: count characters
+        written = pc.utf8_lpad(pc.cast(pc.day(parsed), pa.large_string()), 2, "0")
+        same = pc.and_kleene(
+            pc.equal(pc.utf8_length(text), 19), pc.equal(written, pc.utf8_slice_codeunits(text, 8, 10))
+        )
+        return same.fill_null(False).to_numpy(zero_copy_only=False)
+    full = np.diff(ends) == 19
+    at = np.where(full, ends[:-1] + 8, 0)
+    if not full.any():
+        return full
+    digits = data[at].astype(np.int64) * 10 + data[at + 1] - (ord("0") * 11)
+    return full & (day > 0) & (digits == day)
 
 
 def pleegmoment(begin: pd.Series, end: pd.Series, kennisname: pd.Series) -> pd.Series:
@@ -287,6 +305,16 @@ def _hex_texts(digests: bytes, count: int) -> pa.Array:
 def normalise_id(ids: pd.Series) -> pd.Series:
     """The voorval id as compared and hashed: ' pl0100-2017-1 ' and 'PL0100-2017-1' are one incident."""
     return ids.fillna("").astype("str").str.strip().str.upper()
+
+
+def repeated_ids(ids: pd.Series) -> pd.Series:
+    """Per row: whether its normalised voorval id occurs more than once among `ids`. An export without
+    repeats (nearly every one) is told by Arrow's count of distinct ids: a million in 0.1 s, against
+    0.2-0.4 s for pandas marking the repeats."""
+    normalised = normalise_id(ids)
+    if len(pc.unique(pa.array(normalised))) == len(normalised):
+        return pd.Series(False, index=ids.index)
+    return normalised.duplicated(keep=False)
 
 
 def normalise_name(names: pd.Series) -> pd.Series:

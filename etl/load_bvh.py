@@ -104,10 +104,24 @@ class Areas:
         self.year = year
         self.codes = buurten["code"].to_numpy()
         self.gemeente_of = dict(zip(buurten["code"], buurten["gemeente_code"], strict=True))
+        self._code_index = pd.Index(self.codes)
+        # Each buurt's gemeente as a position among the gemeenten of the indeling.
+        at, self.gemeente_labels = pd.factorize(buurten["gemeente_code"])
+        self.gemeente_at = np.asarray(at, dtype=np.int64)
         wgs = gpd.GeoSeries(shapely.from_geojson(buurten["geometry"].to_numpy()), crs="EPSG:4326")
         self.polygons_rd = np.asarray(wgs.to_crs("EPSG:28992").values)
         self.names = buurten.assign(key=bvh.normalise_name(buurten["name"]))[["key", "code", "gemeente_code"]]
         self.gemeenten = gemeenten
+
+    def position(self, codes: pd.Series) -> np.ndarray:
+        """Per buurtcode its position among these buurten (`codes`), -1 when it is not one of them."""
+        return self._code_index.get_indexer(pd.Index(codes.astype("str")))
+
+    def gemeenten_of(self, positions: np.ndarray) -> Counter[str]:
+        """How many of the rows at these buurt positions (-1: none yet) lie in each gemeente."""
+        per_buurt = np.bincount(positions[positions >= 0], minlength=len(self.codes))
+        per_gemeente = np.bincount(self.gemeente_at, weights=per_buurt, minlength=len(self.gemeente_labels))
+        return Counter({g: int(n) for g, n in zip(self.gemeente_labels, per_gemeente, strict=True) if n})
 
 
 def _source_names(df: pd.DataFrame) -> dict[str, str]:
@@ -135,7 +149,7 @@ def parse(df: pd.DataFrame, duplicate: pd.Series | None = None) -> pd.DataFrame:
 
     out = pd.DataFrame(index=df.index)
     out["voorval_id"] = col("voorval_id")
-    out["id_dubbel"] = bvh.normalise_id(out["voorval_id"]).duplicated(keep=False) if duplicate is None else duplicate
+    out["id_dubbel"] = bvh.repeated_ids(out["voorval_id"]) if duplicate is None else duplicate
     out["mk_code"] = col("mk_code").str.upper()
     for name in ("begin", "eind", "kennisname"):
         time = df.get(f"{name}_tijd")
@@ -182,15 +196,22 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
     police buurt name, else 'onbekend'. df: the file's columns (its rows may be more than the valid
     ones: only those of `valid` are read, so no copy of the file is made).
 
-    Worked on positions in numpy arrays that point at the buurten's own code strings: a million
-    rows of label-indexed Series cost some 150 MB more at the load's peak."""
-    code = np.full(len(valid), None, dtype=object)
-    route = np.full(len(valid), bvh.ONBEKEND, dtype=object)
+    Worked on positions: each row's buurt as its position among the buurten, its route as a
+    position among ROUTES, the texts taken by Arrow at the end (bvh.labelled). Code strings per row
+    in object arrays, looked up in dicts, cost a million rows 0.45 s beside the x/y test, and some
+    150 MB more at the load's peak as label-indexed Series."""
+    buurt = np.full(len(valid), -1, dtype=np.int64)
+    route = np.full(len(valid), _ROUTE[bvh.ONBEKEND], dtype=np.int64)
     rejects = []
 
     given = valid["buurtcode"].fillna("")
-    known = given.isin(areas.gemeente_of.keys()).to_numpy()
-    unknown = (given != "").to_numpy() & ~known
+    filled = (given != "").to_numpy()
+    unknown = np.zeros(len(valid), dtype=bool)
+    if filled.any():
+        rows = np.flatnonzero(filled)
+        found = areas.position(given.iloc[rows])
+        unknown[rows[found < 0]] = True
+        buurt[rows], route[rows[found >= 0]] = found, _ROUTE["buurtcode"]
     if unknown.any():
         rejects.append(
             rejects_for(
@@ -200,58 +221,57 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
                 f"buurtcode staat niet in de CBS-buurtindeling {areas.year}",
             )
         )
-    code[known] = given[known].to_numpy(dtype=object)
-    route[known] = "buurtcode"
 
-    todo = np.flatnonzero(pd.isna(code) & ~unknown)
+    def open_rows() -> np.ndarray:
+        return np.flatnonzero((buurt < 0) & ~unknown)
+
+    todo = open_rows()
     xs = valid["x_rd"].to_numpy(dtype="float64", na_value=np.nan)[todo]
     ys = valid["y_rd"].to_numpy(dtype="float64", na_value=np.nan)[todo]
     found = bvh.assign_by_xy(xs, ys, areas.polygons_rd)
     inside = found >= 0
-    code[todo[inside]] = areas.codes[found[inside]]
-    route[todo[inside]] = "xy"
+    buurt[todo[inside]], route[todo[inside]] = found[inside], _ROUTE["xy"]
     outside = int((~inside & ~np.isnan(xs)).sum())  # a valid row has numbers for x/y or none at all
-
-    def open_rows() -> np.ndarray:
-        return np.flatnonzero(pd.isna(code) & ~unknown)
 
     if areas.postcodes is not None and "postcode" in df and len(todo := open_rows()):
         rows = df.loc[valid.index[todo]]
         number = rows["huisnummer"] if "huisnummer" in rows else pd.Series("", index=rows.index)
-        by_pc = areas.postcodes.lookup(rows["postcode"], number).to_numpy(dtype=object)
-        hit = pd.Series(by_pc).isin(areas.gemeente_of.keys()).to_numpy()
-        code[todo[hit]] = by_pc[hit]
-        route[todo[hit]] = "postcode"
+        found = areas.position(areas.postcodes.lookup(rows["postcode"], number))
+        hit = found >= 0
+        buurt[todo[hit]], route[todo[hit]] = found[hit], _ROUTE["postcode"]
 
-    gemeenten = Counter(pd.Series(mapped(code, areas.gemeente_of)).value_counts().to_dict())
     if "politie_buurt" in df and len(todo := open_rows()):
         names = areas.names
-        if gemeenten:
-            names = names[names["gemeente_code"].isin(gemeenten.keys())]
+        if present := areas.gemeenten_of(buurt):
+            names = names[names["gemeente_code"].isin(present.keys())]
         unique = names.drop_duplicates("key", keep=False).set_index("key")["code"]
-        by_name = bvh.normalise_name(df.loc[valid.index[todo], "politie_buurt"]).map(unique).to_numpy(dtype=object)
-        hit = ~pd.isna(by_name)
-        code[todo[hit]] = by_name[hit]
-        route[todo[hit]] = "naam"
-        gemeenten.update(areas.gemeente_of[c] for c in by_name[hit])
+        by_name = bvh.normalise_name(df.loc[valid.index[todo], "politie_buurt"]).map(unique)
+        found = areas.position(by_name.fillna(""))
+        hit = found >= 0
+        buurt[todo[hit]], route[todo[hit]] = found[hit], _ROUTE["naam"]
 
-    gemeente = mapped(code, areas.gemeente_of)
-    if pd.isna(gemeente).any():
+    gemeente_labels = list(areas.gemeente_labels)
+    gemeente = np.where(buurt >= 0, areas.gemeente_at[buurt], -1)
+    if (gemeente < 0).any():
         named = df.loc[valid.index, "gemeente_naam"] if "gemeente_naam" in df else None
-        gemeente[pd.isna(gemeente)] = _delivery_gemeente(named, gemeenten, areas)
-    code[pd.isna(code)] = bvh.ONBEKEND
+        gemeente_labels.append(_delivery_gemeente(named, areas.gemeenten_of(buurt), areas))
+        gemeente[gemeente < 0] = len(gemeente_labels) - 1
     keep = ~unknown
+    index = valid.index[keep]
     out = pd.DataFrame(
         {
-            "buurt_code": pd.array(code[keep], dtype="str"),
-            "assign_route": pd.array(route[keep], dtype="str"),
-            "gemeente_code": pd.array(gemeente[keep], dtype="str"),
+            "buurt_code": bvh.labelled(areas.codes, buurt[keep], index, missing=bvh.ONBEKEND),
+            "assign_route": bvh.labelled(bvh.ROUTES, route[keep], index),
+            "gemeente_code": bvh.labelled(gemeente_labels, gemeente[keep], index),
         },
-        index=valid.index[keep],
+        index=index,
     )
     out.attrs["xy_buiten_indeling"] = outside
     bad = pd.concat(rejects, ignore_index=True) if rejects else rejects_for([], "", [], "")
     return out, bad
+
+
+_ROUTE = {name: i for i, name in enumerate(bvh.ROUTES)}
 
 
 def mapped(values: np.ndarray, mapping: dict[Any, Any]) -> np.ndarray:
@@ -323,7 +343,7 @@ def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd
     df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, file_name)
     # Parsed and checked a chunk at a time, keeping only what the next steps use: the parsed text and
     # dates of a million rows at once would take most of a GB. Duplicate ids are a whole-file matter.
-    duplicate = bvh.normalise_id(df["voorval_id"]).duplicated(keep=False)
+    duplicate = bvh.repeated_ids(df["voorval_id"])
     checked, found = [], []
     for start in range(0, len(df), _ROWS_PER_CHUNK):
         rows = slice(start, start + _ROWS_PER_CHUNK)

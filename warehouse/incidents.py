@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import (
     Column,
     Connection,
@@ -33,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 
+from buurtbeeld.arrow_text import text_buffers
 from buurtbeeld.memory import release_memory
 from warehouse.bulk import (
     analyze_temporary,
@@ -266,13 +266,10 @@ def hash_order(hashes: pd.Series) -> np.ndarray:
     buffer: a million in 0.3 s, against 1.7 s for Arrow sorting the texts. Hashes that share those
     16 digits keep their file order, which is all the index needs. Anything else (a missing value,
     another length) is sorted as text."""
-    text = pa.array(hashes)
-    text = (text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text).cast(pa.large_string())
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
-    if text.null_count or not (np.diff(offsets) == 32).all():
+    offsets, data = text_buffers(hashes)
+    if hashes.isna().any() or not (np.diff(offsets) == 32).all():
         return hashes.argsort(kind="stable").to_numpy()
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    digits = _NIBBLE[data.reshape(len(text), 32)[:, :16]]
+    digits = _NIBBLE[data[offsets[0] : offsets[-1]].reshape(len(hashes), 32)[:, :16]]
     key = np.ascontiguousarray((digits[:, 0::2] << 4) | digits[:, 1::2]).view(">u8").ravel()
     return np.argsort(key, kind="stable")
 
