@@ -96,6 +96,7 @@ _MONTH = "(jan|feb|mrt|mar|apr|mei|may|jun|jul|aug|sep|okt|oct|nov|dec)"
 _EXCEL_DATE_PATTERN = (
     rf"\d{{4}}-\d{{2}}-\d{{2}}([ T]\d{{2}}:\d{{2}}(:\d{{2}})?)?|\d{{1,2}}-{_MONTH}(-\d{{2,4}})?|{_MONTH}-\d{{2,4}}"
 )
+_MIDNIGHT = r"(?<=\d{4}-\d{2}-\d{2}) 00:00:00$"
 _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -159,7 +160,8 @@ def parse_datetime(text: pd.Series, time_text: pd.Series | None = None) -> pd.Se
     raw = text.fillna("").astype("str").str.strip()
     if time_text is not None:
         times = time_text.fillna("").astype("str").str.strip()
-        raw = (raw + " " + times).str.strip()
+        # A date cell of a spreadsheet reads as that day at midnight; its time is in the time column.
+        raw = (raw.str.replace(_MIDNIGHT, "", regex=True) + " " + times).str.strip()
     values = _canonical_datetimes(raw)
     todo = (raw != "").to_numpy() & np.isnat(values)
     for fmt in _DATE_FORMATS:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from etl.errors import LoadError
-from etl.extract import normalise_header
+from etl.header import normalise_header
 
 
 def hints(aliases: Mapping[str, Iterable[str]]) -> set[str]:

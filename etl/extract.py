@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
-import gc
 import hashlib
 import shutil
 import tempfile
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from operator import itemgetter
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +17,10 @@ import pyarrow as pa
 
 from buurtbeeld.memory import release_memory
 from etl.errors import LoadError
+from etl.header import MAX_HEADER_SEARCH, Keep, drop_blank, find_header, header_names
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (";", ",", "\t", "|")
-_MAX_HEADER_SEARCH = 20
 
 
 def sha256_of(path: Path) -> str:
@@ -61,9 +56,6 @@ def check_readable(path: Path) -> None:
         raise LoadError(f"{path.name}: het bestand is leeg (0 bytes).")
 
 
-Keep = Callable[[list[str]], list[str]]
-
-
 def read_table(path: Path, header_hints: Iterable[str] = (), keep: Keep | None = None) -> pd.DataFrame:
     """Read a CSV or Excel file as text. The index is the row number as a spreadsheet shows it.
 
@@ -76,8 +68,9 @@ def read_table(path: Path, header_hints: Iterable[str] = (), keep: Keep | None =
         head = fh.read(8)
     hints = set(header_hints)
     if head.startswith(b"PK\x03\x04"):
-        with _no_cyclic_gc():
-            return _frame_from_rows(path, _xlsx_rows(path), hints, keep)
+        from etl.xlsx import read_xlsx  # fastexcel: imported only for a spreadsheet
+
+        return read_xlsx(path, hints, keep)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise LoadError(
             f"{path.name}: dit is een oud Excel-bestand (.xls). Sla het op als .xlsx of .csv en lever opnieuw aan."
@@ -131,22 +124,22 @@ def _read_csv(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
     with path.open("rb") as fh:
         text = fh.read(_SNIFF_BYTES).decode(encoding, errors="ignore")
     delimiter = sniff_delimiter(text)
-    head_lines = text.splitlines()[:_MAX_HEADER_SEARCH]
+    head_lines = text.splitlines()[:MAX_HEADER_SEARCH]
     try:
         head_rows = [[c.strip() for c in row] for row in csv.reader(head_lines, delimiter=delimiter)]
     except csv.Error as exc:
         raise LoadError(f"{path.name}: CSV kan niet gelezen worden: {exc}") from None
-    header_at = _find_header(head_rows, hints)
+    header_at = find_header(head_rows, hints)
     if header_at is None:
         raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
-    header = _header(path, head_rows[header_at])
+    header = header_names(path, head_rows[header_at])
     wanted = keep(header) if keep else header
     try:
         frame = _arrow_csv(path, encoding, delimiter, header, header_at, wanted)
     except (pa.ArrowInvalid, ValueError):  # quoted line breaks or ragged rows: pandas' C engine copes
         frame = _pandas_csv(path, encoding, delimiter, header, header_at, wanted)
     frame.index = pd.RangeIndex(header_at + 2, header_at + 2 + len(frame), name="row_number")
-    return _drop_blank(path, frame)
+    return drop_blank(path, frame)
 
 
 def _arrow_csv(
@@ -236,61 +229,6 @@ def _pandas_csv(
     return frame
 
 
-def normalise_header(name: object) -> str:
-    """'Kennisname  Datum' / 'kennisname_datum' / 'Kennisname-datum' -> 'kennisname datum'."""
-    text = str(name or "").replace("\ufeff", "").strip().lower()
-    for ch in "_-./":
-        text = text.replace(ch, " ")
-    return " ".join(text.split())
-
-
-def _xlsx_rows(path: Path) -> list[list[object]]:
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        sheets = [workbook.get_sheet_by_name(name) for name in workbook.sheet_names]
-        # The data sheet is the biggest one; exports often carry an "Informatie" sheet as well.
-        sheet = max(sheets, key=lambda s: s.total_height * max(s.total_width, 1), default=None)
-        raw = sheet.to_python(skip_empty_area=False) if sheet is not None else []
-    except (CalamineError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise LoadError(
-            f"{path.name}: dit Excel-bestand kan niet gelezen worden (beschadigd of afgebroken?): {exc}"
-        ) from None
-    return raw
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a sheet is read into Python objects: each of its
-    full collections walks every row list of the sheet (100 000 rows: some 40 ms each, several per
-    read), and cell values and row lists hold no cycles for it to find. Reference counting frees
-    them as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "J" if value else "N"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.isoformat()
-    return str(value).strip()
-
-
 def sniff_delimiter(text: str) -> str:
     """The delimiter giving the most lines with the same (>1) number of fields."""
     sample = [line for line in text[:_SNIFF_BYTES].splitlines()[:50] if line.strip()]
@@ -305,77 +243,3 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = delim, score
     return best
-
-
-def _header(path: Path, row: list[str]) -> list[str]:
-    header = [c.strip().replace("\ufeff", "") for c in row]
-    while header and not header[-1]:
-        header.pop()
-    header = [h or f"kolom_{i + 1}" for i, h in enumerate(header)]
-    seen: dict[str, int] = {}
-    for i, h in enumerate(header):
-        if h in seen:
-            raise LoadError(
-                f"{path.name}: kolom '{h}' staat twee keer in de kopregel (kolom {seen[h] + 1} en {i + 1})."
-            )
-        seen[h] = i
-    return header
-
-
-def _drop_blank(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
-    if len(frame.columns):
-        frame = frame[(frame != "").any(axis=1)]
-    if frame.empty:
-        raise LoadError(f"{path.name}: het bestand heeft een kopregel maar geen gegevensregels.")
-    return frame
-
-
-def _frame_from_rows(path: Path, rows: list[list[object]], hints: set[str], keep: Keep | None) -> pd.DataFrame:
-    head = [[_cell_text(v) for v in row] for row in rows[:_MAX_HEADER_SEARCH]]
-    header_at = _find_header(head, hints)
-    if header_at is None:
-        raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
-    header = _header(path, head[header_at])
-    wanted = set(keep(header) if keep else header)
-    body = rows[header_at + 1 :]
-    # Spreadsheet row numbers: 1-based, header included.
-    index = pd.RangeIndex(header_at + 2, header_at + 2 + len(body), name="row_number")
-    rectangular = all(len(row) >= len(header) for row in body)
-    columns = {
-        name: _column_text(
-            list(map(itemgetter(i), body)) if rectangular else [row[i] if i < len(row) else None for row in body],
-            index,
-        )
-        for i, name in enumerate(header)
-        if name in wanted
-    }
-    frame = pd.DataFrame(columns, index=index) if columns else pd.DataFrame(index=index)
-    return _drop_blank(path, frame)
-
-
-def _column_text(values: list[object], index: pd.RangeIndex) -> pd.Series:
-    """A sheet column as text. A column of text cells only (what most exports hold) goes to Arrow in
-    one step, which refuses any other cell type, and is stripped there: cell by cell, 100 000 rows x
-    12 columns cost 1.3 s, more than half the read; through pandas' own conversion 0.5 s; so 0.15 s."""
-    import pyarrow.compute as pc
-
-    try:
-        text = pa.array(values, type=pa.large_string())
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pd.Series([_cell_text(v) for v in values], index=index, dtype="str")
-    return pd.Series(pc.utf8_trim_whitespace(pc.fill_null(text, "")), index=index, dtype="str")
-
-
-def _find_header(rows: list[list[str]], hints: set[str]) -> int | None:
-    """The first row naming a hinted column; else the first non-empty row (the caller then says
-    precisely which column is missing)."""
-    first = None
-    for i, row in enumerate(rows[:_MAX_HEADER_SEARCH]):
-        names = {normalise_header(c) for c in row if c.strip()}
-        if not names:
-            continue
-        if first is None:
-            first = i
-        if not hints or names & hints:
-            return i
-    return first

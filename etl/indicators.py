@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.extract import normalise_header
+from etl.header import normalise_header
 
 CATALOGUE = Path(__file__).parent / "data" / "indicatoren.csv"
 # CBS StatLine keys end in a column number: AantalInwoners_5.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 import xlsxwriter
 
@@ -166,40 +167,97 @@ def test_mapped_looks_up_each_value_and_leaves_missing_ones_none() -> None:
 
 
 def test_attempt_flags_read_j_and_n_and_leave_the_rest_unknown() -> None:
-    poging = pd.Series(["J", "n", "N", "j", "", None, "X"], index=range(10, 17), dtype="str")
+    poging = pd.Series(["J", "n", "N", "j", "", None, "X", "true", "FALSE", "Ja", "nee", "1"], dtype="str")
+    poging.index = range(10, 10 + len(poging))
     flags = attempt_flags(poging)
-    assert flags.dtype == "boolean" and list(flags.index) == list(range(10, 17))
-    assert flags.tolist() == [True, False, False, True, pd.NA, pd.NA, pd.NA]
+    assert flags.dtype == "boolean" and list(flags.index) == list(poging.index)
+    assert flags.tolist() == [True, False, False, True, pd.NA, pd.NA, pd.NA, True, False, True, False, pd.NA]
 
 
 def test_a_sheet_is_read_as_stripped_text_whatever_its_cell_types(tmp_path: Path) -> None:
-    """Text columns take Arrow's path, others go cell by cell; both give the same text for the same
-    cells, blanks as ''."""
-    import datetime as dt
-
+    """Every cell as text, blanks as '', rows numbered as the spreadsheet shows them: numbers as their
+    shortest decimal, date cells as date-times, a time-only cell as its time (so that a separate
+    time column joins its date column), a checkbox as true/false."""
     from etl.extract import read_table
 
     path = tmp_path / "export.xlsx"
     with xlsxwriter.Workbook(path) as book:
         sheet = book.add_worksheet("Incidenten")
-        sheet.write_row(0, 0, ["Export politie, week 45"])
-        sheet.write_row(2, 0, ["Registratienummer", "MK", "X", "Begin", "Poging", "Pleegbuurt"])
-        sheet.write_row(3, 0, [" PL01-1 ", "B70", 233017, "2017-09-20 17:30", "J", " Noord "])
+        book.add_worksheet("Informatie").write(0, 0, "Bevraagd op 21-09-2017 09:42")
+        sheet.write_row(0, 1, ["Export politie, week 45"])
+        sheet.write_row(2, 0, ["Registratienummer", "MK", "X", "Begin", "Poging", "Pleegbuurt", "Tijd", ""])
+        sheet.write_row(3, 0, [" PL01-1 ", "B70", 233017, "2017-09-20 17:30", "J", " Noord ", "17:30"])
         sheet.write_row(4, 0, ["PL01-2", "C10", 233017.5, None, None, None])
         sheet.write_datetime(4, 3, dt.datetime(2017, 9, 21, 8, 0), book.add_format({"num_format": "yyyy-mm-dd hh:mm"}))
         sheet.write_boolean(4, 4, False)
-        sheet.write_row(5, 0, ["PL01-3", "", "", "", "", "Zuid"])
+        sheet.write_datetime(4, 6, dt.time(8, 15, 30), book.add_format({"num_format": "hh:mm:ss"}))
+        sheet.write_row(5, 0, ["PL01-3", "", 0.1, "", "", "Zuid"])
+        sheet.write_datetime(5, 3, dt.datetime(2017, 9, 22), book.add_format({"num_format": "dd-mm-yyyy"}))
+        sheet.write(5, 7, "buiten de kopregel")
+        sheet.write_row(7, 0, ["", "", "", "", "", "", "", ""])
     frame = read_table(path, {"registratienummer"})
     assert list(frame.index) == [4, 5, 6]
     assert frame.to_dict("list") == {
         "Registratienummer": ["PL01-1", "PL01-2", "PL01-3"],
         "MK": ["B70", "C10", ""],
-        "X": ["233017", "233017.5", ""],
-        "Begin": ["2017-09-20 17:30", "2017-09-21 08:00:00", ""],
-        "Poging": ["J", "N", ""],
+        "X": ["233017", "233017.5", "0.1"],
+        "Begin": ["2017-09-20 17:30", "2017-09-21 08:00:00", "2017-09-22 00:00:00"],
+        "Poging": ["J", "false", ""],
         "Pleegbuurt": ["Noord", "", "Zuid"],
+        "Tijd": ["17:30", "08:15:30", ""],
     }
     assert all(str(dtype) == "str" for dtype in frame.dtypes)
+
+
+def test_reading_only_the_wanted_columns_gives_what_reading_every_cell_gives(tmp_path: Path) -> None:
+    """The fast way (header in the sheet's first row, wanted columns by name) is taken exactly where
+    its result can be checked to equal reading every cell; everywhere else every cell is read."""
+    import fastexcel
+
+    from etl import xlsx
+    from etl.columns import hints, resolve
+    from etl.errors import LoadError
+    from etl.header import drop_blank
+
+    aliases = {"voorval_id": ("Registratienummer",), "mk_code": ("MK",), "x": ("X",)}
+
+    def keep(header: list[str]) -> list[str]:
+        return list(resolve(header, aliases).values())
+
+    header = ["Registratienummer", "Straat", "MK", "", "X"]
+    rows = [
+        [" PL01-1 ", "Kade 1", "B70", "x", 233017],
+        ["PL01-2", "", "C10", "", 233017.5],
+        ["PL01-3", "Weg", "", "", ""],
+    ]
+    layouts = {  # name: (rows above the header, header, extra sheet first, fast way taken)
+        "plain": ([], header, False, True),
+        "information sheet": ([], header, True, True),
+        "title above": ([["Export politie, week 45"], []], header, False, False),
+        "blank rows above": ([[], []], header, False, False),
+        "repeated name": ([], ["Registratienummer", "MK", "MK", "", "X"], False, False),
+        "renamed-looking name": ([], ["Registratienummer", "MK", "MK_1", "", "X"], False, False),
+        "no hinted name": ([], ["Nummer", "Straat", "Code", "", "Xco"], False, False),
+    }
+    for name, (above, names, extra_first, fast) in layouts.items():
+        path = tmp_path / f"{name}.xlsx"
+        with xlsxwriter.Workbook(path) as book:
+            if extra_first:
+                book.add_worksheet("Informatie").write(0, 0, "Bevraagd op 21-09-2017 09:42")
+            sheet = book.add_worksheet("Incidenten")
+            for i, row in enumerate([*above, names, *rows]):
+                sheet.write_row(i, 0, row)
+        reader = fastexcel.read_excel(str(path))
+        assert (xlsx._by_first_row(path, reader, hints(aliases), keep) is not None) == fast, name
+        try:
+            every = drop_blank(path, xlsx._by_every_cell(path, reader, hints(aliases), keep))
+        except LoadError as refused:
+            with pytest.raises(LoadError, match=re.escape(str(refused))):
+                xlsx.read_xlsx(path, hints(aliases), keep)
+            continue
+        read = xlsx.read_xlsx(path, hints(aliases), keep)
+        pd.testing.assert_frame_equal(read, every, check_index_type=True)
+        assert list(read.index) == [len(above) + 2, len(above) + 3, len(above) + 4], name
 
 
 def test_a_windows_1252_csv_is_decoded_to_the_same_text_as_by_python(tmp_path: Path) -> None:
@@ -307,3 +365,10 @@ def test_dates_are_parsed_as_python_parses_them_with_the_first_format_that_fits(
         parsed = bvh.parse_datetime(values).to_numpy(dtype="datetime64[us]")
         expected = np.array([plain(t) for t in values], dtype="datetime64[us]")
         assert np.array_equal(parsed, expected, equal_nan=True)
+    # A separate time column: its date column may hold a spreadsheet's date cell, read at midnight.
+    days = pd.Series(["2017-09-22 00:00:00", "20-09-2017", "2017-09-22", "2017-09-22 00:00:00", ""], dtype="str")
+    times = pd.Series(["08:15:30", "17:30", "", "", "08:00"], dtype="str")
+    assert bvh.parse_datetime(days, times).tolist() == [
+        *(pd.Timestamp("2017-09-22 08:15:30"), pd.Timestamp("2017-09-20 17:30"), pd.Timestamp("2017-09-22")),
+        *(pd.Timestamp("2017-09-22"), pd.NaT),
+    ]
