@@ -26,10 +26,13 @@ from warehouse.weekly import provisional_flags, summed_levels
 
 def test_xy_assignment_is_the_first_buurt_containing_the_point() -> None:
     """Grid-bucketed search = testing every buurt in order, points on shared borders and vertices,
-    outside every buurt and without coordinates included."""
+    outside every buurt and without coordinates included; overlapping polygons (which a buurt
+    indeling has not) too, so that 'first' is tested: a large square listed early and a repeat."""
     rng = np.random.default_rng(3)
-    polygons = np.asarray(make_buurten(rng).geometry.values)
-    minx, miny, maxx, maxy = shapely.total_bounds(polygons)
+    buurten = np.asarray(make_buurten(rng).geometry.values)
+    minx, miny, maxx, maxy = shapely.total_bounds(buurten)
+    square = shapely.box(minx, miny, (minx + maxx) / 2, (miny + maxy) / 2)
+    polygons = np.array([*buurten[:7], square, *buurten[7:], buurten[3]], dtype=object)
     n = 60_000
     xs = rng.uniform(minx - 800, maxx + 800, n)
     ys = rng.uniform(miny - 800, maxy + 800, n)
