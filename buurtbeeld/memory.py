@@ -23,7 +23,16 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-def release_memory() -> None:
+# Below this many rows in the frames just let go, a release is skipped: it gives back a few MB for
+# 5-20 ms (three releases were 0.05 s of a 100 000-row load's 2.4 s), and the frames of a small
+# load never make its peak.
+RELEASE_MIN_ROWS = 200_000
+
+
+def release_memory(rows: int | None = None) -> None:
+    """Give freed memory back; rows: how many rows the frames let go held (default: a release)."""
+    if rows is not None and rows < RELEASE_MIN_ROWS:
+        return
     pa.default_memory_pool().release_unused()
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):

@@ -174,7 +174,7 @@ def _arrow_csv(
     columns = {name: _from_cp1252(table[name]) if raw_bytes else table[name] for name in wanted}
     frame = pa.table({name: pc.utf8_trim_whitespace(column) for name, column in columns.items()}).to_pandas()
     del table
-    release_memory()  # the untrimmed columns and transcoding buffers
+    release_memory(len(frame))  # the untrimmed columns and transcoding buffers
     return frame
 
 

@@ -308,7 +308,7 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     checked, rejects, outside = check_incidents(raw, path.name, areas)
     # The file's text is let go before the incidents are cleaned: both at once were the load's peak.
     del raw
-    release_memory()
+    release_memory(rows_in)
 
     routes = checked["assign_route"].value_counts()
     mk_codes = checked["mk_code"].value_counts()
@@ -328,7 +328,7 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
         sync_categories(conn, hic)
         # Written once, then let go: publishing the cube (same transaction) gets the memory.
         result = upsert_incidents(conn, pending.pop(), batch_id)
-        release_memory()
+        release_memory(rows_valid)
         return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
     return Prepared(rows_in, rows_valid, rejects, write, summary)
@@ -361,7 +361,7 @@ def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd
     still_used = {names.get(c, c) for c in df.columns}
     for column in [c for c in raw.columns if c not in still_used]:
         del raw[column]
-    release_memory()
+    release_memory(len(raw))
     placed, unplaced = assign_buurten(df, valid, areas)
     unplaced = _file_rejects(unplaced, raw, names)
     out = valid.loc[placed.index, ["voorval_id", "mk_code", "begin_at", "eind_at", "kennisname_at"]]

@@ -227,7 +227,7 @@ def upsert_incidents(conn: Connection, pending: PendingIncidents, batch_id: int)
             # The file's rows are the caller's to give up (it passes them without keeping them):
             # freed before the cells are summed, the load's last large frames.
             del pending, is_known
-            release_memory()
+            release_memory(total)
             # On PostgreSQL, summed while the server rebuilds incident's keys and index as this block
             # ends: the driver waits for it without holding the GIL, and Python has nothing else to
             # do then. SQLite builds them in this process, and its sorter's memory on top of the
