@@ -247,7 +247,7 @@ def _attach_children(docs: list[dict[str, Any]], threshold: int) -> None:
             continue
         rows = facts.rows
         found = rows[(rows["group"] != ALL) & (rows["direction"] != "") & (rows["status"] != disclosure.SECONDARY)]
-        for _, r in found.sort_values("excess", key=abs, ascending=False).iterrows():
+        for r in found.sort_values("excess", key=abs, ascending=False).to_dict("records"):
             text = f"- {area.name}: " + narrative.finding(r, threshold, bool(facts.provisional))
             if isinstance(area.stadsdeel, str):
                 lines.setdefault(("stadsdeel", area.stadsdeel), []).append(text)

@@ -12,8 +12,10 @@ Pure transforms first (DataFrame -> DataFrame), then `publish`, the one function
 from __future__ import annotations
 
 import getpass
+import math
 import socket
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -153,29 +155,79 @@ def links(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(parent, child, relation) row positions of every additive relation in the cube. A parent can
     head several relations (a wijk total is the sum of its buurten and also of its category groups);
     `relation` tells them apart so each is protected on its own."""
-    idx = cells.reset_index(drop=True).assign(_i=np.arange(len(cells)))
-    pairs: list[pd.DataFrame] = []
+    keys = _KeyCodes.of(cells)
+    n = len(cells)
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def join(children: pd.DataFrame, parents: pd.DataFrame, left: list[str], right: list[str]) -> None:
-        pair = children[[*left, "_i"]].merge(
-            parents[[*right, "_i"]], left_on=left, right_on=right, suffixes=("_c", "_p")
-        )
-        # Positions only: the key columns of a million pairs would cost hundreds of MB.
-        pairs.append(pair[["_i_c", "_i_p"]].assign(_r=pair["_i_p"] + len(idx) * len(pairs)))
+    def join(children: np.ndarray, parents: np.ndarray, left: list[str], right: list[str]) -> None:
+        """Each child row to the parent row with the same key (a parent's key plus its level is its
+        whole cell key, so a lookup finds at most one)."""
+        at = pd.Index(keys.combined(right, parents)).get_indexer(keys.combined(left, children))
+        found = at >= 0
+        pairs.append((parents[at[found]], children[found]))
 
+    group, mk = keys.codes["group_code"], keys.codes["mk_code"]
+    group_cells = np.flatnonzero((group != keys.all_group) & (mk == keys.all_mk))
     area = ["period", "area_level", "area_code"]
-    group_cells = idx[(idx["group_code"] != ALL) & (idx["mk_code"] == ALL)]
-    join(group_cells, idx[idx["group_code"] == ALL], area, area)
-    join(idx[idx["mk_code"] != ALL], group_cells, [*area, "group_code"], [*area, "group_code"])
-    level = {name: idx[idx["area_level"] == name] for name in ("buurt", "wijk", "stadsdeel", "gemeente")}
+    join(group_cells, np.flatnonzero(group == keys.all_group), area, area)
+    join(np.flatnonzero(mk != keys.all_mk), group_cells, [*area, "group_code"], [*area, "group_code"])
+    at = {name: np.flatnonzero(keys.codes["area_level"] == code) for name, code in keys.levels.items()}
     same = ["period", *CATEGORY]
-    join(level["buurt"], level["wijk"], [*same, "wijk"], [*same, "area_code"])
-    join(level["wijk"], level["gemeente"], same, same)
-    if len(level["stadsdeel"]):
-        join(level["buurt"], level["stadsdeel"], [*same, "stadsdeel"], [*same, "area_code"])
-        join(level["stadsdeel"], level["gemeente"], same, same)
-    both = pd.concat(pairs, ignore_index=True)
-    return both["_i_p"].to_numpy(), both["_i_c"].to_numpy(), both["_r"].to_numpy()
+    join(at["buurt"], at["wijk"], [*same, "wijk"], [*same, "area_code"])
+    join(at["wijk"], at["gemeente"], same, same)
+    if len(at["stadsdeel"]):
+        join(at["buurt"], at["stadsdeel"], [*same, "stadsdeel"], [*same, "area_code"])
+        join(at["stadsdeel"], at["gemeente"], same, same)
+    parent = np.concatenate([p for p, _ in pairs]).astype(np.int64)
+    child = np.concatenate([c for _, c in pairs]).astype(np.int64)
+    relation = np.concatenate([p + n * i for i, (p, _) in enumerate(pairs)]).astype(np.int64)
+    return parent, child, relation
+
+
+_AREA_COLUMNS = ("area_code", "wijk", "stadsdeel")
+
+
+@dataclass(frozen=True)
+class _KeyCodes:
+    """Integer codes of a cube's key columns, with the number of distinct values of each."""
+
+    codes: dict[str, np.ndarray]
+    sizes: dict[str, int]
+    levels: dict[str, int]
+    all_group: int
+    all_mk: int
+
+    @classmethod
+    def of(cls, cells: pd.DataFrame) -> _KeyCodes:
+        """A buurt row's wijk and stadsdeel are compared with the area_code of wijk and stadsdeel rows,
+        so the three area columns share one code space; a missing value is a value of its own (as in
+        a merge, where missing keys match each other)."""
+        codes: dict[str, np.ndarray] = {}
+        sizes: dict[str, int] = {}
+        uniques: dict[str, list[Any]] = {}
+        for column in ("period", "area_level", "group_code", "mk_code"):
+            codes[column], values = pd.factorize(cells[column], use_na_sentinel=False)
+            sizes[column], uniques[column] = len(values), list(values)
+        areas, values = pd.factorize(
+            pd.concat([cells[c] for c in _AREA_COLUMNS], ignore_index=True), use_na_sentinel=False
+        )
+        for i, column in enumerate(_AREA_COLUMNS):
+            codes[column], sizes[column] = areas[i * len(cells) : (i + 1) * len(cells)], len(values)
+
+        def code_of(column: str, value: str) -> int:
+            return uniques[column].index(value) if value in uniques[column] else -1
+
+        levels = {name: code_of("area_level", name) for name in ("buurt", "wijk", "stadsdeel", "gemeente")}
+        return cls(codes, sizes, levels, code_of("group_code", ALL), code_of("mk_code", ALL))
+
+    def combined(self, columns: list[str], rows: np.ndarray) -> np.ndarray:
+        """One int64 per row: the columns' codes in mixed radix, distinct for distinct keys."""
+        if math.prod(self.sizes[c] for c in columns) >= 2**63:  # pragma: no cover - a year's cube is far smaller
+            raise ValueError(f"cube key {columns} too large for one integer")
+        key = np.zeros(len(rows), dtype=np.int64)
+        for column in columns:
+            key = key * self.sizes[column] + self.codes[column][rows]
+        return key
 
 
 def protect_cube(cells: pd.DataFrame, threshold: int, forced: np.ndarray | None = None) -> pd.DataFrame:

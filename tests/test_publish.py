@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +16,7 @@ from etl.load_buurten import load_buurten
 from etl.load_bvh import load_bvh
 from etl.load_indicators import load_indicators
 from etl.load_stadsdelen import load_stadsdelen
-from etl.publish import publish, year_cube
+from etl.publish import ALL, KEY, links, publish, with_group_cells, year_cube
 from tests.cube_checks import check_cube, published
 from warehouse import published as store
 from warehouse import queries
@@ -208,3 +209,74 @@ def test_a_partial_year_keeps_its_cube_numeric() -> None:
     assert cells["count"].dtype.kind == "i" and cells["status"].dtype.kind == "i"
     january = cells[(cells["period"] == "2026-01") & (cells["area_level"] == "gemeente") & (cells["group_code"] == "*")]
     assert january["count"].tolist() == [71]  # weeks 1-5 of 2026: their Thursdays all lie in January
+
+
+def _relations_by_rule(cells: pd.DataFrame) -> set[tuple[int, int, int]]:
+    """(relation, parent, child) of every cell, read off the rule one cell at a time: a category
+    group is part of its area's all-categories cell, an MK code of its group's cell, a buurt of its
+    wijk and its stadsdeel, a wijk and a stadsdeel of the gemeente. Relation ids as `links` numbers
+    them: parent position + cube size x the relation's kind."""
+    position = {tuple(row): i for i, row in enumerate(cells[KEY].itertuples(index=False))}
+    stadsdelen = (cells["area_level"] == "stadsdeel").any()
+    kinds = ["all categories", "group", "wijk", "gemeente from wijk"] + (
+        ["stadsdeel", "gemeente from stadsdeel"] if stadsdelen else []
+    )
+    gemeente = cells.loc[cells["area_level"] == "gemeente", "area_code"].iloc[0]
+    found = set()
+    for i, cell in enumerate(cells.itertuples(index=False)):
+        period, level, area, group, mk = cell.period, cell.area_level, cell.area_code, cell.group_code, cell.mk_code
+        wanted = []
+        if group != ALL and mk == ALL:
+            wanted.append(("all categories", (period, level, area, ALL, ALL)))
+        if mk != ALL:
+            wanted.append(("group", (period, level, area, group, ALL)))
+        if level == "buurt":
+            wanted.append(("wijk", (period, "wijk", cell.wijk, group, mk)))
+            wanted.append(("stadsdeel", (period, "stadsdeel", cell.stadsdeel, group, mk)))
+        if level in ("wijk", "stadsdeel"):
+            wanted.append((f"gemeente from {level}", (period, "gemeente", gemeente, group, mk)))
+        for kind, key in wanted:
+            if kind in kinds and key in position:
+                found.add((position[key] + len(cells) * kinds.index(kind), position[key], i))
+    return found
+
+
+@pytest.mark.parametrize("stadsdelen", [True, False])
+def test_links_are_the_relations_the_rule_gives(stadsdelen: bool) -> None:
+    """Every cube of a year (categorical keys as built, and plain text with missing wijk/stadsdeel as
+    the cube checks rebuild it from stored cells) gets exactly the relations the rule gives."""
+    rng = np.random.default_rng(7)
+    buurten = [f"BU0001{i:04d}" for i in range(12)]
+    hierarchy = pd.DataFrame(
+        {
+            "buurt_code": buurten,
+            "wijk_code": [f"WK0001{i // 4:02d}" for i in range(12)],
+            "stadsdeel": [("Noord" if i < 6 else "Zuid") if stadsdelen and i != 11 else None for i in range(12)],
+        }
+    )
+    rows = [
+        (2025, week, buurt, group, mk)
+        for week in range(1, 10)
+        for buurt in [*buurten, "onbekend"]
+        for group, mk in [("inbraak", "B1"), ("inbraak", "B2"), ("fiets", "F1"), ("fiets", "*"), ("geweld", "G1")]
+        if rng.random() < 0.6
+    ]
+    counts = pd.DataFrame(rows, columns=["iso_year", "iso_week", "buurt_code", "group_code", "mk_code"])
+    counts["count"] = rng.integers(1, 9, len(counts))
+    periods = {
+        "week": [f"2025-W{w:02d}" for w in range(1, 10)],
+        "month": ["2025-01", "2025-02"],
+        "quarter": [],
+        "year": [],
+    }
+    cube = year_cube(with_group_cells(counts), hierarchy, "GM0001", 5, periods)
+    assert set(cube["area_level"]) == {"buurt", "wijk", "gemeente", *(["stadsdeel"] if stadsdelen else [])}
+    for _, cells in cube.groupby("period_type"):
+        cells = cells[[*KEY, "wijk", "stadsdeel", "count"]].reset_index(drop=True)
+        as_text = cells.astype(object).where(cells.notna(), None)
+        as_text.loc[as_text["area_level"] != "buurt", ["wijk", "stadsdeel"]] = None
+        for frame in (cells, as_text):
+            parent, child, relation = links(frame)
+            got = set(zip(relation.tolist(), parent.tolist(), child.tolist(), strict=True))
+            assert len(got) == len(parent) and got == _relations_by_rule(frame)
+            assert len(got) > len(frame)  # every cell but the gemeente total is a part, most of two
