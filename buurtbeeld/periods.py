@@ -46,6 +46,10 @@ def months_of_year(year: str) -> list[str]:
     return [f"{year}-{m:02d}" for m in range(1, 13)]
 
 
+def quarters_of_year(year: str) -> list[str]:
+    return [f"{year}-Q{q}" for q in range(1, 5)]
+
+
 def kind_of(label: str) -> str:
     if "-W" in label:
         return "week"

@@ -28,10 +28,10 @@ from buurtbeeld.memory import release_memory
 from buurtbeeld.periods import (
     containing,
     kind_of,
-    month_of_week,
     months_of,
+    months_of_year,
     period_start,
-    quarter_of_month,
+    quarters_of_year,
     week_label,
     weeks_of_month,
 )
@@ -316,49 +316,72 @@ def publish(
     batch_id: int | None,
     weeks: Iterable[tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
-    """Recompute the published cells of `weeks` (all weeks when None) and of the months they lie in.
+    """Recompute the published cells of every ISO year that `weeks` (all weeks when None) lie in.
 
-    A month is published once its last week has been delivered; until then only its weeks are."""
+    A month, quarter or year is published once all its weeks lie within the deliveries; until then
+    only its weeks are. Periods nest within an ISO year (a week lies in the month of its Thursday, as in
+    its ISO year), so a year is the unit of recomputation: a month, quarter or year cell is always the
+    sum of all its weeks, never of the part a load touched, and a period that stops being complete loses
+    its cells. Years whose completeness a load changed (the first or latest delivered week moved across
+    them) are recomputed too, so loading in pieces gives the cube of loading at once."""
     year = published.latest_year(conn, gemeente)
     delivered = published.all_weeks(conn, gemeente)
+    before = published.published_week_range(conn, gemeente)
     if year is None or not delivered:
+        if before is not None:
+            published.delete_gemeente(conn, gemeente)
         return {}
+    first, latest = min(delivered), max(delivered)
     if weeks is None:
         published.delete_gemeente(conn, gemeente)
-        weeks = delivered
-    first, latest = min(delivered), max(delivered)
-    touched = {month_of_week(y, w) for y, w in weeks}
+        years = {y for y, _ in delivered}
+    else:
+        years = {y for y, _ in weeks} | _years_whose_completeness_moved(before, (first, latest))
 
     def complete(label: str) -> bool:
         """All weeks of the period lie within the deliveries: no partial months, quarters or years."""
         months = months_of(label)
         return min(weeks_of_month(months[0])) >= first and max(weeks_of_month(months[-1])) <= latest
 
-    quarters = sorted(q for q in {quarter_of_month(m) for m in touched} if complete(q))
-    years = sorted(y for y in {m[:4] for m in touched} if complete(y))
-    months = sorted(m for m in {*touched, *[m for p in (*quarters, *years) for m in months_of(p)]} if complete(m))
-    wanted = sorted({w for m in months for w in weeks_of_month(m)} | set(weeks))
     hierarchy = published.hierarchy(conn, gemeente, year)
     successors = published.primary_successors(conn, year)
     written = hidden = 0
-    # Periods nest within a calendar year (a week lies in the month of its Thursday, as in its ISO
-    # year), so each year's cube is computed and written on its own: memory stays that of one year.
-    for calendar_year in sorted({str(y) for y, _ in wanted}):
-        in_year = [w for w in wanted if str(w[0]) == calendar_year]
+    months_done: list[str] = []
+    # Each ISO year's cube is computed and written on its own: memory stays that of one year.
+    for iso_year in sorted(years):
+        label = str(iso_year)
+        in_year = sorted(w for w in delivered if w[0] == iso_year)
+        months = [m for m in months_of_year(label) if complete(m)]
         periods = {
             "week": [week_label(y, w) for y, w in in_year],
-            "month": [m for m in months if m[:4] == calendar_year],
-            "quarter": [q for q in quarters if q[:4] == calendar_year],
-            "year": [y for y in years if y == calendar_year],
+            "month": months,
+            "quarter": [q for q in quarters_of_year(label) if complete(q)],
+            "year": [label] if complete(label) else [],
         }
         counts = to_indeling(published.week_counts(conn, gemeente, in_year), successors, hierarchy, year)
         counts = with_group_cells(counts)
         cells = year_cube(counts, hierarchy, gemeente, threshold, periods).assign(indeling_year=year)
-        written += published.replace_cells(conn, gemeente, periods, cells, batch_id)
+        written += published.replace_year(conn, gemeente, iso_year, cells, batch_id)
         hidden += int((cells["status"] != disclosure.SHOWN).sum())
+        months_done += months
         del counts, cells
         release_memory()  # this year's frames, before the next year's
-    return {"cellen": written, "afgeschermd": hidden, "maanden": months}
+    return {"cellen": written, "afgeschermd": hidden, "maanden": months_done}
+
+
+def _years_whose_completeness_moved(
+    before: tuple[tuple[int, int], tuple[int, int]] | None, now: tuple[tuple[int, int], tuple[int, int]]
+) -> set[int]:
+    """ISO years between the old and the new first delivered week, and between the old and new latest:
+    their months may have become complete (or stopped being so) without a week of theirs being touched."""
+    if before is None:
+        return set()
+    years: set[int] = set()
+    for old, new in zip(before, now, strict=True):
+        if old != new:
+            low, high = sorted((old[0], new[0]))
+            years |= set(range(low, high + 1))
+    return years
 
 
 def republish(settings: Settings, gemeenten: Iterable[str] | None = None, run_by: str = "cli") -> dict[str, Any]:

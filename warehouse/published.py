@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, or_, select, tuple_
+from sqlalchemy import Connection, delete, func, select, tuple_
 
+from buurtbeeld.periods import parse_week
 from warehouse.bulk import bulk_insert, read_frame
 from warehouse.models import Buurt, BuurtCorrespondence, PublishedCount, Stadsdeel, StadsdeelArea, WeeklyCount
 
 UNKNOWN = "onbekend"  # incidents without a usable location, and buurten outside the latest indeling
 OTHER_STADSDEEL = "Overig"  # buurten that the stadsdelen file does not mention
+PERIOD_TYPES = ("week", "month", "quarter", "year")
 _ROWS_PER_INSERT = 100_000
 # The series index's columns after the gemeente (one gemeente is written at a time).
 _SERIES = [c.name for c in PublishedCount.series_index().columns][1:]
@@ -76,18 +78,33 @@ def hierarchy(conn: Connection, gemeente: str, year: int) -> pd.DataFrame:
     return buurten
 
 
-def replace_cells(
-    conn: Connection,
-    gemeente: str,
-    periods: dict[str, list[str]],
-    cells: pd.DataFrame,
-    batch_id: int | None,
-) -> int:
-    """Delete the gemeente's cells of the given periods ({period_type: [period, ...]}) and insert `cells`."""
+def published_week_range(conn: Connection, gemeente: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The first and latest week of the published cube ((iso year, week) each), None when empty: the
+    delivery bounds the cube was last computed with (a week is published as soon as it has data)."""
+    pc = PublishedCount
+    first, last = conn.execute(
+        select(func.min(pc.period), func.max(pc.period)).where(
+            pc.gemeente_code == gemeente, pc.period_type == "week", pc.area_level == "gemeente"
+        )
+    ).one()
+    if first is None:
+        return None
+    return parse_week(first), parse_week(last)
+
+
+def replace_year(conn: Connection, gemeente: str, iso_year: int, cells: pd.DataFrame, batch_id: int | None) -> int:
+    """Delete the gemeente's cells of every period of an ISO year (its weeks, months, quarters and the
+    year: all labels start with the year) and insert `cells`."""
     pc = PublishedCount.__table__
-    clauses = [and_(pc.c.period_type == kind, pc.c.period.in_(values)) for kind, values in periods.items() if values]
-    if clauses:
-        conn.execute(delete(pc).where(pc.c.gemeente_code == gemeente, or_(*clauses)))
+    for kind in PERIOD_TYPES:  # one range of the unique key's index each
+        conn.execute(
+            delete(pc).where(
+                pc.c.gemeente_code == gemeente,
+                pc.c.period_type == kind,
+                pc.c.period >= str(iso_year),
+                pc.c.period < str(iso_year + 1),
+            )
+        )
     if cells.empty:
         return 0
     # In the order of the series index: its pages then fill one after another instead of at random,
