@@ -364,7 +364,15 @@ def password_hash(wachtwoord: str) -> None:
 @click.option("--serve/--no-serve", default=True, show_default=True, help="Start daarna het dashboard.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8050, show_default=True, type=int)
-def demo(serve: bool, host: str, port: int) -> None:
+@click.option(
+    "--weergave",
+    type=click.Choice(["intern", "gedeeld"]),
+    default="intern",
+    show_default=True,
+    help="Wat het dashboard zonder accounts toont: exacte aantallen (intern; de demo is fictief) of "
+    "beschermde cijfers (gedeeld, wat een stadsdeelmanager ziet).",
+)
+def demo(serve: bool, host: str, port: int, weergave: str) -> None:
     """Maak de fictieve demogemeente Voorbeeldstad (GM9999) aan, laad haar bestanden en toon het dashboard."""
     from etl.demo import run_demo
 
@@ -372,6 +380,7 @@ def demo(serve: bool, host: str, port: int) -> None:
     for line in run_demo(settings):
         click.echo(line)
     if serve:
+        settings.audiences["open"] = weergave
         _serve(host, port)
 
 
@@ -397,6 +406,8 @@ def _serve(host: str, port: int) -> None:
     except AccountsError as exc:
         raise click.ClickException(f"Dashboard niet gestart: {exc}") from None
     click.echo(f"Dashboard op http://{host}:{port}/  (stoppen: Ctrl+C)")
+    if not (settings.users or settings.users_file or settings.trusted_user_header):
+        click.echo(f"Zonder accounts: weergave {settings.audiences['open']} (instelling BUURTBEELD_AUDIENCES).")
     app.run(host=host, port=port, debug=False)
 
 

@@ -22,6 +22,12 @@ The rule set (DESIGN.md section 4), in the order it is applied:
    difference.
 4. **Rates** (per 1 000 inwoners, shares) of a hidden count are hidden as well.
 
+**Audiences.** The rules above protect the *gedeeld* audience: everything that leaves the gemeente's
+analysts (stadsdeel managers, documents for distribution, an open dashboard). The *intern* audience (the
+analysts and functioneel beheer, entitled to the police's buurt-level figures) reads the same cells with
+their exact counts, every screen and export marked "vertrouwelijk — niet delen". Settings map roles to
+audiences; `for_audience` is the one switch every read of counts passes.
+
 Everything here is a pure function on numpy/pandas values, so the load step that publishes the cube,
 the dashboard, the exports and the monthly analyses all use the same code.
 """
@@ -37,18 +43,39 @@ SHOWN, PRIMARY, SECONDARY = 0, 1, 2
 STATUS_NAMES = {SHOWN: "shown", PRIMARY: "primary", SECONDARY: "secondary"}
 STATUS_CODES = {name: code for code, name in STATUS_NAMES.items()}
 SECONDARY_SIGN = "x"
+INTERN, GEDEELD = "intern", "gedeeld"
+CONFIDENTIAL = "Vertrouwelijk — niet delen"
 
 
 def small_label(threshold: int) -> str:
     return f"<{threshold}"
 
 
-def legend(threshold: int) -> str:
+def legend(threshold: int, audience: str = GEDEELD) -> str:
     """The Dutch sentence that every table, chart and export carries."""
+    if audience == INTERN:
+        return f"{CONFIDENTIAL}: exacte aantallen voor de analisten van de gemeente, niet voor verspreiding."
     return (
         f"Aantallen 1 t/m {threshold - 1} worden getoond als '{small_label(threshold)}'; "
         f"'{SECONDARY_SIGN}' is afgeschermd zodat een klein aantal niet uit totalen is terug te rekenen."
     )
+
+
+def for_audience(frame: pd.DataFrame, audience: str) -> pd.DataFrame:
+    """Cells (count, status) as `audience` may read them: exact and all shown for intern; for gedeeld
+    (and anything not known to be intern) hidden counts become NaN, their status kept beside them."""
+    if audience == INTERN:
+        frame["status"] = np.zeros(len(frame), dtype=np.int8)
+        return frame
+    frame["count"] = masked(frame["count"], frame["status"])
+    return frame
+
+
+def audience_line(audience: str, threshold: int) -> str:
+    """The one short line every page and export carries: whom these figures are for."""
+    if audience == INTERN:
+        return f"Weergave intern: exacte aantallen. {CONFIDENTIAL}."
+    return f"Weergave gedeeld: aantallen 1 t/m {threshold - 1} zijn afgeschermd."
 
 
 def primary_status(counts: np.ndarray | pd.Series, threshold: int) -> np.ndarray:

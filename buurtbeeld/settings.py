@@ -9,9 +9,19 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Who sees exact counts (DESIGN section 4): the gemeente's own analysts and functioneel beheer; everything
+# that leaves that team (stadsdeel managers, an open dashboard) sees protected figures only.
+DEFAULT_AUDIENCES: dict[str, Literal["intern", "gedeeld"]] = {
+    "analist": "intern",
+    "beheer": "intern",
+    "stadsdeel": "gedeeld",
+    "open": "gedeeld",
+}
 
 
 class Settings(BaseSettings):
@@ -29,6 +39,14 @@ class Settings(BaseSettings):
     archive_dir: Path | None = None
     quarantine_dir: Path | None = None
     suppression_threshold: int = Field(5, ge=1, description="Counts 1..threshold-1 are shown as '<threshold'.")
+    audiences: dict[str, Literal["intern", "gedeeld"]] = Field(
+        default_factory=dict,
+        description=(
+            "Audience per dashboard role (analist, beheer, stadsdeel, open = no accounts), as JSON; roles not "
+            "named keep their default: analist and beheer intern (exact counts, vertrouwelijk), stadsdeel and "
+            "open gedeeld (protected figures only)."
+        ),
+    )
     max_reject_share: float = Field(
         0.05, ge=0.0, le=1.0, description="A file loads its valid rows only if at most this share is rejected."
     )
@@ -65,6 +83,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
+        self.audiences = {**DEFAULT_AUDIENCES, **self.audiences}
         self.data_dir = self.data_dir.expanduser().resolve()
         if not self.warehouse_url:
             self.warehouse_url = f"sqlite:///{self.data_dir / 'buurtbeeld.sqlite'}"

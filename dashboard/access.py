@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, request, session
 from markupsafe import escape
 from werkzeug.security import check_password_hash
 
+from buurtbeeld import disclosure
 from buurtbeeld.settings import Settings, get_settings
 
 ROLES = ("analist", "stadsdeel", "beheer")
@@ -67,6 +69,13 @@ def accounts(settings: Settings | None = None) -> dict[str, dict[str, Any]]:
     return _accounts(s.users, str(s.users_file) if s.users_file else None)
 
 
+def audience(user: User | None, settings: Settings | None = None) -> str:
+    """Whom this user's figures are for (settings map roles to audiences); an unknown user: gedeeld."""
+    if user is None:
+        return disclosure.GEDEELD
+    return (settings or get_settings()).audiences.get(user.role, disclosure.GEDEELD)
+
+
 def current_user() -> User | None:
     """The user of this request, or None when login is required and missing."""
     s = get_settings()
@@ -104,18 +113,27 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
-    # Dash renders with inline scripts/styles; everything else comes from this origin (no CDN).
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data: blob: https:; worker-src 'self' blob:; connect-src 'self' https:; frame-ancestors 'none'"
-    ),
     "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
 }
+
+
+def content_security_policy(settings: Settings) -> str:
+    """Dash renders with inline scripts/styles; everything else comes from this origin (no CDN), and
+    the page talks to nothing but this origin. A configured tile server (setting map_tiles_url) is the
+    one other origin allowed: MapLibre fetches its tiles, so it needs connect-src as well as img-src."""
+    tiles = urlsplit(settings.map_tiles_url)
+    tile_origin = f" {tiles.scheme}://{tiles.netloc}" if tiles.scheme in ("http", "https") and tiles.netloc else ""
+    return (
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob:{tile_origin}; worker-src 'self' blob:; connect-src 'self'{tile_origin}; "
+        "frame-ancestors 'none'"
+    )
 
 
 def install(server: Flask, settings: Settings) -> None:
     """Login routes, the guard in front of every route, cookie flags and security headers."""
     accounts(settings)  # a broken accounts file stops the start, not the first login
+    policy = content_security_policy(settings)
     server.secret_key = settings.session_key()
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -160,6 +178,6 @@ def install(server: Flask, settings: Settings) -> None:
 
     @server.after_request
     def headers(response: Response) -> Response:
-        for key, value in SECURITY_HEADERS.items():
+        for key, value in {**SECURITY_HEADERS, "Content-Security-Policy": policy}.items():
             response.headers.setdefault(key, value)
         return response

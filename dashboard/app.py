@@ -15,6 +15,7 @@ from flask import send_from_directory
 
 from buurtbeeld.settings import Settings, get_settings
 from dashboard import access
+from dashboard import components as ui
 
 PAGES = Path(__file__).parent / "pages"
 # Bootstrap's CSS from an installed package (Bootstrap-Flask ships it), served by us: no CDN, and no
@@ -135,8 +136,9 @@ def shell() -> html.Div:
                 ),
                 color="dark",
                 dark=True,
-                className="mb-3",
+                className="mb-0",
             ),
+            ui.audience_note(),
             html.Main(dbc.Container(dash.page_container, fluid=True), id="inhoud", tabIndex="-1"),
         ]
     )

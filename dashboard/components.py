@@ -30,18 +30,39 @@ def threshold() -> int:
     return get_settings().suppression_threshold
 
 
+def audience() -> str:
+    """The audience of this request's user: every read of counts names it (buurtbeeld.disclosure)."""
+    return access.audience(access.current_user())
+
+
+def audience_note() -> html.Div:
+    """The line on every page that says whom its figures are for."""
+    who = audience()
+    return html.Div(
+        disclosure.audience_line(who, threshold()),
+        id="audience",
+        className="small px-3 py-1 mb-2 "
+        + ("bg-warning-subtle fw-semibold" if who == disclosure.INTERN else "bg-light"),
+        **{"data-audience": who},
+    )
+
+
 def plain_list(values: pd.Series) -> list[float | None]:
     """A series as JSON-ready numbers, None where hidden or missing (a gap in the chart)."""
     return [None if pd.isna(v) else float(v) for v in values]
 
 
 def graph_config(name: str) -> dict[str, Any]:
-    """Chart toolbar in Dutch terms; the camera button saves the chart as PNG."""
+    """Chart toolbar in Dutch terms; the camera button saves the chart as PNG. Nothing offers to send a
+    figure to an outside service (plotly's Chart Studio 'share'/'edit' buttons are off and removed)."""
     return {
         "displaylogo": False,
         "locale": "nl",
         "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
-        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud", "editInChartStudio"],
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "plotlyServerURL": "",
         "topojsonURL": "/vendor/topojson/",  # served locally (dashboard.app): no CDN
     }
 
@@ -180,7 +201,7 @@ def freshness_banner(gemeente: str | None) -> dbc.Alert:
 
 
 def suppression_note() -> html.P:
-    return html.P(disclosure.legend(threshold()), className="small text-muted mb-1")
+    return html.P(disclosure.legend(threshold(), audience()), className="small text-muted mb-1")
 
 
 def display_table(frame: pd.DataFrame, table_id: str, page_size: int = 20) -> dag.AgGrid:

@@ -11,13 +11,18 @@ from datetime import datetime
 import pandas as pd
 
 from buurtbeeld import disclosure
+from dashboard.components import audience as ui_audience
 from dashboard.components import threshold, url
 from warehouse import queries
 
 
-def about_sheet(title: str, filters: dict[str, str], gemeente: str | None) -> pd.DataFrame:
+def about_sheet(title: str, filters: dict[str, str], gemeente: str | None, audience: str | None = None) -> pd.DataFrame:
+    """The Toelichting sheet. `audience`: whom the sheet's figures are for (default: this request's
+    user); its first row says so, and `workbook` marks every sheet of an intern workbook."""
+    who = audience or ui_audience()
     info = queries.freshness(url(), gemeente) if gemeente else {}
     rows = [
+        ("Vertrouwelijkheid", disclosure.audience_line(who, threshold())),
         ("Onderwerp", title),
         *[(k, v) for k, v in filters.items()],
         (
@@ -25,7 +30,7 @@ def about_sheet(title: str, filters: dict[str, str], gemeente: str | None) -> pd
             "Politie, Basisvoorziening Handhaving (BVH), wekelijkse export; CBS Wijk- en buurtkaart; "
             "CBS Kerncijfers wijken en buurten; eigen registraties van de gemeente",
         ),
-        ("Geheimhouding", disclosure.legend(threshold())),
+        ("Geheimhouding", disclosure.legend(threshold(), who)),
         ("Laadbatch", f"batch {info.get('batch_id', '–')} (de laatst geladen levering)"),
         ("Gegevens t/m", str(info.get("latest_week") or "–")),
         ("Voorlopige weken", ", ".join(info.get("provisional", [])) or "geen"),
@@ -35,15 +40,22 @@ def about_sheet(title: str, filters: dict[str, str], gemeente: str | None) -> pd
 
 
 def workbook(sheets: dict[str, pd.DataFrame], about: pd.DataFrame) -> bytes:
+    confidential = disclosure.CONFIDENTIAL in str(about["Waarde"].iloc[0])
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name[:31], index=False)
             sheet = writer.sheets[name[:31]]
+            if confidential:  # on every printed page, and in the sheet's properties
+                sheet.oddHeader.center.text = disclosure.CONFIDENTIAL
+                sheet.sheet_properties.tabColor = "C00000"
             for i, column in enumerate(frame.columns, start=1):
                 width = max([len(str(column)), *[len(str(v)) for v in frame[column].head(200)]]) + 2
                 sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width, 60)
         about.to_excel(writer, sheet_name="Toelichting", index=False)
+        if confidential:
+            writer.book.properties.title = disclosure.CONFIDENTIAL
+            writer.sheets["Toelichting"].oddHeader.center.text = disclosure.CONFIDENTIAL
         writer.sheets["Toelichting"].column_dimensions["A"].width = 20
         writer.sheets["Toelichting"].column_dimensions["B"].width = 100
     return buffer.getvalue()

@@ -151,6 +151,7 @@ def test_login_is_required_and_wrong_passwords_are_refused(server: str, browser:
 
 def test_every_page_renders_for_each_role(server: str, browser: object) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
+    toolbar: list[str] = []
     for user in USERS:
         page = login(browser, server, user)
         nav = page.inner_text("nav")
@@ -160,12 +161,18 @@ def test_every_page_renders_for_each_role(server: str, browser: object) -> None:
             settle(page)
             body = page.inner_text("main")
             assert "Traceback" not in body and "Error" not in body
+            # Every page says whom its figures are for; no chart offers an upload to an outside service.
+            assert page.get_attribute("#audience", "data-audience") == ("gedeeld" if user == "sam" else "intern")
+            buttons = page.eval_on_selector_all(".modebar-btn", "els => els.map(e => e.dataset.title || '')")
+            assert not [b for b in buttons if "Chart Studio" in b or "Cloud" in b or "Share" in b], buttons
+            toolbar += buttons
             if path == "/beheer":
                 assert ("Laadgeschiedenis" in body) == (user == "bea")
             name = path.strip("/") or "start"
             page.screenshot(path=str(SHOTS / f"{name}-{user}.png"), full_page=True)
         assert not page.errors, page.errors
         page.context.close()
+    assert toolbar, "no chart toolbar was found to check"
     tablet = login(browser, server, "anna", {"width": 820, "height": 1180})
     tablet.goto(f"{server}/weekoverzicht")
     settle(tablet)
@@ -223,7 +230,9 @@ def test_excel_export_and_saved_view(server: str, browser: object, tmp_path: Pat
     assert book.sheetnames == ["Buurten", "Kerncijfers", "Toelichting"]
     assert [c.value for c in book["Buurten"][1]][:4] == ["Buurtcode", "Buurt", "Wijk", "Aantal"]
     about = {r[0]: r[1] for r in book["Toelichting"].iter_rows(values_only=True)}
-    assert "<5" in about["Geheimhouding"] and about["Week"].startswith("week ")
+    # An analist is intern: exact counts, the workbook marked as not for distribution.
+    assert "Vertrouwelijk — niet delen" in about["Vertrouwelijkheid"] and about["Week"].startswith("week ")
+    assert book["Buurten"].oddHeader.center.text == "Vertrouwelijk — niet delen"
 
     page.fill("#wo-view-name", "Maandagoverleg")
     page.click("#wo-view-save")

@@ -2,8 +2,9 @@
 
 All reads are of aggregates (the published cube, areas, indicators, batches), never of incident rows,
 except `weekday_dagdeel`, which groups incidents in SQL and protects the result before returning it.
-Counts leave this module already masked by buurtbeeld.disclosure: a hidden count is NaN with its status
-beside it, so no caller can show what it was.
+Counts leave this module already masked by buurtbeeld.disclosure for the audience the caller names
+(default gedeeld): a hidden count is NaN with its status beside it, so no caller can show what it was;
+for the intern audience every count is exact.
 
 Results are cached per warehouse state: the cache key holds the id of the latest load batch, so a new
 load invalidates everything at once (DESIGN: "cached per warehouse load").
@@ -71,9 +72,9 @@ def cached(fn: Callable[..., T]) -> Callable[..., T]:
     signature = inspect.signature(fn)
 
     @wraps(fn)
-    def wrapper(url: str, *args: Any) -> T:
-        # Defaults filled in, so f(x) and f(x, default) share one cache entry.
-        bound = signature.bind(url, *args)
+    def wrapper(url: str, *args: Any, **kwargs: Any) -> T:
+        # Defaults filled in and keywords placed, so f(x), f(x, default) and f(x, a=default) share one entry.
+        bound = signature.bind(url, *args, **kwargs)
         bound.apply_defaults()
         result = inner(state(url), *bound.args)
         return result.copy() if isinstance(result, pd.DataFrame) else result
@@ -272,11 +273,6 @@ def area_name(url: str, gemeente: str, level: str, code: str) -> str:
 # --- counts from the published cube ------------------------------------------------------------------
 
 
-def _masked(frame: pd.DataFrame) -> pd.DataFrame:
-    frame["count"] = disclosure.masked(frame["count"], frame["status"])
-    return frame
-
-
 def _cells_by(
     url: str,
     gemeente: str,
@@ -285,6 +281,7 @@ def _cells_by(
     level: str,
     key: str,
     values: list[str],
+    audience: str,
     **fixed: str,
 ) -> pd.DataFrame:
     """period, `key`, count (masked), status for every period x value of `key` ('area_code' or
@@ -305,22 +302,40 @@ def _cells_by(
     out = full.merge(rows, on=["period", key], how="left")
     out["count"] = out["count"].fillna(0)
     out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
-    return _masked(out)
+    return disclosure.for_audience(out, audience)
 
 
 @cached
 def cells(
-    url: str, gemeente: str, period_type: str, period_list: tuple[str, ...], level: str, group: str, mk: str = ALL
+    url: str,
+    gemeente: str,
+    period_type: str,
+    period_list: tuple[str, ...],
+    level: str,
+    group: str,
+    mk: str = ALL,
+    audience: str = disclosure.GEDEELD,
 ) -> pd.DataFrame:
-    """period, area_code, count (NaN when hidden), status for every area of a level and one group
-    (or one MK code of it)."""
+    """period, area_code, count (NaN when hidden from the audience), status for every area of a level
+    and one group (or one MK code of it)."""
     a = areas(url, gemeente)
     codes = a.loc[a["area_level"] == level, "area_code"].tolist()
-    return _cells_by(url, gemeente, period_type, period_list, level, "area_code", codes, group_code=group, mk_code=mk)
+    return _cells_by(
+        url, gemeente, period_type, period_list, level, "area_code", codes, audience, group_code=group, mk_code=mk
+    )
 
 
 @cached
-def series(url: str, gemeente: str, period_type: str, level: str, area: str, group: str, mk: str = ALL) -> pd.DataFrame:
+def series(
+    url: str,
+    gemeente: str,
+    period_type: str,
+    level: str,
+    area: str,
+    group: str,
+    mk: str = ALL,
+    audience: str = disclosure.GEDEELD,
+) -> pd.DataFrame:
     """period, period_start, count (masked), status of one area and group (or MK code) over every
     published period."""
     pc = PublishedCount
@@ -341,16 +356,24 @@ def series(url: str, gemeente: str, period_type: str, level: str, area: str, gro
     out["count"] = out["count"].fillna(0)
     out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
     out["period_start"] = [period_start(period_type, p) for p in out["period"]]
-    return _masked(out)
+    return disclosure.for_audience(out, audience)
 
 
 @cached
 def area_groups(
-    url: str, gemeente: str, period_type: str, period_list: tuple[str, ...], level: str, area: str
+    url: str,
+    gemeente: str,
+    period_type: str,
+    period_list: tuple[str, ...],
+    level: str,
+    area: str,
+    audience: str = disclosure.GEDEELD,
 ) -> pd.DataFrame:
-    """period, group_code, count (masked), status of one area for every group ('*' included)."""
+    """period, group_code, count (masked for the audience), status of one area for every group ('*' included)."""
     codes = [ALL, *[c for c, _ in groups(url)]]
-    return _cells_by(url, gemeente, period_type, period_list, level, "group_code", codes, area_code=area, mk_code=ALL)
+    return _cells_by(
+        url, gemeente, period_type, period_list, level, "group_code", codes, audience, area_code=area, mk_code=ALL
+    )
 
 
 # --- context: population and indicators ------------------------------------------------------------
@@ -412,9 +435,11 @@ def indicators(url: str, gemeente: str) -> pd.DataFrame:
 
 
 @cached
-def weekday_dagdeel(url: str, gemeente: str, buurt: str, start: date, end: date, threshold: int) -> pd.DataFrame:
-    """weekday (1 = maandag), dagdeel, count (masked), status for one buurt and period; the cells sum to
-    the buurt's total, so complementary suppression protects them against it."""
+def weekday_dagdeel(
+    url: str, gemeente: str, buurt: str, start: date, end: date, threshold: int, audience: str = disclosure.GEDEELD
+) -> pd.DataFrame:
+    """weekday (1 = maandag), dagdeel, count (masked for the audience), status for one buurt and period;
+    the cells sum to the buurt's total, so complementary suppression protects them against it."""
     i = Incident
     rows = _frame(
         url,
@@ -429,7 +454,7 @@ def weekday_dagdeel(url: str, gemeente: str, buurt: str, start: date, end: date,
     counts = [int(rows["count"].sum()), *rows["count"].astype(int)]
     status = disclosure.protect(counts, [0] * n, list(range(1, n + 1)), threshold)
     rows["status"] = status[1:]
-    return _masked(rows)
+    return disclosure.for_audience(rows, audience)
 
 
 # --- operations (Beheer) ---------------------------------------------------------------------------

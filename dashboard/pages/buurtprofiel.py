@@ -118,7 +118,7 @@ def default_period(gm: str | None) -> str | None:
 
 
 def category_frame(gm: str, buurt: str, period: str) -> pd.DataFrame:
-    frame = queries.area_groups(ui.url(), gm, kind_of(period), (period,), "buurt", buurt)
+    frame = queries.area_groups(ui.url(), gm, kind_of(period), (period,), "buurt", buurt, audience=ui.audience())
     pop = queries.population(ui.url(), gm).set_index(["area_level", "area_code"])["inwoners"]
     inwoners = pop.get(("buurt", buurt), np.nan)
     frame["rate"] = disclosure.masked_rate(frame["count"], frame["status"], pd.Series(inwoners, index=frame.index))
@@ -138,7 +138,7 @@ def comparison_frame(gm: str, codes: list[str], period: str) -> pd.DataFrame:
     targets.append(("gemeente", gm))
     for level, code in targets:
         for group in ("*", "woninginbraak", "geweld", "overlast"):
-            w = queries.cells(ui.url(), gm, kind_of(period), (period,), level, group)
+            w = queries.cells(ui.url(), gm, kind_of(period), (period,), level, group, audience=ui.audience())
             hit = w[w["area_code"] == code]
             count = hit["count"].iloc[0] if len(hit) else np.nan
             status = int(hit["status"].iloc[0]) if len(hit) else disclosure.SHOWN
@@ -231,7 +231,7 @@ def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
 
 def heatmap_frame(gm: str, buurt: str, period: str) -> pd.DataFrame:
     start, end = month_span(months_of(period))
-    return queries.weekday_dagdeel(ui.url(), gm, buurt, start, end, ui.threshold())
+    return queries.weekday_dagdeel(ui.url(), gm, buurt, start, end, ui.threshold(), audience=ui.audience())
 
 
 def heatmap_figure(frame: pd.DataFrame) -> go.Figure:

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from buurtbeeld import narrative
+from buurtbeeld import disclosure, narrative
 from buurtbeeld.notable import Method
 from dashboard import access, exports, report
 from dashboard import components as ui
@@ -307,8 +307,12 @@ def export_tables(_: int, gm: str, month: str, scope: str):
             "Tekst": ["\n\n".join(d.content["paragraphs"]) for d in docs.itertuples()],
         }
     )
+    # The analyses are written for distribution: their figures are the gedeeld audience's, whoever downloads.
     about = exports.about_sheet(
-        "Maandanalyse", {"Maand": narrative.month_name(month), "Gebied": scope_name(gm, scope)}, gm
+        "Maandanalyse",
+        {"Maand": narrative.month_name(month), "Gebied": scope_name(gm, scope)},
+        gm,
+        disclosure.GEDEELD,
     )
     sheets = {"Uitkomsten": pd.DataFrame(rows), "Teksten": texts}
     return dcc.send_bytes(exports.workbook(sheets, about), f"maandanalyse_{month}.xlsx")

@@ -54,7 +54,7 @@ def layout(**_: str):
             html.H2("Bewaarde weergaven", className="h5 mt-4"),
             html.Div(id="start-views", children=_views()),
             html.H2("Over de cijfers", className="h5 mt-4"),
-            html.P(disclosure.legend(ui.threshold()), className="small"),
+            html.P(disclosure.legend(ui.threshold(), ui.audience()), className="small"),
             html.P(
                 "Cijfers zijn geregistreerde incidenten (aangiften en meldingen), niet alle criminaliteit. "
                 "De laatste twee weken zijn voorlopig: aangiften komen nog binnen.",

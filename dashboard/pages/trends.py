@@ -86,7 +86,7 @@ def layout(
 
 def series_frame(gm: str, level: str, area: str, group: str, grain: str, mk: str | None = None) -> pd.DataFrame:
     """The series with its moving average and last year's value, all under the disclosure rules."""
-    s = queries.series(ui.url(), gm, grain, level, area, group, ui.mk_or_all(mk))
+    s = queries.series(ui.url(), gm, grain, level, area, group, ui.mk_or_all(mk), audience=ui.audience())
     s["moving"] = disclosure.rolling_shown_mean(s["count"], s["status"], MOVING[grain])
     lag = LAG[grain]
     s["last_year"] = s["count"].shift(lag)

@@ -129,7 +129,9 @@ def points(gm: str, indicator: str, group: str, period: str, mk: str | None = No
     pop = pop[pop["area_level"] == "buurt"].set_index("area_code")["inwoners"]
     ind = queries.indicators(ui.url(), gm)
     ind = ind[ind["indicator"] == indicator].set_index("area_code")
-    cells = queries.cells(ui.url(), gm, kind_of(period), (period,), "buurt", group, ui.mk_or_all(mk))
+    cells = queries.cells(
+        ui.url(), gm, kind_of(period), (period,), "buurt", group, ui.mk_or_all(mk), audience=ui.audience()
+    )
     cells = cells.set_index("area_code")
     frame = areas.copy()
     frame["inwoners"] = frame["area_code"].map(pop)

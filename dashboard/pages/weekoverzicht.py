@@ -124,11 +124,13 @@ def layout(
 # --- data -----------------------------------------------------------------------------------------
 
 
-def kpi_frame(gm: str, week: str) -> pd.DataFrame:
+def kpi_frame(gm: str, week: str, audience: str | None = None) -> pd.DataFrame:
     """Per group at gemeente level: this week, previous week, mean of the last 4 weeks, same week a year ago."""
     last4 = tuple(weeks_before(week, i) for i in range(4))
     year_ago = weeks_before(week, 52)
-    cells = queries.area_groups(ui.url(), gm, "week", (*last4, year_ago), "gemeente", gm)
+    cells = queries.area_groups(
+        ui.url(), gm, "week", (*last4, year_ago), "gemeente", gm, audience=audience or ui.audience()
+    )
     count = cells.pivot(index="group_code", columns="period", values="count")
     status = cells.pivot(index="group_code", columns="period", values="status")
     four = disclosure.window_sum(cells[cells["period"].isin(last4)], ["group_code"]).set_index("group_code")
@@ -166,10 +168,12 @@ def baseline_quarter(gm: str, week: str) -> tuple[str | None, int]:
 def buurt_frame(gm: str, week: str, group: str, mk: str | None = None) -> pd.DataFrame:
     """Per visible buurt: count this week, baseline (weekly mean of the previous quarter), excess, rate."""
     mk = ui.mk_or_all(mk)
-    current = queries.cells(ui.url(), gm, "week", (week,), "buurt", group, mk)
+    current = queries.cells(ui.url(), gm, "week", (week,), "buurt", group, mk, audience=ui.audience())
     quarter, n_weeks = baseline_quarter(gm, week)
     if quarter:
-        base = queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", group, mk)[["area_code", "count", "status"]]
+        base = queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", group, mk, audience=ui.audience())[
+            ["area_code", "count", "status"]
+        ]
     else:
         base = current[["area_code"]].assign(count=float("nan"), status=disclosure.SECONDARY)
     areas = ui.visible_areas(gm, "buurt")
@@ -194,11 +198,12 @@ def warm(gm: str) -> None:
     weeks = queries.periods(ui.url(), gm, "week")
     if not weeks:
         return
-    kpi_frame(gm, weeks[-1])
-    queries.cells(ui.url(), gm, "week", (weeks[-1],), "buurt", queries.ALL)
     quarter, _ = baseline_quarter(gm, weeks[-1])
-    if quarter:
-        queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", queries.ALL)
+    for audience in (disclosure.INTERN, disclosure.GEDEELD):
+        kpi_frame(gm, weeks[-1], audience)
+        queries.cells(ui.url(), gm, "week", (weeks[-1],), "buurt", queries.ALL, audience=audience)
+        if quarter:
+            queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", queries.ALL, audience=audience)
     queries.population(ui.url(), gm)
     queries.buurt_geojson(ui.url(), gm)
     queries.freshness(ui.url(), gm)

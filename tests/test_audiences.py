@@ -1,0 +1,130 @@
+"""Two audiences: intern (analist, beheer) reads every count exactly, marked vertrouwelijk on screen and
+in every export; gedeeld (stadsdeel, the open dashboard) reads protected figures only. The page talks
+to no other origin and offers no upload of a chart."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+from flask import session
+from werkzeug.security import generate_password_hash
+
+from buurtbeeld import disclosure
+from buurtbeeld.settings import Settings, get_settings
+from tests.cube_checks import published
+from warehouse import queries
+
+ACCOUNTS = {
+    "sam": {"role": "stadsdeel", "stadsdeel": "Noord", "password": generate_password_hash("s")},
+    "anna": {"role": "analist", "password": generate_password_hash("a")},
+    "bea": {"role": "beheer", "password": generate_password_hash("b")},
+}
+
+
+@pytest.fixture
+def app(demo_warehouse: Settings, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("BUURTBEELD_WAREHOUSE_URL", demo_warehouse.warehouse_url)
+    monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(demo_warehouse.data_dir))
+    monkeypatch.setenv("BUURTBEELD_USERS", json.dumps(ACCOUNTS))
+    get_settings.cache_clear()
+    from dashboard.app import create_app
+
+    yield create_app()
+    get_settings.cache_clear()
+
+
+def test_roles_map_to_audiences_and_a_setting_changes_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import access
+
+    s = Settings()
+    for role, audience in {"analist": "intern", "beheer": "intern", "stadsdeel": "gedeeld", "open": "gedeeld"}.items():
+        assert access.audience(access.User("x", role), s) == audience
+    assert access.audience(None, s) == disclosure.GEDEELD
+    monkeypatch.setenv("BUURTBEELD_AUDIENCES", '{"open": "intern", "analist": "gedeeld"}')
+    s = Settings()
+    assert s.audiences == {"analist": "gedeeld", "beheer": "intern", "stadsdeel": "gedeeld", "open": "intern"}
+    monkeypatch.setenv("BUURTBEELD_AUDIENCES", '{"open": "iedereen"}')
+    with pytest.raises(ValueError, match="intern"):
+        Settings()
+
+
+def _map_counts(update_output: tuple) -> pd.Series:
+    figure = update_output[1]
+    trace = figure["data"][0]
+    return pd.Series(list(trace["customdata"]) if "customdata" in trace else [], dtype=object)
+
+
+def test_intern_reads_exact_counts_and_gedeeld_reads_protected_ones(app, demo_warehouse: Settings) -> None:
+    """The same Weekoverzicht table, as analist and as stadsdeel: the analist's counts are the cube's
+    exact counts (small ones included), the stadsdeel's hide every 1-4."""
+    from dashboard.pages import weekoverzicht
+
+    url = demo_warehouse.warehouse_url
+    cube = published(url, "GM9999")
+    week = queries.periods(url, "GM9999", "week")[-1]
+    exact = cube.query("period == @week and area_level == 'buurt' and group_code == '*' and mk_code == '*'")
+    exact = exact.set_index("area_code")["count"]
+    assert ((exact > 0) & (exact < 5)).any(), "the week has small counts to check"
+    seen = {}
+    for user in ("anna", "sam"):
+        with app.server.test_request_context("/"):
+            session["user"] = user
+            frame = weekoverzicht.buurt_frame("GM9999", week, "*")
+            note = app.layout().children[2]
+            seen[user] = (frame.set_index("area_code"), note.children)
+    anna, anna_note = seen["anna"]
+    shown = anna["count"].reindex(exact.index)
+    assert (shown == exact).all() and (anna["status"] == disclosure.SHOWN).all()
+    assert "Vertrouwelijk — niet delen" in anna_note and "intern" in anna_note
+    sam, sam_note = seen["sam"]
+    small = sam["count"].notna() & (sam["count"] > 0) & (sam["count"] < 5)
+    assert not small.any() and (sam["status"] != disclosure.SHOWN).any()
+    assert "gedeeld" in sam_note and "Vertrouwelijk" not in sam_note
+
+
+def test_every_intern_export_is_marked_vertrouwelijk(app, demo_warehouse: Settings) -> None:
+    from dashboard.pages import maandanalyses, trends, weekoverzicht
+
+    url = demo_warehouse.warehouse_url
+    week = queries.periods(url, "GM9999", "week")[-1]
+    month = queries.analysis_months(url, "GM9999")[-1]
+    for user, marked in (("anna", True), ("bea", True), ("sam", False)):
+        with app.server.test_request_context("/"):
+            session["user"] = user
+            downloads = [
+                weekoverzicht.export(1, "GM9999", week, "*"),
+                trends.export(1, "GM9999", "gemeente", "GM9999", "*", "month"),
+            ]
+            analysis = maandanalyses.export_tables(
+                1, "GM9999", month, maandanalyses.scope_options("GM9999")[0]["value"]
+            )
+        for download in downloads:
+            book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+            first = next(book["Toelichting"].iter_rows(min_row=2, max_row=2, values_only=True))
+            assert first[0] == "Vertrouwelijkheid"
+            assert ("Vertrouwelijk — niet delen" in first[1]) == marked, (user, first)
+            for sheet in book.worksheets:
+                assert (sheet.oddHeader.center.text == "Vertrouwelijk — niet delen") == marked
+        # The monthly analyses are written for distribution: gedeeld, whoever downloads them.
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(analysis["content"])))
+        first = next(book["Toelichting"].iter_rows(min_row=2, max_row=2, values_only=True))
+        assert "gedeeld" in first[1]
+
+
+def test_the_page_talks_to_this_origin_only_and_charts_offer_no_upload(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import access
+    from dashboard import components as ui
+
+    response = app.server.test_client().get("/login")
+    policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
+    assert policy["connect-src"] == "'self'" and "https:" not in response.headers["Content-Security-Policy"]
+    tiles = Settings(map_tiles_url="https://tiles.example.nl/{z}/{x}/{y}.png")
+    assert "connect-src 'self' https://tiles.example.nl;" in access.content_security_policy(tiles)
+    config = ui.graph_config("x")
+    assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False
+    assert {"sendDataToCloud", "editInChartStudio"} <= set(config["modeBarButtonsToRemove"])
