@@ -282,13 +282,22 @@ def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
 
 @cli.command()
 @click.option("--gemeente", "gemeenten", multiple=True, help="Alleen deze gemeente(n), bv. GM0014 (standaard: alle).")
+@click.option(
+    "--controleer",
+    is_flag=True,
+    help="Verander niets: val de gedeelde cijfers aan zoals een buitenstaander met alle uitvoer dat zou doen en "
+    "meld welke verborgen aantallen 1 t/m 4 terug te rekenen zijn (eindigt met code 1 als er een is).",
+)
 @friendly_errors
-def publiceer(gemeenten: tuple[str, ...]) -> None:
+def publiceer(gemeenten: tuple[str, ...], controleer: bool) -> None:
     """Bereken alle gepubliceerde (afgeschermde) cijfers opnieuw: na een schema-upgrade of een nieuwe drempel."""
-    from etl.publish import republish
-
     settings = get_settings()
     _require_schema(settings)
+    if controleer:
+        _audit(settings, gemeenten)
+        return
+    from etl.publish import republish
+
     result = republish(settings, gemeenten or None)
     for gemeente, summary in result["gemeenten"].items():
         click.echo(
@@ -297,6 +306,29 @@ def publiceer(gemeenten: tuple[str, ...]) -> None:
     for gemeente, months in result["analyses"].items():
         click.echo(f"{gemeente}: maandanalyses vernieuwd voor {', '.join(months)}")
     click.echo(f"Vastgelegd als lading {result['batch_id']}.")
+
+
+def _audit(settings: Settings, gemeenten: tuple[str, ...]) -> None:
+    from etl.publish import audit_published
+
+    broken = 0
+    for gemeente, report in audit_published(settings, gemeenten or None).items():
+        for year, r in report["jaren"].items():
+            broken += r["smaller_dan_4"]
+            click.echo(
+                f"{gemeente} {year}: {r['verborgen_klein']} verborgen aantallen 1 t/m 4; "
+                f"{r['exact']} exact terug te rekenen, {r['smaller_dan_4']} tot minder dan 4 waarden beperkt"
+            )
+        loss = report["verlies"]
+        click.echo(f"{gemeente}: verborgen deel van de cellen met een werkelijk aantal van minstens 5 en 20")
+        for row in loss.itertuples():
+            click.echo(
+                f"  {row.area_level:<9} {row.period_type:<7} >=5: {row.hidden_ge5:6.1%} van {row.cells_ge5:>6}"
+                f"   >=20: {row.hidden_ge20:6.1%} van {row.cells_ge20:>6}"
+            )
+    if broken:
+        raise click.ClickException(f"{broken} kleine aantallen zijn niet genoeg beschermd (zie hierboven).")
+    click.echo("Geen klein aantal terug te rekenen.")
 
 
 # --- monthly analyses ------------------------------------------------------------------------------

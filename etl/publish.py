@@ -24,6 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
+from buurtbeeld.audit import Finding, Relations, attacker_box, findings, propagate
 from buurtbeeld.memory import release_memory
 from buurtbeeld.periods import (
     containing,
@@ -426,3 +427,113 @@ def republish(settings: Settings, gemeenten: Iterable[str] | None = None, run_by
 
     refreshed = refresh_analyses(settings, dict.fromkeys(wanted), run_by).get("analyses_vernieuwd", {})
     return {"batch_id": batch_id, "gemeenten": summary, "analyses": refreshed}
+
+
+# --- audit -------------------------------------------------------------------------------------------
+
+
+def cube_relations(cells: pd.DataFrame) -> Relations:
+    """Every additive relation among the cells of one ISO year's cube (all period types): area and
+    category within each period (`links`) and time (week -> month -> quarter -> year) within each area
+    and category. cells: period_type, period, area_level, area_code, group_code, mk_code, wijk,
+    stadsdeel (the last two for buurt rows)."""
+    cells = cells.reset_index(drop=True)
+    parent, child, relation = links(cells)
+    parents, children, relations = [parent], [child], [relation]
+    next_id = int(relation.max()) + 1 if len(relation) else 0
+    position = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[["period", *KEY[1:]]]))
+    for finer, coarser in (("week", "month"), ("month", "quarter"), ("quarter", "year")):
+        parts = cells[cells["period_type"] == finer]
+        if parts.empty:
+            continue
+        target = _per_period(parts["period"], lambda p, kind=coarser: containing(p, kind))
+        keys = pd.MultiIndex.from_arrays([target, *[parts[c] for c in KEY[1:]]])
+        at = position.reindex(keys).to_numpy()
+        found = ~np.isnan(at)
+        heads = at[found].astype(np.int64)
+        parents.append(heads)
+        children.append(parts.index.to_numpy()[found])
+        relations.append(heads + next_id)
+        next_id += len(cells)
+    return Relations(np.concatenate(parents), np.concatenate(children), np.concatenate(relations))
+
+
+def hidden_box(status: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
+    """What the published signs tell an attacker about a hidden cell: '<t' is 1 .. t-1; 'x' is a cell
+    hidden to protect another, never itself small (disclosure rule 2 picks it among shown cells), so
+    at least t."""
+    primary = status == disclosure.PRIMARY
+    return np.where(primary, 1.0, float(threshold)), np.where(primary, float(threshold - 1), np.inf)
+
+
+@dataclass(frozen=True)
+class YearAudit:
+    """One ISO year's published cube under attack: its cells (with the interval found for each) and
+    the true small counts the attacker pins or narrows."""
+
+    cells: pd.DataFrame  # period_type, period, area_level, area_code, group_code, mk_code, count, status, low, high
+    findings: list[Finding]
+
+
+def audit_year(cells: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int, min_width: float = 4) -> YearAudit:
+    """Attack one ISO year of a gemeente's published cube by interval propagation over every relation."""
+    hier = full_hierarchy(hierarchy)[0].set_index("buurt_code")
+    cube = cells.reset_index(drop=True).copy()
+    buurt = cube["area_level"] == "buurt"
+    cube["wijk"] = np.where(buurt, cube["area_code"].map(hier["wijk_code"]), None)
+    cube["stadsdeel"] = np.where(buurt, cube["area_code"].map(hier["stadsdeel"]), None)
+    status = cube["status"].to_numpy()
+    shown = status == disclosure.SHOWN
+    low, high = attacker_box(cube["count"].to_numpy(), shown, *hidden_box(status, threshold))
+    low, high = propagate(low, high, cube_relations(cube))
+    found = findings(cube["count"].to_numpy(), ~shown, low, high, threshold, min_width)
+    return YearAudit(cube.drop(columns=["wijk", "stadsdeel"]).assign(low=low, high=high), found)
+
+
+def information_loss(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per area level and period type: cells with a true count of at least 5 and of at least 20, and
+    the share of each that the gedeeld audience does not see."""
+    frame = cells.assign(hidden=cells["status"] != disclosure.SHOWN)
+    rows = []
+    for (level, kind), g in frame.groupby(["area_level", "period_type"], sort=False):
+        five, twenty = g[g["count"] >= 5], g[g["count"] >= 20]
+        rows.append(
+            {
+                "area_level": level,
+                "period_type": kind,
+                "cells_ge5": len(five),
+                "hidden_ge5": float(five["hidden"].mean()) if len(five) else 0.0,
+                "cells_ge20": len(twenty),
+                "hidden_ge20": float(twenty["hidden"].mean()) if len(twenty) else 0.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def audit_published(settings: Settings, gemeenten: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Attack what the gedeeld audience sees of each gemeente's published cube (default: all), year by
+    year; changes nothing. Per gemeente: the hidden true small counts, those the attacker pins to one
+    value, those narrowed below 4 wide, per year, and the information-loss table."""
+    from warehouse.db import get_engine
+
+    out: dict[str, dict[str, Any]] = {}
+    with get_engine(settings.warehouse_url).connect() as conn:
+        wanted = sorted(gemeenten) if gemeenten else published.gemeenten_published(conn)
+        for gemeente in wanted:
+            year = published.latest_year(conn, gemeente)
+            cells = published.cells(conn, gemeente)
+            if year is None or cells.empty:
+                raise LoadError(f"Niets gepubliceerd voor {gemeente}: er valt niets te controleren.")
+            hierarchy = published.hierarchy(conn, gemeente, year)
+            t = settings.suppression_threshold
+            years = {}
+            for iso_year, part in cells.groupby(cells["period"].str[:4]):
+                result = audit_year(part, hierarchy, t)
+                small = part["count"].between(1, t - 1) & (part["status"] != disclosure.SHOWN)
+                years[iso_year] = {
+                    "verborgen_klein": int(small.sum()),
+                    "exact": sum(f.pinned for f in result.findings),
+                    "smaller_dan_4": len(result.findings),
+                }
+            out[gemeente] = {"jaren": years, "verlies": information_loss(cells)}
+    return out

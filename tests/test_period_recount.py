@@ -212,3 +212,41 @@ def test_a_year_is_the_sum_of_all_its_weeks_after_a_weekly_load(city: tuple[Sett
         "period_type == 'week' and period.str.startswith('2025-W') and area_level == 'gemeente' and group_code == '*'"
     )
     assert len(year) == 1 and int(year["count"].iloc[0]) == int(weeks["count"].sum()) > 200
+
+
+def test_the_auditor_reports_what_an_attacker_derives(city: tuple[Settings, City], tmp_path: Path) -> None:
+    """`buurtbeeld publiceer --controleer` attacks the published cube: per year the hidden small counts,
+    how many it pins, and the information-loss table; exit code 1 exactly when something is derivable.
+    The attack is checked against the cube itself: every pinned cell is pinned to its true count."""
+    from click.testing import CliRunner
+
+    from buurtbeeld.cli import cli
+    from etl.publish import audit_year
+
+    settings, town = city
+    url = settings.warehouse_url
+    empty = CliRunner().invoke(cli, ["publiceer", "--controleer"], env=_cli_env(settings))
+    assert empty.exit_code == 0 and "Geen klein aantal" in empty.output  # nothing published yet: nothing leaks
+    _check(settings, tmp_path, _exports(town, 11, [10, 30], 0.05, 0.1))
+    result = CliRunner().invoke(cli, ["publiceer", "--controleer"], env=_cli_env(settings))
+    _cli_env(settings)  # leaves no settings of this test cached for the next one
+    lines = [line for line in result.output.splitlines() if line.startswith(f"{GEMEENTE} 20")]
+    assert {line.split()[1].rstrip(":") for line in lines} == {"2024", "2025", "2026"}
+    narrowed = sum(int(line.split(", ")[1].split()[0]) for line in lines)
+    assert result.exit_code == (1 if narrowed else 0), result.output
+    assert "buurt     month" in result.output and ">=20:" in result.output
+    cells = published(url, GEMEENTE)
+    with get_engine(url).connect() as conn:
+        hierarchy = store.hierarchy(conn, GEMEENTE, store.latest_year(conn, GEMEENTE))
+    attacked = audit_year(cells[cells["period"].str.startswith("2025")], hierarchy, 5)
+    for finding in attacked.findings:
+        assert finding.low <= finding.count <= finding.high
+        if finding.pinned:
+            assert finding.low == finding.count
+
+
+def _cli_env(settings: Settings) -> dict[str, str]:
+    from buurtbeeld.settings import get_settings
+
+    get_settings.cache_clear()  # the CLI reads its settings from this environment
+    return {"BUURTBEELD_WAREHOUSE_URL": settings.warehouse_url, "BUURTBEELD_DATA_DIR": str(settings.data_dir)}

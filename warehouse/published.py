@@ -134,3 +134,15 @@ def replace_year(conn: Connection, gemeente: str, iso_year: int, cells: pd.DataF
 
 def delete_gemeente(conn: Connection, gemeente: str) -> None:
     conn.execute(delete(PublishedCount.__table__).where(PublishedCount.gemeente_code == gemeente))
+
+
+def gemeenten_published(conn: Connection) -> list[str]:
+    return sorted(conn.execute(select(PublishedCount.gemeente_code).distinct()).scalars().all())
+
+
+def cells(conn: Connection, gemeente: str) -> pd.DataFrame:
+    """Every published cell of a gemeente: period_type, period, area_level, area_code, group_code,
+    mk_code, count (exact), status."""
+    pc = PublishedCount
+    columns = ["period_type", "period", "area_level", "area_code", "group_code", "mk_code", "count", "status"]
+    return read_frame(conn, select(*[pc.__table__.c[c] for c in columns]).where(pc.gemeente_code == gemeente), columns)

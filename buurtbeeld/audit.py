@@ -1,0 +1,133 @@
+"""The attacker of the published figures: what can be derived about a hidden cell from everything shown.
+
+An attacker of the *gedeeld* audience sees every shown count and knows every additive relation between
+cells (buurt -> wijk -> stadsdeel -> gemeente, MK -> group -> all categories, week -> month -> quarter
+-> year) and what each hidden sign means. For every hidden cell that is a linear program: the smallest
+and largest value it can take while every relation holds, every shown cell keeps its value, and every
+hidden cell stays within what its sign says (`<5`: 1 .. threshold-1; `x`: what the legend lets one
+assume). The auditor answers it two ways:
+
+- `propagate`: interval arithmetic to a fixed point over all relations at once (vectorised, a year's
+  cube in well under a second). Every interval it gives contains the LP's, so a cell it pins is pinned;
+- `lp_bounds`: the exact LP (HiGHS via scipy) for the cells asked, for small cubes and for checking
+  that propagation did not miss what a linear program finds.
+
+A true count 1 .. threshold-1 is *pinned* when its interval is a single value and *narrow* when it is
+less than `min_width` wide (DESIGN section 4: at least 4 for suppression). The relations come from
+etl.publish; this module is pure numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+INF = np.inf
+
+
+@dataclass(frozen=True)
+class Relations:
+    """Additive relations over cells 0..n-1: link i says child[i] is part of parent[i] in relation[i]."""
+
+    parent: np.ndarray
+    child: np.ndarray
+    relation: np.ndarray
+
+    def compact(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """(relation index per link 0..R-1, parent cell per relation, R)."""
+        ids, index = np.unique(self.relation, return_inverse=True)
+        heads = np.zeros(len(ids), dtype=np.int64)
+        heads[index] = self.parent
+        return index, heads, len(ids)
+
+
+def propagate(low: np.ndarray, high: np.ndarray, rel: Relations, rounds: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Tightest bounds interval arithmetic reaches: parent = sum of children, applied both ways until
+    nothing changes. Infinite upper bounds are allowed."""
+    low, high = low.astype(float).copy(), high.astype(float).copy()
+    index, heads, r = rel.compact()
+    # Unbounded highs make inf - inf in terms that the np.where calls then discard; the result is checked.
+    with np.errstate(invalid="ignore", over="ignore"):
+        low, high = _propagate(low, high, index, heads, r, rel.child, rounds)
+    if np.isnan(low).any() or np.isnan(high).any():  # pragma: no cover - a bug, not an input
+        raise ArithmeticError("interval propagation produced NaN")
+    return low, high
+
+
+def _propagate(
+    low: np.ndarray, high: np.ndarray, index: np.ndarray, heads: np.ndarray, r: int, child: np.ndarray, rounds: int
+) -> tuple[np.ndarray, np.ndarray]:
+    for _ in range(rounds):
+        unbounded = np.isinf(high[child])
+        finite_high = np.where(unbounded, 0.0, high[child])
+        sum_low = np.bincount(index, weights=low[child], minlength=r)
+        sum_finite_high = np.bincount(index, weights=finite_high, minlength=r)
+        n_unbounded = np.bincount(index, weights=unbounded, minlength=r)
+        new_low, new_high = low.copy(), high.copy()
+        np.maximum.at(new_low, heads, sum_low)
+        np.minimum.at(new_high, heads, np.where(n_unbounded > 0, INF, sum_finite_high))
+        # A child is at most its parent's high minus its siblings' lows, and at least its parent's low
+        # minus its siblings' highs (infinite when one of the siblings is unbounded).
+        siblings_low = sum_low[index] - low[child]
+        siblings_high = np.where(n_unbounded[index] - unbounded > 0, INF, sum_finite_high[index] - finite_high)
+        np.minimum.at(new_high, child, high[heads][index] - siblings_low)
+        np.maximum.at(new_low, child, low[heads][index] - siblings_high)
+        if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+            break
+        low, high = new_low, new_high
+    return low, high
+
+
+def lp_bounds(low: np.ndarray, high: np.ndarray, rel: Relations, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact LP bounds of `cells` (indices) under the relations and the box [low, high]."""
+    from scipy.optimize import linprog
+
+    index, heads, r = rel.compact()
+    n = len(low)
+    rows = np.concatenate([np.arange(r), index])
+    cols = np.concatenate([heads, rel.child])
+    values = np.concatenate([np.ones(r), -np.ones(len(rel.child))])
+    a = sp.csr_matrix((values, (rows, cols)), shape=(r, n))
+    bounds = list(zip(low.tolist(), [None if np.isinf(h) else h for h in high.tolist()], strict=True))
+    lows, highs = np.empty(len(cells)), np.empty(len(cells))
+    for k, i in enumerate(cells):
+        for sign, out in ((1.0, lows), (-1.0, highs)):
+            objective = np.zeros(n)
+            objective[i] = sign
+            res = linprog(objective, A_eq=a, b_eq=np.zeros(r), bounds=bounds, method="highs")
+            out[k] = INF if res.status == 3 else sign * res.fun
+    return lows, highs
+
+
+def attacker_box(
+    counts: np.ndarray, shown: np.ndarray, hidden_low: np.ndarray, hidden_high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the attacker knows of each cell before combining: a shown cell its value, a hidden cell the
+    range its sign allows."""
+    counts = np.asarray(counts, dtype=float)
+    return np.where(shown, counts, hidden_low), np.where(shown, counts, hidden_high)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A hidden true small count and the interval the attacker derives for it."""
+
+    cell: int
+    count: int
+    low: float
+    high: float
+
+    @property
+    def pinned(self) -> bool:
+        return self.high - self.low < 1
+
+
+def findings(
+    counts: np.ndarray, hidden: np.ndarray, low: np.ndarray, high: np.ndarray, threshold: int, min_width: float
+) -> list[Finding]:
+    """Hidden cells whose true count is 1 .. threshold-1 and whose interval is under `min_width` wide."""
+    counts = np.asarray(counts)
+    small = hidden & (counts > 0) & (counts < threshold) & ((high - low) < min_width)
+    return [Finding(int(i), int(counts[i]), float(low[i]), float(high[i])) for i in np.flatnonzero(small)]
