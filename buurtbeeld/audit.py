@@ -25,15 +25,19 @@ import numpy as np
 import scipy.sparse as sp
 
 INF = np.inf
+CAP = 1e7  # a count no cell reaches
 
 
 @dataclass(frozen=True)
 class Relations:
-    """Additive relations over cells 0..n-1: link i says child[i] is part of parent[i] in relation[i]."""
+    """Additive relations over cells 0..n-1: link i says child[i] is part of parent[i] in relation[i].
+    A relation id in `partial` holds as parent >= sum of children (a category group of which part was
+    delivered without an MK code has more than its MK cells); every other one as an equality."""
 
     parent: np.ndarray
     child: np.ndarray
     relation: np.ndarray
+    partial: frozenset[int] = frozenset()
 
     def compact(self) -> tuple[np.ndarray, np.ndarray, int]:
         """(relation index per link 0..R-1, parent cell per relation, R)."""
@@ -48,16 +52,25 @@ def propagate(low: np.ndarray, high: np.ndarray, rel: Relations, rounds: int = 5
     nothing changes. Infinite upper bounds are allowed."""
     low, high = low.astype(float).copy(), high.astype(float).copy()
     index, heads, r = rel.compact()
+    ids = np.unique(rel.relation)
+    partial = np.isin(ids, list(rel.partial)) if rel.partial else np.zeros(r, dtype=bool)
     # Unbounded highs make inf - inf in terms that the np.where calls then discard; the result is checked.
     with np.errstate(invalid="ignore", over="ignore"):
-        low, high = _propagate(low, high, index, heads, r, rel.child, rounds)
+        low, high = _propagate(low, high, index, heads, r, rel.child, partial, rounds)
     if np.isnan(low).any() or np.isnan(high).any():  # pragma: no cover - a bug, not an input
         raise ArithmeticError("interval propagation produced NaN")
     return low, high
 
 
 def _propagate(
-    low: np.ndarray, high: np.ndarray, index: np.ndarray, heads: np.ndarray, r: int, child: np.ndarray, rounds: int
+    low: np.ndarray,
+    high: np.ndarray,
+    index: np.ndarray,
+    heads: np.ndarray,
+    r: int,
+    child: np.ndarray,
+    partial: np.ndarray,
+    rounds: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(rounds):
         unbounded = np.isinf(high[child])
@@ -67,11 +80,13 @@ def _propagate(
         n_unbounded = np.bincount(index, weights=unbounded, minlength=r)
         new_low, new_high = low.copy(), high.copy()
         np.maximum.at(new_low, heads, sum_low)
-        np.minimum.at(new_high, heads, np.where(n_unbounded > 0, INF, sum_finite_high))
+        np.minimum.at(new_high, heads, np.where((n_unbounded > 0) | partial, INF, sum_finite_high))
         # A child is at most its parent's high minus its siblings' lows, and at least its parent's low
         # minus its siblings' highs (infinite when one of the siblings is unbounded).
         siblings_low = sum_low[index] - low[child]
-        siblings_high = np.where(n_unbounded[index] - unbounded > 0, INF, sum_finite_high[index] - finite_high)
+        siblings_high = np.where(
+            (n_unbounded[index] - unbounded > 0) | partial[index], INF, sum_finite_high[index] - finite_high
+        )
         np.minimum.at(new_high, child, high[heads][index] - siblings_low)
         np.maximum.at(new_low, child, low[heads][index] - siblings_high)
         if np.array_equal(new_low, low) and np.array_equal(new_high, high):
@@ -80,25 +95,89 @@ def _propagate(
     return low, high
 
 
+class _Program:
+    """The attacker's linear program over cells 0..n-1: the relations (equalities, or parent >= parts
+    for a partial one) and the box [low, high]; solved by HiGHS through scipy."""
+
+    def __init__(self, low: np.ndarray, high: np.ndarray, rel: Relations) -> None:
+        index, heads, r = rel.compact()
+        self.n = len(low)
+        rows = np.concatenate([np.arange(r), index])
+        cols = np.concatenate([heads, rel.child])
+        values = np.concatenate([np.ones(r), -np.ones(len(rel.child))])
+        a = sp.csr_matrix((values, (rows, cols)), shape=(r, self.n))
+        partial = np.isin(np.unique(rel.relation), list(rel.partial))
+        self.equal, self.at_least = a[~partial], -a[partial]  # -(parent - parts) <= 0
+        self.bounds = np.column_stack([low, np.where(np.isinf(high), np.nan, high)])
+
+    def optimum(self, objective: np.ndarray) -> np.ndarray:
+        """A vertex minimising `objective`."""
+        from scipy.optimize import linprog
+
+        some = self.at_least.shape[0] > 0
+        res = linprog(
+            objective,
+            A_ub=self.at_least if some else None,
+            b_ub=np.zeros(self.at_least.shape[0]) if some else None,
+            A_eq=self.equal,
+            b_eq=np.zeros(self.equal.shape[0]),
+            bounds=[(lo, None if np.isnan(hi) else hi) for lo, hi in self.bounds],
+            method="highs",
+        )
+        if res.status == 3:  # unbounded: the direction has no optimum; one coordinate runs off
+            return np.full(self.n, np.nan)
+        if res.status != 0:  # pragma: no cover - the truth is feasible, so the program is
+            raise ArithmeticError(f"the attacker's linear program failed: {res.message}")
+        return res.x
+
+
 def lp_bounds(low: np.ndarray, high: np.ndarray, rel: Relations, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The exact LP bounds of `cells` (indices) under the relations and the box [low, high]."""
-    from scipy.optimize import linprog
-
-    index, heads, r = rel.compact()
-    n = len(low)
-    rows = np.concatenate([np.arange(r), index])
-    cols = np.concatenate([heads, rel.child])
-    values = np.concatenate([np.ones(r), -np.ones(len(rel.child))])
-    a = sp.csr_matrix((values, (rows, cols)), shape=(r, n))
-    bounds = list(zip(low.tolist(), [None if np.isinf(h) else h for h in high.tolist()], strict=True))
+    program = _Program(low, high, rel)
     lows, highs = np.empty(len(cells)), np.empty(len(cells))
     for k, i in enumerate(cells):
         for sign, out in ((1.0, lows), (-1.0, highs)):
-            objective = np.zeros(n)
+            objective = np.zeros(program.n)
             objective[i] = sign
-            res = linprog(objective, A_eq=a, b_eq=np.zeros(r), bounds=bounds, method="highs")
-            out[k] = INF if res.status == 3 else sign * res.fun
+            x = program.optimum(objective)
+            out[k] = np.inf if np.isnan(x[i]) else x[i]
     return lows, highs
+
+
+def lp_narrowed(
+    low: np.ndarray,
+    high: np.ndarray,
+    rel: Relations,
+    cells: np.ndarray,
+    truth: np.ndarray,
+    min_width: float,
+    rounds: int = 6,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells among `cells` whose exact LP interval is narrower than `min_width`, with their bounds.
+
+    A per-cell LP for thousands of cells is slow, so most are cleared by certificates first: any point
+    that satisfies every relation and box is one the attacker cannot rule out, so a cell whose values
+    over such points span `min_width` is safe. The points are the truth and the optima of pushing all
+    uncleared cells up together, then down together; what a few rounds of that leave gets its exact LP."""
+    # Certificates come from a program with every unbounded cell capped: its points satisfy the real
+    # one too, and it always has an optimum.
+    program = _Program(low, np.where(np.isinf(high), CAP, high), rel)
+    seen_low, seen_high = truth[cells].astype(float), truth[cells].astype(float)
+    todo = np.ones(len(cells), dtype=bool)
+    for _ in range(rounds):
+        before = todo.sum()
+        for sign in (-1.0, 1.0):
+            objective = np.zeros(program.n)
+            objective[cells[todo]] = sign
+            x = program.optimum(objective)[cells]
+            seen_low, seen_high = np.minimum(seen_low, x), np.maximum(seen_high, x)
+        todo = (seen_high - seen_low) < min_width
+        if not todo.any() or todo.sum() == before:
+            break
+    rest = cells[todo]
+    lows, highs = lp_bounds(low, high, rel, rest)
+    narrow = (highs - lows) < min_width
+    return rest[narrow], lows[narrow], highs[narrow]
 
 
 def attacker_box(

@@ -288,13 +288,19 @@ def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
     help="Verander niets: val de gedeelde cijfers aan zoals een buitenstaander met alle uitvoer dat zou doen en "
     "meld welke verborgen aantallen 1 t/m 4 terug te rekenen zijn (eindigt met code 1 als er een is).",
 )
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Met --controleer: los voor elk klein aantal ook het lineaire programma van de aanvaller op "
+    "(grondiger, minuten per jaar voor een stad).",
+)
 @friendly_errors
-def publiceer(gemeenten: tuple[str, ...], controleer: bool) -> None:
+def publiceer(gemeenten: tuple[str, ...], controleer: bool, exact: bool) -> None:
     """Bereken alle gepubliceerde (afgeschermde) cijfers opnieuw: na een schema-upgrade of een nieuwe drempel."""
     settings = get_settings()
     _require_schema(settings)
-    if controleer:
-        _audit(settings, gemeenten)
+    if controleer or exact:
+        _audit(settings, gemeenten, exact)
         return
     from etl.publish import republish
 
@@ -308,23 +314,30 @@ def publiceer(gemeenten: tuple[str, ...], controleer: bool) -> None:
     click.echo(f"Vastgelegd als lading {result['batch_id']}.")
 
 
-def _audit(settings: Settings, gemeenten: tuple[str, ...]) -> None:
+def _audit(settings: Settings, gemeenten: tuple[str, ...], exact: bool) -> None:
     from etl.publish import audit_published
 
     broken = 0
-    for gemeente, report in audit_published(settings, gemeenten or None).items():
+    for gemeente, report in audit_published(settings, gemeenten or None, exact).items():
         for year, r in report["jaren"].items():
-            broken += r["smaller_dan_4"]
+            broken += r["nauw"]
             click.echo(
-                f"{gemeente} {year}: {r['verborgen_klein']} verborgen aantallen 1 t/m 4; "
-                f"{r['exact']} exact terug te rekenen, {r['smaller_dan_4']} tot minder dan 4 waarden beperkt"
+                f"{gemeente} {year}: {r['klein']} gedeelde cellen met een werkelijk aantal 1 t/m 4; "
+                f"{r['exact']} exact terug te rekenen, {r['nauw']} tot minder dan drie waarden beperkt"
             )
-        loss = report["verlies"]
-        click.echo(f"{gemeente}: verborgen deel van de cellen met een werkelijk aantal van minstens 5 en 20")
-        for row in loss.itertuples():
+        click.echo(
+            f"{gemeente}: {report['totalen_verborgen']} van {report['totalen']} totalen van gemeente, stadsdelen "
+            "en buurten (maand, kwartaal, jaar; buurt vanaf 5) niet getoond"
+        )
+        click.echo(
+            f"{gemeente}: verlies in de gedeelde cijfers (aantal >= 5: niet of met meer dan 2 verschil getoond; "
+            "aantal >= 20: niet getoond, binnen het gedeelde ontwerp en over alle cellen)"
+        )
+        for row in report["verlies"].itertuples():
             click.echo(
-                f"  {row.area_level:<9} {row.period_type:<7} >=5: {row.hidden_ge5:6.1%} van {row.cells_ge5:>6}"
+                f"  {row.area_level:<9} {row.period_type:<7} >=5: {row.lost_ge5:6.1%} van {row.cells_ge5:>6}"
                 f"   >=20: {row.hidden_ge20:6.1%} van {row.cells_ge20:>6}"
+                f"   alle >=20: {row.hidden_all_ge20:6.1%} van {row.all_ge20:>6}"
             )
     if broken:
         raise click.ClickException(f"{broken} kleine aantallen zijn niet genoeg beschermd (zie hierboven).")

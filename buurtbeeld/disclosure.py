@@ -34,12 +34,14 @@ the dashboard, the exports and the monthly analyses all use the same code.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 SHOWN, PRIMARY, SECONDARY = 0, 1, 2
+ArrayLike = np.ndarray | pd.Series
 STATUS_NAMES = {SHOWN: "shown", PRIMARY: "primary", SECONDARY: "secondary"}
 STATUS_CODES = {name: code for code, name in STATUS_NAMES.items()}
 SECONDARY_SIGN = "x"
@@ -56,101 +58,83 @@ def legend(threshold: int, audience: str = GEDEELD) -> str:
     if audience == INTERN:
         return f"{CONFIDENTIAL}: exacte aantallen voor de analisten van de gemeente, niet voor verspreiding."
     return (
-        f"Aantallen 1 t/m {threshold - 1} worden getoond als '{small_label(threshold)}'; "
-        f"'{SECONDARY_SIGN}' is afgeschermd zodat een klein aantal niet uit totalen is terug te rekenen."
+        f"Gedeelde cijfers zijn afgerond op {threshold}-tallen: 0 betekent 0 t/m {threshold - 1}, "
+        f"{threshold} betekent 1 t/m {threshold + (threshold - 1) // 2}, grotere aantallen wijken hooguit "
+        f"{(threshold - 1) // 2} af. '{SECONDARY_SIGN}': niet beschikbaar in de gedeelde weergave "
+        "(wekelijkse cijfers van wijken en buurten, MK-codes per buurt of wijk)."
     )
 
 
-def for_audience(frame: pd.DataFrame, audience: str) -> pd.DataFrame:
-    """Cells (count, status) as `audience` may read them: exact and all shown for intern; for gedeeld
-    (and anything not known to be intern) hidden counts become NaN, their status kept beside them."""
+MIN_WIDTH = 2  # a true 1..threshold-1 keeps at least three candidate values for any attacker
+
+
+def cell_keys(identities: Iterable[str], secret: bytes) -> np.ndarray:
+    """A number in [0, 1) per cell, from a keyed hash of what identifies the cell and its count: the
+    same cell with the same count always gets the same key (so a figure does not change between two
+    publications unless its count did, and cannot be averaged away), and without the deployment's
+    secret nobody can compute it (so nobody can tell how a cell was rounded)."""
+    digests = b"".join(
+        hashlib.blake2b(i.encode(), key=secret[:64], digest_size=8, person=b"celsleutel").digest() for i in identities
+    )
+    return np.frombuffer(digests, dtype=">u8").astype(np.float64) / 2.0**64
+
+
+def round_shared(counts: np.ndarray, keys: np.ndarray, base: int) -> np.ndarray:
+    """Shared figures, multiples of `base` (the threshold, 5): 0 stays 0; 1..base-1 becomes 0 or base,
+    base with probability count/base (unbiased, decided by the cell key); larger counts go to the
+    nearest multiple (for base 5 changed by at most 2)."""
+    c = np.asarray(counts, dtype=np.int64)
+    down = (c // base) * base
+    nearest = np.where(c - down <= (base - 1) // 2, down, down + base)
+    return np.where((c > 0) & (c < base), np.where(keys < c / base, base, 0), nearest).astype(np.int64)
+
+
+def rounding_box(shared: np.ndarray, hidden: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """What a shared figure tells about its true count under `round_shared` (base 5: 0 is 0..4, 5 is
+    1..7, a larger r is r-2..r+2); a hidden cell can be any count."""
+    r = np.asarray(shared, dtype=np.float64)
+    half = (base - 1) // 2
+    low = np.where(r == 0, 0.0, np.where(r == base, 1.0, r - (base - 1 - half)))
+    high = np.where(r == 0, base - 1.0, r + half)
+    return np.where(hidden, 0.0, low), np.where(hidden, np.inf, high)
+
+
+SHARED_LEVELS = ("gemeente", "stadsdeel")
+
+
+def shared_cell(period_type: ArrayLike, area_level: ArrayLike, mk_code: ArrayLike) -> np.ndarray:
+    """Whether the gedeeld audience is offered a cell at all (the shared design): weeks of the gemeente
+    and its stadsdelen (all categories and groups); months at every area level (all categories and
+    groups; MK codes of the gemeente and stadsdelen); quarters and years at every level, MK codes
+    included. Weekly figures of wijken and buurten and monthly MK codes of a buurt or wijk are nearly
+    all 1 to 4: offered they would only add relations to attack. The intern audience reads every cell."""
+    kind = np.asarray(period_type)
+    wide = np.isin(np.asarray(area_level), SHARED_LEVELS)
+    whole_group = np.asarray(mk_code) == "*"
+    return np.where(kind == "week", wide & whole_group, np.where(kind == "month", whole_group | wide, True))
+
+
+def for_audience(frame: pd.DataFrame, audience: str, offered: np.ndarray | bool = True) -> pd.DataFrame:
+    """Cells (count, shared_count, status) as `audience` may read them (count, status): exact and all
+    shown for intern; for gedeeld (and anything not known to be intern) the shared figure where the
+    cell is `offered` (shared_cell) and shown, NaN with a hidden status elsewhere. A row without a
+    stored cell (count 0) reads 0 where offered."""
     if audience == INTERN:
         frame["status"] = np.zeros(len(frame), dtype=np.int8)
-        return frame
-    frame["count"] = masked(frame["count"], frame["status"])
-    return frame
+        return frame.drop(columns="shared_count")
+    shown = np.asarray(offered) & (frame["status"].to_numpy() == SHOWN)
+    shared = frame["shared_count"].astype("float64")
+    shared = shared.where(shared.notna(), np.where(frame["count"].to_numpy() == 0, 0.0, np.nan))
+    frame["count"] = shared.where(shown)
+    frame["status"] = np.where(shown, SHOWN, SECONDARY).astype(np.int8)
+    return frame.drop(columns="shared_count")
 
 
 def audience_line(audience: str, threshold: int) -> str:
     """The one short line every page and export carries: whom these figures are for."""
     if audience == INTERN:
         return f"Weergave intern: exacte aantallen. {CONFIDENTIAL}."
-    return f"Weergave gedeeld: aantallen 1 t/m {threshold - 1} zijn afgeschermd."
-
-
-def primary_status(counts: np.ndarray | pd.Series, threshold: int) -> np.ndarray:
-    c = np.asarray(counts)
-    return np.where((c > 0) & (c < threshold), PRIMARY, SHOWN).astype(np.int8)
-
-
-def derivable_relations(
-    counts: np.ndarray, status: np.ndarray, parent: np.ndarray, child: np.ndarray, relation: np.ndarray, threshold: int
-) -> np.ndarray:
-    """Boolean per relation id: its parent is shown and its hidden children can be recovered from it."""
-    n = int(relation.max()) + 1 if len(relation) else 0
-    hidden = status[child] != SHOWN
-    k = np.bincount(relation, weights=hidden, minlength=n)
-    total = np.bincount(relation, weights=np.where(hidden, counts[child], 0), minlength=n)
-    not_primary = np.bincount(relation, weights=hidden & (status[child] != PRIMARY), minlength=n)
-    exact = (not_primary == 0) & ((total == k) | (total == k * (threshold - 1)))
-    parent_of = np.zeros(n, dtype=np.int64)
-    parent_of[relation] = parent
-    present = np.bincount(relation, minlength=n) > 0
-    return present & (status[parent_of] == SHOWN) & (k > 0) & ((k == 1) | exact)
-
-
-def protect(
-    counts: np.ndarray,
-    parent: np.ndarray,
-    child: np.ndarray,
-    threshold: int,
-    forced: np.ndarray | None = None,
-    relation: np.ndarray | None = None,
-) -> np.ndarray:
-    """Status per cell after primary and complementary suppression.
-
-    counts: one count per cell; link i says child[i] is part of parent[i]; relation[i] names the
-    additive relation the link belongs to (a parent may be the sum of several different sets of
-    children: its wijken, and also its category groups — each set is checked on its own). Default:
-    one relation per parent. forced: cells that must be hidden (SECONDARY unless primary)."""
-    counts = np.asarray(counts, dtype=np.int64)
-    status = primary_status(counts, threshold)
-    if forced is not None:
-        status[(np.asarray(forced, dtype=bool)) & (status == SHOWN)] = SECONDARY
-    parent = np.asarray(parent, dtype=np.int64)
-    child = np.asarray(child, dtype=np.int64)
-    relation = parent if relation is None else np.asarray(relation, dtype=np.int64)
-    for _ in range(100):
-        bad = derivable_relations(counts, status, parent, child, relation, threshold)
-        if not bad.any():
-            return status
-        links = bad[relation]
-        r, p, c = relation[links], parent[links], child[links]
-        candidate = (status[c] == SHOWN) & (counts[c] > 0)
-        # Smallest shown non-zero sibling per derivable relation; ties broken by cell index (deterministic).
-        r_c, c_c = r[candidate], c[candidate]
-        order = np.lexsort((c_c, counts[c_c], r_c))
-        r_sorted, c_sorted = r_c[order], c_c[order]
-        first = np.ones(len(r_sorted), dtype=bool)
-        first[1:] = r_sorted[1:] != r_sorted[:-1]
-        status[c_sorted[first]] = SECONDARY
-        without = np.setdiff1d(np.unique(r), r_sorted[first])
-        parent_of = dict(zip(r.tolist(), p.tolist(), strict=False))
-        status[[parent_of[x] for x in without]] = SECONDARY
-    raise RuntimeError("complementary suppression did not converge")  # pragma: no cover - bounded by n
-
-
-def derivable_from_components(keys: pd.DataFrame, counts: pd.Series, status: pd.Series, threshold: int) -> pd.Series:
-    """Per aggregate (rows of `keys` grouped): can a hidden component be recovered from its total?
-
-    Used for a month against its weeks and for a year against its months (fixed, nested periods)."""
-    frame = keys.copy()
-    frame["_hidden"] = status.to_numpy() != SHOWN
-    frame["_hsum"] = np.where(frame["_hidden"], counts.to_numpy(), 0)
-    frame["_nonprim"] = frame["_hidden"] & (status.to_numpy() != PRIMARY)
-    g = frame.groupby(list(keys.columns), sort=False)
-    k, s, np_ = g["_hidden"].sum(), g["_hsum"].sum(), g["_nonprim"].sum()
-    return (k > 0) & ((k == 1) | ((np_ == 0) & ((s == k) | (s == k * (threshold - 1)))))
+    return f"Weergave gedeeld: beschermde cijfers, afgerond op {threshold}-tallen."
 
 
 def window_shown(status_components: Iterable[int]) -> bool:

@@ -105,7 +105,8 @@ def expected_phrase(value: float | None, threshold: int) -> str:
 @dataclass
 class AreaFacts:
     """What the narrative of one area needs; `rows` holds one row per category group ('*' = all)
-    with columns group, label, observed, status, expected, direction, excess, rate, kind."""
+    with columns group, label, observed (exact), shown (the shared figure), status, expected, direction,
+    excess, rate, kind."""
 
     month: str
     level: str
@@ -126,7 +127,9 @@ def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _obs(row: pd.Series | dict[str, Any], threshold: int) -> str:
-    return disclosure.label(row["observed"], int(row["status"]), threshold)
+    """The count as the document's readers see it: the shared figure (`shown`), not the exact one the
+    statistics were computed from."""
+    return disclosure.label(row["shown"], int(row["status"]), threshold)
 
 
 def finding(row: pd.Series | dict[str, Any], threshold: int, provisional: bool) -> str:
@@ -134,7 +137,7 @@ def finding(row: pd.Series | dict[str, Any], threshold: int, provisional: bool) 
     expected = expected_phrase(row["expected"], threshold)
     text = f"**{row['label']}**: {_obs(row, threshold)} geregistreerd, verwacht {expected} ({word}"
     if int(row["status"]) == disclosure.SHOWN and disclosure.expected_shown(row["expected"], threshold) is not None:
-        diff = row["observed"] - disclosure.expected_shown(row["expected"], threshold)
+        diff = row["shown"] - disclosure.expected_shown(row["expected"], threshold)
         text += f"; {'+' if diff >= 0 else '−'}{disclosure.format_number(abs(diff))} t.o.v. verwacht"
     return text + (", voorlopig)" if provisional else ")")
 
@@ -142,7 +145,7 @@ def finding(row: pd.Series | dict[str, Any], threshold: int, provisional: bool) 
 def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
     """The findings table (Excel export and dashboard): every category, all values as shown."""
     out = []
-    for row in _records(facts.rows.sort_values("observed", ascending=False)):
+    for row in _records(facts.rows.sort_values("shown", ascending=False)):
         shown = int(row["status"]) == disclosure.SHOWN
         out.append(
             {
@@ -204,9 +207,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
             else f"Daarnaast zijn er {in_words(hidden)} opvallende uitkomsten die om privacyredenen niet worden "
             "getoond."
         )
-    shown_cats = cats[(cats["status"] == disclosure.SHOWN) & (cats["observed"] > 0)].sort_values(
-        "observed", ascending=False
-    )
+    shown_cats = cats[(cats["status"] == disclosure.SHOWN) & (cats["shown"] > 0)].sort_values("shown", ascending=False)
     if not shown_cats.empty:
         parts = [f"{r['label'].lower()} ({_obs(r, t)})" for r in _records(shown_cats.head(3))]
         paragraphs.append("Meest geregistreerd: " + ", ".join(parts) + ".")
@@ -230,7 +231,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     by_label = _records(cats.sort_values("label"))
     groups_chart = {
         "labels": [r["label"] for r in by_label],
-        "observed": [float(r["observed"]) if int(r["status"]) == disclosure.SHOWN else None for r in by_label],
+        "observed": [float(r["shown"]) if int(r["status"]) == disclosure.SHOWN else None for r in by_label],
         "expected": [disclosure.expected_shown(r["expected"], t) if r["kind"] != "geen" else None for r in by_label],
     }
     return {

@@ -6,6 +6,7 @@ for Buurtbeeld configuration.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
     def hashing_key(self) -> bytes:
         """The voorval-hash key. Persisted on first use so re-loads hash identically across runs."""
         return self._secret(self.hash_secret, "hash_secret")
+
+    def cell_key(self) -> bytes:
+        """The key of the shared figures' cell keys (buurtbeeld.disclosure.cell_keys), derived from the
+        deployment's hash key so that a deployment has one secret to keep."""
+        return hashlib.blake2b(self.hashing_key(), digest_size=32, person=b"buurtbeeld-cel").digest()
 
     def session_key(self) -> bytes:
         return self._secret(self.session_secret, "session_secret")

@@ -35,7 +35,7 @@ class Inputs:
 
     gemeente: str
     month: str
-    cells: pd.DataFrame  # period, area_level, area_code, group_code, count, status
+    cells: pd.DataFrame  # period, area_level, area_code, group_code, count, shared_count, status
     areas: pd.DataFrame  # area_level, area_code, name, wijk, stadsdeel
     groups: dict[str, str]  # group_code -> label
     population: pd.DataFrame  # area_code, year, inwoners (buurten and any area CBS publishes)
@@ -130,6 +130,13 @@ def assess_month(
         .fillna(0.0)
     )
     dense = keys[index].merge(counts.reset_index(), on=index, how="left")[months].fillna(0.0).to_numpy()
+    # What the documents' readers see: the shared figure (0 where no cell is stored, NaN where hidden).
+    wide = cells.set_index([*index, "period"])  # one row per cell: mk '*' only
+    shared = wide["shared_count"].where(wide["status"] == disclosure.SHOWN).unstack("period").reindex(columns=months)
+    present = wide["count"].unstack("period").reindex(columns=months)
+    seen = keys[index].merge(shared.reset_index(), on=index, how="left")[months].to_numpy(dtype=float)
+    stored = keys[index].merge(present.reset_index(), on=index, how="left")[months].notna().to_numpy()
+    seen = np.where(stored, seen, 0.0)
     status_now = (
         keys[index]
         .merge(cells[cells["period"] == month][[*index, "status"]], on=index, how="left")["status"]
@@ -151,18 +158,19 @@ def assess_month(
     pop_now = pop[:, -1]
     frame = keys.assign(
         observed=result.observed,
+        shown=seen[:, -1],
         status=status_now,
         expected=result.expected,
         direction=result.direction,
         excess=result.excess,
         q=result.q,
         kind=result.kind,
-        rate=disclosure.masked_rate(pd.Series(result.observed), pd.Series(status_now), pd.Series(pop_now)).to_numpy(),
+        rate=disclosure.masked_rate(pd.Series(seen[:, -1]), pd.Series(status_now), pd.Series(pop_now)).to_numpy(),
         label=keys["group_code"].map(lambda g: "Alle categorieën" if g == ALL else inputs.groups.get(g, g)),
     )
     trend_months = months[-TREND_MONTHS:]
     totals = frame[frame["group_code"] == ALL]
-    trend_values = dense[(keys["group_code"] == ALL).to_numpy(), -len(trend_months) :]
+    trend_values = seen[(keys["group_code"] == ALL).to_numpy(), -len(trend_months) :]
     trend_status = _status_matrix(cells, totals, trend_months)
     return frame, areas, trend_months, trend_values, trend_status
 

@@ -174,7 +174,10 @@ def _publish(
     """Republish the disclosure-controlled cube for what the write touched, in the same transaction.
 
     Writers return `_publish`: {gemeente: [(iso year, week), ...] or None for all weeks}."""
-    done = {g: publish(conn, g, settings.suppression_threshold, batch_id, weeks) for g, weeks in targets.items()}
+    done = {
+        g: publish(conn, g, settings.suppression_threshold, batch_id, weeks, secret=settings.cell_key())
+        for g, weeks in targets.items()
+    }
     return {"gepubliceerd": {g: s.get("cellen", 0) for g, s in done.items() if s}} if done else {}
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
-from buurtbeeld.audit import Finding, Relations, attacker_box, findings, propagate
+from buurtbeeld.audit import Finding, Relations, findings, lp_narrowed, propagate
 from buurtbeeld.memory import release_memory
 from buurtbeeld.periods import (
     containing,
@@ -231,15 +231,9 @@ class _KeyCodes:
         return key
 
 
-def protect_cube(cells: pd.DataFrame, threshold: int, forced: np.ndarray | None = None) -> pd.DataFrame:
-    cells = cells.reset_index(drop=True)
-    parent, child, relation = links(cells)
-    status = disclosure.protect(cells["count"].to_numpy(), parent, child, threshold, forced, relation)
-    return cells.assign(status=status)
-
-
-def week_cube(counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, threshold: int) -> pd.DataFrame:
-    """counts: iso_year, iso_week, buurt_code, group_code, mk_code, count (buurten of one indeling)."""
+def week_cells(counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str) -> pd.DataFrame:
+    """Exact weekly cells at every area and category level. counts: iso_year, iso_week, buurt_code,
+    group_code, mk_code, count (buurten of one indeling)."""
     hier, has_sd = full_hierarchy(hierarchy)
     cells = counts.assign(period=_labels(counts["iso_year"], counts["iso_week"]))[
         ["period", "buurt_code", *CATEGORY, "count"]
@@ -256,8 +250,7 @@ def week_cube(counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, thre
             "mk_code": _categories(cells["mk_code"], pd.Series([ALL])),
         }
     )
-    cube = protect_cube(expand(cells, hier, gemeente, has_sd), threshold)
-    return cube
+    return expand(cells, hier, gemeente, has_sd)
 
 
 def _categories(*values: pd.Series) -> pd.CategoricalDtype:
@@ -266,45 +259,114 @@ def _categories(*values: pd.Series) -> pd.CategoricalDtype:
 
 
 def year_cube(
-    counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, threshold: int, periods: dict[str, list[str]]
+    counts: pd.DataFrame,
+    hierarchy: pd.DataFrame,
+    gemeente: str,
+    threshold: int,
+    periods: dict[str, list[str]],
+    secret: bytes,
 ) -> pd.DataFrame:
-    """The protected, non-zero cells of the weeks in `counts` and of the months, quarters and year
-    in `periods` built from them, with their period type and start."""
-    week = week_cube(counts, hierarchy, gemeente, threshold).assign(period_type="week")
-    month = nested_cube([week], "month", periods["month"], threshold).assign(period_type="month")
-    quarter = nested_cube([month, week], "quarter", periods["quarter"], threshold).assign(period_type="quarter")
-    yearly = nested_cube([quarter, month, week], "year", periods["year"], threshold).assign(period_type="year")
-    cells = pd.concat([week, month, quarter, yearly], ignore_index=True)
-    cells = cells[cells["count"] > 0]
+    """The non-zero cells of the weeks in `counts` and of the months, quarters and year in `periods`
+    (sums of their weeks), each with its exact count, its shared figure and status for the gedeeld
+    audience (`share`), period type and start."""
+    frames = [week_cells(counts, hierarchy, gemeente).assign(period_type="week")]
+    for kind in ("month", "quarter", "year"):
+        frames.append(period_sums(frames[-1], kind, periods[kind]).assign(period_type=kind))
+    cells = pd.concat(frames, ignore_index=True)
+    cells = cells[cells["count"] > 0].reset_index(drop=True)
+    cells = share(cells, gemeente, threshold, secret)
     return cells.assign(period_start=_per_period(cells["period"], lambda p: period_start(kind_of(p), p)))
 
 
-def nested_cube(components: list[pd.DataFrame], kind: str, wanted: Iterable[str], threshold: int) -> pd.DataFrame:
-    """Cells of a coarser period (month, quarter, year) as sums of their direct parts (components[0]),
-    already protected. A cell that would reveal a hidden part at any finer level it is shown next to
-    (its months, its weeks) is hidden before complementary suppression runs on the new cube
-    (disclosure rule 3)."""
-    keep = set(wanted)
+def period_sums(parts: pd.DataFrame, kind: str, wanted: Iterable[str]) -> pd.DataFrame:
+    """Cells of a coarser period (month, quarter, year) as sums of their parts, for the wanted periods."""
     keys = ["target", "area_level", "area_code", *CATEGORY]
-    reveals, sums = [], None
-    for parts in components:
-        frame = parts.assign(target=_per_period(parts["period"], lambda p: containing(p, kind)))
-        frame = frame[frame["target"].isin(keep)]
-        if frame.empty:
+    frame = parts.assign(target=_per_period(parts["period"], lambda p: containing(p, kind)))
+    frame = frame[frame["target"].isin(set(wanted))]
+    sums = frame.groupby(keys, as_index=False, dropna=False, observed=True).agg(
+        count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
+    )
+    return sums.rename(columns={"target": "period"})[[*KEY, "wijk", "stadsdeel", "count"]]
+
+
+def shared_design(cells: pd.DataFrame) -> np.ndarray:
+    """The cells offered to the gedeeld audience (buurtbeeld.disclosure.shared_cell)."""
+    return disclosure.shared_cell(cells["period_type"], cells["area_level"], cells["mk_code"])
+
+
+FLIP_ROUNDS, MAX_ROUNDS = 24, 60
+GUARD_MARGIN = 1
+
+
+def kept_totals(cells: pd.DataFrame, threshold: int) -> np.ndarray:
+    """Totals the shared figures should never hide: the gemeente's and every stadsdeel's, and a buurt's
+    own all-categories month, quarter and year of at least the threshold."""
+    total = ((cells["group_code"] == ALL) & (cells["mk_code"] == ALL)).to_numpy()
+    wide = cells["area_level"].isin(disclosure.SHARED_LEVELS).to_numpy()
+    buurt = ((cells["area_level"] == "buurt") & (cells["period_type"] != "week")).to_numpy()
+    return total & (wide | (buurt & (cells["count"] >= threshold).to_numpy()))
+
+
+def share(cells: pd.DataFrame, gemeente: str, threshold: int, secret: bytes) -> pd.DataFrame:
+    """Shared figure and status of every cell (buurtbeeld.disclosure, 'Audiences').
+
+    Cells of the shared design are rounded to multiples of the threshold by their cell keys. The
+    auditor (interval propagation over every relation among them, `audit_year` without the I/O) then
+    looks for a true 1..threshold-1 it narrows below disclosure.MIN_WIDTH. Half of those, chosen by
+    their keys, are rounded the other way (0 <-> threshold: both are roundings of a small count), until
+    the auditor finds none; flipping all at once can swing back and forth. What FLIP_ROUNDS of that
+    leaves is hidden; while a hidden cell is still narrowed, the smallest shown cell of each relation
+    around the hidden cells the relations hold tight is hidden too (a kept total last). Nothing is
+    returned while the auditor finds anything."""
+    design = shared_design(cells)
+    shared = pd.Series(np.nan, index=cells.index)
+    status = np.full(len(cells), disclosure.SECONDARY, dtype=np.int8)
+    d = cells[design]
+    if not len(d):
+        return cells.assign(shared_count=shared, status=status)
+    rel = cube_relations(d)
+    counts = d["count"].to_numpy().astype(np.int64)
+    identity = f"{gemeente}|" + d["period"].astype(str)
+    for column in ("area_level", "area_code", "group_code", "mk_code", "count"):
+        identity = identity + "|" + d[column].astype(str)
+    keys = disclosure.cell_keys(identity, secret)
+    rounded = disclosure.round_shared(counts, keys, threshold)
+    hidden = np.zeros(len(d), dtype=bool)
+    small = (counts > 0) & (counts < threshold)
+    index, heads, _ = rel.compact()
+    kept = kept_totals(d, threshold)
+    for attempt in range(MAX_ROUNDS):
+        low, high = propagate(*disclosure.rounding_box(rounded, hidden, threshold), rel)
+        narrow = small & (high - low < disclosure.MIN_WIDTH + GUARD_MARGIN)
+        if not narrow.any():
+            break
+        if attempt < FLIP_ROUNDS:
+            # A different half each round, the same in every run (the figures must not depend on chance).
+            flip = narrow & ~hidden & ((keys * (attempt + 2) * 7919.0) % 1.0 < 0.5)
+            rounded[flip] = np.where(rounded[flip] == 0, threshold, 0)
             continue
-        reveals.append(disclosure.derivable_from_components(frame[keys], frame["count"], frame["status"], threshold))
-        if sums is None:
-            sums = frame.groupby(keys, as_index=False, dropna=False).agg(
-                count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
-            )
-    if sums is None:
-        # Typed like the parts: an untyped empty frame would turn every column of the year's cube
-        # into Python objects when concatenated (a partial year has no year cell).
-        return components[0].iloc[:0][[*KEY, "wijk", "stadsdeel", "count", "status"]]
-    reveal = pd.concat(reveals, axis=1).fillna(False).astype(bool).any(axis=1)
-    forced = sums.set_index(keys).index.map(reveal).to_numpy(dtype=bool)
-    cells = sums.rename(columns={"target": "period"})
-    return protect_cube(cells[[*KEY, "wijk", "stadsdeel", "count"]], threshold, forced)
+        stuck = (narrow & hidden).any()
+        hidden |= narrow
+        if stuck:
+            # Hidden cells that the relations still hold tight (a stuck one among them): in each relation
+            # around them, hide the smallest cell still shown, a total the targets keep only when
+            # nothing else is left.
+            tight = np.flatnonzero(hidden & (high - low < 2 * disclosure.MIN_WIDTH))
+            around = np.isin(index, index[np.isin(rel.child, tight) | np.isin(heads[index], tight)])
+            members = np.concatenate([rel.child[around], heads[index[around]]])
+            groups = np.concatenate([index[around], index[around]])
+            allowed = ~hidden[members] & (counts[members] > 0) & (~kept[members] | (attempt > FLIP_ROUNDS + 8))
+            members, groups = members[allowed], groups[allowed]
+            order = np.lexsort((counts[members], groups))
+            members, groups = members[order], groups[order]
+            first = np.ones(len(groups), dtype=bool)
+            first[1:] = groups[1:] != groups[:-1]
+            hidden[members[first]] = True
+    else:
+        raise RuntimeError(f"{gemeente}: the shared figures could not be protected; nothing is published")
+    shared[d.index] = np.where(hidden, np.nan, rounded)
+    status[np.flatnonzero(design)[~hidden]] = disclosure.SHOWN
+    return cells.assign(shared_count=shared, status=status)
 
 
 # --- I/O ---------------------------------------------------------------------------------------------
@@ -316,6 +378,8 @@ def publish(
     threshold: int,
     batch_id: int | None,
     weeks: Iterable[tuple[int, int]] | None = None,
+    *,
+    secret: bytes,
 ) -> dict[str, Any]:
     """Recompute the published cells of every ISO year that `weeks` (all weeks when None) lie in.
 
@@ -361,7 +425,7 @@ def publish(
         }
         counts = to_indeling(published.week_counts(conn, gemeente, in_year), successors, hierarchy, year)
         counts = with_group_cells(counts)
-        cells = year_cube(counts, hierarchy, gemeente, threshold, periods).assign(indeling_year=year)
+        cells = year_cube(counts, hierarchy, gemeente, threshold, periods, secret).assign(indeling_year=year)
         written += published.replace_year(conn, gemeente, iso_year, cells, batch_id)
         hidden += int((cells["status"] != disclosure.SHOWN).sum())
         months_done += months
@@ -414,7 +478,9 @@ def republish(settings: Settings, gemeenten: Iterable[str] | None = None, run_by
             )
             .returning(LoadBatch.id)
         ).scalar_one()
-        done = {g: publish(conn, g, settings.suppression_threshold, batch_id) for g in wanted}
+        done = {
+            g: publish(conn, g, settings.suppression_threshold, batch_id, secret=settings.cell_key()) for g in wanted
+        }
         summary = {g: {k: v for k, v in r.items() if k != "maanden"} for g, r in done.items()}
         conn.execute(
             update(LoadBatch)
@@ -436,7 +502,8 @@ def cube_relations(cells: pd.DataFrame) -> Relations:
     """Every additive relation among the cells of one ISO year's cube (all period types): area and
     category within each period (`links`) and time (week -> month -> quarter -> year) within each area
     and category. cells: period_type, period, area_level, area_code, group_code, mk_code, wijk,
-    stadsdeel (the last two for buurt rows)."""
+    stadsdeel (the last two for buurt rows), count (which tells the relations that hold only as
+    'at least': a group of which part came without MK codes)."""
     cells = cells.reset_index(drop=True)
     parent, child, relation = links(cells)
     parents, children, relations = [parent], [child], [relation]
@@ -455,15 +522,15 @@ def cube_relations(cells: pd.DataFrame) -> Relations:
         children.append(parts.index.to_numpy()[found])
         relations.append(heads + next_id)
         next_id += len(cells)
-    return Relations(np.concatenate(parents), np.concatenate(children), np.concatenate(relations))
-
-
-def hidden_box(status: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
-    """What the published signs tell an attacker about a hidden cell: '<t' is 1 .. t-1; 'x' is a cell
-    hidden to protect another, never itself small (disclosure rule 2 picks it among shown cells), so
-    at least t."""
-    primary = status == disclosure.PRIMARY
-    return np.where(primary, 1.0, float(threshold)), np.where(primary, float(threshold - 1), np.inf)
+    parent, child, relation = np.concatenate(parents), np.concatenate(children), np.concatenate(relations)
+    # A group delivered partly without MK codes (counts per category) is more than its MK cells.
+    counts = cells["count"].to_numpy()
+    ids, index = np.unique(relation, return_inverse=True)
+    sums = np.bincount(index, weights=counts[child], minlength=len(ids))
+    heads = np.zeros(len(ids), dtype=np.int64)
+    heads[index] = parent
+    partial = frozenset(ids[sums != counts[heads]].tolist())
+    return Relations(parent, child, relation, partial)
 
 
 @dataclass(frozen=True)
@@ -471,46 +538,68 @@ class YearAudit:
     """One ISO year's published cube under attack: its cells (with the interval found for each) and
     the true small counts the attacker pins or narrows."""
 
-    cells: pd.DataFrame  # period_type, period, area_level, area_code, group_code, mk_code, count, status, low, high
+    cells: pd.DataFrame  # the design's cells: ..., count, shared_count, status, low, high
     findings: list[Finding]
 
 
-def audit_year(cells: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int, min_width: float = 4) -> YearAudit:
-    """Attack one ISO year of a gemeente's published cube by interval propagation over every relation."""
+def audit_year(cells: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int, exact: bool = False) -> YearAudit:
+    """Attack what the gedeeld audience sees of one ISO year of a published cube: the cells of the
+    shared design with their shared figures (a hidden one: any count), every relation among them.
+    Interval propagation gives each cell's interval; `exact` also solves the attacker's linear program
+    for every true small count (buurtbeeld.audit.lp_narrowed), and the findings are then the LP's.
+    Cells outside the design are offered to nobody outside the analysts."""
     hier = full_hierarchy(hierarchy)[0].set_index("buurt_code")
-    cube = cells.reset_index(drop=True).copy()
+    cube = cells[shared_design(cells)].reset_index(drop=True).copy()
     buurt = cube["area_level"] == "buurt"
     cube["wijk"] = np.where(buurt, cube["area_code"].map(hier["wijk_code"]), None)
     cube["stadsdeel"] = np.where(buurt, cube["area_code"].map(hier["stadsdeel"]), None)
-    status = cube["status"].to_numpy()
-    shown = status == disclosure.SHOWN
-    low, high = attacker_box(cube["count"].to_numpy(), shown, *hidden_box(status, threshold))
-    low, high = propagate(low, high, cube_relations(cube))
-    found = findings(cube["count"].to_numpy(), ~shown, low, high, threshold, min_width)
+    hidden = (cube["status"] != disclosure.SHOWN).to_numpy()
+    box = disclosure.rounding_box(cube["shared_count"].fillna(0).to_numpy(), hidden, threshold)
+    rel = cube_relations(cube)
+    low, high = propagate(*box, rel)
+    counts = cube["count"].to_numpy()
+    if exact:
+        small = np.flatnonzero((counts > 0) & (counts < threshold))
+        narrow, lp_low, lp_high = lp_narrowed(*box, rel, small, counts, disclosure.MIN_WIDTH)
+        low[narrow], high[narrow] = lp_low, lp_high
+        found = [Finding(int(i), int(counts[i]), float(low[i]), float(high[i])) for i in narrow]
+    else:
+        everyone = np.ones(len(cube), dtype=bool)
+        found = findings(counts, everyone, low, high, threshold, disclosure.MIN_WIDTH)
     return YearAudit(cube.drop(columns=["wijk", "stadsdeel"]).assign(low=low, high=high), found)
 
 
 def information_loss(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per area level and period type: cells with a true count of at least 5 and of at least 20, and
-    the share of each that the gedeeld audience does not see."""
-    frame = cells.assign(hidden=cells["status"] != disclosure.SHOWN)
-    rows = []
-    for (level, kind), g in frame.groupby(["area_level", "period_type"], sort=False):
-        five, twenty = g[g["count"] >= 5], g[g["count"] >= 20]
-        rows.append(
-            {
-                "area_level": level,
-                "period_type": kind,
-                "cells_ge5": len(five),
-                "hidden_ge5": float(five["hidden"].mean()) if len(five) else 0.0,
-                "cells_ge20": len(twenty),
-                "hidden_ge20": float(twenty["hidden"].mean()) if len(twenty) else 0.0,
-            }
-        )
-    return pd.DataFrame(rows)
+    """Per area level and period type (and 'alle' over everything), what the gedeeld audience loses.
+    Of the design's cells with a true count of at least 5: the share not shown or shown more than 2
+    off; of its cells of at least 20: the share not shown; and of all cells of at least 20, those
+    outside the design (weekly buurt and wijk figures, MK codes of buurten and wijken) included."""
+    design = shared_design(cells)
+    hidden = (cells["status"] != disclosure.SHOWN).to_numpy()
+    changed = ((cells["shared_count"] - cells["count"]).abs() > 2).to_numpy()
+    frame = cells[["area_level", "period_type", "count"]].assign(design=design, hidden=hidden, lost=hidden | changed)
+
+    def row(level: str, kind: str, g: pd.DataFrame) -> dict[str, Any]:
+        five, twenty = g[g["design"] & (g["count"] >= 5)], g[g["design"] & (g["count"] >= 20)]
+        everything = g[g["count"] >= 20]
+        return {
+            "area_level": level,
+            "period_type": kind,
+            "cells_ge5": len(five),
+            "lost_ge5": float(five["lost"].mean()) if len(five) else 0.0,
+            "cells_ge20": len(twenty),
+            "hidden_ge20": float(twenty["hidden"].mean()) if len(twenty) else 0.0,
+            "all_ge20": len(everything),
+            "hidden_all_ge20": float(everything["hidden"].mean()) if len(everything) else 0.0,
+        }
+
+    rows = [row(level, kind, g) for (level, kind), g in frame.groupby(["area_level", "period_type"], sort=True)]
+    return pd.DataFrame([*rows, row("alle", "alle", frame)])
 
 
-def audit_published(settings: Settings, gemeenten: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+def audit_published(
+    settings: Settings, gemeenten: Iterable[str] | None = None, exact: bool = False
+) -> dict[str, dict[str, Any]]:
     """Attack what the gedeeld audience sees of each gemeente's published cube (default: all), year by
     year; changes nothing. Per gemeente: the hidden true small counts, those the attacker pins to one
     value, those narrowed below 4 wide, per year, and the information-loss table."""
@@ -528,12 +617,18 @@ def audit_published(settings: Settings, gemeenten: Iterable[str] | None = None) 
             t = settings.suppression_threshold
             years = {}
             for iso_year, part in cells.groupby(cells["period"].str[:4]):
-                result = audit_year(part, hierarchy, t)
-                small = part["count"].between(1, t - 1) & (part["status"] != disclosure.SHOWN)
+                result = audit_year(part, hierarchy, t, exact)
+                design = result.cells
                 years[iso_year] = {
-                    "verborgen_klein": int(small.sum()),
+                    "klein": int(design["count"].between(1, t - 1).sum()),
                     "exact": sum(f.pinned for f in result.findings),
-                    "smaller_dan_4": len(result.findings),
+                    "nauw": len(result.findings),
                 }
-            out[gemeente] = {"jaren": years, "verlies": information_loss(cells)}
+            kept = kept_totals(cells, t) & shared_design(cells)
+            out[gemeente] = {
+                "jaren": years,
+                "verlies": information_loss(cells),
+                "totalen_verborgen": int((kept & (cells["status"] != disclosure.SHOWN).to_numpy()).sum()),
+                "totalen": int(kept.sum()),
+            }
     return out

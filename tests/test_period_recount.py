@@ -163,7 +163,7 @@ def _check(settings: Settings, tmp: Path, exports: list[pd.DataFrame]) -> None:
     wrong = merged[(merged["_merge"] != "both") | (merged["count_published"] != merged["count_recount"])]
     assert wrong.empty, f"published cells that are no recount:\n{wrong.head(12).to_string()}"
     with load_transaction(url) as conn:
-        publish(conn, GEMEENTE, settings.suppression_threshold, None)
+        publish(conn, GEMEENTE, settings.suppression_threshold, None, secret=settings.cell_key())
     pd.testing.assert_frame_equal(incremental, _cube(url))
 
 

@@ -1,4 +1,5 @@
-"""The published cube: small counts hidden, nothing derivable, the same whether built at once or load by load."""
+"""The published cube: exact counts for intern, shared figures nobody can narrow for gedeeld, the same
+whether built at once or load by load."""
 
 from __future__ import annotations
 
@@ -34,13 +35,13 @@ def _hierarchy(url: str, gemeente: str) -> pd.DataFrame:
 
 def test_real_groningen_cube(settings: Settings, real_data: Path) -> None:
     """The real Groningen export (fietsdiefstal 2013-2017, 106+ buurten): totals reconcile with the
-    incidents, counts 1-4 are hidden, and no shown total or period reveals a hidden one."""
+    incidents, and the auditor narrows no small count of the shared figures."""
     assert load_buurten(real_data / BUURTEN_2017, 2017, settings).ok
     out = load_bvh(real_data / GRONINGEN, settings)
     assert out.status == "loaded", out.message
     url = settings.warehouse_url
     statuses = check_cube(url, "GM0014", _hierarchy(url, "GM0014"))
-    assert statuses[disclosure.PRIMARY] > 1000 and statuses[disclosure.SECONDARY] > 0
+    assert statuses["shown"] > 1000 and statuses["outside"] > 1000
     cells = published(url, "GM0014")
     weeks = cells[(cells["period_type"] == "week") & (cells["area_level"] == "gemeente") & (cells["group_code"] == "*")]
     with get_engine(url).connect() as conn:
@@ -71,7 +72,7 @@ def test_incremental_publishing_equals_a_full_rebuild(small_city: tuple[Settings
         .reset_index(drop=True)
     )
     with load_transaction(url) as conn:
-        publish(conn, "GM9999", settings.suppression_threshold, None)
+        publish(conn, "GM9999", settings.suppression_threshold, None, secret=settings.cell_key())
     full = (
         published(url, "GM9999")
         .sort_values(["period_type", "period", "area_level", "area_code", "group_code", "mk_code"])
@@ -79,18 +80,20 @@ def test_incremental_publishing_equals_a_full_rebuild(small_city: tuple[Settings
     )
     pd.testing.assert_frame_equal(incremental, full)
     statuses = check_cube(url, "GM9999", _hierarchy(url, "GM9999"))
-    assert statuses.get(disclosure.SECONDARY, 0) > 0
+    assert statuses["shown"] > 0 and statuses["outside"] > 0
     assert set(full["period_type"]) >= {"week", "month"}
-    # MK cells are published and protected as parts of their group (check_cube re-checks that relation).
+    # MK cells are published for intern; the gedeeld audience gets those of the gemeente and stadsdelen.
     mk = full[full["mk_code"] != "*"]
     assert len(mk) and (mk["group_code"] != "*").all()
-    assert statuses.get(disclosure.SECONDARY, 0) > 0 and (mk["status"] == disclosure.SECONDARY).any()
+    wide = mk["area_level"].isin(["gemeente", "stadsdeel"]) & (mk["period_type"] != "week")
+    assert (mk.loc[~wide, "status"] == disclosure.SECONDARY).all() and mk.loc[wide, "shared_count"].notna().any()
 
 
 def test_queries_return_no_small_count(
     small_city: tuple[Settings, list[Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every count the dashboard's query module hands out is hidden (NaN), zero, or at least 5."""
+    """Every count the dashboard's query module hands out to the gedeeld audience (the default) is
+    hidden (NaN) or a multiple of 5."""
     settings, exports = small_city
     url = settings.warehouse_url
     for path in exports:
@@ -110,7 +113,7 @@ def test_queries_return_no_small_count(
         frames.append(queries.area_groups(url, "GM9999", "month", months, row.area_level, row.area_code))
     counts = pd.concat([f["count"] for f in frames])
     assert counts.notna().sum() > 1000
-    assert not ((counts > 0) & (counts < 5)).any()
+    assert (counts.dropna() % 5 == 0).all()
     hidden = pd.concat([f[f["status"] != disclosure.SHOWN]["count"] for f in frames])
     assert hidden.isna().all() and len(hidden) > 100
     # A new load invalidates the cache: the answer follows the warehouse.
@@ -143,7 +146,7 @@ def test_publiceer_recomputes_the_cube_as_a_batch(
     small_city: tuple[Settings, list[Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`buurtbeeld publiceer` rebuilds the same cube, records a batch (so dashboard caches drop), and
-    applies a new suppression threshold to every cell."""
+    applies a new threshold (the base of the shared figures) to every cell."""
     from click.testing import CliRunner
 
     from buurtbeeld.cli import cli
@@ -158,6 +161,7 @@ def test_publiceer_recomputes_the_cube_as_a_batch(
     before = published(url, "GM9999").sort_values(keys).reset_index(drop=True)
     monkeypatch.setenv("BUURTBEELD_WAREHOUSE_URL", url)
     monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("BUURTBEELD_HASH_SECRET", "test-secret")  # the cell keys' secret: as the loads had it
     get_settings.cache_clear()
     result = CliRunner().invoke(cli, ["publiceer"])
     assert result.exit_code == 0, result.output
@@ -183,8 +187,7 @@ def test_publiceer_recomputes_the_cube_as_a_batch(
     assert f"GM9999: maandanalyses vernieuwd voor {month}" in stricter_run.output
     get_settings.cache_clear()
     stricter = published(url, "GM9999")
-    small = (stricter["count"] > 0) & (stricter["count"] < 10)
-    assert small.any() and (stricter.loc[small, "status"] == disclosure.PRIMARY).all()
+    assert (stricter["shared_count"].dropna() % 10 == 0).all() and (stricter["shared_count"] == 10).any()
     check_cube(url, "GM9999", _hierarchy(url, "GM9999"), threshold=10)
 
 
@@ -204,7 +207,7 @@ def test_a_partial_year_keeps_its_cube_numeric() -> None:
         }
     )
     periods = {"week": [f"2026-W{w:02d}" for w in weeks], "month": ["2026-01"], "quarter": [], "year": []}
-    cells = year_cube(counts, hierarchy, "GM0001", 5, periods)
+    cells = year_cube(counts, hierarchy, "GM0001", 5, periods, b"test")
     assert set(cells["period_type"]) == {"week", "month"}
     assert cells["count"].dtype.kind == "i" and cells["status"].dtype.kind == "i"
     january = cells[(cells["period"] == "2026-01") & (cells["area_level"] == "gemeente") & (cells["group_code"] == "*")]
@@ -269,7 +272,7 @@ def test_links_are_the_relations_the_rule_gives(stadsdelen: bool) -> None:
         "quarter": [],
         "year": [],
     }
-    cube = year_cube(with_group_cells(counts), hierarchy, "GM0001", 5, periods)
+    cube = year_cube(with_group_cells(counts), hierarchy, "GM0001", 5, periods, b"test")
     assert set(cube["area_level"]) == {"buurt", "wijk", "gemeente", *(["stadsdeel"] if stadsdelen else [])}
     for _, cells in cube.groupby("period_type"):
         cells = cells[[*KEY, "wijk", "stadsdeel", "count"]].reset_index(drop=True)

@@ -21,11 +21,12 @@ from warehouse.models import (
 
 
 def month_cells(conn: Connection, gemeente: str, since: date, until: date) -> pd.DataFrame:
-    """True counts and their status of the published monthly cube (period, area_level, area_code,
-    group_code, count, status): the analyses test true counts and publish only through disclosure."""
+    """True counts, shared figures and their status of the published monthly cube (period, area_level,
+    area_code, group_code, count, shared_count, status): the analyses test true counts and write the
+    shared figures (the documents are made for distribution: the gedeeld audience)."""
     pc = PublishedCount
     rows = conn.execute(
-        select(pc.period, pc.area_level, pc.area_code, pc.group_code, pc.count, pc.status).where(
+        select(pc.period, pc.area_level, pc.area_code, pc.group_code, pc.count, pc.shared_count, pc.status).where(
             pc.gemeente_code == gemeente,
             pc.period_type == "month",
             pc.mk_code == "*",  # the analyses work per category group
@@ -33,7 +34,8 @@ def month_cells(conn: Connection, gemeente: str, since: date, until: date) -> pd
             pc.period_start <= until,
         )
     ).all()
-    return pd.DataFrame(rows, columns=["period", "area_level", "area_code", "group_code", "count", "status"])
+    columns = ["period", "area_level", "area_code", "group_code", "count", "shared_count", "status"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def published_months(conn: Connection, gemeente: str) -> list[str]:

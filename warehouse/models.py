@@ -364,8 +364,9 @@ class PublishedCount(Base):
     """The disclosure-controlled cube the dashboard and the analyses read.
 
     Per gemeente, period (ISO week; month, quarter and year as unions of weeks, see buurtbeeld.periods),
-    area level, area, category group ('*' = all) and MK code ('*' = the whole group): the count and
-    its suppression status (0 shown, 1 primary, 2 secondary; see buurtbeeld.disclosure). MK cells are
+    area level, area, category group ('*' = all) and MK code ('*' = the whole group): the exact count
+    (what the intern audience reads), the shared figure and its status for the gedeeld audience (0
+    shown, 2 not shown; see buurtbeeld.disclosure). MK cells are
     children of their group's cell in complementary suppression, like groups of the all-categories
     cell. Areas are those of the gemeente's latest indeling year; older years' counts follow the
     primary correspondence. Zero cells are not stored."""
@@ -383,6 +384,9 @@ class PublishedCount(Base):
     group_code: Mapped[str] = mapped_column(String(40))
     mk_code: Mapped[str] = mapped_column(String(10), server_default="*")
     count: Mapped[int] = mapped_column(Integer)
+    # The figure the gedeeld audience reads (a multiple of the threshold, etl.publish.share); NULL
+    # where that audience sees nothing: outside the shared design, or hidden by the auditor.
+    shared_count: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[int] = mapped_column(SmallInteger)
     # The batch that published the cell: provenance, written in that batch's own transaction, and
     # batches are never deleted. Deliberately no foreign key: on PostgreSQL its per-row check cost

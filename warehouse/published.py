@@ -125,6 +125,7 @@ def replace_year(conn: Connection, gemeente: str, iso_year: int, cells: pd.DataF
             "group_code": part["group_code"].tolist(),
             "mk_code": part["mk_code"].tolist(),
             "count": part["count"].astype(int).tolist(),
+            "shared_count": [None if pd.isna(v) else int(v) for v in part["shared_count"]],
             "status": part["status"].astype(int).tolist(),
             "batch_id": [batch_id] * len(part),
         }
@@ -142,7 +143,17 @@ def gemeenten_published(conn: Connection) -> list[str]:
 
 def cells(conn: Connection, gemeente: str) -> pd.DataFrame:
     """Every published cell of a gemeente: period_type, period, area_level, area_code, group_code,
-    mk_code, count (exact), status."""
+    mk_code, count (exact), shared_count (the gedeeld audience's figure), status."""
     pc = PublishedCount
-    columns = ["period_type", "period", "area_level", "area_code", "group_code", "mk_code", "count", "status"]
+    columns = [
+        "period_type",
+        "period",
+        "area_level",
+        "area_code",
+        "group_code",
+        "mk_code",
+        "count",
+        "shared_count",
+        "status",
+    ]
     return read_frame(conn, select(*[pc.__table__.c[c] for c in columns]).where(pc.gemeente_code == gemeente), columns)

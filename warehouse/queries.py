@@ -20,6 +20,7 @@ from datetime import date
 from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -289,20 +290,24 @@ def _cells_by(
     pc = PublishedCount.__table__
     rows = _frame(
         url,
-        select(pc.c.period, pc.c[key], pc.c.count, pc.c.status).where(
+        select(pc.c.period, pc.c[key], pc.c.count, pc.c.shared_count, pc.c.status).where(
             pc.c.gemeente_code == gemeente,
             pc.c.period_type == period_type,
             pc.c.period.in_(period_list),
             pc.c.area_level == level,
             *[pc.c[name] == value for name, value in fixed.items()],
         ),
-        ["period", key, "count", "status"],
+        ["period", key, "count", "shared_count", "status"],
     )
     full = pd.MultiIndex.from_product([list(period_list), values], names=["period", key]).to_frame(index=False)
     out = full.merge(rows, on=["period", key], how="left")
     out["count"] = out["count"].fillna(0)
     out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
-    return disclosure.for_audience(out, audience)
+    mk = out[key] if key == "mk_code" else fixed.get("mk_code", ALL)
+    offered = disclosure.shared_cell(
+        np.full(len(out), period_type), np.full(len(out), level), np.broadcast_to(mk, len(out))
+    )
+    return disclosure.for_audience(out, audience, offered)
 
 
 @cached
@@ -341,7 +346,7 @@ def series(
     pc = PublishedCount
     rows = _frame(
         url,
-        select(pc.period, pc.count, pc.status).where(
+        select(pc.period, pc.count, pc.shared_count, pc.status).where(
             pc.gemeente_code == gemeente,
             pc.period_type == period_type,
             pc.area_level == level,
@@ -349,14 +354,15 @@ def series(
             pc.group_code == group,
             pc.mk_code == mk,
         ),
-        ["period", "count", "status"],
+        ["period", "count", "shared_count", "status"],
     )
     from_cube = pd.DataFrame({"period": periods(url, gemeente, period_type)})
     out = from_cube.merge(rows, on="period", how="left")
     out["count"] = out["count"].fillna(0)
     out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
     out["period_start"] = [period_start(period_type, p) for p in out["period"]]
-    return disclosure.for_audience(out, audience)
+    offered = bool(disclosure.shared_cell(np.array([period_type]), np.array([level]), np.array([mk]))[0])
+    return disclosure.for_audience(out, audience, offered)
 
 
 @cached
@@ -438,8 +444,8 @@ def indicators(url: str, gemeente: str) -> pd.DataFrame:
 def weekday_dagdeel(
     url: str, gemeente: str, buurt: str, start: date, end: date, threshold: int, audience: str = disclosure.GEDEELD
 ) -> pd.DataFrame:
-    """weekday (1 = maandag), dagdeel, count (masked for the audience), status for one buurt and period;
-    the cells sum to the buurt's total, so complementary suppression protects them against it."""
+    """weekday (1 = maandag), dagdeel, count, status for one buurt and period: exact for the intern
+    audience, hidden from the gedeeld one (a table of any period, not part of the shared design)."""
     i = Incident
     rows = _frame(
         url,
@@ -448,13 +454,9 @@ def weekday_dagdeel(
         .group_by(i.weekday, i.dagdeel),
         ["weekday", "dagdeel", "count"],
     )
-    if rows.empty:
-        return rows.assign(status=pd.Series(dtype=int))
-    n = len(rows)
-    counts = [int(rows["count"].sum()), *rows["count"].astype(int)]
-    status = disclosure.protect(counts, [0] * n, list(range(1, n + 1)), threshold)
-    rows["status"] = status[1:]
-    return disclosure.for_audience(rows, audience)
+    # Counted from incidents for any period: the intern audience's table only, never shared.
+    rows["status"] = disclosure.SHOWN
+    return disclosure.for_audience(rows.assign(shared_count=np.nan), audience, offered=False)
 
 
 # --- operations (Beheer) ---------------------------------------------------------------------------
