@@ -20,6 +20,7 @@ etl.publish; this module is pure numpy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,10 +42,20 @@ class Relations:
 
     def compact(self) -> tuple[np.ndarray, np.ndarray, int]:
         """(relation index per link 0..R-1, parent cell per relation, R)."""
+        return self._compact
+
+    @cached_property
+    def _compact(self) -> tuple[np.ndarray, np.ndarray, int]:
         ids, index = np.unique(self.relation, return_inverse=True)
         heads = np.zeros(len(ids), dtype=np.int64)
         heads[index] = self.parent
         return index, heads, len(ids)
+
+    @cached_property
+    def partial_mask(self) -> np.ndarray:
+        """Per relation 0..R-1: whether it holds only as parent >= parts."""
+        ids = np.unique(self.relation)
+        return np.isin(ids, list(self.partial)) if self.partial else np.zeros(len(ids), dtype=bool)
 
 
 def propagate(low: np.ndarray, high: np.ndarray, rel: Relations, rounds: int = 500) -> tuple[np.ndarray, np.ndarray]:
@@ -52,8 +63,7 @@ def propagate(low: np.ndarray, high: np.ndarray, rel: Relations, rounds: int = 5
     nothing changes. Infinite upper bounds are allowed."""
     low, high = low.astype(float).copy(), high.astype(float).copy()
     index, heads, r = rel.compact()
-    ids = np.unique(rel.relation)
-    partial = np.isin(ids, list(rel.partial)) if rel.partial else np.zeros(r, dtype=bool)
+    partial = rel.partial_mask
     # Unbounded highs make inf - inf in terms that the np.where calls then discard; the result is checked.
     with np.errstate(invalid="ignore", over="ignore"):
         low, high = _propagate(low, high, index, heads, r, rel.child, partial, rounds)

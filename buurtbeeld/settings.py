@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     inbox_dir: Path | None = None
     archive_dir: Path | None = None
     quarantine_dir: Path | None = None
-    suppression_threshold: int = Field(5, ge=1, description="Counts 1..threshold-1 are shown as '<threshold'.")
+    suppression_threshold: int = Field(
+        5, ge=1, description="Shared figures are multiples of it; no count 1..threshold-1 can be derived from them."
+    )
     audiences: dict[str, Literal["intern", "gedeeld"]] = Field(
         default_factory=dict,
         description=(

@@ -294,7 +294,7 @@ def shared_design(cells: pd.DataFrame) -> np.ndarray:
     return disclosure.shared_cell(cells["period_type"], cells["area_level"], cells["mk_code"])
 
 
-FLIP_ROUNDS, MAX_ROUNDS = 24, 60
+FLIP_ROUNDS, MAX_ROUNDS = 12, 60
 GUARD_MARGIN = 1
 
 

@@ -1,4 +1,5 @@
-"""Every dashboard callback and export, called with realistic inputs: no count 1-4 reaches the user.
+"""Every dashboard callback and export, called with realistic inputs as the gedeeld audience (no
+accounts): no count 1-4 reaches the user, and every count in an Excel file is a shared figure.
 
 The callbacks are called in-process (inside a Flask request) over a matrix of filters, on the demo data
 and on the real Groningen BVH load; every output (tables, KPI cards, figures, Excel files) is scanned.
@@ -105,7 +106,8 @@ def excel_violations(download: dict[str, Any]) -> Iterator[str]:
     book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
     assert "Toelichting" in book.sheetnames
     about = {row[0]: row[1] for row in book["Toelichting"].iter_rows(values_only=True)}
-    assert "Geheimhouding" in about and "<5" in about["Geheimhouding"] and "Laadbatch" in about
+    assert "Geheimhouding" in about and "afgerond op 5-tallen" in about["Geheimhouding"] and "Laadbatch" in about
+    assert about["Vertrouwelijkheid"].startswith("Weergave gedeeld")
     for sheet in book.worksheets:
         rows = list(sheet.iter_rows(values_only=True))
         if not rows:
@@ -113,7 +115,7 @@ def excel_violations(download: dict[str, Any]) -> Iterator[str]:
         for j, header in enumerate(rows[0]):
             if header and COUNT_HEADERS.search(str(header)) and "per 1 000" not in str(header):
                 for i, row in enumerate(rows[1:], start=2):
-                    if isinstance(row[j], int | float) and 0 < row[j] < 5:
+                    if isinstance(row[j], int | float) and row[j] % 5:  # gedeeld: multiples of 5 only
                         yield f"{download['filename']}:{sheet.title}!{i},{header}: {row[j]}"
             for i, row in enumerate(rows[1:], start=2):
                 if isinstance(row[j], str) and SMALL.match(row[j]):

@@ -271,7 +271,18 @@ def render(
     )
     title = ("per 1 000 inw." if value == "rate" else "aantal") + (f" · MK {mk}" if mk else "")
     fig = ui.choropleth(gm, frame[frame["area_code"] != "onbekend"], value, "label", title)
-    return dbc.Row(cards, className="g-2"), fig, ui.display_table(table_text(frame), "wo-ranked")
+    table: object = ui.display_table(table_text(frame), "wo-ranked")
+    if ui.audience() != disclosure.INTERN:
+        # Weekly buurt figures are not in the shared design (buurtbeeld.disclosure.shared_cell).
+        note = dbc.Alert(
+            "Weekcijfers per buurt zijn alleen voor de analisten van de gemeente. Per maand, kwartaal en "
+            "jaar staan de buurten in Trends, Buurtprofiel en Maandanalyses.",
+            color="light",
+            className="small border py-2",
+            id="wo-gedeeld",
+        )
+        table = html.Div([note, table])
+    return dbc.Row(cards, className="g-2"), fig, table
 
 
 @callback(
