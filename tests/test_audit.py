@@ -82,3 +82,15 @@ def test_relations_of_a_year_cube_hold_for_its_counts() -> None:
     assert np.array_equal(sums, counts[heads])
     kinds = set(cube["period_type"].iloc[rel.child]) | set(cube["period_type"].iloc[heads])
     assert {"week", "month"} <= kinds and (cube["period_type"].iloc[heads] == "month").any()
+
+
+def test_the_exact_audit_clears_a_published_cube_and_catches_a_planted_leak() -> None:
+    """audit_year(exact=True): the LP certificates clear every small count of a published cube; shown
+    exactly next to its parent and sibling, a small count is caught with its true value as interval."""
+    cube = random_cube(11, 0.8)
+    assert not audit_year(cube, HIERARCHY, T, exact=True).findings
+    rel = audit.Relations(np.array([0, 0]), np.array([1, 2]), np.array([0, 0]))
+    truth = np.array([12.0, 3.0, 9.0])
+    low, high = np.array([12.0, 0.0, 9.0]), np.array([12.0, np.inf, 9.0])
+    narrow, lp_low, lp_high = audit.lp_narrowed(low, high, rel, np.array([1]), truth, d.MIN_WIDTH)
+    assert narrow.tolist() == [1] and lp_low.tolist() == [3.0] and lp_high.tolist() == [3.0]
