@@ -35,28 +35,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-from benchmarks.common import fresh_pg_database, peak_rss_mb  # noqa: E402
+from benchmarks.common import benchmark_city, fresh_pg_database, peak_rss_mb  # noqa: E402
 
 
 def make_inputs(workdir: Path, rows: int, xlsx_rows: int) -> dict[str, str]:
     import numpy as np
 
-    from etl.demo import make_buurten
-    from etl.demo_bvh import City, random_export
+    from etl.demo_bvh import random_export
 
     rng = np.random.default_rng(7)
-    buurten = make_buurten(rng, [f"Wijk {i:02d}" for i in range(60)], per_wijk=10, radius=12_000)
     gpkg = workdir / "buurten_600.gpkg"
-    buurten.to_file(gpkg, layer="buurten", driver="GPKG")
-    city = City(
-        "GM9999",
-        buurten["buurtcode"].to_numpy(),
-        buurten["buurtnaam"].to_numpy(),
-        np.array([f"Wijk {c[-2:]}" for c in buurten["wijkcode"]]),
-        np.asarray(buurten.geometry.values),
-        rng.integers(200, 4000, len(buurten)).astype(float),
-        np.ones(len(buurten)),
-    )
+    city = benchmark_city(rng, gpkg)
     csv_path, xlsx_path = workdir / f"bvh_{rows}.csv", workdir / f"bvh_{xlsx_rows}.xlsx"
     random_export(city, rows, "2023-01-02", "2026-11-01", rng).to_csv(csv_path, sep=";", index=False, encoding="cp1252")
     random_export(city, xlsx_rows, "2026-01-05", "2026-11-01", rng).to_excel(

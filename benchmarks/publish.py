@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import benchmark_city  # noqa: E402
+
 
 def _publish_all(url: str, gemeente: str, settings: object) -> float:
     from etl.publish import publish
@@ -43,25 +45,14 @@ def city(workdir: Path, rows: int, years: int) -> tuple[object, list[Path]]:
     import pandas as pd
 
     from buurtbeeld.settings import Settings
-    from etl.demo import make_buurten
-    from etl.demo_bvh import City, random_export
+    from etl.demo_bvh import random_export
     from etl.load_buurten import load_buurten
     from etl.load_bvh import load_bvh
     from warehouse.db import upgrade
 
     rng = np.random.default_rng(7)
-    buurten = make_buurten(rng, [f"Wijk {i:02d}" for i in range(60)], per_wijk=10, radius=12_000)
     gpkg = workdir / "buurten_600.gpkg"
-    buurten.to_file(gpkg, layer="buurten", driver="GPKG")
-    town = City(
-        "GM9999",
-        buurten["buurtcode"].to_numpy(),
-        buurten["buurtnaam"].to_numpy(),
-        np.array([f"Wijk {c[-2:]}" for c in buurten["wijkcode"]]),
-        np.asarray(buurten.geometry.values),
-        rng.integers(200, 4000, len(buurten)).astype(float),
-        np.ones(len(buurten)),
-    )
+    town = benchmark_city(rng, gpkg)
     url = f"sqlite:///{workdir / 'city.sqlite'}"
     upgrade(url)
     settings = Settings(data_dir=workdir / "var", warehouse_url=url, hash_secret="benchmark")

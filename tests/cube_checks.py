@@ -4,31 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from buurtbeeld import disclosure
 from etl.publish import KEY, audit_year, cube_relations, full_hierarchy, shared_design
+from warehouse import published as store
 from warehouse.db import get_engine
-from warehouse.models import PublishedCount
-
-COLUMNS = [
-    "period_type",
-    "period",
-    "area_level",
-    "area_code",
-    "group_code",
-    "mk_code",
-    "count",
-    "shared_count",
-    "status",
-]
 
 
 def published(url: str, gemeente: str) -> pd.DataFrame:
-    pc = PublishedCount.__table__
     with get_engine(url).connect() as conn:
-        rows = conn.execute(select(*[pc.c[c] for c in COLUMNS]).where(pc.c.gemeente_code == gemeente)).all()
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+        frame = store.cells(conn, gemeente)
     frame["shared_count"] = frame["shared_count"].astype("float64")
     return frame
 

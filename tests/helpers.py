@@ -37,3 +37,19 @@ def batches(url: str) -> list[Any]:
     tbl = Base.metadata.tables["load_batch"]
     with get_engine(url).connect() as conn:
         return conn.execute(select(tbl).order_by(tbl.c.id)).all()
+
+
+def dashboard_app(settings: Any, monkeypatch: Any, accounts: dict[str, Any]) -> Any:
+    """A dashboard app on `settings`' warehouse with these accounts (settings cache cleared: the app
+    reads the environment set here)."""
+    import json
+
+    from buurtbeeld.settings import get_settings
+
+    monkeypatch.setenv("BUURTBEELD_WAREHOUSE_URL", settings.warehouse_url)
+    monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("BUURTBEELD_USERS", json.dumps(accounts))
+    get_settings.cache_clear()
+    from dashboard.app import create_app
+
+    return create_app()

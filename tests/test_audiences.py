@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 
 import openpyxl
 import pandas as pd
@@ -17,6 +16,7 @@ from werkzeug.security import generate_password_hash
 from buurtbeeld import disclosure
 from buurtbeeld.settings import Settings, get_settings
 from tests.cube_checks import published
+from tests.helpers import dashboard_app
 from warehouse import queries
 
 ACCOUNTS = {
@@ -28,13 +28,7 @@ ACCOUNTS = {
 
 @pytest.fixture
 def app(demo_warehouse: Settings, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("BUURTBEELD_WAREHOUSE_URL", demo_warehouse.warehouse_url)
-    monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(demo_warehouse.data_dir))
-    monkeypatch.setenv("BUURTBEELD_USERS", json.dumps(ACCOUNTS))
-    get_settings.cache_clear()
-    from dashboard.app import create_app
-
-    yield create_app()
+    yield dashboard_app(demo_warehouse, monkeypatch, ACCOUNTS)
     get_settings.cache_clear()
 
 

@@ -14,6 +14,7 @@ from flask import session
 from werkzeug.security import generate_password_hash
 
 from buurtbeeld.settings import Settings, get_settings
+from tests.helpers import dashboard_app
 from warehouse import queries
 
 ACCOUNTS = {
@@ -24,13 +25,7 @@ ACCOUNTS = {
 
 @pytest.fixture
 def app(demo_warehouse: Settings, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("BUURTBEELD_WAREHOUSE_URL", demo_warehouse.warehouse_url)
-    monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(demo_warehouse.data_dir))
-    monkeypatch.setenv("BUURTBEELD_USERS", json.dumps(ACCOUNTS))
-    get_settings.cache_clear()
-    from dashboard.app import create_app
-
-    yield create_app()
+    yield dashboard_app(demo_warehouse, monkeypatch, ACCOUNTS)
     get_settings.cache_clear()
 
 
