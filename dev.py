@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -83,13 +85,91 @@ def airflow(rest: list[str]) -> None:
     _run(bindir / "airflow", *rest, env=env)
 
 
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    initdb = found[-1] if found else (Path(shutil.which("initdb")) if shutil.which("initdb") else None)
+    return initdb.parent if initdb else None
+
+
+def _test_postgres(tmp: Path) -> dict[str, str]:
+    """A throw-away PostgreSQL for the tests when none is configured and the server is installed
+    (as .ci/postgres.sh starts it in CI); {} when there is none to start."""
+    if os.environ.get("BUURTBEELD_TEST_POSTGRES_URL") or _postgres_bin() is None:
+        return {}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: .ci/postgres.sh runs it as postgres
+        shutil.chown(tmp, "postgres")
+        out = subprocess.run(
+            ["bash", str(ROOT / ".ci" / "postgres.sh"), "start", str(tmp), str(port)], capture_output=True, text=True
+        )
+        url = out.stdout.strip().splitlines()[-1] if out.returncode == 0 and out.stdout.strip() else ""
+    else:
+        bindir = _postgres_bin()
+        data = tmp / "data"
+        steps = [
+            [bindir / "initdb", "-D", data, "-U", "postgres", "-A", "trust", "--no-sync"],
+            [
+                bindir / "pg_ctl",
+                "-D",
+                data,
+                "-l",
+                tmp / "log",
+                "-w",
+                "-o",
+                f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={tmp} -c fsync=off",
+                "start",
+            ],
+            [bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "buurtbeeld_test"],
+        ]
+        ok = all(subprocess.run([str(a) for a in step], capture_output=True).returncode == 0 for step in steps)
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/buurtbeeld_test" if ok else ""
+    return {"BUURTBEELD_TEST_POSTGRES_URL": url, "_BUURTBEELD_OWN_POSTGRES": "1"} if url else {}
+
+
+def _stop_postgres(tmp: Path) -> None:
+    if (tmp / "data" / "PG_VERSION").exists():
+        if os.geteuid() == 0:
+            subprocess.run(["bash", str(ROOT / ".ci" / "postgres.sh"), "stop", str(tmp)], capture_output=True)
+        else:
+            subprocess.run(
+                [str(_postgres_bin() / "pg_ctl"), "-D", str(tmp / "data"), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+            )
+
+
+def _tiers(env: dict[str, str]) -> str:
+    """One line: which kinds of tests will run, and why the others will not."""
+    pg = env.get("BUURTBEELD_TEST_POSTGRES_URL")
+    parts = [
+        "SQLite: ja",
+        ("PostgreSQL: ja (tijdelijke server)" if env.get("_BUURTBEELD_OWN_POSTGRES") else "PostgreSQL: ja")
+        if pg
+        else "PostgreSQL: overgeslagen (installeer de server: apt-get install postgresql, of zet "
+        "BUURTBEELD_TEST_POSTGRES_URL)",
+        "browser: ja" if shutil.which("chromium") else "browser: overgeslagen (apt-get install chromium)",
+        "echte CBS/politie-data: ja"
+        if (ROOT.parent / "shared" / "data" / "real").exists()
+        else "echte CBS/politie-data: overgeslagen (../shared/data/real ontbreekt)",
+    ]
+    return "Tests: " + " · ".join(parts)
+
+
 def main(argv: list[str]) -> None:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "demo":
         _run(sync("--inexact") / "buurtbeeld", "demo", *rest)
     elif command == "test":
         parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto"]  # one worker per core
-        _run(sync(*WITH_AIRFLOW) / "python", "-m", "pytest", *parallel, *rest)
+        bindir = sync(*WITH_AIRFLOW)
+        with tempfile.TemporaryDirectory(prefix="buurtbeeld-pg-") as tmp:
+            env = {**os.environ, **_test_postgres(Path(tmp))}
+            print(_tiers(env), flush=True)
+            try:
+                _run(bindir / "python", "-m", "pytest", *parallel, *rest, env=env)
+            finally:
+                _stop_postgres(Path(tmp))
     elif command == "airflow":
         airflow(rest)
     elif command == "lint":

@@ -8,6 +8,7 @@ regenerates it and flags the earlier version as superseded (see warehouse.analys
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from etl.errors import LoadError
 from warehouse import analyses as store
 from warehouse import published, queries
 from warehouse.db import get_engine
+
+log = logging.getLogger(__name__)
 
 ALL = "*"
 HISTORY_MONTHS = 12 * 5 + 1  # Farrington: five years back, plus the window month
@@ -425,3 +428,20 @@ def scopes(settings: Settings, gemeente: str) -> list[str]:
     areas = queries.areas(settings.warehouse_url, gemeente)
     names = sorted(set(areas[(areas["area_level"] == "stadsdeel") & (areas["area_code"] != published.UNKNOWN)]["name"]))
     return [f"stadsdeel:{n}" for n in names] + ["overzicht"]
+
+
+def refresh_analyses(
+    settings: Settings, targets: dict[str, list[tuple[int, int]] | None], run_by: str
+) -> dict[str, Any]:
+    """Regenerate the monthly analyses of months this load revised (the older version is kept, flagged
+    superseded). After the commit: the load stands even if an analysis cannot be written now."""
+    done: dict[str, list[str]] = {}
+    for gemeente, weeks in targets.items():
+        try:
+            results = regenerate_revised(settings, gemeente, weeks, run_by)
+        except Exception:
+            log.exception("Maandanalyses van %s niet vernieuwd na de lading", gemeente)
+            continue
+        if results:
+            done[gemeente] = [r.month for r in results]
+    return {"analyses_vernieuwd": done} if done else {}

@@ -147,6 +147,8 @@ def run_load(
     if rejected_rows:
         _write_quarantine(settings.quarantine_dir, batch_id, path, prepared.rejects)
     clock.lap("vastleggen")
+    from etl.analyses import refresh_analyses  # analyses read through the query module: loaded when needed
+
     summary = {**summary, **refresh_analyses(settings, targets, run_by)}
     clock.lap("analyses")
     summary["duur_s"] = clock.laps
@@ -179,25 +181,6 @@ def _publish(
         for g, weeks in targets.items()
     }
     return {"gepubliceerd": {g: s.get("cellen", 0) for g, s in done.items() if s}} if done else {}
-
-
-def refresh_analyses(
-    settings: Settings, targets: dict[str, list[tuple[int, int]] | None], run_by: str
-) -> dict[str, Any]:
-    """Regenerate the monthly analyses of months this load revised (the older version is kept, flagged
-    superseded). After the commit: the load stands even if an analysis cannot be written now."""
-    from etl.analyses import regenerate_revised
-
-    done: dict[str, list[str]] = {}
-    for gemeente, weeks in targets.items():
-        try:
-            results = regenerate_revised(settings, gemeente, weeks, run_by)
-        except Exception:
-            log.exception("Maandanalyses van %s niet vernieuwd na de lading", gemeente)
-            continue
-        if results:
-            done[gemeente] = [r.month for r in results]
-    return {"analyses_vernieuwd": done} if done else {}
 
 
 def _earlier_load(conn: Connection, kind: str, sha: str, params: dict[str, Any]) -> LoadBatch | None:

@@ -489,7 +489,7 @@ def republish(settings: Settings, gemeenten: Iterable[str] | None = None, run_by
         )
     # Stored analyses were written under the old cube (and perhaps an old threshold): regenerate them
     # the way a load does, after the commit (the older versions stay, flagged superseded).
-    from etl.batch import refresh_analyses
+    from etl.analyses import refresh_analyses
 
     refreshed = refresh_analyses(settings, dict.fromkeys(wanted), run_by).get("analyses_vernieuwd", {})
     return {"batch_id": batch_id, "gemeenten": summary, "analyses": refreshed}

@@ -117,9 +117,7 @@ def test_cli_analyses(city: tuple[Settings, list[str]], tmp_path: Path) -> None:
     }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "buurtbeeld.cli", "analyses", *args], capture_output=True, text=True, env=env
-        )
+        return subprocess.run([sys.executable, "-m", "cli", "analyses", *args], capture_output=True, text=True, env=env)
 
     done = run("maand", "2025-10")
     assert done.returncode == 0, done.stderr

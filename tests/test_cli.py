@@ -11,7 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from buurtbeeld.cli import cli
+from cli import cli
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -37,7 +37,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "buurtbeeld.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         capture_output=True,
         text=True,
         env=_env(tmp_path),

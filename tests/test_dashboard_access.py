@@ -119,7 +119,7 @@ def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
 def test_broken_accounts_stop_the_dashboard_with_a_message(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from buurtbeeld.cli import cli
+    from cli import cli
 
     bad = tmp_path / "users.json"
     for content, expected in (("{niet json", "geen geldige JSON"), ('{"x": {"role": "baas"}}', "rol moet")):

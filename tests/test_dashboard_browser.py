@@ -66,7 +66,7 @@ def server(demo_warehouse: Settings) -> Iterator[str]:
     }
     log = open(demo_warehouse.data_dir / f"serve-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "buurtbeeld.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from buurtbeeld.cli import cli
+from cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

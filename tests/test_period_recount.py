@@ -220,7 +220,7 @@ def test_the_auditor_reports_what_an_attacker_derives(city: tuple[Settings, City
     The attack is checked against the cube itself: every pinned cell is pinned to its true count."""
     from click.testing import CliRunner
 
-    from buurtbeeld.cli import cli
+    from cli import cli
     from etl.publish import audit_year
 
     settings, town = city

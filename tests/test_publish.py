@@ -149,8 +149,8 @@ def test_publiceer_recomputes_the_cube_as_a_batch(
     applies a new threshold (the base of the shared figures) to every cell."""
     from click.testing import CliRunner
 
-    from buurtbeeld.cli import cli
     from buurtbeeld.settings import get_settings
+    from cli import cli
     from warehouse.models import LoadBatch
 
     settings, exports = small_city

@@ -454,7 +454,3 @@ def _serve(host: str, port: int) -> None:
     if not (settings.users or settings.users_file or settings.trusted_user_header):
         click.echo(f"Zonder accounts: weergave {settings.audiences['open']} (instelling BUURTBEELD_AUDIENCES).")
     app.run(host=host, port=port, debug=False)
-
-
-if __name__ == "__main__":
-    cli()
