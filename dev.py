@@ -2,6 +2,7 @@
 """Bootstrap and run Buurtbeeld with nothing but Python 3.11+.
 
     python3 dev.py demo    # install, load the demo gemeente into the embedded SQLite warehouse
+    python3 dev.py serve   # open the dashboard on what is loaded (the demo again, without reloading it)
     python3 dev.py test    # install, run the whole test suite (pytest arguments may follow)
     python3 dev.py lint    # ruff and `alembic check`
     python3 dev.py airflow ARGS...   # the Airflow CLI on var/airflow and dags/ (e.g. dags test bvh_weekly)
@@ -160,6 +161,8 @@ def main(argv: list[str]) -> None:
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "demo":
         _run(sync("--inexact") / "buurtbeeld", "demo", *rest)
+    elif command == "serve":
+        _run(sync("--inexact") / "buurtbeeld", "serve", *rest)
     elif command == "test":
         parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto"]  # one worker per core
         bindir = sync(*WITH_AIRFLOW)

@@ -424,6 +424,7 @@ def demo(serve: bool, host: str, port: int, weergave: str) -> None:
     settings = get_settings()
     for line in run_demo(settings):
         click.echo(line)
+    click.echo(f"Later opnieuw openen zonder opnieuw te laden: python3 dev.py serve --weergave {weergave}")
     if serve:
         settings.audiences["open"] = weergave
         _serve(host, port)
@@ -432,9 +433,17 @@ def demo(serve: bool, host: str, port: int, weergave: str) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adres om op te luisteren.")
 @click.option("--port", default=8050, show_default=True, type=int)
+@click.option(
+    "--weergave",
+    type=click.Choice(["intern", "gedeeld"]),
+    default=None,
+    help="Wat het dashboard zonder accounts toont (standaard: de instelling BUURTBEELD_AUDIENCES, anders gedeeld).",
+)
 @friendly_errors
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, weergave: str | None) -> None:
     """Start het dashboard (voor productie: gunicorn -c python:dashboard.gunicorn_conf dashboard.wsgi:server)."""
+    if weergave:
+        get_settings().audiences["open"] = weergave
     _serve(host, port)
 
 

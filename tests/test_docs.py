@@ -110,9 +110,9 @@ def command_problem(text: str) -> str | None:
     if words[0] == "python3":
         if len(words) < 3 or words[2] not in dev_commands():
             return f"dev.py has no command '{' '.join(words[2:3])}' (it has: {', '.join(sorted(dev_commands()))})"
-        # `dev.py demo` hands its arguments to `buurtbeeld demo`; test and airflow pass theirs to
+        # `dev.py demo` and `serve` hand their arguments to `buurtbeeld`; test and airflow pass theirs to
         # pytest and Airflow, which are not ours to check.
-        return cli_problem(["demo", *words[3:]]) if words[2] == "demo" else None
+        return cli_problem([words[2], *words[3:]]) if words[2] in ("demo", "serve") else None
     return cli_problem(words[1:])
 
 
