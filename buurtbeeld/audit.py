@@ -190,15 +190,6 @@ def lp_narrowed(
     return rest[narrow], lows[narrow], highs[narrow]
 
 
-def attacker_box(
-    counts: np.ndarray, shown: np.ndarray, hidden_low: np.ndarray, hidden_high: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """What the attacker knows of each cell before combining: a shown cell its value, a hidden cell the
-    range its sign allows."""
-    counts = np.asarray(counts, dtype=float)
-    return np.where(shown, counts, hidden_low), np.where(shown, counts, hidden_high)
-
-
 @dataclass(frozen=True)
 class Finding:
     """A hidden true small count and the interval the attacker derives for it."""

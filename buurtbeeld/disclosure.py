@@ -137,11 +137,6 @@ def audience_line(audience: str, threshold: int) -> str:
     return f"Weergave gedeeld: beschermde cijfers, afgerond op {threshold}-tallen."
 
 
-def window_shown(status_components: Iterable[int]) -> bool:
-    """A sliding aggregate is shown only when all its components are (see rule 3)."""
-    return all(s == SHOWN for s in status_components)
-
-
 def window_sum(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Sum of `count` over periods per `by` group, shown only when every period is shown (rule 3).
 

@@ -43,8 +43,7 @@ def test_a_total_next_to_one_hidden_part_pins_it() -> None:
     # 12 = 3 + 9 with only the 3 hidden: the attacker reads 3 exactly.
     rel = audit.Relations(np.array([0, 0]), np.array([1, 2]), np.array([0, 0]))
     counts = np.array([12, 3, 9])
-    low, high = audit.attacker_box(counts, np.array([True, False, True]), np.full(3, 1.0), np.full(3, 4.0))
-    low, high = audit.propagate(low, high, rel)
+    low, high = audit.propagate(np.array([12.0, 1.0, 9.0]), np.array([12.0, 4.0, 9.0]), rel)
     assert (low[1], high[1]) == (3, 3)
     found = audit.findings(counts, np.array([False, True, False]), low, high, T, 4)
     assert len(found) == 1 and found[0].pinned and found[0].count == 3
