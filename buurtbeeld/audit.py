@@ -1,20 +1,19 @@
 """The attacker of the published figures: what can be derived about a hidden cell from everything shown.
 
-An attacker of the *gedeeld* audience sees every shown count and knows every additive relation between
-cells (buurt -> wijk -> stadsdeel -> gemeente, MK -> group -> all categories, week -> month -> quarter
--> year) and what each hidden sign means. For every hidden cell that is a linear program: the smallest
-and largest value it can take while every relation holds, every shown cell keeps its value, and every
-hidden cell stays within what its sign says (`<5`: 1 .. threshold-1; `x`: what the legend lets one
-assume). The auditor answers it two ways:
+An attacker of the *gedeeld* audience sees every shared figure and knows every additive relation
+between cells (buurt -> wijk -> stadsdeel -> gemeente, MK -> group -> all categories, week -> month ->
+quarter -> year) and the rounding rule. For every cell that is a linear program: the smallest and
+largest value its true count can take while every relation holds and every cell stays within what its
+figure allows (buurtbeeld.disclosure.rounding_box; a hidden cell: any count). The auditor answers it
+two ways:
 
 - `propagate`: interval arithmetic to a fixed point over all relations at once (vectorised, a year's
   cube in well under a second). Every interval it gives contains the LP's, so a cell it pins is pinned;
-- `lp_bounds`: the exact LP (HiGHS via scipy) for the cells asked, for small cubes and for checking
-  that propagation did not miss what a linear program finds.
+- `lp_bounds` and `lp_narrowed`: the exact LP (HiGHS via scipy), per cell or cleared in bulk by
+  certificates, for checking that propagation did not miss what a linear program finds.
 
 A true count 1 .. threshold-1 is *pinned* when its interval is a single value and *narrow* when it is
-less than `min_width` wide (DESIGN section 4: at least 4 for suppression). The relations come from
-etl.publish; this module is pure numpy.
+less than `min_width` wide. The relations come from etl.publish; this module is pure numpy.
 """
 
 from __future__ import annotations

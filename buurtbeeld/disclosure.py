@@ -1,35 +1,37 @@
-"""Disclosure control: the one module every number passes through before a user sees or downloads it.
+"""Disclosure control: the one module every count passes through before a user sees or downloads it.
 
-The rule set (DESIGN.md section 4), in the order it is applied:
+**Audiences.** The *intern* audience (the gemeente's analysts and functioneel beheer, entitled to the
+police's buurt-level figures) reads exact counts, every screen and export marked "Vertrouwelijk — niet
+delen". The *gedeeld* audience (stadsdeel managers, documents for distribution, an open dashboard)
+reads *shared figures* only. Settings map roles to audiences; `for_audience` is the one switch every
+read of counts passes.
 
-1. **Primary suppression.** A count 1 .. threshold-1 is hidden and shown as "<5" (threshold from
-   settings; 5 is the StraatKubus rule the Dutch DPA accepted). Zero is shown as 0.
-2. **Complementary (secondary) suppression.** A hidden cell must not be recoverable from a shown parent
-   total and its shown siblings. The published cube holds exact additive relations: buurt -> wijk ->
-   gemeente, buurt -> stadsdeel -> gemeente, and category group -> all categories within each area.
-   For every shown parent we look at its hidden children. They are *derivable* when there is one of
-   them, or when all are primary and their sum pins each one down (sum == k, or sum == k·(t-1): every
-   cell is then 1, or every cell is t-1). A derivable set gets one more hidden child: the smallest
-   shown non-zero sibling (the cheapest loss of information, as in CBS/Argus "minimum value"
-   heuristics); without such a sibling the parent itself is hidden. This repeats until nothing is
-   derivable. Secondary cells are shown as "x" (the CBS sign for "geheim"), never as "<5" — they are
-   not small, and saying so would be false.
-3. **Periods.** A month is published as the union of its ISO weeks (a week belongs to the month of its
-   Thursday, as ISO does for years), so months nest weeks exactly; a month whose hidden weeks are
-   derivable from it is hidden before rule 2 runs on the month cube. Sliding aggregates (4-week
-   average, moving averages, "last 12 months") are shown only when every component is shown, because
-   two overlapping windows differ by their edge periods and any partial rule leaks through that
-   difference.
-4. **Rates** (per 1 000 inwoners, shares) of a hidden count are hidden as well.
+**Shared figures, and why this method.** The published relations are dense: buurt -> wijk ->
+stadsdeel -> gemeente, MK code -> group -> all categories, week -> month -> quarter -> year, and most
+buurt cells are 1 to 4. Cell suppression ("<5" plus complementary "x", as tau-ARGUS does it) was
+measured to fail both ways here: the previous suppression let interval arithmetic pin 108 372 of the
+demo's 108 421 hidden small counts, and suppression that an LP audit accepts (every hidden 1-4 at
+least 4 wide) hid 99 % of the wijk months. So the gedeeld audience gets, as statistics offices publish
+small areas:
 
-**Audiences.** The rules above protect the *gedeeld* audience: everything that leaves the gemeente's
-analysts (stadsdeel managers, documents for distribution, an open dashboard). The *intern* audience (the
-analysts and functioneel beheer, entitled to the police's buurt-level figures) reads the same cells with
-their exact counts, every screen and export marked "vertrouwelijk — niet delen". Settings map roles to
-audiences; `for_audience` is the one switch every read of counts passes.
+1. a fixed design of tables (`shared_cell`): no weekly wijk or buurt figures and no monthly MK codes
+   below the stadsdeel, which are nearly all 1-4 and would only add relations to attack;
+2. every figure rounded to a multiple of the threshold (`round_shared`; 5, the StraatKubus rule the
+   Dutch DPA accepted): 1-4 to 0 or 5 with probability count/5, so unbiased (random rounding as
+   Statistics Canada and ONS publish small areas), larger counts to the nearest multiple, at most 2
+   off. The direction is decided by a keyed cell key (`cell_keys`, as the ABS cell key method does
+   it), so a cell with an unchanged count never changes figure and nobody without the deployment's
+   secret can tell how it was rounded;
+3. an attacker in the publish step (buurtbeeld.audit, driven by etl.publish.share): over every
+   relation at once, with what each figure allows (`rounding_box`), no true 1-4 may be narrowed below
+   MIN_WIDTH (three candidate values); narrowed cells are rounded the other way or, failing that,
+   hidden ("x", like every cell outside the design).
 
-Everything here is a pure function on numpy/pandas values, so the load step that publishes the cube,
-the dashboard, the exports and the monthly analyses all use the same code.
+Rates, averages, differences and rankings for the gedeeld audience are computed from the shared
+figures. Months are unions of ISO weeks (a week belongs to the month of its Thursday), so periods nest.
+
+Everything here is a pure function on numpy/pandas values, so the publish step, the dashboard, the
+exports and the monthly analyses all use the same code.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Dutch text for the monthly analyses, from templates (pure; no I/O).
 
 Every number that reaches a sentence, table or chart here goes through buurtbeeld.disclosure: counts
-by their published status (shown, "<5", "x"), expected counts by `expected_label`, rates only where
+as the gedeeld audience's shared figures (or "x"), expected counts by `expected_label`, rates only where
 their count is shown. A finding whose count is hidden by complementary suppression is not described
 at all (only counted), so no sentence narrows a hidden value down.
 """
@@ -78,9 +78,9 @@ def how_to_read(method: Method, threshold: int) -> str:
         "zeggen weinig en gebruiken we daarom niet. Opvallend betekent niet verklaard: de cijfers zeggen niets "
         "over oorzaken, en de kenmerken van de buurt staan er alleen ter context bij. Weken die nog "
         "**voorlopig** zijn, kunnen door latere leveringen nog veranderen; uitkomsten over die weken zijn "
-        f"minder zeker. Aantallen van 1 tot en met {threshold - 1} tonen we als "
-        f"'{disclosure.small_label(threshold)}' en soms verbergen we een tweede aantal ('x') zodat het "
-        "eerste niet terug te rekenen is."
+        f"minder zeker. Alle aantallen zijn afgerond op {threshold}-tallen, zodat geen klein aantal terug te "
+        f"rekenen is: 0 betekent 0 tot en met {threshold - 1}; een aantal dat om die reden niet wordt "
+        "getoond staat er als 'x'. De toetsen zelf zijn op de werkelijke aantallen gedaan."
     )
 
 

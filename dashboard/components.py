@@ -280,7 +280,7 @@ def query_string(**params: Any) -> str:
 
 
 def choropleth(gemeente: str, frame: pd.DataFrame, value_col: str, text_col: str, title: str) -> dict[str, Any]:
-    """Buurten coloured by value (NaN = hidden, drawn grey with its '<5'/'x' label in the tooltip).
+    """Buurten coloured by value (NaN = hidden, drawn grey with its 'x' label in the tooltip).
 
     Without a tile server the map is plain SVG (plotly 'geo', no basemap): it draws fast everywhere,
     also without WebGL. With BUURTBEELD_MAP_TILES_URL or a MapLibre style it becomes a tiled map.

@@ -1,7 +1,7 @@
 """Excel exports: what is on screen, with Dutch headers and a sheet that says what it is.
 
-Every exported number has already passed buurtbeeld.disclosure (hidden cells arrive as the text
-'<5' or 'x'), so an export can never hold more than the screen showed."""
+Every exported number has already passed buurtbeeld.disclosure for the user's audience (a hidden cell
+arrives as the text 'x'), so an export can never hold more than the screen showed."""
 
 from __future__ import annotations
 
