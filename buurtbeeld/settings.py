@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Who sees exact counts (DESIGN section 4): the gemeente's own analysts and functioneel beheer; everything
@@ -118,6 +118,19 @@ class Settings(BaseSettings):
         return key_file.read_text().strip().encode()
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it and says what is expected (in Dutch)."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [
+            f"BUURTBEELD_{str(e['loc'][0]).upper()}"
+            + (f" ({'.'.join(str(x) for x in e['loc'][1:])})" if len(e["loc"]) > 1 else "")
+            + f": {e['msg']}, gekregen {e.get('input')!r}"
+            for e in exc.errors()
+        ]
+        raise SettingsError("Ongeldige instelling: " + "; ".join(problems)) from None

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from buurtbeeld.settings import Settings, get_settings
+from buurtbeeld.settings import Settings, SettingsError, get_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 STATUS_NL = {"loaded": "geladen", "refused": "geweigerd", "failed": "mislukt", "unchanged": "ongewijzigd"}
@@ -35,7 +35,7 @@ def friendly_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
-        except LoadError as exc:
+        except (LoadError, SettingsError) as exc:
             _fail(str(exc))
         except OperationalError as exc:
             _fail(

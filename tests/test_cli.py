@@ -54,6 +54,27 @@ def test_load_before_upgrade_says_what_to_do(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("BUURTBEELD_AUDIENCES", '{"open": "iedereen"}', "'intern' or 'gedeeld'"),
+        ("BUURTBEELD_MAX_REJECT_SHARE", "veel", "number"),
+    ],
+)
+def test_a_bad_setting_is_named_without_a_traceback(tmp_path: Path, name: str, value: str, expected: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "publiceer", "--controleer"],
+        capture_output=True,
+        text=True,
+        env={**_env(tmp_path), name: value},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert f"Ongeldige instelling: {name}" in result.stderr and expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_load_batches_and_rejects_from_the_command_line(tmp_path: Path, real_data: Path) -> None:
     assert _run(tmp_path, "db", "upgrade").returncode == 0
     ok = _run(
