@@ -265,16 +265,20 @@ def year_cube(
     threshold: int,
     periods: dict[str, list[str]],
     secret: bytes,
+    previous: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The non-zero cells of the weeks in `counts` and of the months, quarters and year in `periods`
     (sums of their weeks), each with its exact count, its shared figure and status for the gedeeld
-    audience (`share`), period type and start."""
+    audience (`share`, beside the year's `previous` published cells), period type and start."""
     frames = [week_cells(counts, hierarchy, gemeente).assign(period_type="week")]
     for kind in ("month", "quarter", "year"):
         frames.append(period_sums(frames[-1], kind, periods[kind]).assign(period_type=kind))
     cells = pd.concat(frames, ignore_index=True)
     cells = cells[cells["count"] > 0].reset_index(drop=True)
-    cells = share(cells, gemeente, threshold, secret)
+    before = None
+    if previous is not None and len(previous):
+        before = located(previous, hierarchy)
+    cells = share(cells, gemeente, threshold, secret, before)
     return cells.assign(period_start=_per_period(cells["period"], lambda p: period_start(kind_of(p), p)))
 
 
@@ -307,7 +311,9 @@ def kept_totals(cells: pd.DataFrame, threshold: int) -> np.ndarray:
     return total & (wide | (buurt & (cells["count"] >= threshold).to_numpy()))
 
 
-def share(cells: pd.DataFrame, gemeente: str, threshold: int, secret: bytes) -> pd.DataFrame:
+def share(
+    cells: pd.DataFrame, gemeente: str, threshold: int, secret: bytes, previous: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Shared figure and status of every cell (buurtbeeld.disclosure, 'Audiences').
 
     Cells of the shared design are rounded to multiples of the threshold by their cell keys. The
@@ -317,11 +323,17 @@ def share(cells: pd.DataFrame, gemeente: str, threshold: int, secret: bytes) -> 
     the auditor finds none; flipping all at once can swing back and forth. What FLIP_ROUNDS of that
     leaves is hidden; while a hidden cell is still narrowed, the smallest shown cell of each relation
     around the hidden cells the relations hold tight is hidden too (a kept total last). Nothing is
-    returned while the auditor finds anything."""
+    returned while the auditor finds anything.
+
+    `previous`: the year's shared design as it was published until now (`Pair`). An attacker keeps
+    both publications, so the auditor attacks the two together, and a cell whose count did not change
+    keeps its figure (two roundings of one count tell more than either), unless flipping new figures
+    alone leaves something narrowed; a hidden one stays hidden. So a figure changes with its count,
+    or when the auditor needs it to."""
     design = shared_design(cells)
     shared = pd.Series(np.nan, index=cells.index)
     status = np.full(len(cells), disclosure.SECONDARY, dtype=np.int8)
-    d = cells[design]
+    d = cells[design].reset_index(drop=True)
     if not len(d):
         return cells.assign(shared_count=shared, status=status)
     rel = cube_relations(d)
@@ -331,42 +343,162 @@ def share(cells: pd.DataFrame, gemeente: str, threshold: int, secret: bytes) -> 
         identity = identity + "|" + d[column].astype(str)
     keys = disclosure.cell_keys(identity, secret)
     rounded = disclosure.round_shared(counts, keys, threshold)
-    hidden = np.zeros(len(d), dtype=bool)
-    small = (counts > 0) & (counts < threshold)
-    index, heads, _ = rel.compact()
     kept = kept_totals(d, threshold)
+    pair = Pair.of(d, rel, previous, threshold) if previous is not None and len(previous) else None
+    result = _protect(rounded, counts, keys, threshold, kept, rel, pair)
+    if result is None and pair is not None:
+        # Beside its previous publication the year could not be protected (new cells can tie carried
+        # figures together for good: a buurt's only incident of a month is also its quarter's): the
+        # year is protected on its own, as on a first publication.
+        result = _protect(rounded, counts, keys, threshold, kept, rel, None)
+    if result is None:
+        raise RuntimeError(f"{gemeente}: the shared figures could not be protected; nothing is published")
+    rounded, hidden = result
+    shared.iloc[np.flatnonzero(design)] = np.where(hidden, np.nan, rounded)
+    status[np.flatnonzero(design)[~hidden]] = disclosure.SHOWN
+    return cells.assign(shared_count=shared, status=status)
+
+
+def _protect(
+    fresh: np.ndarray,
+    counts: np.ndarray,
+    keys: np.ndarray,
+    threshold: int,
+    kept: np.ndarray,
+    rel: Relations,
+    pair: Pair | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The flip-and-hide loop of `share`: (shared figures, hidden) of the design's cells, None when
+    MAX_ROUNDS did not protect them. fresh: the figures by cell key; with a `pair`, carried-over
+    figures replace them and the auditor attacks both publications together."""
+    n = len(counts)
+    rounded = fresh.copy()
+    hidden = np.zeros(n, dtype=bool)
+    frozen = np.zeros(n, dtype=bool)
+    if pair is not None:
+        carried = ~pair.hidden[pair.same_before]
+        rounded[pair.same[carried]] = pair.figure[pair.same_before[carried]]
+        frozen[pair.same[carried]] = True
+        hidden[pair.same[~carried]] = True  # so that publishing an unchanged year again changes nothing
+        rel = pair.relations
+    extra = np.zeros(0, dtype=np.int64) if pair is None else pair.counts[pair.before_only]
+    counts_all = np.concatenate([counts, extra]).astype(np.int64)
+    small = (counts_all > 0) & (counts_all < threshold)
+    mutable = np.arange(len(counts_all)) < n
+    index, heads, _ = rel.compact()
+    kept = np.concatenate([kept, np.zeros(len(counts_all) - n, dtype=bool)])
+
+    def boxes() -> tuple[np.ndarray, np.ndarray]:
+        low, high = disclosure.rounding_box(rounded, hidden, threshold)
+        return (low, high) if pair is None else pair.boxes(low, high)
+
     for attempt in range(MAX_ROUNDS):
-        low, high = propagate(*disclosure.rounding_box(rounded, hidden, threshold), rel)
+        low, high = propagate(*boxes(), rel)
         narrow = small & (high - low < disclosure.MIN_WIDTH + GUARD_MARGIN)
         if not narrow.any():
-            break
-        if attempt < FLIP_ROUNDS:
+            return rounded, hidden
+        # A carried-over figure is flipped only when flipping new ones did not do.
+        flippable = narrow[:n] & ~hidden & (~frozen | (attempt >= FLIP_ROUNDS // 2))
+        if attempt < FLIP_ROUNDS and flippable.any():
             # A different half each round, the same in every run (the figures must not depend on chance).
-            flip = narrow & ~hidden & ((keys * (attempt + 2) * 7919.0) % 1.0 < 0.5)
+            flip = flippable & ((keys * (attempt + 2) * 7919.0) % 1.0 < 0.5)
             rounded[flip] = np.where(rounded[flip] == 0, threshold, 0)
+            frozen &= ~flip
             continue
-        stuck = (narrow & hidden).any()
-        hidden |= narrow
+        fixed = np.concatenate([hidden | frozen, ~mutable[n:]])
+        stuck = (narrow & fixed).any()
+        hidden |= narrow[:n] & ~frozen
+        fixed[:n] |= hidden
         if stuck:
-            # Hidden cells that the relations still hold tight (a stuck one among them): in each relation
-            # around them, hide the smallest cell still shown, a total the targets keep only when
-            # nothing else is left.
-            tight = np.flatnonzero(hidden & (high - low < 2 * disclosure.MIN_WIDTH))
+            # Cells the relations still hold tight that hiding them cannot free (hidden already, carried
+            # over, or the previous publication's): in each relation around them, hide the smallest cell
+            # still shown, a total the targets keep only when nothing else is left.
+            tight = np.flatnonzero(fixed & (high - low < 2 * disclosure.MIN_WIDTH))
             around = np.isin(index, index[np.isin(rel.child, tight) | np.isin(heads[index], tight)])
             members = np.concatenate([rel.child[around], heads[index[around]]])
             groups = np.concatenate([index[around], index[around]])
-            allowed = ~hidden[members] & (counts[members] > 0) & (~kept[members] | (attempt > FLIP_ROUNDS + 8))
+            allowed = mutable[members] & (counts_all[members] > 0) & (~kept[members] | (attempt > FLIP_ROUNDS + 8))
+            allowed[allowed] = ~hidden[members[allowed]] & ~frozen[members[allowed]]
             members, groups = members[allowed], groups[allowed]
-            order = np.lexsort((counts[members], groups))
+            order = np.lexsort((counts_all[members], groups))
             members, groups = members[order], groups[order]
             first = np.ones(len(groups), dtype=bool)
             first[1:] = groups[1:] != groups[:-1]
             hidden[members[first]] = True
-    else:
-        raise RuntimeError(f"{gemeente}: the shared figures could not be protected; nothing is published")
-    shared[d.index] = np.where(hidden, np.nan, rounded)
-    status[np.flatnonzero(design)[~hidden]] = disclosure.SHOWN
-    return cells.assign(shared_count=shared, status=status)
+    return None
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A year's previous publication (shared design only) beside the new one, as one attacker who keeps
+    both sees them. The strongest such attacker also knows which cells kept their count: those are one
+    unknown with both figures' boxes; a changed or vanished cell's old count is an unknown of its own,
+    bound by the previous relations. Unknowns 0..n-1 are the new cube's, n.. the old counts'."""
+
+    same: np.ndarray  # positions in the new cube of cells with an unchanged count
+    same_before: np.ndarray  # their positions in the previous cube
+    before_only: np.ndarray  # positions in the previous cube of changed or vanished cells
+    counts: np.ndarray  # previous counts (by previous position)
+    figure: np.ndarray  # previous shared figures
+    hidden: np.ndarray  # previous hidden cells
+    low: np.ndarray  # previous boxes
+    high: np.ndarray
+    relations: Relations  # the new cube's relations and the previous cube's, over all unknowns
+
+    @classmethod
+    def of(cls, after: pd.DataFrame, rel_after: Relations, before: pd.DataFrame, threshold: int) -> Pair:
+        """after, before: located design cubes (`located`), before with shared_count and status."""
+        before = before.reset_index(drop=True)
+        keys = ["period", *KEY[1:]]
+        at = pd.MultiIndex.from_frame(after[keys].astype(str)).get_indexer(
+            pd.MultiIndex.from_frame(before[keys].astype(str))
+        )
+        old = before["count"].to_numpy().astype(np.int64)
+        new = after["count"].to_numpy().astype(np.int64)
+        unchanged = (at >= 0) & (new[np.maximum(at, 0)] == old)
+        same_before, before_only = np.flatnonzero(unchanged), np.flatnonzero(~unchanged)
+        same = at[unchanged]
+        unknown = np.empty(len(before), dtype=np.int64)
+        unknown[same_before] = same
+        unknown[before_only] = len(after) + np.arange(len(before_only))
+        rel_before = cube_relations(before)
+        offset = int(rel_after.relation.max()) + 1 if len(rel_after.relation) else 0
+        relations = Relations(
+            np.concatenate([rel_after.parent, unknown[rel_before.parent]]),
+            np.concatenate([rel_after.child, unknown[rel_before.child]]),
+            np.concatenate([rel_after.relation, rel_before.relation + offset]),
+            rel_after.partial | frozenset(p + offset for p in rel_before.partial),
+        )
+        hidden = (before["status"] != disclosure.SHOWN).to_numpy()
+        figure = before["shared_count"].fillna(0).to_numpy().astype(np.int64)
+        low, high = disclosure.rounding_box(figure, hidden, threshold)
+        return cls(same, same_before, before_only, old, figure, hidden, low, high, relations)
+
+    def boxes(self, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The new cube's boxes, narrowed where a count is unchanged, followed by the old counts'."""
+        low, high = low.copy(), high.copy()
+        low[self.same] = np.maximum(low[self.same], self.low[self.same_before])
+        high[self.same] = np.minimum(high[self.same], self.high[self.same_before])
+        return np.concatenate([low, self.low[self.before_only]]), np.concatenate([high, self.high[self.before_only]])
+
+
+def located(cells: pd.DataFrame, hierarchy: pd.DataFrame) -> pd.DataFrame:
+    """The shared design of published cells, each buurt row with its wijk and stadsdeel (what
+    `cube_relations` joins on)."""
+    hier = full_hierarchy(hierarchy)[0].set_index("buurt_code")
+    cube = cells[shared_design(cells)].reset_index(drop=True).copy()
+    buurt = cube["area_level"] == "buurt"
+    cube["wijk"] = np.where(buurt, cube["area_code"].map(hier["wijk_code"]), None)
+    cube["stadsdeel"] = np.where(buurt, cube["area_code"].map(hier["stadsdeel"]), None)
+    return cube
+
+
+def carried_over(previous: pd.DataFrame, year: int, threshold: int) -> bool:
+    """Whether a year's previous publication can stand beside the new one: the same buurt indeling
+    (codes compare) and the same threshold (its figures are multiples of it; otherwise the boxes
+    would be read with the wrong base). Otherwise the new publication starts afresh."""
+    shown = previous["shared_count"].dropna()
+    return bool((previous["indeling_year"] == year).all() and (shown % threshold == 0).all())
 
 
 # --- I/O ---------------------------------------------------------------------------------------------
@@ -398,8 +530,9 @@ def publish(
         return {}
     first, latest = min(delivered), max(delivered)
     if weeks is None:
-        published.delete_gemeente(conn, gemeente)
         years = {y for y, _ in delivered}
+        for gone in set(published.years(conn, gemeente)) - years:
+            published.replace_year(conn, gemeente, gone, pd.DataFrame(), batch_id)
     else:
         years = {y for y, _ in weeks} | _years_whose_completeness_moved(before, (first, latest))
 
@@ -425,7 +558,11 @@ def publish(
         }
         counts = to_indeling(published.week_counts(conn, gemeente, in_year), successors, hierarchy, year)
         counts = with_group_cells(counts)
-        cells = year_cube(counts, hierarchy, gemeente, threshold, periods, secret).assign(indeling_year=year)
+        previous = published.shared_state(conn, gemeente, iso_year)
+        if not carried_over(previous, year, threshold):
+            previous = None
+        cells = year_cube(counts, hierarchy, gemeente, threshold, periods, secret, previous)
+        cells = cells.assign(indeling_year=year)
         written += published.replace_year(conn, gemeente, iso_year, cells, batch_id)
         hidden += int((cells["status"] != disclosure.SHOWN).sum())
         months_done += months
@@ -548,11 +685,7 @@ def audit_year(cells: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int, exa
     Interval propagation gives each cell's interval; `exact` also solves the attacker's linear program
     for every true small count (buurtbeeld.audit.lp_narrowed), and the findings are then the LP's.
     Cells outside the design are offered to nobody outside the analysts."""
-    hier = full_hierarchy(hierarchy)[0].set_index("buurt_code")
-    cube = cells[shared_design(cells)].reset_index(drop=True).copy()
-    buurt = cube["area_level"] == "buurt"
-    cube["wijk"] = np.where(buurt, cube["area_code"].map(hier["wijk_code"]), None)
-    cube["stadsdeel"] = np.where(buurt, cube["area_code"].map(hier["stadsdeel"]), None)
+    cube = located(cells, hierarchy)
     hidden = (cube["status"] != disclosure.SHOWN).to_numpy()
     box = disclosure.rounding_box(cube["shared_count"].fillna(0).to_numpy(), hidden, threshold)
     rel = cube_relations(cube)
@@ -567,6 +700,19 @@ def audit_year(cells: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int, exa
         everyone = np.ones(len(cube), dtype=bool)
         found = findings(counts, everyone, low, high, threshold, disclosure.MIN_WIDTH)
     return YearAudit(cube.drop(columns=["wijk", "stadsdeel"]).assign(low=low, high=high), found)
+
+
+def audit_pair(before: pd.DataFrame, after: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int) -> list[Finding]:
+    """Attack two consecutive publications of one ISO year together (`Pair`: the attacker keeps both and
+    knows which counts did not change). A finding's cell is a position among the new publication's
+    design cells (`located`) or, from there on, among the old counts of cells that changed."""
+    new, old = located(after, hierarchy), located(before, hierarchy)
+    pair = Pair.of(new, cube_relations(new), old, threshold)
+    hidden = (new["status"] != disclosure.SHOWN).to_numpy()
+    box = disclosure.rounding_box(new["shared_count"].fillna(0).to_numpy(), hidden, threshold)
+    low, high = propagate(*pair.boxes(*box), pair.relations)
+    counts = np.concatenate([new["count"].to_numpy(), pair.counts[pair.before_only]])
+    return findings(counts, np.ones(len(counts), dtype=bool), low, high, threshold, disclosure.MIN_WIDTH)
 
 
 def information_loss(cells: pd.DataFrame) -> pd.DataFrame:

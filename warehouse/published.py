@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select, tuple_
 
+from buurtbeeld.disclosure import SHARED_LEVELS
 from buurtbeeld.periods import parse_week
 from warehouse.bulk import bulk_insert, read_frame
 from warehouse.models import Buurt, BuurtCorrespondence, PublishedCount, Stadsdeel, StadsdeelArea, WeeklyCount
@@ -16,6 +17,17 @@ UNKNOWN = "onbekend"  # incidents without a usable location, and buurten outside
 OTHER_STADSDEEL = "Overig"  # buurten that the stadsdelen file does not mention
 PERIOD_TYPES = ("week", "month", "quarter", "year")
 _ROWS_PER_INSERT = 100_000
+_CELL_COLUMNS = [
+    "period_type",
+    "period",
+    "area_level",
+    "area_code",
+    "group_code",
+    "mk_code",
+    "count",
+    "shared_count",
+    "status",
+]
 # The series index's columns after the gemeente (one gemeente is written at a time).
 _SERIES = [c.name for c in PublishedCount.series_index().columns][1:]
 
@@ -133,6 +145,35 @@ def replace_year(conn: Connection, gemeente: str, iso_year: int, cells: pd.DataF
     return written
 
 
+def years(conn: Connection, gemeente: str) -> list[int]:
+    """The ISO years of which the gemeente has published weeks."""
+    pc = PublishedCount
+    labels = conn.execute(
+        select(func.substr(pc.period, 1, 4))
+        .where(pc.gemeente_code == gemeente, pc.period_type == "week", pc.area_level == "gemeente")
+        .distinct()
+    ).scalars()
+    return sorted(int(label) for label in labels)
+
+
+def shared_state(conn: Connection, gemeente: str, iso_year: int) -> pd.DataFrame:
+    """The cells of an ISO year that the shared design offers: period_type, period, area_level,
+    area_code, group_code, mk_code, count, shared_count, status, indeling_year. What the gedeeld
+    audience has seen of the year until now, for the next publication to be audited beside."""
+    pc = PublishedCount.__table__
+    columns = [*_CELL_COLUMNS, "indeling_year"]
+    query = select(*[pc.c[c] for c in columns]).where(
+        pc.c.gemeente_code == gemeente,
+        pc.c.period >= str(iso_year),
+        pc.c.period < str(iso_year + 1),
+        # buurtbeeld.disclosure.shared_cell, in SQL: only these rows are read
+        (pc.c.period_type.in_(["quarter", "year"]))
+        | (pc.c.area_level.in_(SHARED_LEVELS) & ((pc.c.mk_code == "*") | (pc.c.period_type == "month")))
+        | ((pc.c.period_type == "month") & (pc.c.mk_code == "*")),
+    )
+    return read_frame(conn, query, columns)
+
+
 def delete_gemeente(conn: Connection, gemeente: str) -> None:
     conn.execute(delete(PublishedCount.__table__).where(PublishedCount.gemeente_code == gemeente))
 
@@ -145,15 +186,5 @@ def cells(conn: Connection, gemeente: str) -> pd.DataFrame:
     """Every published cell of a gemeente: period_type, period, area_level, area_code, group_code,
     mk_code, count (exact), shared_count (the gedeeld audience's figure), status."""
     pc = PublishedCount
-    columns = [
-        "period_type",
-        "period",
-        "area_level",
-        "area_code",
-        "group_code",
-        "mk_code",
-        "count",
-        "shared_count",
-        "status",
-    ]
+    columns = _CELL_COLUMNS
     return read_frame(conn, select(*[pc.__table__.c[c] for c in columns]).where(pc.gemeente_code == gemeente), columns)
