@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     alert_email: str = Field("", description="On a failed scheduled task, mail this address (needs smtp_host).")
     smtp_host: str = Field("", description="SMTP relay for alert_email, host or host:port (no authentication).")
     alert_from: str = Field("buurtbeeld@localhost", description="Sender of alert mails.")
+    inbox_settle_seconds: int = Field(
+        120,
+        ge=0,
+        description="A file in an inbox counts once it has not changed for this long (or has a .klaar marker).",
+    )
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

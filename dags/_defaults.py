@@ -11,11 +11,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset
+from airflow.sdk.configuration import conf
 
 TZ = "Europe/Amsterdam"
 START = datetime(2026, 1, 5, tzinfo=ZoneInfo(TZ))
 # The connection (type fs) whose extra "path" is the inbox root, BUURTBEELD_INBOX_DIR; see README.
 INBOX_CONN = "buurtbeeld_inbox"
+# How often a waiting run looks in its inbox again: Airflow's own configuration (section buurtbeeld,
+# env AIRFLOW__BUURTBEELD__INBOX_POKE_SECONDS), as it schedules, and the DAG files may not import
+# Buurtbeeld's settings when Airflow parses them. The tests look every second.
+INBOX_POKE = timedelta(seconds=conf.getint("buurtbeeld", "inbox_poke_seconds", fallback=600))
 # Updated by every BVH load that changed the warehouse; the monthly analyses run on it.
 INCIDENTS = Asset(name="buurtbeeld_incidenten", uri="buurtbeeld://warehouse/incidenten")
 

@@ -1,9 +1,13 @@
 """
 ### bvh_weekly: de wekelijkse BVH-export van de politie laden
 
-Elke maandag 07:00 (Europe/Amsterdam) wacht deze DAG tot er bestanden in de inbox `bvh/` staan
-(uitgestelde FileSensor: wachten kost geen worker, de triggerer kijkt elke 10 minuten, tot 18:00),
-en dan per bestand, in naamvolgorde:
+Elke werkdag om 07:00 (Europe/Amsterdam) kijkt deze DAG in de inbox `bvh/`. Op maandag, de
+leverdag, wacht hij tot er een bestand klaarstaat (elke 10 minuten kijken, tot 18:00; wachten kost
+geen worker); komt er niets, dan mislukt de taak `wacht_op_bestanden` en volgt een melding. Op de
+andere dagen laadt hij wat er (laat) binnenkwam en slaat hij over als de inbox leeg is. Een bestand
+telt pas als het `inbox_settle_seconds` (standaard 120) seconden niet meer veranderd is of als er een `<bestand>.klaar` naast
+staat; tijdelijke namen (`.part`, `.filepart`, `.tmp`, `~$…`) worden genegeerd en een onbekend
+bestandstype gaat met een reden naar `quarantine/bvh/` (één melding). Dan per bestand, in naamvolgorde:
 
 1. **controleren**: bestaat het bestand, is het niet leeg, is het csv/xlsx (waarschuwing in het log);
 2. **laden en aggregeren** in één transactie per bestand: elke regel gevalideerd (kolommen, datums,
@@ -16,8 +20,9 @@ en dan per bestand, in naamvolgorde:
 Een geweigerd bestand laat het warehouse ongemoeid; de goede bestanden van dezelfde run worden wel
 geladen, en de run eindigt dan als *failed* met een melding (log, en webhook/e-mail als ingesteld).
 
-**Opnieuw draaien**: zet het bestand terug in de inbox (of geef `bestand` mee als parameter) en start
-de DAG; een ongewijzigd bestand wordt herkend en verandert niets. Parameter `jaar`: de buurtindeling
+**Opnieuw draaien**: zet het bestand terug in de inbox, of start de DAG met de parameter `bestand`
+(een pad, of alleen de naam van een eerder ontvangen bestand: dan wordt het uit het archief
+genomen); een ongewijzigd bestand wordt herkend en verandert niets. Parameter `jaar`: de buurtindeling
 waarop geladen wordt (standaard de nieuwste).
 """
 
@@ -25,15 +30,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from _defaults import DEFAULT_ARGS, INBOX_CONN, INCIDENTS, START, TZ
-from airflow.providers.standard.sensors.filesystem import FileSensor
-from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from _defaults import DEFAULT_ARGS, INBOX_POKE, INCIDENTS, START, TZ
+from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+DELIVERY_DAY = 0  # Monday: the police export arrives then; the other weekdays pick up late files
 
 
 @dag(
     dag_id="bvh_weekly",
-    schedule=CronTriggerTimetable("0 7 * * 1", timezone=TZ),
+    schedule=CronTriggerTimetable("0 7 * * 1-5", timezone=TZ),
     start_date=START,
     # The inbox, not the date, says what to load: a missed Monday is caught up by the next run.
     catchup=False,
@@ -44,25 +50,37 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
     params={
         "bestand": Param(None, type=["null", "string"], description="Eén bestand (pad) in plaats van de inbox."),
         "jaar": Param(None, type=["null", "integer"], description="Buurtindeling (jaar); standaard de nieuwste."),
+        "wachten": Param(
+            False, type="boolean", description="Wachten tot er een bestand klaarstaat, ook buiten de leverdag."
+        ),
     },
 )
 def bvh_weekly() -> None:
-    wait = FileSensor(
-        task_id="wacht_op_bestanden",
-        fs_conn_id=INBOX_CONN,
-        filepath="bvh/*",
-        deferrable=True,
-        poke_interval=600,
-        timeout=11 * 3600,
-    )
+    # The sensor is the listing: it hands on exactly the files it found ready, so a file that arrives
+    # after 07:00 is loaded by this run, not left for next week.
+    @task.sensor(poke_interval=INBOX_POKE, timeout=11 * 3600, mode="reschedule")
+    def wacht_op_bestanden() -> PokeReturnValue:
+        from pendulum import instance
 
-    @task
-    def bestanden() -> list[str]:
         from buurtbeeld.settings import get_settings
-        from etl import inbox
+        from etl import inbox, notify
 
-        chosen = get_current_context()["params"].get("bestand")
-        return [chosen] if chosen else inbox.pending(get_settings(), "bvh")
+        context = get_current_context()
+        settings = get_settings()
+        chosen = context["params"].get("bestand")
+        if chosen:
+            return PokeReturnValue(is_done=True, xcom_value=[inbox.locate(settings, "bvh", chosen)])
+        found = inbox.look(settings, "bvh")
+        for reason in found.quarantined:
+            notify.alert("bestand in quarantaine", reason, settings, dag="bvh_weekly")
+        if found.ready:
+            return PokeReturnValue(is_done=True, xcom_value=found.ready)
+        run = context["dag_run"]
+        scheduled = run.run_type == "scheduled" and run.logical_date is not None
+        delivery_day = scheduled and instance(run.logical_date).in_tz(TZ).weekday() == DELIVERY_DAY
+        if not found.waiting and not (delivery_day or context["params"].get("wachten")):
+            raise AirflowSkipException("Geen bestanden in de inbox.")
+        return PokeReturnValue(is_done=False)
 
     @task
     def controleren(paths: list[str]) -> list[str]:
@@ -111,8 +129,7 @@ def bvh_weekly() -> None:
         if message:
             raise AirflowFailException(message + (f" Afkeuringen: {report}" if report else ""))
 
-    files = controleren(bestanden())
-    wait >> files
+    files = controleren(wacht_op_bestanden())
     outcomes = laden_en_aggregeren(files)
     report = afkeuringenrapport(outcomes)
     opbergen(outcomes)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,11 @@ from etl.errors import LoadError
 
 KINDS = ("bvh", "indicatoren", "buurten", "stadsdelen")
 SUFFIXES = {".csv", ".txt", ".xlsx", ".xls", ".gpkg", ".geojson", ".json", ".zip"}
+# Names that transfer tools and office programs give a file while it is being written (WinSCP
+# .filepart, browsers .crdownload/.part, rsync's hidden .name.XXXXXX, Excel's ~$ lock file).
+TEMPORARY = re.compile(r"^~\$|^\.|\.(part|filepart|partial|tmp|crdownload|download)$", re.IGNORECASE)
+# A sender that cannot write under a temporary name puts `<file>.klaar` beside a file when it is complete.
+MARKERS = (".klaar", ".done")
 
 
 def inbox(settings: Settings, kind: str) -> Path:
@@ -35,10 +42,80 @@ def inbox(settings: Settings, kind: str) -> Path:
 
 
 def pending(settings: Settings, kind: str) -> list[str]:
-    """Files waiting in the inbox, oldest name first (weekly exports carry their week in the name, so
+    """Files ready in the inbox (`look`), oldest name first (weekly exports carry their week in the name, so
     name order is delivery order; a revision of an earlier week sorts after the original)."""
+    return look(settings, kind).ready
+
+
+@dataclass
+class Look:
+    """What an inbox holds at one look: files complete and ready to load (oldest name first), files
+    still being written, and files of an unknown type that were moved to quarantine (with a reason)."""
+
+    ready: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+
+
+def look(settings: Settings, kind: str, now: float | None = None) -> Look:
+    """The inbox protocol (docs/operations.md): a file counts when it has a done-marker
+    (`<file>.klaar`) or has not changed for settings.inbox_settle_seconds; temporary names are left
+    alone; anything else of an unknown type goes to quarantine/<kind>/ with `<file>.reden.txt`.
+
+    'Not changed' is judged on the later of the file's modification and status-change times: a copy
+    that keeps the sender's modification time still gets a fresh status-change time when written
+    or renamed into the inbox."""
     folder = inbox(settings, kind)
-    return [str(p) for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in SUFFIXES]
+    now = time.time() if now is None else now
+    found = Look()
+    names = {p.name for p in folder.iterdir()}
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or TEMPORARY.search(path.name) or path.suffix.lower() in MARKERS:
+            continue
+        if path.suffix.lower() not in SUFFIXES:
+            found.quarantined.append(_quarantine(settings, kind, path, _unknown_type(path)))
+            continue
+        info = path.stat()
+        marked = any(f"{path.name}{m}" in names for m in MARKERS)
+        if marked or now - max(info.st_mtime, info.st_ctime) >= settings.inbox_settle_seconds:
+            found.ready.append(str(path))
+        else:
+            found.waiting.append(str(path))
+    return found
+
+
+def _unknown_type(path: Path) -> str:
+    return (
+        f"{path.name}: onbekend bestandstype '{path.suffix or '(geen extensie)'}'; verwacht "
+        f"{', '.join(sorted(SUFFIXES))}. Niet geladen; in quarantaine gezet."
+    )
+
+
+def _quarantine(settings: Settings, kind: str, path: Path, reason: str) -> str:
+    folder = settings.quarantine_dir / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem}_{int(time.time())}{path.suffix}"
+    shutil.move(path, target)
+    target.with_name(target.name + ".reden.txt").write_text(reason + "\n", encoding="utf-8")
+    return reason
+
+
+def locate(settings: Settings, kind: str, name: str) -> str:
+    """A file asked for by name or path (a re-run): itself when it exists, else the latest copy of that
+    name in the archive of received files."""
+    given = Path(name)
+    if given.is_file():
+        return str(given)
+    for folder in (inbox(settings, kind), settings.archive_dir / "ontvangen" / kind):
+        copies = sorted(folder.rglob(given.name), key=lambda p: p.parent.name)
+        if copies:
+            return str(copies[-1])
+    raise LoadError(
+        f"{given.name}: niet gevonden in de inbox {inbox(settings, kind)} of in het archief "
+        f"{settings.archive_dir / 'ontvangen' / kind}."
+    )
 
 
 def year_from_name(path: str) -> int:
@@ -120,6 +197,8 @@ def file_away(settings: Settings, kind: str, outcomes: list[dict[str, Any]], tod
         if target.exists():
             target = target_dir / f"{source.stem}_{outcome.get('batch_id') or 'x'}{source.suffix}"
         shutil.move(source, target)
+        for marker in MARKERS:
+            source.with_name(source.name + marker).unlink(missing_ok=True)
         moved.append(str(target))
     return moved
 

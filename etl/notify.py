@@ -36,9 +36,22 @@ def message(context: dict[str, Any]) -> dict[str, str]:
 
 
 def send(context: dict[str, Any], settings: Settings | None = None) -> dict[str, str]:
-    settings = settings or get_settings()
     body = message(context)
     log.error("%s (run %s, poging %s): %s", body["titel"], body["run"], body["poging"], body["fout"])
+    deliver(body, settings or get_settings())
+    return body
+
+
+def alert(title: str, text: str, settings: Settings | None = None, **fields: str) -> dict[str, str]:
+    """An alert that is not a failed task (a file put in quarantine, a delivery missing)."""
+    body = {"titel": f"Buurtbeeld: {title}", "fout": text, **fields}
+    log.warning("%s: %s", body["titel"], text)
+    deliver(body, settings or get_settings())
+    return body
+
+
+def deliver(body: dict[str, str], settings: Settings) -> None:
+    """To the webhook and the mail address the settings name (if any); a failure is logged only."""
     if settings.alert_webhook_url:
         try:
             request = urllib.request.Request(
@@ -59,7 +72,6 @@ def send(context: dict[str, Any], settings: Settings | None = None) -> dict[str,
                 smtp.send_message(mail)
         except (OSError, smtplib.SMTPException):
             log.exception("Melding per e-mail mislukt")
-    return body
 
 
 def on_failure(context: dict[str, Any]) -> None:

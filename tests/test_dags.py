@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ if importlib.util.find_spec("airflow") is None:
 class Airflow:
     """An Airflow home with a migrated SQLite metadata database, and a Buurtbeeld data folder."""
 
-    def __init__(self, root: Path, warehouse_url: str) -> None:
+    def __init__(self, root: Path, warehouse_url: str, **env: str) -> None:
         self.root = root
         self.settings = Settings(data_dir=root / "var", warehouse_url=warehouse_url, hash_secret="test-secret")
         self.inbox = self.settings.inbox_dir
@@ -53,6 +54,8 @@ class Airflow:
             "BUURTBEELD_DATA_DIR": str(self.settings.data_dir),
             "BUURTBEELD_WAREHOUSE_URL": warehouse_url,
             "BUURTBEELD_HASH_SECRET": "test-secret",
+            "BUURTBEELD_INBOX_SETTLE_SECONDS": "0",  # files are dropped whole here, unless a test says otherwise
+            **env,
         }
         airflow = Path(sys.executable).with_name("airflow")
         done = subprocess.run([airflow, "db", "migrate"], env=self.env, capture_output=True, text=True, timeout=300)
@@ -68,6 +71,17 @@ class Airflow:
 
     def run(self, dag_id: str, **conf: Any) -> dict[str, Any]:
         return self.call("run", dag_id, json.dumps(conf))
+
+    def start(self, dag_id: str, **conf: Any) -> subprocess.Popen:
+        """A run in the background, for files that arrive while it runs (see `finish`)."""
+        command = [sys.executable, str(RUNNER), "run", dag_id, json.dumps(conf)]
+        return subprocess.Popen(command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish(self, process: subprocess.Popen) -> dict[str, Any]:
+        stdout, stderr = process.communicate(timeout=600)
+        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+        assert process.returncode == 0 and lines, (stdout[-4000:], stderr[-4000:])
+        return json.loads(lines[-1][len("RESULT ") :])
 
     def drop(self, kind: str, *files: Path) -> None:
         folder = self.inbox / kind
@@ -150,6 +164,46 @@ def test_bvh_weekly_loads_files_reports_failures_and_reruns_idempotently(airflow
     assert third["state"] == "success", third
     assert third["tasks"]["warehouse_bijgewerkt"] == "skipped"  # no asset event: nothing new
     assert len(batches(url)) == n_batches and snapshot(url) == with_week4  # recognised by content hash
+
+
+def test_bvh_weekly_waits_for_a_late_file_until_it_is_complete(tmp_path: Path) -> None:
+    """The inbox protocol under a running DAG: the run is started before the police file exists, the
+    file then arrives in two writes; a temporary download sits beside it and a junk file lands too.
+    The run loads the whole file (not the half it could have seen), leaves the temporary file alone,
+    quarantines the junk with its reason, and a later re-run by name finds the file in the archive."""
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    upgrade(url)
+    airflow = Airflow(tmp_path, url, AIRFLOW__BUURTBEELD__INBOX_POKE_SECONDS="1", BUURTBEELD_INBOX_SETTLE_SECONDS="4")
+    gpkg, _, codes = write_city(tmp_path / "bron")
+    from etl.load_buurten import load_buurten
+
+    assert load_buurten(gpkg, 2024, airflow.settings).ok
+    folder = airflow.inbox / "bvh"
+    folder.mkdir(parents=True, exist_ok=True)
+    assert airflow.run("bvh_weekly")["tasks"]["wacht_op_bestanden"] == "skipped"  # empty, not the delivery day
+
+    source = counts_file(tmp_path / "bron" / "bvh_2025-W01.csv", codes, WEEKS[52:53], 1, None)
+    lines = source.read_text().splitlines(keepends=True)
+    run = airflow.start("bvh_weekly", wachten=True)
+    time.sleep(6)  # the run is looking at an empty inbox by now
+    (folder / "bvh_2025-W02.csv.filepart").write_text("half")
+    (folder / "notities.docx").write_text("geen export")
+    target = folder / source.name
+    target.write_text("".join(lines[: len(lines) // 2]))
+    time.sleep(2)  # less than the settle time: the half file must not count
+    with target.open("a") as f:
+        f.write("".join(lines[len(lines) // 2 :]))
+    result = airflow.finish(run)
+    assert result["state"] == "success", result
+    [batch] = [b for b in batches(url) if b.kind == "bvh"]
+    assert batch.status == "loaded" and batch.rows_loaded == len(lines) - 1, batch
+    assert sorted(p.name for p in folder.iterdir()) == ["bvh_2025-W02.csv.filepart"]
+    reason = airflow.settings.quarantine_dir / "bvh" / "notities.docx.reden.txt"
+    assert "onbekend bestandstype '.docx'" in reason.read_text()
+
+    again = airflow.run("bvh_weekly", bestand=source.name)  # the inbox holds no such file any more
+    assert again["state"] == "success" and again["tasks"]["warehouse_bijgewerkt"] == "skipped", again
+    assert [b.status for b in batches(url) if b.kind == "bvh"] == ["loaded"]  # recognised: unchanged
 
 
 def test_monthly_analyses_after_a_load(airflow: Airflow, tmp_path: Path) -> None:
