@@ -276,7 +276,9 @@ def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
         if len(frame) > aantal:
             click.echo(f"... en nog {len(frame) - aantal} (gebruik --xlsx voor alles).")
     if xlsx is not None:
-        frame.to_excel(xlsx, index=False, sheet_name="Afgekeurd")
+        from buurtbeeld.safe_output import write_xlsx
+
+        write_xlsx(xlsx, {"Afgekeurd": frame})
         click.echo(f"Geschreven: {xlsx}")
 
 

@@ -5,9 +5,10 @@ Elke werkdag om 07:00 (Europe/Amsterdam) kijkt deze DAG in de inbox `bvh/`. Op m
 leverdag, wacht hij tot er een bestand klaarstaat (elke 10 minuten kijken, tot 18:00; wachten kost
 geen worker); komt er niets, dan mislukt de taak `wacht_op_bestanden` en volgt een melding. Op de
 andere dagen laadt hij wat er (laat) binnenkwam en slaat hij over als de inbox leeg is. Een bestand
-telt pas als het `inbox_settle_seconds` (standaard 120) seconden niet meer veranderd is of als er een `<bestand>.klaar` naast
-staat; tijdelijke namen (`.part`, `.filepart`, `.tmp`, `~$…`) worden genegeerd en een onbekend
-bestandstype gaat met een reden naar `quarantine/bvh/` (één melding). Dan per bestand, in naamvolgorde:
+telt pas als het `inbox_settle_seconds` (standaard 120) seconden niet meer veranderd is of als er
+een `<bestand>.klaar` naast staat; tijdelijke namen (`.part`, `.filepart`, `.tmp`, `~$…`) worden
+genegeerd en een onbekend bestandstype gaat met een reden naar `quarantine/bvh/` (één melding). Dan
+per bestand, in naamvolgorde:
 
 1. **controleren**: bestaat het bestand, is het niet leeg, is het csv/xlsx (waarschuwing in het log);
 2. **laden en aggregeren** in één transactie per bestand: elke regel gevalideerd (kolommen, datums,

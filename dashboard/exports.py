@@ -11,6 +11,7 @@ from datetime import datetime
 import pandas as pd
 
 from buurtbeeld import disclosure
+from buurtbeeld.safe_output import guard_workbook
 from dashboard.components import audience as ui_audience
 from dashboard.components import threshold, url
 from warehouse import queries
@@ -58,6 +59,7 @@ def workbook(sheets: dict[str, pd.DataFrame], about: pd.DataFrame) -> bytes:
             writer.sheets["Toelichting"].oddHeader.center.text = disclosure.CONFIDENTIAL
         writer.sheets["Toelichting"].column_dimensions["A"].width = 20
         writer.sheets["Toelichting"].column_dimensions["B"].width = 100
+        guard_workbook(writer.book)
     return buffer.getvalue()
 
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import markdown
 import pandas as pd
 
 from buurtbeeld import narrative
+from buurtbeeld.safe_output import markdown_html
 
 # Okabe–Ito: distinguishable with every common form of colour blindness.
 OBSERVED, EXPECTED = "#0072B2", "#E69F00"
@@ -93,7 +93,7 @@ def html_report(docs: pd.DataFrame, month: str, scope_name: str, how_to_read: st
     parts, charted = [], _charted(docs)
     for doc in docs.itertuples():
         content = doc.content
-        body = "".join(markdown.markdown(p) for p in content["paragraphs"])
+        body = "".join(markdown_html(p) for p in content["paragraphs"])
         charts = ""
         if doc.area_level == "buurt" and doc.area_code in charted:
             for chart in (
@@ -127,7 +127,7 @@ table.findings td, table.findings th {{ border-bottom: 1px solid #ddd; padding: 
 <h1>{html.escape(title)}</h1>
 <p class="about">{html.escape(about)}</p>
 {"".join(parts)}
-<section>{markdown.markdown(how_to_read)}</section>
+<section>{markdown_html(how_to_read)}</section>
 </body></html>"""
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
+from buurtbeeld.safe_output import write_csv
 from buurtbeeld.settings import Settings
 from etl.errors import LoadError
 from etl.extract import archive, check_readable, sha256_of
@@ -256,4 +257,4 @@ def _write_quarantine(quarantine: Path, batch_id: int, path: Path, rejects: pd.D
     """A CSV per batch next to the warehouse record, for whoever fixes the file."""
     quarantine.mkdir(parents=True, exist_ok=True)
     out = rejects.rename(columns={"row_number": "regel", "column": "kolom", "value": "waarde", "reason": "reden"})
-    out.to_csv(quarantine / f"batch_{batch_id}_{path.stem}_afgekeurd.csv", index=False, sep=";")
+    write_csv(out, quarantine / f"batch_{batch_id}_{path.stem}_afgekeurd.csv", index=False, sep=";")

@@ -208,6 +208,7 @@ def rejects_report(settings: Settings, kind: str, outcomes: list[dict[str, Any]]
     contact), in quarantine/<kind>/; None when nothing was rejected."""
     import pandas as pd
 
+    from buurtbeeld.safe_output import write_xlsx
     from warehouse.reads import batch_rejects
 
     frames, summary = [], []
@@ -230,10 +231,10 @@ def rejects_report(settings: Settings, kind: str, outcomes: list[dict[str, Any]]
     folder.mkdir(parents=True, exist_ok=True)
     ids = "_".join(str(o["batch_id"]) for o in outcomes if o["batch_id"]) or "zonder_lading"
     path = folder / f"afkeuringen_{date.today().isoformat()}_{ids}.xlsx"
-    with pd.ExcelWriter(path) as writer:
-        pd.DataFrame(summary).to_excel(writer, sheet_name="Overzicht", index=False)
-        if frames:
-            pd.concat(frames, ignore_index=True).to_excel(writer, sheet_name="Afgekeurd", index=False)
+    sheets = {"Overzicht": pd.DataFrame(summary)}
+    if frames:
+        sheets["Afgekeurd"] = pd.concat(frames, ignore_index=True)
+    write_xlsx(path, sheets)
     return str(path)
 
 

@@ -86,14 +86,21 @@ def test_load_batches_and_rejects_from_the_command_line(tmp_path: Path, real_dat
         tmp_path, "load", "buurten", str(real_data / "geometry/cbs_buurten_2024_baarn_wgs84.geojson"), "--jaar", "2024"
     )
     assert again.returncode == 0 and "[ongewijzigd]" in again.stdout
-    (tmp_path / "bad.csv").write_text("buurtcode,inwoners\nBU03080000,1\nBU03080001,veel\n")
+    (tmp_path / "bad.csv").write_text("buurtcode,inwoners\nBU03080000,1\nBU03080003,2\nBU03080004,3\nBU03080005,4\nBU03080001,veel\nBU03080002,=1+2\n")
     bad = _run(tmp_path, "load", "indicatoren", "bad.csv", "--periode", "2024")
     assert bad.returncode == 1 and "[geweigerd]" in bad.stdout and "buurtbeeld rejects 2" in bad.stdout
     listing = _run(tmp_path, "batches")
     assert "geweigerd" in listing.stdout and "bad.csv" in listing.stdout
     rejects = _run(tmp_path, "rejects", "2", "--xlsx", "afgekeurd.xlsx")
     assert rejects.returncode == 0 and "veel" in rejects.stdout and "geen getal" in rejects.stdout
-    assert (tmp_path / "afgekeurd.xlsx").stat().st_size > 0
+    # A rejected value that looks like a formula stays text, in the workbook and in the quarantine CSV.
+    import openpyxl
+
+    cells = [c for row in openpyxl.load_workbook(tmp_path / "afgekeurd.xlsx")["Afgekeurd"].iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert [c.quotePrefix for c in cells if c.value == "=1+2"] == [True]
+    [quarantined] = tmp_path.rglob("batch_2_bad_afgekeurd.csv")
+    assert ";'=1+2;" in quarantined.read_text() and ";=1+2;" not in quarantined.read_text()
     missing = _run(tmp_path, "load", "buurten", "bestaat_niet.gpkg", "--jaar", "2024")
     assert missing.returncode == 1 and "bestaat niet" in missing.stderr and "Traceback" not in missing.stderr
 

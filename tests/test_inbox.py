@@ -91,5 +91,5 @@ def test_a_rerun_by_name_finds_the_archived_file(sqlite_settings: Settings) -> N
         (received / day).mkdir(parents=True)
         (received / day / "bvh_2026-W45.csv").write_text(day)
     assert inbox.locate(settings, "bvh", "bvh_2026-W45.csv") == str(received / "2026-11-09" / "bvh_2026-W45.csv")
-    with pytest.raises(LoadError, match="bvh_2026-W99.csv: niet gevonden in de inbox"):
+    with pytest.raises(LoadError, match=r"bvh_2026-W99\.csv: niet gevonden in de inbox"):
         inbox.locate(settings, "bvh", "bvh_2026-W99.csv")
