@@ -46,6 +46,9 @@ class Prepared:
     rejects: pd.DataFrame  # row_number, column, value, reason
     write: Writer  # writes the valid data for batch id; returns summary figures
     summary: dict[str, Any] = field(default_factory=dict)
+    # Rows that are no data (per reason: blank, footer total, exact repeat): neither loaded nor
+    # rejected, so that rows read + blank skipped = loaded + rejected + recognised.
+    recognised: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,7 +130,7 @@ def run_load(
             targets = written.pop("_publish", {})
             summary = {**prepared.summary, **written, **_publish(conn, targets, settings, batch_id)}
             clock.lap("publiceren")
-            message = _loaded_message(path.name, prepared.rows_in, prepared.rows_valid, rejected_rows)
+            message = _loaded_message(path.name, prepared.rows_in, prepared.rows_valid, rejected_rows, prepared.recognised)
             conn.execute(
                 update(LoadBatch)
                 .where(LoadBatch.id == batch_id)
@@ -203,9 +206,13 @@ def _unchanged(path: Path, earlier: Any) -> LoadOutcome:
     )
 
 
-def _loaded_message(name: str, rows_in: int, rows_valid: int, rejected: int) -> str:
+def _loaded_message(name: str, rows_in: int, rows_valid: int, rejected: int, recognised: dict[str, int]) -> str:
     text = f"{name}: {rows_valid} van {rows_in} regels geladen"
-    return text + (f", {rejected} afgekeurd (zie buurtbeeld rejects)." if rejected else ".")
+    if rejected:
+        text += f", {rejected} afgekeurd (zie buurtbeeld rejects)"
+    for reason, n in recognised.items():
+        text += f", {n} × {reason}"
+    return text + "."
 
 
 def _insert_rejects(conn: Connection, batch_id: int, rejects: pd.DataFrame) -> None:

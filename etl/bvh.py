@@ -319,6 +319,37 @@ def repeated_ids(ids: pd.Series) -> pd.Series:
     return normalised.duplicated(keep=False)
 
 
+_TOTAL_LABEL = re.compile(r"^\s*(eind)?(totaal|total|som|aantal)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"^\s*-?[\d.,]+\s*$")
+BLANK_ROW, TOTAL_ROW, DUPLICATE_ROW = "lege regel", "totaalregel", "dubbele regel (één keer geladen)"
+
+
+def non_incident_rows(df: pd.DataFrame) -> pd.Series:
+    """Per row, why it is no incident, or '' when it may be one: BLANK_ROW (no value at all) or
+    TOTAL_ROW (a footer such as 'Totaal;15947': a total label and otherwise at most a number or two).
+    Only rows with at most three values are looked at (a handful in a million)."""
+    filled = df.notna() & (df.astype("string").fillna("").ne(""))
+    count = filled.sum(axis=1)
+    reason = pd.Series("", index=df.index, dtype=object)
+    reason[count == 0] = BLANK_ROW
+    for index in count.index[(count > 0) & (count <= 3)]:
+        values = [str(v) for v in df.loc[index][filled.loc[index]]]
+        if any(_TOTAL_LABEL.match(v) for v in values) and all(
+            _TOTAL_LABEL.match(v) or _NUMBER.match(v) for v in values
+        ):
+            reason[index] = TOTAL_ROW
+    return reason
+
+
+def exact_repeats(df: pd.DataFrame, repeated: pd.Series) -> pd.Series:
+    """Per row: whether it repeats an earlier row in every column (an export that holds a block twice).
+    Only rows whose id is `repeated` can, so only those are compared."""
+    out = pd.Series(False, index=df.index)
+    if repeated.any():
+        out[repeated] = df[repeated].duplicated(keep="first")
+    return out
+
+
 def normalise_name(names: pd.Series) -> pd.Series:
     """'Wijk 03 Korrewegwijk' / 'West-Indische buurt' -> comparable keys."""
     text = names.fillna("").astype("str").str.lower()

@@ -313,8 +313,10 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     routes = checked["assign_route"].value_counts()
     mk_codes = checked["mk_code"].value_counts()
     unknown_mk = mk_codes[bvh.categorise(mk_codes.index.to_series()).to_numpy() == bvh.ONBEKEND]
+    recognised = checked.attrs.pop("herkend", {})
     summary: dict[str, Any] = {
         "regels_gelezen": rows_in,
+        "regels_herkend": recognised,
         "toewijzing": {r: int(routes.get(r, 0)) for r in bvh.ROUTES},
         "xy_buiten_indeling": outside,
         "onbekende_mk_codes": {str(k): int(v) for k, v in unknown_mk.items()},
@@ -331,7 +333,7 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
         release_memory(rows_valid)
         return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
-    return Prepared(rows_in, rows_valid, rejects, write, summary)
+    return Prepared(rows_in, rows_valid, rejects, write, summary, recognised)
 
 
 def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -341,6 +343,7 @@ def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd
     `raw` is consumed: the columns it no longer needs are dropped from it as the checks go."""
     names = _source_names(raw)
     df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, file_name)
+    df, recognised = _without_non_incidents(df)
     # Parsed and checked a chunk at a time, keeping only what the next steps use: the parsed text and
     # dates of a million rows at once would take most of a GB. Duplicate ids are a whole-file matter.
     duplicate = bvh.repeated_ids(df["voorval_id"])
@@ -370,7 +373,24 @@ def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd
     out["is_attempt"] = attempt_flags(df.loc[out.index, "poging"]) if "poging" in df else pd.NA
     out["is_attempt"] = out["is_attempt"].astype("boolean")
     all_rejects = pd.concat([r for r in (rejects, unplaced) if len(r)] or [rejects], ignore_index=True)
+    out.attrs["herkend"] = recognised
     return out, all_rejects, placed.attrs.get("xy_buiten_indeling", 0)
+
+
+def _without_non_incidents(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows that may be incidents, and how many of the others there were per reason: blank rows
+    (which the reader already skipped: the gaps in the row numbers), footer totals, and rows that
+    repeat an earlier row exactly (kept once: the same incident delivered twice is one incident)."""
+    numbers = df.index.to_numpy()
+    skipped = int(numbers.max() - numbers.min() + 1 - len(df)) if len(df) else 0
+    reason = bvh.non_incident_rows(df)
+    repeats = bvh.exact_repeats(df, bvh.repeated_ids(df["voorval_id"]) & (reason == ""))
+    reason[repeats] = bvh.DUPLICATE_ROW
+    counts = reason[reason != ""].value_counts()
+    recognised = {str(k): int(v) for k, v in counts.items()}
+    if skipped:
+        recognised[bvh.BLANK_ROW] = recognised.get(bvh.BLANK_ROW, 0) + skipped
+    return df[reason == ""], recognised
 
 
 def attempt_flags(poging: pd.Series) -> pd.Series:

@@ -517,3 +517,31 @@ def test_broken_postcode_table_gives_a_message_and_changes_nothing(
         load_bvh(_csv(tmp_path / "x.csv", _rows(5)), demo_city, postcodes=table)
     assert expected in str(exc.value) and "pc6hnr.csv" in str(exc.value)
     assert snapshot(url) == before and len(batches(url)) == n_batches
+
+
+def test_footer_blank_and_repeated_rows_are_recognised_not_rejected(
+    groningen: Settings, real_data: Path, tmp_path: Path
+) -> None:
+    """The real Groningen export with a block of 100 rows delivered twice, a blank row and a
+    'Totaal;15947' footer: every incident is loaded once, nothing is refused or rejected, and the
+    batch accounts for every row it read."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(real_data / GRONINGEN)
+    sheet = book.worksheets[0]
+    block = [[c.value for c in row] for row in sheet.iter_rows(min_row=2001, max_row=2100)]
+    for row in block:
+        sheet.append(row)
+    sheet.append([None] * sheet.max_column)
+    sheet.append(["Totaal", 15_947])
+    variant = tmp_path / "groningen_met_voettekst.xlsx"
+    book.save(variant)
+
+    out = load_bvh(variant, groningen)
+    assert out.status == "loaded", out.message
+    assert (out.rows_loaded, out.rows_rejected) == (15_947, 0)
+    recognised = out.summary["regels_herkend"]
+    assert recognised == {"dubbele regel (één keer geladen)": 100, "totaalregel": 1, "lege regel": 1}, recognised
+    assert out.rows_loaded + out.rows_rejected + sum(recognised.values()) == 15_947 + 100 + 1 + 1
+    assert "100 × dubbele regel" in out.message and "1 × totaalregel" in out.message
+    assert _scalar(groningen.warehouse_url, select(func.count()).select_from(Incident)) == 15_947
