@@ -24,6 +24,7 @@ from werkzeug.security import check_password_hash
 
 from buurtbeeld import disclosure
 from buurtbeeld.settings import Settings, get_settings
+from dashboard.sessions import Store, password_tag
 
 ROLES = ("analist", "stadsdeel", "beheer")
 OPEN = "open"  # no accounts configured
@@ -82,11 +83,46 @@ def current_user() -> User | None:
     known = accounts(s)
     if not known:
         return User("open", OPEN)
-    name = request.headers.get(s.trusted_user_header) if s.trusted_user_header else session.get("user")
+    if s.trusted_user_header:
+        name = request.headers.get(s.trusted_user_header)
+    else:
+        name, sid = session.get("user"), session.get("sid")
+        account = known.get(name or "")
+        if not account or not sid or not _store(s).valid(sid, name, password_tag(account.get("password", ""))):
+            return None
     if not name or name not in known:
         return None
     account = known[name]
     return User(name, account["role"], account.get("stadsdeel"))
+
+
+@lru_cache(maxsize=4)
+def _sessions(path: Path) -> Store:
+    return Store(path)
+
+
+def _store(settings: Settings) -> Store:
+    return _sessions(settings.data_dir / "sessions.sqlite")
+
+
+def sign_in(name: str) -> None:
+    """Open a session for account `name` in this request's cookie (after its password was checked)."""
+    s = get_settings()
+    session.clear()
+    session["user"] = name
+    session["sid"] = _store(s).open(name, password_tag(accounts(s)[name].get("password", "")))
+
+
+def local_target(value: str | None) -> str:
+    """Where to go after login: `value` when it is a path on this site, else '/'. Control characters
+    and backslashes are refused outright: browsers drop a tab from '/\t/evil.example' and read
+    '//evil.example', another site."""
+    if not value or any(ord(c) < 32 or c == "\\" for c in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    return value
 
 
 def scope() -> User:
@@ -108,6 +144,11 @@ LOGIN_FORM = """<!doctype html><html lang="nl"><head><meta charset="utf-8"><titl
 <div class="mb-3"><label class="form-label" for="password">Wachtwoord</label>
 <input class="form-control" id="password" name="password" type="password" autocomplete="current-password" required>
 </div><button class="btn btn-primary w-100" type="submit">Inloggen</button></form></main></body></html>"""
+
+
+def _alert(text: str) -> str:
+    return f'<div class="alert alert-danger" role="alert">{escape(text)}</div>'
+
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -153,26 +194,34 @@ def install(server: Flask, settings: Settings) -> None:
 
     @server.route("/login", methods=["GET", "POST"])
     def login() -> Any:
-        target = request.values.get("next") or "/"
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"
+        target = local_target(request.values.get("next"))
         error = ""
         if request.method == "POST":
-            name = request.form.get("user", "")
+            origin = request.headers.get("Origin")
+            if origin and urlsplit(origin).netloc != request.host:  # a form posted from another site
+                return Response("Inloggen kan alleen vanaf deze site.", status=403)
+            name, address = request.form.get("user", ""), request.remote_addr or "?"
+            store = _store(get_settings())
             account = accounts().get(name)
-            if (
+            if store.blocked(name, address):
+                error = _alert("Te veel mislukte pogingen. Probeer het over een kwartier opnieuw.")
+            elif (
                 account
                 and account.get("password")
                 and check_password_hash(account["password"], request.form.get("password", ""))
             ):
-                session.clear()
-                session["user"] = name
+                store.succeeded(name)
+                sign_in(name)
                 return redirect(target)
-            error = '<div class="alert alert-danger" role="alert">Onbekende gebruiker of onjuist wachtwoord.</div>'
+            else:
+                store.failed(name, address)
+                error = _alert("Onbekende gebruiker of onjuist wachtwoord.")
         return LOGIN_FORM.format(error=error, next=escape(target))
 
     @server.route("/logout")
     def logout() -> Any:
+        if session.get("sid"):
+            _store(get_settings()).close(session["sid"])
         session.clear()
         return redirect("/login")
 

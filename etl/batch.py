@@ -130,7 +130,9 @@ def run_load(
             targets = written.pop("_publish", {})
             summary = {**prepared.summary, **written, **_publish(conn, targets, settings, batch_id)}
             clock.lap("publiceren")
-            message = _loaded_message(path.name, prepared.rows_in, prepared.rows_valid, rejected_rows, prepared.recognised)
+            message = _loaded_message(
+                path.name, prepared.rows_in, prepared.rows_valid, rejected_rows, prepared.recognised
+            )
             conn.execute(
                 update(LoadBatch)
                 .where(LoadBatch.id == batch_id)

@@ -10,11 +10,11 @@ import io
 import openpyxl
 import pandas as pd
 import pytest
-from flask import session
 from werkzeug.security import generate_password_hash
 
 from buurtbeeld import disclosure
 from buurtbeeld.settings import Settings, get_settings
+from dashboard.access import sign_in
 from tests.cube_checks import published
 from tests.helpers import dashboard_app
 from warehouse import queries
@@ -67,7 +67,7 @@ def test_intern_reads_exact_counts_and_gedeeld_reads_protected_ones(app, demo_wa
     seen = {}
     for user in ("anna", "sam"):
         with app.server.test_request_context("/"):
-            session["user"] = user
+            sign_in(user)
             frame = weekoverzicht.buurt_frame("GM9999", week, "*")
             note = app.layout().children[2]
             seen[user] = (frame.set_index("area_code"), note.children)
@@ -89,7 +89,7 @@ def test_every_intern_export_is_marked_vertrouwelijk(app, demo_warehouse: Settin
     month = queries.analysis_months(url, "GM9999")[-1]
     for user, marked in (("anna", True), ("bea", True), ("sam", False)):
         with app.server.test_request_context("/"):
-            session["user"] = user
+            sign_in(user)
             downloads = [
                 weekoverzicht.export(1, "GM9999", week, "*"),
                 trends.export(1, "GM9999", "gemeente", "GM9999", "*", "month"),

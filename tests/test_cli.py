@@ -86,7 +86,9 @@ def test_load_batches_and_rejects_from_the_command_line(tmp_path: Path, real_dat
         tmp_path, "load", "buurten", str(real_data / "geometry/cbs_buurten_2024_baarn_wgs84.geojson"), "--jaar", "2024"
     )
     assert again.returncode == 0 and "[ongewijzigd]" in again.stdout
-    (tmp_path / "bad.csv").write_text("buurtcode,inwoners\nBU03080000,1\nBU03080003,2\nBU03080004,3\nBU03080005,4\nBU03080001,veel\nBU03080002,=1+2\n")
+    (tmp_path / "bad.csv").write_text(
+        "buurtcode,inwoners\nBU03080000,1\nBU03080003,2\nBU03080004,3\nBU03080005,4\nBU03080001,veel\nBU03080002,=1+2\n"
+    )
     bad = _run(tmp_path, "load", "indicatoren", "bad.csv", "--periode", "2024")
     assert bad.returncode == 1 and "[geweigerd]" in bad.stdout and "buurtbeeld rejects 2" in bad.stdout
     listing = _run(tmp_path, "batches")

@@ -10,16 +10,17 @@ import re
 
 import openpyxl
 import pytest
-from flask import session
 from werkzeug.security import generate_password_hash
 
 from buurtbeeld.settings import Settings, get_settings
+from dashboard.access import sign_in
 from tests.helpers import dashboard_app
 from warehouse import queries
 
 ACCOUNTS = {
     "sam": {"role": "stadsdeel", "stadsdeel": "Noord", "password": generate_password_hash("stadsdeel-wachtwoord")},
     "anna": {"role": "analist", "password": generate_password_hash("analist-wachtwoord")},
+    "bob": {"role": "analist", "password": generate_password_hash("bob-wachtwoord")},  # throttled below
 }
 
 
@@ -57,7 +58,7 @@ def test_stadsdeel_account_gets_nothing_outside_its_stadsdeel(app, demo_warehous
     week = queries.periods(url, "GM9999", "week")[-1]
     quarter = queries.periods(url, "GM9999", "quarter")[-1]
     with app.server.test_request_context("/"):
-        session["user"] = "sam"
+        sign_in("sam")
         assert trends.update("GM9999", "buurt", other, "*", "week", "aantal")[1] == "Kies een gebied."
         assert trends.update("GM9999", "wijk", other_wijk, "*", "week", "aantal")[1] == "Kies een gebied."
         assert trends.export(1, "GM9999", "buurt", other, "*", "week") is trends.no_update
@@ -88,9 +89,7 @@ def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
     from dashboard.pages import buurtprofiel, trends, verbanden, weekoverzicht
 
     with app.server.test_request_context("/"):
-        from flask import session as s
-
-        s["user"] = "anna"
+        sign_in("anna")
         for render in (
             lambda: weekoverzicht.layout(gemeente="GM0000", week="2099-W99", groep="<script>", maat="x"),
             lambda: trends.layout(gemeente="GM9999", niveau="land", gebied="BU00000000", per="dag"),
@@ -130,3 +129,46 @@ def test_broken_accounts_stop_the_dashboard_with_a_message(tmp_path, monkeypatch
         result = CliRunner().invoke(cli, ["serve", "--port", "0"])
         assert result.exit_code != 0 and expected in result.output, result.output
     get_settings.cache_clear()
+
+
+def test_a_session_ends_at_logout_and_at_a_password_change(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = app.server.test_client()
+    assert client.post("/login", data={"user": "anna", "password": "analist-wachtwoord"}).status_code == 302
+    stolen = client.get_cookie("session").value
+    assert client.get("/weekoverzicht").status_code == 200
+    assert client.get("/logout").status_code == 302
+    thief = app.server.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/weekoverzicht").status_code == 302  # the copied cookie died with the logout
+    assert thief.post("/_dash-update-component", json={}).status_code == 401
+
+    assert client.post("/login", data={"user": "anna", "password": "analist-wachtwoord"}).status_code == 302
+    assert client.get("/weekoverzicht").status_code == 200
+    changed = {**ACCOUNTS, "anna": {"role": "analist", "password": generate_password_hash("nieuw-wachtwoord")}}
+    monkeypatch.setenv("BUURTBEELD_USERS", json.dumps(changed))
+    get_settings.cache_clear()
+    assert client.get("/weekoverzicht").status_code == 302  # opened under the old password
+
+
+def test_logins_are_throttled_and_only_from_this_site_to_this_site(app) -> None:
+    client = app.server.test_client()
+    elsewhere = {"REMOTE_ADDR": "10.9.8.7"}
+    for _ in range(5):
+        wrong = client.post("/login", data={"user": "bob", "password": "fout"}, environ_base=elsewhere)
+        assert "onjuist wachtwoord" in wrong.get_data(as_text=True)
+    blocked = client.post("/login", data={"user": "bob", "password": "bob-wachtwoord"}, environ_base=elsewhere)
+    assert blocked.status_code == 200 and "Te veel mislukte pogingen" in blocked.get_data(as_text=True)
+
+    for target in ("/\t/evil.example", "/\\evil.example", "https://evil.example/", "//evil.example"):
+        form = client.get("/login", query_string={"next": target}).get_data(as_text=True)
+        assert 'name="next" value="/"' in form, target
+    ok = client.post("/login", data={"user": "anna", "password": "analist-wachtwoord", "next": "/\t/evil.example"})
+    assert ok.headers["Location"] == "/"
+    back = client.post("/login", data={"user": "anna", "password": "analist-wachtwoord", "next": "/trends?x=1"})
+    assert back.headers["Location"] == "/trends?x=1"
+    foreign = client.post(
+        "/login",
+        data={"user": "anna", "password": "analist-wachtwoord"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert foreign.status_code == 403

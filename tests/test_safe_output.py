@@ -28,7 +28,7 @@ def test_spreadsheet_cells_that_look_like_formulas_stay_text(tmp_path: Path) -> 
     write_csv(frame, tmp_path / "x.csv", index=False, sep=";")
     lines = (tmp_path / "x.csv").read_text().splitlines()
     assert lines[0] == "Buurt;Aantal;'=kolom"
-    assert all(line.startswith("'") or line.startswith('"\'') for line in lines[1:]), lines
+    assert all(line.startswith("'") or line.startswith("\"'") for line in lines[1:]), lines
 
 
 def test_dashboard_workbooks_are_guarded() -> None:
@@ -43,7 +43,7 @@ def test_dashboard_workbooks_are_guarded() -> None:
 def test_html_reports_carry_no_markup_from_the_data() -> None:
     from dashboard.report import html_report
 
-    evil = '<img src=x onerror=alert(1)>'
+    evil = "<img src=x onerror=alert(1)>"
     doc = {
         "area_level": "stadsdeel",
         "area_code": "Noord",
@@ -59,4 +59,6 @@ def test_html_reports_carry_no_markup_from_the_data() -> None:
     page = html_report(pd.DataFrame([doc]), "2026-10", f"Gemeente {evil}", "**Hoe lezen**", f"Over {evil}")
     assert "<img" not in page and "javascript:" not in page and "<a " not in page
     assert "<strong>&lt;img src=x onerror=alert(1)&gt;</strong>" in page  # the name still reads as written
-    assert markdown_html("- a\n- <script>b</script>") == "<ul>\n<li>a</li>\n<li>&lt;script&gt;b&lt;/script&gt;</li>\n</ul>"
+    assert (
+        markdown_html("- a\n- <script>b</script>") == "<ul>\n<li>a</li>\n<li>&lt;script&gt;b&lt;/script&gt;</li>\n</ul>"
+    )
