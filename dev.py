@@ -80,6 +80,8 @@ def airflow(rest: list[str]) -> None:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW_CONN_BUURTBEELD_INBOX": json.dumps({"conn_type": "fs", "extra": {"path": inbox}}),
         **os.environ,
+        # `airflow standalone` starts its scheduler and the rest as `airflow ...` from PATH.
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     if not (home / "airflow.db").exists():
         _run(bindir / "airflow", "db", "migrate", env=env)

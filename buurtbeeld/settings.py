@@ -25,16 +25,32 @@ DEFAULT_AUDIENCES: dict[str, Literal["intern", "gedeeld"]] = {
 }
 
 
+def _project_root() -> Path | None:
+    """The source checkout this package runs from (python3 dev.py, or `uv run`), None when installed."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "dev.py").is_file() else None
+
+
+# In a checkout, the data folder and .env are the checkout's, wherever a command is run from: a CLI
+# run from another folder must not silently start an empty warehouse there. Installed elsewhere
+# (the image sets BUURTBEELD_DATA_DIR), the working folder's.
+_PROJECT = _project_root()
+DEFAULT_DATA_DIR = _PROJECT / "var" if _PROJECT else Path("var")
+ENV_FILES = (_PROJECT / ".env", ".env") if _PROJECT else (".env",)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="BUURTBEELD_",
-        env_file=".env",
+        env_file=ENV_FILES,
         env_file_encoding="utf-8",
         env_ignore_empty=True,
         extra="ignore",
     )
 
-    data_dir: Path = Field(Path("var"), description="Root for the embedded warehouse and file folders.")
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR, description="Root for the embedded warehouse and file folders (default: the checkout's var/)."
+    )
     warehouse_url: str = Field("", description="SQLAlchemy URL; empty means a SQLite file data_dir/buurtbeeld.sqlite.")
     inbox_dir: Path | None = None
     archive_dir: Path | None = None

@@ -40,4 +40,9 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
     "on_failure_callback": alert,
+    # A task that hangs (a lock that is never released, a stuck mount) fails and alerts instead of
+    # blocking every later run; the longest normal task, a first load of years of exports, takes minutes.
+    "execution_timeout": timedelta(hours=3),
 }
+# A whole run: bvh_weekly waits up to 11 hours for the police file, then loads.
+RUN_TIMEOUT = timedelta(hours=14)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from _defaults import DEFAULT_ARGS, INBOX_POKE, INCIDENTS, START, TZ
+from _defaults import DEFAULT_ARGS, INBOX_POKE, INCIDENTS, RUN_TIMEOUT, START, TZ
 from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
@@ -45,6 +45,7 @@ DELIVERY_DAY = 0  # Monday: the police export arrives then; the other weekdays p
     # The inbox, not the date, says what to load: a missed Monday is caught up by the next run.
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=RUN_TIMEOUT,
     default_args=DEFAULT_ARGS,
     tags=["buurtbeeld", "bvh", "laden"],
     doc_md=__doc__,

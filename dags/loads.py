@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from _defaults import DEFAULT_ARGS, INBOX_CONN, START, TZ
+from _defaults import DEFAULT_ARGS, INBOX_CONN, RUN_TIMEOUT, START, TZ
 from airflow.providers.standard.sensors.filesystem import FileSensor
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
@@ -30,6 +30,7 @@ def inbox_dag(dag_id: str, kind: str, params: dict[str, Param]) -> None:
         start_date=START,
         catchup=False,  # the inbox says what to load, not the date
         max_active_runs=1,
+        dagrun_timeout=RUN_TIMEOUT,
         default_args=DEFAULT_ARGS,
         tags=["buurtbeeld", kind, "laden"],
         doc_md=__doc__,

@@ -12,7 +12,7 @@ Handmatig: start met parameter `maand` (`JJJJ-MM`) om die maand opnieuw te berek
 
 from __future__ import annotations
 
-from _defaults import DEFAULT_ARGS, INCIDENTS, START, TZ
+from _defaults import DEFAULT_ARGS, INCIDENTS, RUN_TIMEOUT, START, TZ
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
@@ -26,6 +26,7 @@ from airflow.sdk.exceptions import AirflowSkipException
     start_date=START,
     catchup=False,  # the warehouse, not the date, says which month is due
     max_active_runs=1,
+    dagrun_timeout=RUN_TIMEOUT,
     default_args=DEFAULT_ARGS,
     tags=["buurtbeeld", "analyses"],
     doc_md=__doc__,
@@ -43,7 +44,9 @@ def monthly_analyses() -> None:
             raise AirflowSkipException("Geen nieuwe volledige maand om te analyseren.")
         return [{**item, "scope": scope} for item in due for scope in analyses.scopes(settings, item["gemeente"])]
 
-    @task(map_index_template="{{ gebied }}")
+    # At most two scopes at a time: each reads the warehouse and fits a model per buurt; the
+    # LocalExecutor's other slots stay free for a load that arrives meanwhile.
+    @task(map_index_template="{{ gebied }}", max_active_tis_per_dagrun=2)
     def analyseren(item: dict[str, str]) -> str:
         from buurtbeeld.settings import get_settings
         from etl import analyses

@@ -42,6 +42,7 @@ def parse() -> dict:
                 "max_active_runs": dag.max_active_runs,
                 "doc": bool(dag.doc_md),
                 "callbacks": all(t.on_failure_callback for t in dag.tasks),
+                "timeouts": all(t.execution_timeout for t in dag.tasks) and dag.dagrun_timeout is not None,
                 "tasks": sorted(t.task_id for t in dag.tasks),
             }
     facts["imported"] = sorted(m for m in sys.modules if m.split(".")[0] in ours)

@@ -44,3 +44,15 @@ def test_different_files_at_once_both_load(settings: Settings, tmp_path: Path) -
     )
     assert [o.status for o in outcomes] == ["loaded", "loaded"]
     assert count(settings.warehouse_url, "indicator_value") == 2
+
+
+def test_a_load_waits_and_runs_for_a_bounded_time_on_postgresql(pg_url: str) -> None:
+    """A load that waits on another (or on a lock a crashed client left) or hangs in one statement
+    fails after a bound instead of blocking every later run."""
+    from sqlalchemy import text
+
+    from warehouse.db import load_transaction
+
+    with load_transaction(pg_url) as conn:
+        assert conn.execute(text("SHOW lock_timeout")).scalar() == "30min"
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "1h"

@@ -103,7 +103,7 @@ def test_every_dag_parses_with_retries_tags_and_a_timezone(airflow: Airflow) -> 
     assert set(facts["dags"]) == {"bvh_weekly", "indicators_load", "buurten_load", "monthly_analyses"}
     for dag_id, dag in facts["dags"].items():
         assert "buurtbeeld" in dag["tags"], dag_id
-        assert dag["min_retries"] >= 2 and dag["callbacks"], dag_id
+        assert dag["min_retries"] >= 2 and dag["callbacks"] and dag["timeouts"], dag_id
         assert dag["owner"] == ["functioneel-beheer"], dag_id
         assert dag["timezone"] == "Europe/Amsterdam", (dag_id, dag)
         assert dag["doc"] and dag["max_active_runs"] == 1 and dag["catchup"] is False, dag_id

@@ -116,3 +116,10 @@ def test_env_example_lists_every_setting() -> None:
     example = (ROOT / ".env.example").read_text()
     for name in Settings.model_fields:
         assert f"BUURTBEELD_{name.upper()}=" in example, name
+
+
+def test_the_image_gets_no_secrets_data_or_environments() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for entry in (".env", "secrets/", "var/", ".venv/", ".tools/", ".git/", "*.sqlite"):
+        assert entry in ignored, entry
+    assert "!.env.example" in ignored

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,13 @@ def test_importing_the_cli_is_cheap() -> None:
     code = f"import sys, cli; print(','.join(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_default_data_folder_is_the_checkouts_wherever_a_command_runs(tmp_path: Path) -> None:
+    """Run from another folder, the CLI finds the same warehouse, not a new empty one there."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUURTBEELD_")}
+    code = "from buurtbeeld.settings import Settings; print(Settings().data_dir)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
+    assert Path(out.stdout.strip()) == ROOT / "var"

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Arbitrary constant shared by every loader: one advisory lock serialises all loads on PostgreSQL.
 _LOAD_LOCK_KEY = 4_242_017
+LOCK_WAIT, STATEMENT_LIMIT = "30min", "1h"
 
 
 @lru_cache(maxsize=8)
@@ -44,7 +45,8 @@ def get_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A database that does not answer fails within seconds instead of hanging a scheduled task.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
 
 
 def alembic_config(url: str) -> Config:
@@ -87,6 +89,10 @@ def load_transaction(url: str) -> Iterator[Connection]:
     engine = get_engine(url)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # A load waits at most LOCK_WAIT for another one (or a lock a crashed client left), and no
+            # statement of a load runs longer than STATEMENT_LIMIT: a hung load fails and alerts.
+            conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))
+            conn.execute(text(f"SET LOCAL statement_timeout = '{STATEMENT_LIMIT}'"))
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOAD_LOCK_KEY})
         else:
             conn.execute(text("DELETE FROM load_batch WHERE 0"))
