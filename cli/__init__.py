@@ -419,12 +419,13 @@ def password_hash(wachtwoord: str) -> None:
     help="Wat het dashboard zonder accounts toont: exacte aantallen (intern; de demo is fictief) of "
     "beschermde cijfers (gedeeld, wat een stadsdeelmanager ziet).",
 )
-def demo(serve: bool, host: str, port: int, weergave: str) -> None:
+@click.option("--opnieuw", is_flag=True, help="Maak en laad alles opnieuw, ook als de demo al compleet is.")
+def demo(serve: bool, host: str, port: int, weergave: str, opnieuw: bool) -> None:
     """Maak de fictieve demogemeente Voorbeeldstad (GM9999) aan, laad haar bestanden en toon het dashboard."""
     from etl.demo import run_demo
 
     settings = get_settings()
-    for line in run_demo(settings):
+    for line in run_demo(settings, again=opnieuw):
         click.echo(line)
     click.echo(f"Later opnieuw openen zonder opnieuw te laden: python3 dev.py serve --weergave {weergave}")
     if serve:

@@ -349,10 +349,12 @@ def write_files(target: Path, today: date | None = None, plant: bool = True) -> 
     return files
 
 
-def run_demo(settings: Settings, plant: bool = True) -> Iterator[str]:
+def run_demo(settings: Settings, plant: bool = True, again: bool = False, today: date | None = None) -> Iterator[str]:
     """Generate the demo files, load them into the configured warehouse and write the monthly analyses
     of every month; yields progress lines. `plant=False` gives the same city without planted anomalies
-    (the null run of benchmarks/analyses_quality.py)."""
+    (the null run of benchmarks/analyses_quality.py). A warehouse that already holds the demo up to
+    the last complete week, with its analyses, is left as it is unless `again`: opening the demo a
+    second time takes seconds, not minutes."""
     from etl.load_buurten import load_buurten
     from etl.load_bvh import load_bvh
     from etl.load_indicators import load_indicators
@@ -360,7 +362,15 @@ def run_demo(settings: Settings, plant: bool = True) -> Iterator[str]:
     from warehouse.db import upgrade
 
     upgrade(settings.warehouse_url)
-    files = write_files(settings.data_dir / "demo", plant=plant)
+    today = today or date.today()
+    if not again and _complete(settings, today):
+        yield (
+            "De demo staat al in het warehouse, bijgewerkt t/m de laatste volledige week: niets opnieuw "
+            "geladen (buurtbeeld demo --opnieuw maakt alles opnieuw)."
+        )
+        yield from _warehouse_summary(settings)
+        return
+    files = write_files(settings.data_dir / "demo", today=today, plant=plant)
     yield f"Demobestanden geschreven in {files.buurten.parent}"
     outcomes = [
         load_buurten(files.buurten, INDELING_YEAR, settings, run_by="demo"),
@@ -393,6 +403,24 @@ def run_demo(settings: Settings, plant: bool = True) -> Iterator[str]:
         else "  [analyses] te weinig maanden voor een analyse"
     )
     yield from _warehouse_summary(settings)
+
+
+def _complete(settings: Settings, today: date) -> bool:
+    """Whether the warehouse holds the demo gemeente up to the last complete week before `today`, and
+    its monthly analyses."""
+    from sqlalchemy import func, select
+
+    from warehouse import published
+    from warehouse.db import get_engine
+    from warehouse.models import AreaAnalysis
+
+    latest = last_complete_week_start(today).isocalendar()
+    with get_engine(settings.warehouse_url).connect() as conn:
+        weeks = published.all_weeks(conn, GEMEENTE_CODE)
+        analyses = conn.execute(
+            select(func.count()).select_from(AreaAnalysis).where(AreaAnalysis.gemeente_code == GEMEENTE_CODE)
+        ).scalar_one()
+    return len(weeks) >= WEEKS and max(weeks) == (latest.year, latest.week) and analyses > 0
 
 
 def _warehouse_summary(settings: Settings) -> Iterator[str]:

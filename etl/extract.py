@@ -65,8 +65,9 @@ def read_table(path: Path, header_hints: Iterable[str] = (), keep: Keep | None =
     """
     check_readable(path)
     with path.open("rb") as fh:
-        head = fh.read(8)
+        head = fh.read(512)
     hints = set(header_hints)
+    _refuse_other_formats(path, head)
     if head.startswith(b"PK\x03\x04"):
         from etl.xlsx import read_xlsx  # fastexcel: imported only for a spreadsheet
 
@@ -78,6 +79,35 @@ def read_table(path: Path, header_hints: Iterable[str] = (), keep: Keep | None =
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         raise LoadError(f"{path.name}: dit is geen geldig Excel-bestand (beschadigd of niet volledig overgekomen?).")
     return _read_csv(path, hints, keep)
+
+
+def _refuse_other_formats(path: Path, head: bytes) -> None:
+    """Files that are no CSV or xlsx but are often delivered as one, named for what they are."""
+    deliver = "Lever de export aan als .xlsx of .csv."
+    if head.startswith(b"%PDF"):
+        raise LoadError(f"{path.name}: dit is een PDF-bestand, geen tabel. {deliver}")
+    lowered = head.lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<table")) or b"<html" in lowered[:200]:
+        raise LoadError(
+            f"{path.name}: dit is een webpagina (HTML) met de extensie {path.suffix or '(geen)'}, geen echt "
+            f"Excel- of CSV-bestand. Open het in Excel en sla het op als .xlsx. {deliver}"
+        )
+    if head.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+                kind = archive.read("mimetype")[:80] if "mimetype" in names else b""
+        except (zipfile.BadZipFile, OSError):
+            return  # read_xlsx names a damaged workbook
+        if b"opendocument.spreadsheet" in kind:
+            raise LoadError(f"{path.name}: dit is een OpenDocument-rekenblad (.ods). Sla het op als .xlsx. {deliver}")
+        if "[Content_Types].xml" not in names:
+            raise LoadError(
+                f"{path.name}: dit is een zip-archief ({len(names)} bestanden), geen Excel-bestand. Pak het uit en "
+                f"lever de export zelf aan. {deliver}"
+            )
 
 
 def detect_encoding(path: Path) -> str:

@@ -248,6 +248,17 @@ def _bad(name: str, tmp_path: Path) -> Path:
         path.write_bytes(full.read_bytes()[:600])
     elif name == "utf16.csv":
         return _csv(path, rows, encoding="utf-16")
+    elif name in ("zipped.xlsx", "spreadsheet.ods"):
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as archive:
+            if name.endswith(".ods"):
+                archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+            archive.writestr("bvh.csv", _csv(tmp_path / "inner.csv", rows).read_text())
+    elif name == "report.pdf":
+        path.write_bytes(b"%PDF-1.7\n" + bytes(range(256)))
+    elif name == "webpage.xls":
+        path.write_text("<html><body><table><tr><td>Incident Identificatie</td></tr></table></body></html>")
     elif name == "neither_utf8_nor_cp1252.csv":
         # 0x81 is undefined in Windows-1252 and invalid as UTF-8 on its own.
         text = _csv(path, rows, encoding="cp1252").read_bytes()
@@ -289,6 +300,10 @@ BAD = {
     "garbage.xlsx": ("geen geldig Excel-bestand", "failed"),
     "truncated.xlsx": ("kan niet gelezen worden", "failed"),
     "utf16.csv": ("binaire gegevens", "failed"),
+    "zipped.xlsx": ("zip-archief", "failed"),
+    "spreadsheet.ods": ("OpenDocument", "failed"),
+    "report.pdf": ("PDF-bestand", "failed"),
+    "webpage.xls": ("webpagina (HTML)", "failed"),
     "neither_utf8_nor_cp1252.csv": ("tekenset niet herkend", "failed"),
     "duplicate_ids.csv": ("meer dan eens", "refused"),
     "future_dates.csv": ("in de toekomst", "refused"),

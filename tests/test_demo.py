@@ -85,3 +85,18 @@ def test_demo_files_are_deterministic_and_tile_the_city(tmp_path: Path) -> None:
     assert a.geometry.is_valid.all()
     # Buurten do not overlap: their areas add up to the area of their union.
     assert abs(a.geometry.area.sum() - a.union_all().area) < 1.0
+
+
+def test_opening_the_demo_again_reuses_a_complete_warehouse(demo_warehouse: Settings) -> None:
+    """A second `buurtbeeld demo` on a warehouse that holds the demo up to the last complete week, with
+    its analyses, loads nothing; a week later it would bring the demo up to date."""
+    from datetime import timedelta
+
+    from etl.demo import _complete, run_demo
+    from tests.helpers import batches
+
+    before = len(batches(demo_warehouse.warehouse_url))
+    lines = list(run_demo(demo_warehouse))
+    assert "staat al in het warehouse" in lines[0], lines
+    assert len(batches(demo_warehouse.warehouse_url)) == before
+    assert not _complete(demo_warehouse, date.today() + timedelta(days=7))
