@@ -20,6 +20,12 @@ MK_CODE = r"[A-Z]\d{2,4}[A-Z]?"
 RD_X = (0.0, 300_000.0)
 RD_Y = (289_000.0, 630_000.0)
 _FUTURE = pd.Timedelta(days=1)
+# Before this no BVH registration exists (and a year such as 1900 is a placeholder or a typing
+# error): counted, it would publish a year '1900'.
+PLAUSIBLE_FROM = pd.Timestamp("2000-01-01")
+# A deed cannot begin after it was reported; the real Groningen export has begin dates up to some
+# hours after the registration (a rounded or re-entered time), none more than a day.
+_BEGIN_AFTER_REPORT = pd.Timedelta(days=1)
 
 
 class RawIncident(pa.DataFrameModel):
@@ -81,6 +87,18 @@ class RawIncident(pa.DataFrameModel):
     @pa.dataframe_check(name="kennisname_text: kennisnamedatum ligt in de toekomst")
     def _kennisname_not_future(cls, df: pd.DataFrame) -> Series[bool]:
         return ~(df["kennisname_at"] > pd.Timestamp.now() + _FUTURE)
+
+    @pa.dataframe_check(name="begin_text: pleegdatum ligt voor 2000 (onwaarschijnlijk; tikfout?)")
+    def _begin_plausible(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["begin_at"] < PLAUSIBLE_FROM)
+
+    @pa.dataframe_check(name="kennisname_text: kennisnamedatum ligt voor 2000 (onwaarschijnlijk; tikfout?)")
+    def _kennisname_plausible(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["kennisname_at"] < PLAUSIBLE_FROM)
+
+    @pa.dataframe_check(name="begin_text: pleegdatum ligt meer dan een dag na de kennisnamedatum")
+    def _begin_before_report(cls, df: pd.DataFrame) -> Series[bool]:
+        return ~(df["begin_at"] > df["kennisname_at"] + _BEGIN_AFTER_REPORT)
 
     @pa.dataframe_check(name="x: X/Y is geen Rijksdriehoek-coördinaat in Nederland")
     def _xy(cls, df: pd.DataFrame) -> Series[bool]:

@@ -272,6 +272,14 @@ def _bad(name: str, tmp_path: Path) -> Path:
         for r in rows[:3]:
             r["Kennisnamedatum/tijd"] = "01-01-2099 10:00"
         return _csv(path, rows)
+    elif name == "dates_in_1900.csv":
+        for r in rows[:3]:
+            r["Begin-pleegdatum/tijd"] = r["Eind-pleegdatum/tijd"] = "01-01-1900 00:00"
+        return _csv(path, rows)
+    elif name == "deed_after_report.csv":
+        for r in rows[:3]:
+            r["Begin-pleegdatum/tijd"] = r["Eind-pleegdatum/tijd"] = "09-11-2025 20:00"
+        return _csv(path, rows)
     elif name == "mangled_codes.csv":
         for r in rows[:3]:
             r["Incidentsoort code"] = "17-dec"
@@ -308,6 +316,8 @@ BAD = {
     "duplicate_ids.csv": ("meer dan eens", "refused"),
     "future_dates.csv": ("in de toekomst", "refused"),
     "mangled_codes.csv": ("door Excel omgezet", "refused"),
+    "dates_in_1900.csv": ("ligt voor 2000", "refused"),
+    "deed_after_report.csv": ("meer dan een dag na de kennisnamedatum", "refused"),
     "unknown_buurtcode.csv": ("staat niet in de CBS-buurtindeling", "refused"),
     "xy_not_in_nl.csv": ("geen Rijksdriehoek", "refused"),
     "xy_not_a_number.csv": ("geen Rijksdriehoek", "refused"),
