@@ -65,6 +65,20 @@ def test_compose_file_is_valid_and_refuses_to_start_without_secrets() -> None:
     assert airflow["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("/airflow")
     assert airflow["BUURTBEELD_WAREHOUSE_URL"].endswith("/buurtbeeld")  # separate databases
     assert {"inbox", "archive", "quarantine"} <= set(yaml.safe_load(done.stdout)["volumes"])
+    # Operations: Airflow 3's own user key, a password that survives a re-create, DAGs that run from
+    # the first deploy, task logs kept, container logs rotated, a versioned image, bounded memory.
+    assert airflow["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == "beheer:admin"
+    assert "AIRFLOW__SIMPLE_AUTH_MANAGER__USERS" not in airflow
+    assert airflow["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"].startswith("/opt/airflow/auth/")
+    assert airflow["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"] == "False"
+    mounts = " ".join(str(v) for v in services["airflow-apiserver"]["volumes"])
+    assert "/opt/airflow/auth" in mounts and "/opt/airflow/logs" in mounts
+    for name, service in services.items():
+        if name != "postgres":
+            assert not service["image"].endswith(":latest"), name
+        if name in LONG_RUNNING:
+            assert service["logging"]["options"]["max-size"] == "10m", name
+    assert services["airflow-scheduler"]["mem_limit"] and services["dashboard"]["mem_limit"]
 
 
 def test_no_secret_has_a_default() -> None:
