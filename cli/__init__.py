@@ -358,19 +358,25 @@ def analyses() -> None:
 @click.argument("maand", metavar="JJJJ-MM")
 @click.option("--scope", default="gemeente", show_default=True, help="'gemeente' of 'stadsdeel:<naam>'.")
 @click.option("--gemeente", help="Alleen deze gemeente, bv. GM0014 (standaard: alle met maandcijfers).")
+@click.option("--tot", "until", metavar="JJJJ-MM", help="Alle maanden van MAAND t/m deze (inhalen na een backfill).")
 @friendly_errors
-def analyses_maand(maand: str, scope: str, gemeente: str | None) -> None:
+def analyses_maand(maand: str, scope: str, gemeente: str | None, until: str | None) -> None:
     """Bereken en bewaar de analyses van MAAND (opnieuw draaien vervangt die van dezelfde gegevens)."""
     import re
 
-    from etl.analyses import generate
+    from etl.analyses import due, generate
 
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", maand):
-        _fail(f"Maand '{maand}' niet herkend: gebruik JJJJ-MM, bv. 2026-10.")
+    for value in (maand, until):
+        if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            _fail(f"Maand '{value}' niet herkend: gebruik JJJJ-MM, bv. 2026-10.")
     settings = get_settings()
     _require_schema(settings)
-    for result in generate(settings, maand, scope=scope, gemeente=gemeente):
-        click.echo(result.line)
+    months = sorted({d["month"] for d in due(settings, maand, until) if gemeente in (None, d["gemeente"])})
+    if until and not months:
+        _fail(f"Geen maanden met genoeg voorgeschiedenis tussen {maand} en {until}.")
+    for month in months if until else [maand]:
+        for result in generate(settings, month, scope=scope, gemeente=gemeente):
+            click.echo(result.line)
 
 
 @analyses.command("lijst")

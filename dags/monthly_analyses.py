@@ -7,7 +7,8 @@ volledige maand al geanalyseerd is; zo niet, dan wordt hij berekend: één taak 
 task mapping; een fout in één stadsdeel houdt de andere niet tegen) plus één voor het gemeentelijk
 overzicht. Herzieningen van eerdere maanden regelt de lading zelf (oudere versie: vervangen).
 
-Handmatig: start met parameter `maand` (`JJJJ-MM`) om die maand opnieuw te berekenen.
+Handmatig: start met parameter `maand` (`JJJJ-MM`) om die maand opnieuw te berekenen, en met
+`maand` en `tot_maand` om een reeks maanden te berekenen (na een backfill).
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ from airflow.sdk.exceptions import AirflowSkipException
     default_args=DEFAULT_ARGS,
     tags=["buurtbeeld", "analyses"],
     doc_md=__doc__,
-    params={"maand": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$|^$")},
+    params={
+        "maand": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$|^$"),
+        "tot_maand": Param(
+            None,
+            type=["null", "string"],
+            pattern=r"^\d{4}-(0[1-9]|1[0-2])$|^$",
+            description="Met 'maand': alle maanden van 'maand' t/m deze (inhalen na een backfill).",
+        ),
+    },
 )
 def monthly_analyses() -> None:
     @task
@@ -39,7 +48,8 @@ def monthly_analyses() -> None:
         from etl import analyses
 
         settings = get_settings()
-        due = analyses.due(settings, get_current_context()["params"].get("maand") or None)
+        params = get_current_context()["params"]
+        due = analyses.due(settings, params.get("maand") or None, params.get("tot_maand") or None)
         if not due:
             raise AirflowSkipException("Geen nieuwe volledige maand om te analyseren.")
         return [{**item, "scope": scope} for item in due for scope in analyses.scopes(settings, item["gemeente"])]

@@ -405,10 +405,11 @@ def regenerate_revised(
     ]
 
 
-def due(settings: Settings, month: str | None = None) -> list[dict[str, str]]:
-    """(gemeente, month) pairs to analyse: the given month for every gemeente that has it, or else
-    each gemeente's latest published month when it has no current analysis yet (the first load after
-    a month's end completes that month)."""
+def due(settings: Settings, month: str | None = None, until: str | None = None) -> list[dict[str, str]]:
+    """(gemeente, month) pairs to analyse: the given month (with `until`: every month from `month` to
+    `until`, a backfill) for every gemeente that has it with enough history, or else each gemeente's
+    latest published month when it has no current analysis yet (the first load after a month's end
+    completes that month)."""
     out = []
     with get_engine(settings.warehouse_url).connect() as conn:
         for gemeente in store.gemeenten_with_months(conn):
@@ -416,8 +417,9 @@ def due(settings: Settings, month: str | None = None) -> list[dict[str, str]]:
             if len(months) <= notable.DEFAULT.min_months:
                 continue
             if month:
-                if month in months:
-                    out.append({"gemeente": gemeente, "month": month})
+                analysable = months[notable.DEFAULT.min_months :]
+                wanted = [m for m in analysable if month <= m <= (until or month)] if until else [month]
+                out += [{"gemeente": gemeente, "month": m} for m in wanted if m in months]
             elif months[-1] not in store.current_months(conn, gemeente):
                 out.append({"gemeente": gemeente, "month": months[-1]})
     return out

@@ -232,6 +232,13 @@ def test_monthly_analyses_after_a_load(airflow: Airflow, tmp_path: Path) -> None
     # The next run finds nothing due and is skipped, not failed.
     again = airflow.run("monthly_analyses")
     assert again["state"] == "success" and again["tasks"]["te_analyseren"] == "skipped"
+    # A backfill of three months, as ops would start it after loading old exports.
+    backfill = airflow.run("monthly_analyses", maand="2025-09", tot_maand="2025-11")
+    assert backfill["state"] == "success", backfill
+    assert len([t for t in backfill["tasks"] if t.startswith("analyseren[")]) == 3 * 5
+    with get_engine(url).connect() as conn:
+        months = {m for (m,) in conn.execute(select(AreaAnalysis.month).where(AreaAnalysis.superseded_at.is_(None)))}
+    assert months == {"2025-09", "2025-10", "2025-11", "2025-12"}
 
 
 @pytest.mark.postgres
