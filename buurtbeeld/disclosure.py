@@ -211,7 +211,8 @@ def expected_shown(value: float | None, threshold: int) -> float | None:
     hidden month could hold, so it cannot reveal one; below the threshold it is not shown at all."""
     if value is None or not np.isfinite(value) or value < threshold - 0.5:
         return None
-    return float(round(value))
+    # Half up, as a reader rounds: Python's round() gives 4 for 4.5 (to even), below the threshold.
+    return float(np.floor(value + 0.5))
 
 
 def expected_label(value: float | None, threshold: int) -> str:

@@ -76,3 +76,11 @@ def test_months_nest_weeks() -> None:
     all_weeks = [w for y in (2024, 2025, 2026) for m in months_of(str(y)) for w in weeks_of_month(m)]
     assert len(all_weeks) == len(set(all_weeks)) == 52 + 52 + 53
     assert containing("2026-W40", "quarter") == "2026-Q4" and containing("2026-10", "year") == "2026"
+
+
+def test_expected_counts_round_half_up_and_never_below_the_threshold() -> None:
+    from buurtbeeld.disclosure import expected_label, expected_shown
+
+    assert expected_shown(4.5, 5) == 5.0 and expected_shown(6.5, 5) == 7.0 and expected_shown(7.49, 5) == 7.0
+    assert expected_shown(4.49, 5) is None and expected_shown(float("nan"), 5) is None
+    assert expected_label(4.5, 5) == "5"
