@@ -115,3 +115,13 @@ def test_password_hash_for_the_accounts_file() -> None:
     assert check_password_hash(result.output.strip(), "lang-genoeg-geheim")
     short = CliRunner().invoke(cli, ["gebruiker", "wachtwoord", "--wachtwoord", "kort"])
     assert short.exit_code != 0 and "12 tekens" in short.output
+
+
+def test_a_bad_month_range_is_named(tmp_path: Path) -> None:
+    for args, expected in (
+        (["2025-01", "--tot", "2025-1x"], "Maand '2025-1x' niet herkend"),
+        (["2025-13"], "Maand '2025-13' niet herkend"),
+    ):
+        result = _run(tmp_path, "analyses", "maand", *args)
+        assert result.returncode == 1 and expected in result.stderr + result.stdout, result
+        assert "Traceback" not in result.stderr

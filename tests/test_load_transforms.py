@@ -375,3 +375,45 @@ def test_dates_are_parsed_as_python_parses_them_with_the_first_format_that_fits(
         *(pd.Timestamp("2017-09-22 08:15:30"), pd.Timestamp("2017-09-20 17:30"), pd.Timestamp("2017-09-22")),
         *(pd.Timestamp("2017-09-22"), pd.NaT),
     ]
+
+
+def test_every_row_is_an_incident_or_recognised_whatever_is_mixed_in() -> None:
+    """Property: an export with repeated rows, footers and blank rows mixed in at random places gives
+    back exactly its incidents, once each, and counts every other row under its reason."""
+    from hypothesis import given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    from etl.load_bvh import _without_non_incidents
+
+    @hsettings(max_examples=200, deadline=None, derandomize=True)
+    @given(
+        st.integers(1, 30),
+        st.lists(st.tuples(st.sampled_from(["repeat", "footer", "blank"]), st.integers(0, 10**6)), max_size=15),
+    )
+    def check(n: int, extras: list[tuple[str, int]]) -> None:
+        incidents = [
+            {"voorval_id": f"PL01-{i}", "mk_code": "B70", "begin_text": f"0{i % 9 + 1}-01-2026"} for i in range(n)
+        ]
+        rows = list(incidents)
+        for kind, at in extras:
+            if kind == "repeat":
+                row = dict(incidents[at % n])  # a copy of an incident
+            elif kind == "footer":
+                row = {"voorval_id": "Totaal", "mk_code": str(n), "begin_text": ""}
+            else:
+                row = {"voorval_id": "", "mk_code": "", "begin_text": ""}
+            rows.insert(at % (len(rows) + 1), row)
+        frame = pd.DataFrame(rows, dtype="str")
+        frame.index = pd.RangeIndex(2, 2 + len(frame), name="row_number")
+        kept, recognised = _without_non_incidents(frame)
+        assert sorted(kept["voorval_id"]) == sorted(f"PL01-{i}" for i in range(n))
+        assert len(kept) + sum(recognised.values()) == len(frame)
+        expected = {
+            "dubbele regel (één keer geladen)": sum(k == "repeat" for k, _ in extras),
+            "totaalregel": sum(k == "footer" for k, _ in extras),
+            "lege regel": sum(k == "blank" for k, _ in extras),
+        }
+        assert recognised == {k: v for k, v in expected.items() if v}
+
+    check()
