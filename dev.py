@@ -4,6 +4,7 @@
     python3 dev.py demo    # install, load the demo gemeente into the embedded SQLite warehouse
     python3 dev.py serve   # open the dashboard on what is loaded (the demo again, without reloading it)
     python3 dev.py test    # install, run the whole test suite (pytest arguments may follow)
+    python3 dev.py test --snel   # only the fast tier: no browser, Airflow, full demo or large real files
     python3 dev.py lint    # ruff and `alembic check`
     python3 dev.py airflow ARGS...   # the Airflow CLI on var/airflow and dags/ (e.g. dags test bvh_weekly)
 
@@ -37,7 +38,7 @@ def _run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
 def _uv() -> Path:
     uv = TOOLS / BIN / "uv"
     if not uv.exists():
-        print(f"Installing uv {UV_VERSION} into {TOOLS} ...", flush=True)
+        print(f"uv {UV_VERSION} installeren in {TOOLS} ...", flush=True)
         venv.create(TOOLS, with_pip=True, clear=True)
         _run(
             TOOLS / BIN / "python",
@@ -52,8 +53,12 @@ def _uv() -> Path:
 
 
 def sync(*extra: str) -> Path:
-    """Install exactly what uv.lock pins (bytecode compiled: imports are much faster)."""
-    _run(_uv(), "sync", "--frozen", "--compile-bytecode", "--quiet", *extra)
+    """Install exactly what uv.lock pins (bytecode compiled: imports are much faster). The first
+    install takes minutes, so it shows uv's own progress; later ones are quiet checks."""
+    first = not (ROOT / ".venv" / BIN / "python").exists()
+    if first:
+        print("Eerste keer: de afhankelijkheden installeren in .venv/ (ongeveer 1 GB, enkele minuten) ...", flush=True)
+    _run(_uv(), "sync", "--frozen", "--compile-bytecode", *([] if first else ["--quiet"]), *extra)
     return ROOT / ".venv" / BIN
 
 
@@ -142,10 +147,12 @@ def _stop_postgres(tmp: Path) -> None:
             )
 
 
-def _tiers(env: dict[str, str]) -> str:
+def _tiers(env: dict[str, str], fast: bool) -> str:
     """One line: which kinds of tests will run, and why the others will not."""
     pg = env.get("BUURTBEELD_TEST_POSTGRES_URL")
     parts = [
+        "trage tests (browser, Airflow, volledige demo, grote echte bestanden): "
+        + ("overgeslagen (--snel)" if fast else "ja"),
         "SQLite: ja",
         ("PostgreSQL: ja (tijdelijke server)" if env.get("_BUURTBEELD_OWN_POSTGRES") else "PostgreSQL: ja")
         if pg
@@ -166,11 +173,13 @@ def main(argv: list[str]) -> None:
     elif command == "serve":
         _run(sync("--inexact") / "buurtbeeld", "serve", *rest)
     elif command == "test":
+        fast = "--snel" in rest
+        rest = [a for a in rest if a != "--snel"] + (["-m", "not slow"] if fast else [])
         parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto"]  # one worker per core
         bindir = sync(*WITH_AIRFLOW)
         with tempfile.TemporaryDirectory(prefix="buurtbeeld-pg-") as tmp:
             env = {**os.environ, **_test_postgres(Path(tmp))}
-            print(_tiers(env), flush=True)
+            print(_tiers(env, fast), flush=True)
             try:
                 _run(bindir / "python", "-m", "pytest", *parallel, *rest, env=env)
             finally:

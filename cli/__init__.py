@@ -6,7 +6,7 @@ import functools
 import logging
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,8 +14,12 @@ from typing import Any, TypeVar
 import click
 
 from buurtbeeld.settings import Settings, SettingsError, get_settings
+from cli import dutch
+
+dutch.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 STATUS_NL = {"loaded": "geladen", "refused": "geweigerd", "failed": "mislukt", "unchanged": "ongewijzigd"}
 
 
@@ -78,7 +82,7 @@ def _report(outcome: Any) -> None:
         sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=dutch.Group, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Buurtbeeld: wekelijks veiligheidsbeeld per CBS-buurt (laden, controleren, tonen)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -105,10 +109,10 @@ def db_upgrade(revision: str) -> None:
 
 
 @db.command("downgrade")
-@click.argument("revision")
+@click.argument("revision", metavar="VERSIE")
 @friendly_errors
 def db_downgrade(revision: str) -> None:
-    """Schema terugzetten naar REVISION ('base' = leeg)."""
+    """Schema terugzetten naar VERSIE ('base' = leeg)."""
     from warehouse.db import downgrade
 
     downgrade(get_settings().warehouse_url, revision)
@@ -130,8 +134,8 @@ def load() -> None:
 
 
 @load.command("buurten")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--jaar", type=int, required=True, help="Jaar van de CBS-buurtindeling, bv. 2024.")
+@click.argument("file", metavar="BESTAND", type=click.Path(path_type=Path))
+@click.option("--jaar", type=int, metavar="JAAR", required=True, help="Jaar van de CBS-buurtindeling, bv. 2024.")
 @click.option("--gemeente", multiple=True, help="Alleen deze gemeente(n), bv. GM0014 (herhaalbaar).")
 @friendly_errors
 def load_buurten_cmd(file: Path, jaar: int, gemeente: tuple[str, ...]) -> None:
@@ -144,7 +148,7 @@ def load_buurten_cmd(file: Path, jaar: int, gemeente: tuple[str, ...]) -> None:
 
 
 @load.command("stadsdelen")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", metavar="BESTAND", type=click.Path(path_type=Path))
 @friendly_errors
 def load_stadsdelen_cmd(file: Path) -> None:
     """Indeling in stadsdelen laden (CSV/XLSX met kolommen stadsdeel en wijk- of buurtcode)."""
@@ -156,7 +160,7 @@ def load_stadsdelen_cmd(file: Path) -> None:
 
 
 @load.command("indicatoren")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", metavar="BESTAND", type=click.Path(path_type=Path))
 @click.option("--periode", help="Periode van een brede tabel, bv. 2024 (lange tabellen hebben een kolom periode).")
 @click.option("--bron", help="Naam van de bron (standaard: CBS-tabelnummer uit de bestandsnaam, of de bestandsnaam).")
 @click.option("--gemeente", multiple=True, help="Alleen gebieden van deze gemeente(n) (herhaalbaar).")
@@ -171,8 +175,13 @@ def load_indicatoren_cmd(file: Path, periode: str | None, bron: str | None, geme
 
 
 @load.command("bvh")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--jaar-indeling", type=int, help="Buurtindeling om aan toe te wijzen (standaard: de nieuwste geladen).")
+@click.argument("files", metavar="BESTANDEN...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--jaar-indeling",
+    type=int,
+    metavar="JAAR",
+    help="Buurtindeling om aan toe te wijzen (standaard: de nieuwste geladen).",
+)
 @click.option(
     "--postcodes",
     type=click.Path(path_type=Path),
@@ -239,7 +248,7 @@ def _print_bvh(outcome: Any) -> None:
 
 
 @cli.command()
-@click.option("--aantal", default=20, show_default=True, help="Hoeveel recente ladingen tonen.")
+@click.option("--aantal", default=20, show_default=True, metavar="AANTAL", help="Hoeveel recente ladingen tonen.")
 @friendly_errors
 def batches(aantal: int) -> None:
     """Recente ladingen: bestand, status, regels en melding."""
@@ -257,12 +266,12 @@ def batches(aantal: int) -> None:
 
 
 @cli.command()
-@click.argument("batch", type=int)
+@click.argument("batch", metavar="LADING", type=int)
 @click.option("--xlsx", type=click.Path(path_type=Path), help="Schrijf de afgekeurde regels naar dit Excel-bestand.")
-@click.option("--aantal", default=50, show_default=True, help="Hoeveel regels op het scherm tonen.")
+@click.option("--aantal", default=50, show_default=True, metavar="AANTAL", help="Hoeveel regels op het scherm tonen.")
 @friendly_errors
 def rejects(batch: int, xlsx: Path | None, aantal: int) -> None:
-    """Waarom regels van lading BATCH zijn afgekeurd (regel, kolom, waarde, reden)."""
+    """Waarom regels van lading LADING zijn afgekeurd (regel, kolom, waarde, reden)."""
     from warehouse.reads import batch_rejects
 
     info, frame = batch_rejects(get_settings().warehouse_url, batch)
@@ -415,8 +424,8 @@ def password_hash(wachtwoord: str) -> None:
 @cli.command()
 @friendly_errors
 @click.option("--serve/--no-serve", default=True, show_default=True, help="Start daarna het dashboard.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8050, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adres om op te luisteren.")
+@click.option("--port", default=8050, show_default=True, type=int, metavar="POORT", help="Poort op dit adres.")
 @click.option(
     "--weergave",
     type=click.Choice(["intern", "gedeeld"]),
@@ -431,7 +440,7 @@ def demo(serve: bool, host: str, port: int, weergave: str, opnieuw: bool) -> Non
     from etl.demo import run_demo
 
     settings = get_settings()
-    for line in run_demo(settings, again=opnieuw):
+    for line in run_demo(settings, again=opnieuw, progress=_bar):
         click.echo(line)
     click.echo(f"Later opnieuw openen zonder opnieuw te laden: python3 dev.py serve --weergave {weergave}")
     if serve:
@@ -439,9 +448,15 @@ def demo(serve: bool, host: str, port: int, weergave: str, opnieuw: bool) -> Non
         _serve(host, port)
 
 
+def _bar(items: Iterable[T], total: int, label: str) -> Iterator[T]:
+    """A progress bar on stderr (on a terminal; elsewhere Click prints the label once)."""
+    with click.progressbar(items, length=total, label=f"  {label}", file=sys.stderr, show_pos=True) as bar:
+        yield from bar
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adres om op te luisteren.")
-@click.option("--port", default=8050, show_default=True, type=int)
+@click.option("--port", default=8050, show_default=True, type=int, metavar="POORT", help="Poort op dit adres.")
 @click.option(
     "--weergave",
     type=click.Choice(["intern", "gedeeld"]),

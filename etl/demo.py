@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from buurtbeeld.progress import Progress, unchanged
 from buurtbeeld.settings import Settings
 from etl import geo
 from etl.demo_bvh import Anomaly, City, weekly_exports
@@ -267,6 +268,8 @@ def plant_anomalies(city: City, months: list[str], rng: np.random.Generator) -> 
     at least ANOMALY_MIN_CASES cases, in months that have a year of history before them."""
     populated = np.flatnonzero(city.population > 1500)
     months = months[12:]
+    if not months:  # a short history (the tests' small gemeente) has no month with a year before it
+        return []
     groups = ["overlast", "fietsendiefstal", "vernieling", "geweld", "woninginbraak"]
     return [
         Anomaly(
@@ -302,18 +305,22 @@ def write_bvh_exports(
     rng: np.random.Generator,
     today: date,
     plant: bool = True,
+    progress: Progress = unchanged,
+    weeks: int = WEEKS,
 ) -> tuple[list[Path], Path]:
-    """156 weekly exports up to the last complete week: xlsx, every fourth as ;-separated cp1252 CSV."""
+    """`weeks` weekly exports (the demo: 156) up to the last complete week: xlsx, every fourth as
+    ;-separated cp1252 CSV."""
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob("bvh_*"):
         old.unlink()
     city = demo_city(buurten, pop)
-    first = last_complete_week_start(today) - timedelta(weeks=WEEKS - 1)
-    months = sorted({(first + timedelta(weeks=w, days=3)).strftime("%Y-%m") for w in range(WEEKS)})[1:-2]
+    first = last_complete_week_start(today) - timedelta(weeks=weeks - 1)
+    months = sorted({(first + timedelta(weeks=w, days=3)).strftime("%Y-%m") for w in range(weeks)})[1:-2]
     anomalies = plant_anomalies(city, months, rng) if plant else []
     truth = target / "geplante_afwijkingen.csv"
     paths = []
-    for i, (label, frame) in enumerate(weekly_exports(city, first.isoformat(), WEEKS, anomalies, rng)):
+    exports = weekly_exports(city, first.isoformat(), weeks, anomalies, rng)
+    for i, (label, frame) in enumerate(progress(exports, weeks, "Demo-exports schrijven")):
         if i % 13 == 5:
             frame = _spoil(frame, i)
         if i % 4 == 3:
@@ -328,7 +335,15 @@ def write_bvh_exports(
     return paths, truth
 
 
-def write_files(target: Path, today: date | None = None, plant: bool = True) -> DemoFiles:
+def write_files(
+    target: Path,
+    today: date | None = None,
+    plant: bool = True,
+    progress: Progress = unchanged,
+    weeks: int = WEEKS,
+) -> DemoFiles:
+    """The demo gemeente's files; fewer `weeks` give the same city with a shorter history (the tests'
+    small gemeente)."""
     rng = np.random.default_rng(SEED)
     target.mkdir(parents=True, exist_ok=True)
     buurten = make_buurten(rng)
@@ -345,16 +360,24 @@ def write_files(target: Path, today: date | None = None, plant: bool = True) -> 
     stadsdelen_for(buurten).to_excel(files.stadsdelen, index=False, sheet_name="Stadsdelen")
     kerncijfers(buurten, pop, rng).to_csv(files.kerncijfers, index=False)
     gemeente_indicatoren(pop, rng).to_excel(files.gemeente_indicatoren, index=False, sheet_name="Indicatoren")
-    files.bvh, files.anomalies = write_bvh_exports(target / "bvh", buurten, pop, rng, today or date.today(), plant)
+    files.bvh, files.anomalies = write_bvh_exports(
+        target / "bvh", buurten, pop, rng, today or date.today(), plant, progress, weeks
+    )
     return files
 
 
-def run_demo(settings: Settings, plant: bool = True, again: bool = False, today: date | None = None) -> Iterator[str]:
+def run_demo(
+    settings: Settings,
+    plant: bool = True,
+    again: bool = False,
+    today: date | None = None,
+    progress: Progress = unchanged,
+) -> Iterator[str]:
     """Generate the demo files, load them into the configured warehouse and write the monthly analyses
     of every month; yields progress lines. `plant=False` gives the same city without planted anomalies
     (the null run of benchmarks/analyses_quality.py). A warehouse that already holds the demo up to
     the last complete week, with its analyses, is left as it is unless `again`: opening the demo a
-    second time takes seconds, not minutes."""
+    second time takes seconds, not minutes. `progress` wraps the long steps (the CLI shows a bar)."""
     from etl.load_buurten import load_buurten
     from etl.load_bvh import load_bvh
     from etl.load_indicators import load_indicators
@@ -370,7 +393,7 @@ def run_demo(settings: Settings, plant: bool = True, again: bool = False, today:
         )
         yield from _warehouse_summary(settings)
         return
-    files = write_files(settings.data_dir / "demo", today=today, plant=plant)
+    files = write_files(settings.data_dir / "demo", today=today, plant=plant, progress=progress)
     yield f"Demobestanden geschreven in {files.buurten.parent}"
     outcomes = [
         load_buurten(files.buurten, INDELING_YEAR, settings, run_by="demo"),
@@ -380,8 +403,10 @@ def run_demo(settings: Settings, plant: bool = True, again: bool = False, today:
     ]
     for outcome in outcomes:
         yield f"  [{outcome.status}] {outcome.message}"
-    yield f"  {len(files.bvh)} wekelijkse BVH-exports laden ..."
-    bvh_outcomes = [load_bvh(path, settings, run_by="demo") for path in files.bvh]
+    bvh_outcomes = [
+        load_bvh(path, settings, run_by="demo")
+        for path in progress(files.bvh, len(files.bvh), f"{len(files.bvh)} BVH-exports laden")
+    ]
     loaded = [o for o in bvh_outcomes if o.status == "loaded"]
     yield (
         f"  [bvh] {len(loaded)} exports geladen, {sum(o.rows_loaded for o in loaded)} regels, "
@@ -395,7 +420,7 @@ def run_demo(settings: Settings, plant: bool = True, again: bool = False, today:
         raise LoadError("Demo niet volledig geladen: " + "; ".join(o.message for o in failed))
     from etl.analyses import generate_all
 
-    done = generate_all(settings, GEMEENTE_CODE, run_by="demo")
+    done = generate_all(settings, GEMEENTE_CODE, run_by="demo", progress=progress)
     yield (
         f"  [analyses] {len(done)} maanden geanalyseerd ({done[0].month} t/m {done[-1].month}), "
         f"{sum(g.notable for g in done)} opvallende uitkomsten"

@@ -121,6 +121,21 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def small_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
+    """The small gemeente most loading tests use: the demo's city (60 buurten in 4 stadsdelen, its
+    indicators) with 14 weekly exports instead of 156, written in seconds once per test run."""
+    import pickle
+
+    from etl.demo import write_files
+
+    def build(root: Path) -> None:
+        (root / "files.pickle").write_bytes(pickle.dumps(write_files(root / "files", weeks=14)))
+
+    root = _built_once(tmp_path_factory, "small-files", build)
+    return pickle.loads((root / "files.pickle").read_bytes())
+
+
+@pytest.fixture(scope="session")
 def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
     """The demo gemeente's input files (buurten, indicators, three years of weekly exports), written
     once per test run: writing them takes some 25 s. Tests read them; loading copies them into the
@@ -134,3 +149,14 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
 
     root = _built_once(tmp_path_factory, "demo-files", build)
     return pickle.loads((root / "files.pickle").read_bytes())
+
+
+# The fast tier (`-m "not slow"`) must not wait for the full demo: a test that needs its size is slow by
+# what it uses, so it is marked here rather than by hand in every module.
+_SLOW_FIXTURES = {"demo_warehouse", "demo_files"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

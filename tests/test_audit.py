@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,6 +50,7 @@ def test_a_total_next_to_one_hidden_part_pins_it() -> None:
     assert len(found) == 1 and found[0].pinned and found[0].count == 3
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, derandomize=True)
 @given(st.integers(0, 10_000), st.sampled_from([0.3, 0.8, 2.0]))
 def test_no_linear_program_narrows_a_shared_small_count(seed: int, rate: float) -> None:

@@ -26,9 +26,29 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 
 @pytest.mark.parametrize("path", _commands(cli), ids=lambda p: " ".join(p) or "buurtbeeld")
 def test_every_command_has_help(path: tuple[str, ...]) -> None:
-    result = CliRunner().invoke(cli, [*path, "--help"])
+    """Every command has help, and its frame is Dutch like the rest of the CLI."""
+    result = CliRunner().invoke(cli, [*path, "--help"], prog_name="buurtbeeld")
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
+    assert result.output.startswith("Gebruik: ") and "\nOpties:\n" in result.output, result.output
+    english = ("Usage", "Options", "Commands:", "Show this message", "[OPTIONS]", "COMMAND", "ARGS", "INTEGER")
+    assert not [word for word in english if word in result.output], result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["lod"], "Fout: Onbekende opdracht 'lod'. Bedoelt u 'load'?"),
+        (["load", "bvh", "--nope"], "Fout: Onbekende optie '--nope'."),
+        (["load", "bvh"], "Fout: Argument ontbreekt 'BESTANDEN...'."),
+        (["rejects", "tien"], "Fout: Ongeldige waarde voor 'LADING': 'tien' is geen geldig getal."),
+        (["load", "buurten", "x.gpkg"], "Fout: Optie ontbreekt '--jaar'."),
+        (["serve", "--weergave", "alles"], "Fout: Ongeldige waarde voor '--weergave': 'alles' is niet een van"),
+    ],
+)
+def test_usage_errors_are_dutch(args: list[str], expected: str) -> None:
+    result = CliRunner().invoke(cli, args, prog_name="buurtbeeld")
+    assert result.exit_code == 2
+    assert expected in result.output and "Zie 'buurtbeeld" in result.output, result.output
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -75,6 +95,7 @@ def test_a_bad_setting_is_named_without_a_traceback(tmp_path: Path, name: str, v
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.slow
 def test_load_batches_and_rejects_from_the_command_line(tmp_path: Path, real_data: Path) -> None:
     assert _run(tmp_path, "db", "upgrade").returncode == 0
     ok = _run(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 from sqlalchemy import func, select
 
 from buurtbeeld.settings import Settings
@@ -68,6 +69,7 @@ def test_demo_loads_voorbeeldstad(demo_warehouse: Settings) -> None:
     assert len(provisional) == 2
 
 
+@pytest.mark.slow
 def test_demo_files_are_deterministic_and_tile_the_city(tmp_path: Path) -> None:
     day = date(2026, 11, 23)
     files_a, files_b = write_files(tmp_path / "a", day), write_files(tmp_path / "b", day)

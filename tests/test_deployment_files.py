@@ -87,6 +87,7 @@ def test_no_secret_has_a_default() -> None:
         assert f"${{{secret}:?" in text and f"${{{secret}}}" not in text and f"${{{secret}:-" not in text
 
 
+@pytest.mark.slow
 def test_entrypoint_roles_outside_docker(tmp_path: Path) -> None:
     """migrate runs both migrations (warehouse and Airflow metadata); other words reach the CLI."""
     if importlib.util.find_spec("airflow") is None:

@@ -44,6 +44,7 @@ def test_population_file_sums_match_and_population_is_the_denominator(settings: 
     assert [p.code for p in population] == ["aantal_inwoners"]
 
 
+@pytest.mark.slow
 def test_cbs_kerncijfers_selection_loads_every_numeric_column(settings: Settings, real_data: Path) -> None:
     path = real_data / "indicators/cbs_85984NED_2024_kerncijfers_selectie_per_buurt.csv"
     out = load_indicators(path, settings, period="2024")

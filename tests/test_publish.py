@@ -53,14 +53,15 @@ def test_real_groningen_cube(settings: Settings, real_data: Path) -> None:
 
 
 @pytest.fixture
-def small_city(settings: Settings, demo_files: DemoFiles) -> tuple[Settings, list[Path]]:
-    files = demo_files
+def small_city(settings: Settings, small_files: DemoFiles) -> tuple[Settings, list[Path]]:
+    files = small_files
     assert load_buurten(files.buurten, 2024, settings).ok
     assert load_stadsdelen(files.stadsdelen, settings).ok
     assert load_indicators(files.kerncijfers, settings, period="2024").ok
-    return settings, files.bvh[-14:]
+    return settings, files.bvh
 
 
+@pytest.mark.slow
 def test_incremental_publishing_equals_a_full_rebuild(small_city: tuple[Settings, list[Path]]) -> None:
     settings, exports = small_city
     url = settings.warehouse_url
@@ -89,6 +90,7 @@ def test_incremental_publishing_equals_a_full_rebuild(small_city: tuple[Settings
     assert (mk.loc[~wide, "status"] == disclosure.SECONDARY).all() and mk.loc[wide, "shared_count"].notna().any()
 
 
+@pytest.mark.slow
 def test_queries_return_no_small_count(
     small_city: tuple[Settings, list[Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,6 +144,7 @@ def test_a_new_buurten_year_republishes_the_gemeente(small_city: tuple[Settings,
     assert again in (0, first)
 
 
+@pytest.mark.slow
 def test_publiceer_recomputes_the_cube_as_a_batch(
     small_city: tuple[Settings, list[Path]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
