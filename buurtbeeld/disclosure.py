@@ -180,6 +180,22 @@ def format_number(value: float | int | None, decimals: int = 0) -> str:
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def format_amount(value: float | int | None, unit: str | None) -> str:
+    """A value with its unit as a Dutch reader writes it: '€ 371.000' for CBS's 'x 1 000 euro',
+    '12,5%' and '4.210 inwoners per km²'; one decimal below 100, none above."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    unit = (unit or "").strip()
+    if unit in {"x 1 000 euro", "x 1.000 euro"}:
+        return f"€ {format_number(value * 1000)}"
+    decimals = 0 if abs(value) >= 100 else 1
+    if unit == "euro":
+        return f"€ {format_number(value, decimals)}"
+    if unit == "%":
+        return f"{format_number(value, decimals)}%"
+    return format_number(value, decimals) + (f" {unit}" if unit and unit not in {"eenheid", "klasse"} else "")
+
+
 def label(count: float | int | None, status: int, threshold: int) -> str:
     """What a user reads for one count cell."""
     if status == PRIMARY:

@@ -60,6 +60,24 @@ def month_name(month: str) -> str:
     return f"{MONTHS[int(number) - 1]} {year}"
 
 
+def week_name(label: str) -> str:
+    """'week 47 2026' for the ISO label '2026-W47'."""
+    year, week = label.split("-W")
+    return f"week {int(week)} {year}"
+
+
+def weeks_phrase(labels: list[str]) -> str:
+    """'week 45 en 46 van 2026', 'week 52 2025 en week 1 2026': ISO labels as a sentence reads them."""
+    pairs = [label.split("-W") for label in labels]
+    years = sorted({year for year, _ in pairs})
+    if len(years) == 1:
+        numbers = [str(int(week)) for _, week in pairs]
+        listed = numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " en " + numbers[-1]
+        return f"week {listed} van {years[0]}"
+    names = [week_name(label) for label in labels]
+    return ", ".join(names[:-1]) + " en " + names[-1]
+
+
 def how_to_read(method: Method, threshold: int) -> str:
     """The "Hoe lezen" paragraph that ships with every analysis."""
     return (
@@ -132,10 +150,21 @@ def _obs(row: pd.Series | dict[str, Any], threshold: int) -> str:
     return disclosure.label(row["shown"], int(row["status"]), threshold)
 
 
+def _said(row: pd.Series | dict[str, Any], threshold: int) -> str:
+    """The count as a sentence says it: a hidden figure in words ('minder dan 5', 'een afgeschermd
+    aantal'), never the table's sign ('x incidenten' reads as a typo)."""
+    status = int(row["status"])
+    if status == disclosure.PRIMARY:
+        return f"minder dan {threshold}"
+    if status == disclosure.SECONDARY:
+        return "een afgeschermd aantal"
+    return disclosure.format_number(row["shown"])
+
+
 def finding(row: pd.Series | dict[str, Any], threshold: int, provisional: bool) -> str:
     word = "opvallend hoog" if row["direction"] == "hoog" else "opvallend laag"
     expected = expected_phrase(row["expected"], threshold)
-    text = f"**{row['label']}**: {_obs(row, threshold)} geregistreerd, verwacht {expected} ({word}"
+    text = f"**{row['label']}**: {_said(row, threshold)} geregistreerd, verwacht {expected} ({word}"
     if int(row["status"]) == disclosure.SHOWN and disclosure.expected_shown(row["expected"], threshold) is not None:
         diff = row["shown"] - disclosure.expected_shown(row["expected"], threshold)
         text += f"; {'+' if diff >= 0 else '−'}{disclosure.format_number(abs(diff))} t.o.v. verwacht"
@@ -164,6 +193,35 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
     return out
 
 
+def chart_has_data(series: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Whether a chart would show anything: a chart of only hidden values is an empty frame."""
+    return any(v is not None and v == v and v > 0 for key in keys for v in series.get(key, []))
+
+
+NO_GROUPS_CHART = "Geen grafiek per categorie: deze maand heeft geen categorie een getoond aantal of een verwachting."
+
+
+def notable(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The notable results of one area that a reader may see, all categories together first and then
+    by size; and how many more are notable but hidden. Headline, findings and the summaries above an
+    area all read this one list, so they cannot contradict each other."""
+    flagged = rows[rows["direction"] != ""].assign(
+        _first=lambda f: f["group"] != ALL, _size=lambda f: -f["excess"].abs()
+    )
+    flagged = flagged.sort_values(["_first", "_size"]).drop(columns=["_first", "_size"])
+    visible = flagged[flagged["status"] != disclosure.SECONDARY]
+    return visible, len(flagged) - len(visible)
+
+
+def _hidden_sentence(hidden: int, also: bool) -> str:
+    # In words: a digit 1-4 here would read like a (suppressed) number of incidents.
+    if hidden == 1:
+        text = "is er één opvallende uitkomst die om privacyredenen niet wordt getoond."
+    else:
+        text = f"zijn er {in_words(hidden)} opvallende uitkomsten die om privacyredenen niet worden getoond."
+    return f"Daarnaast {text}" if also else text[0].upper() + text[1:]
+
+
 def describe(facts: AreaFacts) -> dict[str, Any]:
     """Headline, paragraphs, table and chart data of one area's analysis."""
     t = facts.threshold
@@ -172,45 +230,52 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     provisional = bool(facts.provisional)
     total = rows[rows["group"] == ALL].iloc[0]
     cats = rows[rows["group"] != ALL]
-    flagged = (
-        cats[cats["direction"] != ""].assign(size=lambda f: f["excess"].abs()).sort_values("size", ascending=False)
-    )
-    visible = flagged[flagged["status"] != disclosure.SECONDARY]
-    hidden = len(flagged) - len(visible)
+    visible, hidden = notable(rows)
+
+    def sentence(row: Any) -> str:
+        word = "opvallend hoog" if row["direction"] == "hoog" else "opvallend laag"
+        return (
+            f"{count_phrase(row['group'], row['label'], _said(row, t))} geregistreerd; verwacht waren er "
+            f"{expected_phrase(row['expected'], t)} ({word})"
+        )
 
     if not visible.empty:
-        top = visible.iloc[0]
-        word = "opvallend hoog" if top["direction"] == "hoog" else "opvallend laag"
-        headline = (
-            f"In {when} werden in {facts.name} {count_phrase(top['group'], top['label'], _obs(top, t))} "
-            f"geregistreerd; verwacht waren er {expected_phrase(top['expected'], t)} ({word})."
-        )
+        first = visible.iloc[0]
+        headline = f"In {when} werden in {facts.name} {sentence(first)}."
+        if first["group"] == ALL and len(visible) > 1:  # the total, and the category that stands out most
+            top = visible.iloc[1]
+            headline += f" Het meest wijkt {top['label'].lower()} af: {sentence(top)}."
     else:
         headline = (
-            f"In {when} werden in {facts.name} {count_phrase(ALL, '', _obs(total, t))} geregistreerd"
+            f"In {when} werden in {facts.name} {count_phrase(ALL, '', _said(total, t))} geregistreerd"
             + (f"; verwacht waren er {expected_phrase(total['expected'], t)}" if total["kind"] != "geen" else "")
-            + ". Er is niets opvallends."
+            + "."
+            + (" Er is niets opvallends." if not hidden else " " + _hidden_sentence(hidden, also=False))
         )
 
     paragraphs: list[str] = []
-    if visible.empty:
-        paragraphs.append("Geen enkele categorie wijkt opvallend af van wat te verwachten was.")
-    else:
+    if not visible.empty:
         paragraphs.append(
             "Opvallend deze maand:\n" + "\n".join(f"- {finding(r, t, provisional)}" for r in _records(visible))
         )
-    if hidden:
-        paragraphs.append(
-            # In words: a digit 1-4 here would read like a (suppressed) number of incidents.
-            "Daarnaast is er één opvallende uitkomst die om privacyredenen niet wordt getoond."
-            if hidden == 1
-            else f"Daarnaast zijn er {in_words(hidden)} opvallende uitkomsten die om privacyredenen niet worden "
-            "getoond."
-        )
+        if hidden:
+            paragraphs.append(_hidden_sentence(hidden, also=True))
+    elif not hidden:
+        paragraphs.append("Geen enkele categorie wijkt opvallend af van wat te verwachten was.")
     shown_cats = cats[(cats["status"] == disclosure.SHOWN) & (cats["shown"] > 0)].sort_values("shown", ascending=False)
     if not shown_cats.empty:
         parts = [f"{r['label'].lower()} ({_obs(r, t)})" for r in _records(shown_cats.head(3))]
-        paragraphs.append("Meest geregistreerd: " + ", ".join(parts) + ".")
+        # Ranking the hidden ones too would tell how large they are; so say that they are left out.
+        left_out = (cats["status"] == disclosure.SECONDARY).any()
+        paragraphs.append(
+            (
+                "Meest geregistreerd (van de categorieën met een getoond aantal): "
+                if left_out
+                else "Meest geregistreerd: "
+            )
+            + ", ".join(parts)
+            + "."
+        )
     if int(total["status"]) == disclosure.SHOWN and pd.notna(total["rate"]):
         compare = "; ".join(f"{name}: {rate}" for name, rate in facts.parent_rates)
         paragraphs.append(
@@ -220,9 +285,9 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     for child in facts.children:
         paragraphs.append(child["text"])
     if provisional:
-        weeks = ", ".join(facts.provisional)
         paragraphs.append(
-            f"Voorlopig: de weken {weeks} kunnen door latere leveringen nog wijzigen; "
+            f"Voorlopig: {weeks_phrase(facts.provisional)} "
+            f"{'kan' if len(facts.provisional) == 1 else 'kunnen'} door latere leveringen nog wijzigen; "
             "uitkomsten over deze maand zijn daardoor minder zeker."
         )
     if facts.context:

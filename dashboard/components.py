@@ -67,11 +67,7 @@ def graph_config(name: str) -> dict[str, Any]:
     }
 
 
-def week_text(period: str) -> str:
-    year, week = period.split("-W")
-    return f"week {int(week)} {year}"
-
-
+week_text = narrative.week_name
 month_text = narrative.month_name
 
 

@@ -48,7 +48,7 @@ def _figure(width: float = 6.5, height: float = 2.4) -> Any:
 
 def _trend_chart(trend: dict[str, Any], fmt: str) -> bytes | None:
     months, values = trend.get("months", []), trend.get("values", [])
-    if not months:
+    if not months or not narrative.chart_has_data(trend, ("values",)):
         return None
     fig, ax = _figure()
     xs = list(range(len(months)))
@@ -60,7 +60,7 @@ def _trend_chart(trend: dict[str, Any], fmt: str) -> bytes | None:
 
 def _groups_chart(groups: dict[str, Any], fmt: str) -> bytes | None:
     labels = groups.get("labels", [])
-    if not labels:
+    if not labels or not narrative.chart_has_data(groups, ("observed", "expected")):
         return None
     fig, ax = _figure(height=0.22 * len(labels) + 0.8)
     ys = list(range(len(labels)))

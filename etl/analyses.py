@@ -17,6 +17,7 @@ import pandas as pd
 
 from buurtbeeld import disclosure, narrative, notable
 from buurtbeeld.periods import month_of_week, period_start, week_label, weeks_of_month
+from buurtbeeld.progress import Progress, unchanged
 from buurtbeeld.settings import Settings
 from etl.errors import LoadError
 from warehouse import analyses as store
@@ -186,6 +187,9 @@ def _status_matrix(cells: pd.DataFrame, totals: pd.DataFrame, months: list[str])
     return merged[months].fillna(disclosure.SHOWN).to_numpy(dtype=int)
 
 
+CHILD_LEVELS = {"wijk": "Wijken", "buurt": "Buurten"}
+
+
 def _documents(
     inputs: Inputs,
     areas: pd.DataFrame,
@@ -250,30 +254,57 @@ def _documents(
 
 
 def _attach_children(docs: list[dict[str, Any]], threshold: int) -> None:
-    """Stadsdeel and gemeente summaries name the buurten with notable findings (visible ones only)."""
-    lines: dict[tuple[str, str], list[str]] = {}
+    """Stadsdeel and gemeente summaries name the wijken and buurten with notable findings, from the
+    same list their own headlines read (narrative.notable), and count the hidden ones."""
+    lines: dict[tuple[str, str], dict[str, list[str]]] = {}
+    hidden: dict[tuple[str, str], int] = {}
     for d in docs:
         facts, area = d["facts"], d["area"]
-        if area.area_level != "buurt":
+        if area.area_level not in CHILD_LEVELS:
             continue
-        rows = facts.rows
-        found = rows[(rows["group"] != ALL) & (rows["direction"] != "") & (rows["status"] != disclosure.SECONDARY)]
-        for r in found.sort_values("excess", key=abs, ascending=False).to_dict("records"):
-            text = f"- {area.name}: " + narrative.finding(r, threshold, bool(facts.provisional))
-            if isinstance(area.stadsdeel, str):
-                lines.setdefault(("stadsdeel", area.stadsdeel), []).append(text)
-            lines.setdefault(("gemeente", ""), []).append(text)
+        visible, n_hidden = narrative.notable(facts.rows)
+        keys = [("gemeente", "")] + ([("stadsdeel", area.stadsdeel)] if isinstance(area.stadsdeel, str) else [])
+        for key in keys:
+            hidden[key] = hidden.get(key, 0) + n_hidden
+            found = lines.setdefault(key, {level: [] for level in CHILD_LEVELS})[area.area_level]
+            found += [
+                f"- {area.name}: " + narrative.finding(r, threshold, bool(facts.provisional))
+                for r in visible.to_dict("records")
+            ]
     for d in docs:
         area = d["area"]
-        key = ("stadsdeel", area.stadsdeel) if area.area_level == "stadsdeel" else ("gemeente", "")
         if area.area_level not in ("stadsdeel", "gemeente"):
             continue
-        found = lines.get(key, [])
-        d["facts"].children = [
-            {"text": "Buurten met een opvallende uitkomst:\n" + "\n".join(found)}
-            if found
-            else {"text": "Geen buurt heeft deze maand een opvallende uitkomst."}
+        key = ("stadsdeel", area.stadsdeel) if area.area_level == "stadsdeel" else ("gemeente", "")
+        found = lines.get(key, {})
+        children = [
+            {"text": f"{CHILD_LEVELS[level]} met een opvallende uitkomst:\n" + "\n".join(found[level])}
+            for level in CHILD_LEVELS
+            if found.get(level)
         ]
+        if not children:
+            children = [
+                {
+                    "text": "Geen wijk of buurt heeft deze maand een opvallende uitkomst"
+                    + (" die getoond kan worden." if hidden.get(key) else ".")
+                }
+            ]
+        if hidden.get(key):
+            n = hidden[key]
+            children.append(
+                {
+                    "text": "Bij de wijken en buurten "
+                    + (
+                        "is er één opvallende uitkomst die"
+                        if n == 1
+                        else f"zijn er {narrative.in_words(n)} opvallende uitkomsten die"
+                    )
+                    + " om privacyredenen niet "
+                    + ("wordt" if n == 1 else "worden")
+                    + " getoond."
+                }
+            )
+        d["facts"].children = children
 
 
 def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, str, str]]]:
@@ -297,14 +328,8 @@ def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, s
         shown = disclosure.small_label(t) if 0 < r.value < t else disclosure.format_number(r.value)
         out.setdefault(r.area_code, []).append(("Inwoners", shown, total))
     for r in b[b["indicator"].isin(chosen)].itertuples():
-        decimals = 0 if abs(r.value) >= 100 else 1
-        unit = f" {r.unit}" if r.unit else ""
         out.setdefault(r.area_code, []).append(
-            (
-                r.label,
-                disclosure.format_number(r.value, decimals) + unit,
-                disclosure.format_number(ref[r.indicator], decimals) + unit,
-            )
+            (r.label, disclosure.format_amount(r.value, r.unit), disclosure.format_amount(ref[r.indicator], r.unit))
         )
     return out
 
@@ -384,12 +409,15 @@ def generate(
     return lines
 
 
-def generate_all(settings: Settings, gemeente: str, run_by: str = "cli") -> list[Generated]:
+def generate_all(
+    settings: Settings, gemeente: str, run_by: str = "cli", progress: Progress = unchanged
+) -> list[Generated]:
     """Every published month that has enough history for a baseline (the demo uses this)."""
     with get_engine(settings.warehouse_url).connect() as conn:
         months = store.published_months(conn, gemeente)
     usable = months[notable.DEFAULT.min_months :]
-    return [line for m in usable for line in generate(settings, m, gemeente=gemeente, run_by=run_by)]
+    months = progress(usable, len(usable), "Maandanalyses schrijven")
+    return [line for m in months for line in generate(settings, m, gemeente=gemeente, run_by=run_by)]
 
 
 def regenerate_revised(

@@ -108,6 +108,7 @@ def test_scope_and_messages(city: tuple[Settings, list[str]]) -> None:
         generate(settings, "2025-11", scope="wijk", gemeente="GM9999")
 
 
+@pytest.mark.slow
 def test_cli_analyses(city: tuple[Settings, list[str]], tmp_path: Path) -> None:
     settings, _ = city
     env = {
@@ -188,8 +189,75 @@ def test_no_analysis_of_the_demo_reveals_a_count_below_five(demo_warehouse: Sett
     assert numbers and all(n % 5 == 0 for n in numbers) and 5 in numbers
 
 
+def test_demo_texts_follow_their_flags_and_write_dutch(demo_warehouse: Settings) -> None:
+    """On every stored analysis of the demo: a headline never says 'niets opvallends' beside a notable
+    result, every notable result is in the headline's findings, every notable wijk or buurt is named in
+    its stadsdeel's and gemeente's summary, and the prose writes weeks, amounts and hidden counts as a
+    Dutch reader does."""
+    import re
+
+    url = demo_warehouse.warehouse_url
+    problems: list[str] = []
+    n_notable = n_children = 0
+    for month in queries.analysis_months(url, "GM9999"):
+        docs = queries.analyses(url, "GM9999", month)
+        summaries = {
+            (d.area_level, d.area_code): "\n".join(d.content["paragraphs"])
+            for d in docs.itertuples()
+            if d.area_level in ("gemeente", "stadsdeel")
+        }
+        for d in docs.itertuples():
+            where = f"{month} {d.area_level} {d.area_code}"
+            prose = " ".join([d.headline, *d.content["paragraphs"]])
+            flagged = [t["Categorie"] for t in d.content["table"] if t["Beoordeling"]]
+            n_notable += len(flagged)
+            if flagged and "niets opvallends" in d.headline:
+                problems.append(f"{where}: 'niets opvallends' beside {flagged}")
+            if flagged and "opvallend" not in d.headline:
+                problems.append(f"{where}: headline without its notable result {flagged}")
+            findings = next((p for p in d.content["paragraphs"] if p.startswith("Opvallend deze maand")), "")
+            problems += [
+                f"{where}: {label} flagged, not among the findings" for label in flagged if label not in findings
+            ]
+            for pattern in (r"\b\d{4}-W\d{2}\b", r"\bx (incident|geregistreerd|registratie)", r"x 1[ .]000 euro"):
+                problems += [f"{where}: {m.group(0)!r}" for m in re.finditer(pattern, prose)]
+            if flagged and d.area_level in ("wijk", "buurt"):
+                n_children += 1
+                parents = [("gemeente", "GM9999")] + ([("stadsdeel", d.stadsdeel)] if d.stadsdeel else [])
+                problems += [
+                    f"{where}: not named in the {level} summary"
+                    for level, code in parents
+                    if f"- {d.name}: " not in summaries.get((level, code), "")
+                ]
+    assert n_notable >= 30 and n_children >= 20  # not vacuous: the demo has 47 and 32
+    assert problems == [], problems[:20]
+
+
 def test_demo_generates_every_month(demo_warehouse: Settings) -> None:
     lines = (demo_warehouse.data_dir.parent / "lines.txt").read_text(encoding="utf-8")
     assert "[analyses] " in lines and "maanden geanalyseerd" in lines
     months = queries.analysis_months(demo_warehouse.warehouse_url, "GM9999")
     assert len(months) >= 24 and max(months) >= f"{date.today().year - 1}-01"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (371.0, "x 1 000 euro", "€ 371.000"),
+        (28.4, "x 1 000 euro", "€ 28.400"),
+        (12.46, "%", "12,5%"),
+        (4210.0, "inwoners per km²", "4.210 inwoners per km²"),
+        (3.0, "klasse", "3,0"),
+        (float("nan"), "%", "–"),
+    ],
+)
+def test_amounts_read_as_dutch(value: float, unit: str, expected: str) -> None:
+    assert disclosure.format_amount(value, unit) == expected
+
+
+def test_weeks_read_as_dutch() -> None:
+    from buurtbeeld.narrative import weeks_phrase
+
+    assert weeks_phrase(["2026-W47"]) == "week 47 van 2026"
+    assert weeks_phrase(["2026-W45", "2026-W46", "2026-W47"]) == "week 45, 46 en 47 van 2026"
+    assert weeks_phrase(["2025-W52", "2026-W01"]) == "week 52 2025 en week 1 2026"

@@ -289,7 +289,9 @@ def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
     assert len(headlines) == 2, headlines  # the stadsdeel summary and the chosen buurt
     assert headlines[0].startswith("In ") and "Oost" in headlines[0]
     assert page.locator("#ma-content .js-plotly-plot").count() == 2  # the buurt's two charts
-    assert page.locator("#ma-buurten .accordion-item").count() >= 10  # every buurt of the stadsdeel
+    assert page.locator("#ma-buurt-lijst .accordion-item").count() >= 10  # every buurt of the stadsdeel
+    n_wijken = page.locator("#ma-wijk-lijst .accordion-item").count()
+    assert n_wijken >= 2  # the stadsdeel's wijken have their own analyses, shown and downloaded
     assert "Hoe lezen" in page.inner_text("#ma-hoe-lezen")
     assert "scope=Oost" in page.url
     page.screenshot(path=str(SHOTS / "maandanalyses-oost.png"), full_page=True)
@@ -300,6 +302,7 @@ def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
     done.value.save_as(html_path)
     text = html_path.read_text(encoding="utf-8")
     assert headlines[0] in text and "<svg" in text and "http" not in text.split("<body>")[1].split("xmlns")[0]
+    assert text.count('<p class="level">Wijk</p>') == n_wijken
 
     with page.expect_download() as done:
         page.click("#ma-pdf")
@@ -307,10 +310,13 @@ def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
     done.value.save_as(pdf_path)
     pdf_text = " ".join(p.extract_text() for p in PdfReader(pdf_path).pages)
     assert " ".join(headlines[0].split()) in " ".join(pdf_text.split())
+    assert pdf_text.count("Wijk ") >= n_wijken
 
     with page.expect_download() as done:
         page.click("#ma-export")
     book = openpyxl.load_workbook(io.BytesIO(Path(done.value.path()).read_bytes()))
     assert {"Uitkomsten", "Teksten", "Toelichting"} <= set(book.sheetnames)
     assert book["Teksten"]["B2"].value == headlines[0]
+    areas = [row[0] for row in book["Teksten"].iter_rows(min_row=2, values_only=True)]
+    assert sum(str(a).startswith("Wijk ") for a in areas) == n_wijken
     assert not page.errors

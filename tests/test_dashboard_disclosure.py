@@ -229,6 +229,7 @@ def test_no_small_count_escapes_on_the_demo(demo_warehouse: Settings, monkeypatc
     assert not found, found[:20]
 
 
+@pytest.mark.slow
 def test_no_small_count_escapes_on_real_groningen(
     settings: Settings, real_data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

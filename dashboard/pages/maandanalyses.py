@@ -20,6 +20,8 @@ from warehouse import queries
 dash.register_page(__name__, path="/maandanalyses", name="Maandanalyses", title="Maandanalyses · Buurtbeeld", order=5)
 
 WHOLE = "__gemeente__"
+LEVELS = ["stadsdeel", "wijk", "buurt"]
+LEVEL_LISTS = {"stadsdeel": "Alle stadsdelen", "wijk": "Alle wijken", "buurt": "Alle buurten"}
 
 
 def layout(
@@ -102,19 +104,22 @@ def scope_options(gm: str | None) -> list[dict[str, str]]:
 
 
 def scoped(gm: str, month: str, scope: str) -> pd.DataFrame:
-    """The documents of a scope, summary first: the stadsdeel (or gemeente), then its buurten."""
+    """The documents of a scope, summary first: the stadsdeel (or gemeente), then its stadsdelen, wijken
+    and buurten, the most notable first within each level."""
     docs = queries.analyses(ui.url(), gm, month)
     allowed = {o["value"] for o in scope_options(gm)}
     if scope not in allowed:
         return docs.iloc[0:0]
     if scope == WHOLE:
         head = docs[docs["area_level"] == "gemeente"]
-        rest = docs[docs["area_level"].isin(["stadsdeel", "buurt"])]
+        rest = docs[docs["area_level"].isin(LEVELS)]
     else:
         head = docs[(docs["area_level"] == "stadsdeel") & (docs["area_code"] == scope)]
-        rest = docs[(docs["area_level"] == "buurt") & (docs["stadsdeel"] == scope)]
-    rest = rest.sort_values(["n_notable", "name"], ascending=[False, True])
-    return pd.concat([head, rest])
+        rest = docs[docs["area_level"].isin(["wijk", "buurt"]) & (docs["stadsdeel"] == scope)]
+    rest = rest.assign(_level=rest["area_level"].map(LEVELS.index)).sort_values(
+        ["_level", "n_notable", "name"], ascending=[True, False, True]
+    )
+    return pd.concat([head, rest.drop(columns="_level")])
 
 
 def how_to_read(docs: pd.DataFrame) -> str:
@@ -178,22 +183,15 @@ def document_card(doc: pd.Series, charts: bool) -> dbc.Card:
     body = [html.P(doc["headline"], className="fw-semibold ma-headline")]
     body += [dcc.Markdown(p) for p in content["paragraphs"]]
     if charts:
-        body.append(
-            dbc.Row(
-                [
-                    dbc.Col(
-                        dcc.Graph(figure=trend_figure(content["charts"]["trend"]), config=ui.graph_config("trend")),
-                        lg=6,
-                    ),
-                    dbc.Col(
-                        dcc.Graph(
-                            figure=groups_figure(content["charts"]["groups"]), config=ui.graph_config("categorieen")
-                        ),
-                        lg=6,
-                    ),
-                ]
-            )
-        )
+        trend, groups = content["charts"]["trend"], content["charts"]["groups"]
+        cols = []
+        if narrative.chart_has_data(trend, ("values",)):
+            cols.append(dbc.Col(dcc.Graph(figure=trend_figure(trend), config=ui.graph_config("trend")), lg=6))
+        if narrative.chart_has_data(groups, ("observed", "expected")):
+            cols.append(dbc.Col(dcc.Graph(figure=groups_figure(groups), config=ui.graph_config("categorieen")), lg=6))
+        else:
+            cols.append(dbc.Col(html.P(narrative.NO_GROUPS_CHART, className="small text-muted"), lg=6))
+        body.append(dbc.Row(cols))
     title = f"{report.LEVEL_TITLES.get(doc['area_level'], '')} {doc['name']}"
     return dbc.Card([dbc.CardHeader(html.H2(title, className="h5 mb-0")), dbc.CardBody(body)], className="mb-3")
 
@@ -237,22 +235,30 @@ def update(gm: str, month: str | None, scope: str | None, buurt: str | None):
     docs = scoped(gm, month, scope or "")
     if docs.empty:
         return dbc.Alert("Kies een stadsdeel.", color="info"), no_update
-    summary, buurten = docs.iloc[0], docs[docs["area_level"] == "buurt"]
-    chosen = buurten[buurten["area_code"] == buurt]
-    items = [
-        dbc.AccordionItem(
-            [dcc.Markdown(p) for p in row["content"]["paragraphs"]],
-            title=row["headline"],
-            item_id=row["area_code"],
-        )
-        for _, row in buurten.iterrows()
-    ]
+    summary, rest = docs.iloc[0], docs.iloc[1:]
+    chosen = rest[(rest["area_level"] == "buurt") & (rest["area_code"] == buurt)]
+    lists = []
+    for level, title in LEVEL_LISTS.items():
+        part = rest[rest["area_level"] == level]
+        if part.empty:
+            continue
+        items = [
+            dbc.AccordionItem(
+                [dcc.Markdown(p) for p in row["content"]["paragraphs"]],
+                title=row["headline"],
+                item_id=row["area_code"],
+            )
+            for _, row in part.iterrows()
+        ]
+        lists += [
+            html.H2(title, className="h5"),
+            dbc.Accordion(items, start_collapsed=True, always_open=True, id=f"ma-{level}-lijst", className="mb-3"),
+        ]
     content = [
         html.P(report.about_text(docs), className="small text-muted"),
         document_card(summary, charts=False),
         *([document_card(chosen.iloc[0], charts=True)] if len(chosen) else []),
-        html.H2("Alle buurten", className="h5"),
-        dbc.Accordion(items, start_collapsed=True, always_open=True, id="ma-buurten", className="mb-3"),
+        *lists,
         dbc.Card(dbc.CardBody(dcc.Markdown(how_to_read(docs))), className="mb-3 bg-light", id="ma-hoe-lezen"),
     ]
     return content, ui.query_string(gemeente=gm, maand=month, scope=scope, buurt=buurt)
