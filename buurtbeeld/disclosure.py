@@ -42,10 +42,10 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-SHOWN, PRIMARY, SECONDARY = 0, 1, 2
+# Status 1 (a primary-suppressed '<5') belonged to the first design, which the rounding replaced:
+# every hidden cell now looks the same, so the code is not used and not reused.
+SHOWN, SECONDARY = 0, 2
 ArrayLike = np.ndarray | pd.Series
-STATUS_NAMES = {SHOWN: "shown", PRIMARY: "primary", SECONDARY: "secondary"}
-STATUS_CODES = {name: code for code, name in STATUS_NAMES.items()}
 SECONDARY_SIGN = "x"
 INTERN, GEDEELD = "intern", "gedeeld"
 CONFIDENTIAL = "Vertrouwelijk — niet delen"
@@ -198,16 +198,12 @@ def format_amount(value: float | int | None, unit: str | None) -> str:
 
 def label(count: float | int | None, status: int, threshold: int) -> str:
     """What a user reads for one count cell."""
-    if status == PRIMARY:
-        return small_label(threshold)
     if status == SECONDARY:
         return SECONDARY_SIGN
     return format_number(count)
 
 
 def rate_label(rate: float | None, status: int, threshold: int, decimals: int = 1) -> str:
-    if status == PRIMARY:
-        return small_label(threshold)
     if status == SECONDARY:
         return SECONDARY_SIGN
     return format_number(rate, decimals)

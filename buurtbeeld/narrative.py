@@ -153,10 +153,7 @@ def _obs(row: pd.Series | dict[str, Any], threshold: int) -> str:
 def _said(row: pd.Series | dict[str, Any], threshold: int) -> str:
     """The count as a sentence says it: a hidden figure in words ('minder dan 5', 'een afgeschermd
     aantal'), never the table's sign ('x incidenten' reads as a typo)."""
-    status = int(row["status"])
-    if status == disclosure.PRIMARY:
-        return f"minder dan {threshold}"
-    if status == disclosure.SECONDARY:
+    if int(row["status"]) == disclosure.SECONDARY:
         return "een afgeschermd aantal"
     return disclosure.format_number(row["shown"])
 
@@ -185,7 +182,7 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
                 else "–",
                 "Per 1.000 inwoners": disclosure.format_number(row["rate"], 1) if shown else "–",
                 "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
-                if shown or int(row["status"]) == disclosure.PRIMARY
+                if shown
                 else "",
                 "Basis": KIND_TEXT.get(row["kind"], ""),
             }
@@ -204,11 +201,15 @@ NO_GROUPS_CHART = "Geen grafiek per categorie: deze maand heeft geen categorie e
 def notable(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The notable results of one area that a reader may see, all categories together first and then
     by size; and how many more are notable but hidden. Headline, findings and the summaries above an
-    area all read this one list, so they cannot contradict each other."""
+    area all read this one list, so they cannot contradict each other.
+
+    The order is by the difference the reader can see (the shown figure against the expectation), then
+    by label: ordering by the exact excess would tell a gedeeld reader which of two equal rounded
+    figures is the larger."""
     flagged = rows[rows["direction"] != ""].assign(
-        _first=lambda f: f["group"] != ALL, _size=lambda f: -f["excess"].abs()
+        _first=lambda f: f["group"] != ALL, _size=lambda f: -(f["shown"] - f["expected"]).abs()
     )
-    flagged = flagged.sort_values(["_first", "_size"]).drop(columns=["_first", "_size"])
+    flagged = flagged.sort_values(["_first", "_size", "label"], kind="stable").drop(columns=["_first", "_size"])
     visible = flagged[flagged["status"] != disclosure.SECONDARY]
     return visible, len(flagged) - len(visible)
 

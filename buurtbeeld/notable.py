@@ -33,7 +33,7 @@ Method, and what was taken from where:
   the family, also those that cannot be flagged: leaving out cells because of their observed count
   would make the family look cleaner than it is (measured: the false discovery proportion doubled).
   The default level is 10 %, the false discovery proportion a reader is promised in "Hoe lezen".
-  Ranking is by absolute excess.
+  Texts rank findings by the difference their reader sees (buurtbeeld.narrative.notable).
 """
 
 from __future__ import annotations

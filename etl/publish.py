@@ -517,10 +517,11 @@ def publish(
 
     A month, quarter or year is published once all its weeks lie within the deliveries; until then
     only its weeks are. Periods nest within an ISO year (a week lies in the month of its Thursday, as in
-    its ISO year), so a year is the unit of recomputation: a month, quarter or year cell is always the
-    sum of all its weeks, never of the part a load touched, and a period that stops being complete loses
-    its cells. Years whose completeness a load changed (the first or latest delivered week moved across
-    them) are recomputed too, so loading in pieces gives the cube of loading at once."""
+    its ISO year): a month, quarter or year cell is always the sum of all its weeks, never of the part
+    a load touched, and a period that stops being complete loses its cells. Years whose completeness a
+    load changed (the first or latest delivered week moved across them) are recomputed too, so loading
+    in pieces gives the cube of loading at once. Of a year, a load recomputes only the parts that its
+    weeks and the periods it completed are tied to (`stale_parts`); without `weeks`, whole years."""
     year = published.latest_year(conn, gemeente)
     delivered = published.all_weeks(conn, gemeente)
     before = published.published_week_range(conn, gemeente)
@@ -536,11 +537,6 @@ def publish(
     else:
         years = {y for y, _ in weeks} | _years_whose_completeness_moved(before, (first, latest))
 
-    def complete(label: str) -> bool:
-        """All weeks of the period lie within the deliveries: no partial months, quarters or years."""
-        months = months_of(label)
-        return min(weeks_of_month(months[0])) >= first and max(weeks_of_month(months[-1])) <= latest
-
     hierarchy = published.hierarchy(conn, gemeente, year)
     successors = published.primary_successors(conn, year)
     written = hidden = 0
@@ -549,26 +545,100 @@ def publish(
     for iso_year in sorted(years):
         label = str(iso_year)
         in_year = sorted(w for w in delivered if w[0] == iso_year)
-        months = [m for m in months_of_year(label) if complete(m)]
+        # A month, quarter or year is published once all its weeks lie within the deliveries.
+        done = _complete_periods(iso_year, (first, latest))
+        months = [m for m in months_of_year(label) if m in done]
         periods = {
             "week": [week_label(y, w) for y, w in in_year],
             "month": months,
-            "quarter": [q for q in quarters_of_year(label) if complete(q)],
-            "year": [label] if complete(label) else [],
+            "quarter": [q for q in quarters_of_year(label) if q in done],
+            "year": [label] if label in done else [],
         }
+        parts = None
+        if weeks is not None and before is not None and published.indeling_of_year(conn, gemeente, iso_year) == year:
+            touched = {w for w in weeks if w[0] == iso_year}
+            parts = stale_parts(iso_year, touched, _complete_periods(iso_year, before), done)
+        if parts == []:
+            continue
+        if parts is not None:
+            periods = {kind: [p for p in labels if _part_of(p, parts)] for kind, labels in periods.items()}
+            in_year = [w for w in in_year if week_label(*w) in periods["week"]]
         counts = to_indeling(published.week_counts(conn, gemeente, in_year), successors, hierarchy, year)
         counts = with_group_cells(counts)
-        previous = published.shared_state(conn, gemeente, iso_year)
+        previous = published.shared_state(conn, gemeente, iso_year, None if parts is None else _periods_in(parts))
         if not carried_over(previous, year, threshold):
             previous = None
         cells = year_cube(counts, hierarchy, gemeente, threshold, periods, secret, previous)
         cells = cells.assign(indeling_year=year)
-        written += published.replace_year(conn, gemeente, iso_year, cells, batch_id)
+        if parts is None:
+            written += published.replace_year(conn, gemeente, iso_year, cells, batch_id)
+        else:
+            written += published.replace_periods(conn, gemeente, _periods_in(parts), cells, batch_id)
         hidden += int((cells["status"] != disclosure.SHOWN).sum())
-        months_done += months
+        months_done += [m for m in months if parts is None or m in periods["month"]]
         del counts, cells
         release_memory()  # this year's frames, before the next year's
     return {"cellen": written, "afgeschermd": hidden, "maanden": months_done}
+
+
+def _complete_periods(iso_year: int, bounds: tuple[tuple[int, int], tuple[int, int]]) -> set[str]:
+    """The months, quarters and year of an ISO year whose weeks all lie within `bounds` (first and
+    latest delivered week): the periods a cube with those bounds publishes."""
+    first, latest = bounds
+    label = str(iso_year)
+    out = set()
+    for period in [*months_of_year(label), *quarters_of_year(label), label]:
+        months = months_of(period)
+        if min(weeks_of_month(months[0])) >= first and max(weeks_of_month(months[-1])) <= latest:
+            out.add(period)
+    return out
+
+
+def stale_parts(iso_year: int, touched: set[tuple[int, int]], was: set[str], now: set[str]) -> list[str] | None:
+    """The parts of an ISO year's cube that a load must recompute; None for the whole year.
+
+    The relations the auditor follows tie a week to its month only when the month is published
+    (complete), a month to its quarter and a quarter to the year likewise: a year's cube falls apart
+    into independent parts, each the largest complete period around a week (or the week alone when
+    its month is not complete). Protecting a part with everything it is tied to is protecting the
+    year, so a weekly delivery recomputes and rewrites the parts of the weeks it touched and of the
+    periods it completed, not the year. A period that stopped being complete, or a complete year,
+    makes the whole year the part."""
+    label = str(iso_year)
+    if was - now or label in now:
+        return None
+    weeks = set(touched) | {w for p in now - was for m in months_of(p) for w in weeks_of_month(m)}
+    parts = set()
+    for week in weeks:
+        if week[0] != iso_year:
+            continue
+        text = week_label(*week)
+        quarter, month = containing(text, "quarter"), containing(text, "month")
+        parts.add(quarter if quarter in now else month if month in now else text)
+    return sorted(parts)
+
+
+def _part_of(period: str, parts: list[str]) -> bool:
+    """Whether a period lies in one of the parts (a week, a month or a quarter of one ISO year)."""
+    if period in parts:
+        return True
+    kind = kind_of(period)
+    if kind == "week":
+        return containing(period, "month") in parts or containing(period, "quarter") in parts
+    return kind == "month" and containing(period, "quarter") in parts
+
+
+def _periods_in(parts: list[str]) -> dict[str, list[str]]:
+    """Every period label within the parts, by period type, published or not (a week whose counts a
+    revision removed still has old cells to delete)."""
+    out: dict[str, set[str]] = {"week": set(), "month": set(), "quarter": set()}
+    for part in parts:
+        kind = kind_of(part)
+        out[kind].add(part)
+        if kind != "week":
+            out["month"] |= set(months_of(part))
+            out["week"] |= {week_label(*w) for m in months_of(part) for w in weeks_of_month(m)}
+    return {kind: sorted(labels) for kind, labels in out.items() if labels}
 
 
 def _years_whose_completeness_moved(

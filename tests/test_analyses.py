@@ -261,3 +261,26 @@ def test_weeks_read_as_dutch() -> None:
     assert weeks_phrase(["2026-W47"]) == "week 47 van 2026"
     assert weeks_phrase(["2026-W45", "2026-W46", "2026-W47"]) == "week 45, 46 en 47 van 2026"
     assert weeks_phrase(["2025-W52", "2026-W01"]) == "week 52 2025 en week 1 2026"
+
+
+def test_findings_rank_by_what_the_reader_sees() -> None:
+    """Two findings shown as 10 are ranked by label, not by their exact excess (which would tell a
+    gedeeld reader which rounded 10 is the larger); the all-categories total leads; hidden ones are
+    only counted."""
+    from buurtbeeld.narrative import notable
+
+    rows = pd.DataFrame(
+        [
+            # group, label, count, shown, status, expected, excess, direction
+            ("A", "Woninginbraak", 12, 10, disclosure.SHOWN, 2.0, 10.0, "hoog"),
+            ("B", "Fietsdiefstal", 8, 10, disclosure.SHOWN, 2.0, 6.0, "hoog"),
+            ("C", "Geweld", 30, 30, disclosure.SHOWN, 50.0, -20.0, "laag"),
+            ("D", "Drugs", 40, None, disclosure.SECONDARY, 5.0, 35.0, "hoog"),
+            ("*", "Alle categorieën", 90, 90, disclosure.SHOWN, 88.0, 2.0, "hoog"),
+            ("E", "Vernieling", 3, 5, disclosure.SHOWN, 3.0, 0.0, ""),
+        ],
+        columns=["group", "label", "count", "shown", "status", "expected", "excess", "direction"],
+    )
+    visible, hidden = notable(rows)
+    assert list(visible["label"]) == ["Alle categorieën", "Geweld", "Fietsdiefstal", "Woninginbraak"]
+    assert hidden == 1

@@ -17,7 +17,7 @@ from etl.load_buurten import load_buurten
 from etl.load_bvh import load_bvh
 from etl.load_indicators import load_indicators
 from etl.load_stadsdelen import load_stadsdelen
-from etl.publish import ALL, KEY, links, publish, with_group_cells, year_cube
+from etl.publish import ALL, KEY, links, publish, stale_parts, with_group_cells, year_cube
 from tests.cube_checks import check_cube, published
 from warehouse import published as store
 from warehouse import queries
@@ -286,3 +286,29 @@ def test_links_are_the_relations_the_rule_gives(stadsdelen: bool) -> None:
             got = set(zip(relation.tolist(), parent.tolist(), child.tolist(), strict=True))
             assert len(got) == len(parent) and got == _relations_by_rule(frame)
             assert len(got) > len(frame)  # every cell but the gemeente total is a part, most of two
+
+
+def test_a_weekly_load_recomputes_only_the_parts_tied_to_its_weeks() -> None:
+    """The parts of a year's cube that relations tie together: a week alone while its month is
+    incomplete, else its month, else its quarter; a complete year, or a period that stops being
+    complete, is the whole year (None). test_period_recount checks the outcome equals a rebuild."""
+    q1 = {"2026-01", "2026-02", "2026-03", "2026-Q1"}
+    upto_april = q1 | {"2026-04"}
+    # 2026-W19 (Thursday 7 May) in an incomplete May: the week alone.
+    assert stale_parts(2026, {(2026, 19)}, upto_april, upto_april) == ["2026-W19"]
+    # A late registration in April (complete month, incomplete quarter) and one in Q1.
+    assert stale_parts(2026, {(2026, 19), (2026, 15), (2026, 3)}, upto_april, upto_april) == [
+        "2026-04",
+        "2026-Q1",
+        "2026-W19",
+    ]
+    # The delivery that completes May: the month with its weeks.
+    assert stale_parts(2026, {(2026, 22)}, upto_april, upto_april | {"2026-05"}) == ["2026-05"]
+    # Completing June completes Q2: the quarter.
+    done = upto_april | {"2026-05", "2026-06", "2026-Q2"}
+    assert stale_parts(2026, {(2026, 26)}, upto_april | {"2026-05"}, done) == ["2026-Q2"]
+    # A complete year, a period no longer complete: the whole year.
+    assert stale_parts(2025, {(2025, 30)}, {"2025"}, {"2025"}) is None
+    assert stale_parts(2026, {(2026, 19)}, upto_april, q1) is None
+    # Weeks of other years are not this year's parts.
+    assert stale_parts(2026, {(2025, 52)}, upto_april, upto_april) == []

@@ -117,6 +117,10 @@ def replace_year(conn: Connection, gemeente: str, iso_year: int, cells: pd.DataF
                 pc.c.period < str(iso_year + 1),
             )
         )
+    return _insert(conn, gemeente, cells, batch_id)
+
+
+def _insert(conn: Connection, gemeente: str, cells: pd.DataFrame, batch_id: int | None) -> int:
     if cells.empty:
         return 0
     # In the order of the series index: its pages then fill one after another instead of at random,
@@ -141,7 +145,7 @@ def replace_year(conn: Connection, gemeente: str, iso_year: int, cells: pd.DataF
             "status": part["status"].astype(int).tolist(),
             "batch_id": [batch_id] * len(part),
         }
-        written += bulk_insert(conn, pc.name, columns)
+        written += bulk_insert(conn, PublishedCount.__tablename__, columns)
     return written
 
 
@@ -156,16 +160,53 @@ def years(conn: Connection, gemeente: str) -> list[int]:
     return sorted(int(label) for label in labels)
 
 
-def shared_state(conn: Connection, gemeente: str, iso_year: int) -> pd.DataFrame:
-    """The cells of an ISO year that the shared design offers: period_type, period, area_level,
-    area_code, group_code, mk_code, count, shared_count, status, indeling_year. What the gedeeld
-    audience has seen of the year until now, for the next publication to be audited beside."""
+def replace_periods(
+    conn: Connection, gemeente: str, periods: dict[str, list[str]], cells: pd.DataFrame, batch_id: int | None
+) -> int:
+    """Delete the gemeente's cells of these periods (period type -> labels) and insert `cells`: the
+    part of an ISO year that a load recomputed (etl.publish.stale_parts)."""
+    pc = PublishedCount.__table__
+    for kind, labels in periods.items():
+        conn.execute(
+            delete(pc).where(pc.c.gemeente_code == gemeente, pc.c.period_type == kind, pc.c.period.in_(labels))
+        )
+    return _insert(conn, gemeente, cells, batch_id)
+
+
+def indeling_of_year(conn: Connection, gemeente: str, iso_year: int) -> int | None:
+    """The buurt indeling an ISO year was last published in (None when it was not): every cell of a
+    publication has the same one, so the gemeente's own weekly cells tell."""
+    pc = PublishedCount
+    return conn.execute(
+        select(func.max(pc.indeling_year)).where(
+            pc.gemeente_code == gemeente,
+            pc.period_type == "week",
+            pc.area_level == "gemeente",
+            pc.period >= str(iso_year),
+            pc.period < str(iso_year + 1),
+        )
+    ).scalar()
+
+
+def shared_state(
+    conn: Connection, gemeente: str, iso_year: int, periods: dict[str, list[str]] | None = None
+) -> pd.DataFrame:
+    """The cells of an ISO year (or only of `periods`: period type -> labels) that the shared design
+    offers: period_type, period, area_level, area_code, group_code, mk_code, count, shared_count,
+    status, indeling_year. What the gedeeld audience has seen of them until now, for the next
+    publication to be audited beside."""
     pc = PublishedCount.__table__
     columns = [*_CELL_COLUMNS, "indeling_year"]
+    if periods is not None:
+        labels = [label for kind in periods.values() for label in kind]
+        if not labels:
+            return pd.DataFrame(columns=columns)
+        where = pc.c.period.in_(labels)
+    else:
+        where = (pc.c.period >= str(iso_year)) & (pc.c.period < str(iso_year + 1))
     query = select(*[pc.c[c] for c in columns]).where(
         pc.c.gemeente_code == gemeente,
-        pc.c.period >= str(iso_year),
-        pc.c.period < str(iso_year + 1),
+        where,
         # buurtbeeld.disclosure.shared_cell, in SQL: only these rows are read
         (pc.c.period_type.in_(["quarter", "year"]))
         | (pc.c.area_level.in_(SHARED_LEVELS) & ((pc.c.mk_code == "*") | (pc.c.period_type == "month")))
