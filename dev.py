@@ -175,7 +175,9 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         fast = "--snel" in rest
         rest = [a for a in rest if a != "--snel"] + (["-m", "not slow"] if fast else [])
-        parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto"]  # one worker per core
+        # One worker per core; an idle worker takes tests queued for the other, so the slow tests
+        # (demo, DAGs, browser) do not leave one core waiting at the end.
+        parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto", "--dist", "worksteal"]
         bindir = sync(*WITH_AIRFLOW)
         with tempfile.TemporaryDirectory(prefix="buurtbeeld-pg-") as tmp:
             env = {**os.environ, **_test_postgres(Path(tmp))}

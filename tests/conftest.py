@@ -87,7 +87,7 @@ def sqlite_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", warehouse_url=url, hash_secret="test-secret")
 
 
-def _built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
     """A directory that `build` fills once per test run, shared by the xdist workers: the first one
     builds it under a file lock; the others wait and reuse it."""
     import fcntl
@@ -117,7 +117,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     def settings_in(root: Path) -> Settings:
         return Settings(data_dir=root / "var", warehouse_url=f"sqlite:///{root / 'var' / 'buurtbeeld.sqlite'}")
 
-    return settings_in(_built_once(tmp_path_factory, "demo-warehouse", build))
+    return settings_in(built_once(tmp_path_factory, "demo-warehouse", build))
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +131,7 @@ def small_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
     def build(root: Path) -> None:
         (root / "files.pickle").write_bytes(pickle.dumps(write_files(root / "files", weeks=14)))
 
-    root = _built_once(tmp_path_factory, "small-files", build)
+    root = built_once(tmp_path_factory, "small-files", build)
     return pickle.loads((root / "files.pickle").read_bytes())
 
 
@@ -147,7 +147,7 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
     def build(root: Path) -> None:
         (root / "files.pickle").write_bytes(pickle.dumps(write_files(root / "files")))
 
-    root = _built_once(tmp_path_factory, "demo-files", build)
+    root = built_once(tmp_path_factory, "demo-files", build)
     return pickle.loads((root / "files.pickle").read_bytes())
 
 

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from buurtbeeld.settings import Settings
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, built_once
 from tests.helpers import batches, count, snapshot
 from tests.synthetic import WEEKS, counts_file, write_city, write_kerncijfers
 from warehouse.db import get_engine, upgrade
@@ -38,7 +38,7 @@ if importlib.util.find_spec("airflow") is None:
 class Airflow:
     """An Airflow home with a migrated SQLite metadata database, and a Buurtbeeld data folder."""
 
-    def __init__(self, root: Path, warehouse_url: str, **env: str) -> None:
+    def __init__(self, root: Path, warehouse_url: str, metadata: Path, **env: str) -> None:
         self.root = root
         self.settings = Settings(data_dir=root / "var", warehouse_url=warehouse_url, hash_secret="test-secret")
         self.inbox = self.settings.inbox_dir
@@ -57,9 +57,7 @@ class Airflow:
             "BUURTBEELD_INBOX_SETTLE_SECONDS": "0",  # files are dropped whole here, unless a test says otherwise
             **env,
         }
-        airflow = Path(sys.executable).with_name("airflow")
-        done = subprocess.run([airflow, "db", "migrate"], env=self.env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-3000:]
+        shutil.copy(metadata, home / "airflow.db")
 
     def call(self, *args: str) -> dict[str, Any]:
         done = subprocess.run(
@@ -90,11 +88,30 @@ class Airflow:
             shutil.copy(f, folder / f.name)
 
 
+@pytest.fixture(scope="session")
+def metadata(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated Airflow metadata database, copied into every test's Airflow home: `airflow db migrate`
+    takes 10-20 s, and its result does not depend on the test."""
+
+    def build(root: Path) -> None:
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(root),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'airflow.db'}",
+        }
+        env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+        airflow = Path(sys.executable).with_name("airflow")
+        done = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    return built_once(tmp_path_factory, "airflow-metadata", build) / "airflow.db"
+
+
 @pytest.fixture
-def airflow(tmp_path: Path) -> Airflow:
+def airflow(tmp_path: Path, metadata: Path) -> Airflow:
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     upgrade(url)
-    return Airflow(tmp_path, url)
+    return Airflow(tmp_path, url, metadata)
 
 
 def test_every_dag_parses_with_retries_tags_and_a_timezone(airflow: Airflow) -> None:
@@ -166,14 +183,16 @@ def test_bvh_weekly_loads_files_reports_failures_and_reruns_idempotently(airflow
     assert len(batches(url)) == n_batches and snapshot(url) == with_week4  # recognised by content hash
 
 
-def test_bvh_weekly_waits_for_a_late_file_until_it_is_complete(tmp_path: Path) -> None:
+def test_bvh_weekly_waits_for_a_late_file_until_it_is_complete(tmp_path: Path, metadata: Path) -> None:
     """The inbox protocol under a running DAG: the run is started before the police file exists, the
     file then arrives in two writes; a temporary download sits beside it and a junk file lands too.
     The run loads the whole file (not the half it could have seen), leaves the temporary file alone,
     quarantines the junk with its reason, and a later re-run by name finds the file in the archive."""
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     upgrade(url)
-    airflow = Airflow(tmp_path, url, AIRFLOW__BUURTBEELD__INBOX_POKE_SECONDS="1", BUURTBEELD_INBOX_SETTLE_SECONDS="4")
+    airflow = Airflow(
+        tmp_path, url, metadata, AIRFLOW__BUURTBEELD__INBOX_POKE_SECONDS="1", BUURTBEELD_INBOX_SETTLE_SECONDS="4"
+    )
     gpkg, _, codes = write_city(tmp_path / "bron")
     from etl.load_buurten import load_buurten
 
@@ -242,9 +261,9 @@ def test_monthly_analyses_after_a_load(airflow: Airflow, tmp_path: Path) -> None
 
 
 @pytest.mark.postgres
-def test_bvh_weekly_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+def test_bvh_weekly_on_postgresql(pg_url: str, tmp_path: Path, metadata: Path) -> None:
     upgrade(pg_url)
-    airflow = Airflow(tmp_path, pg_url)
+    airflow = Airflow(tmp_path, pg_url, metadata)
     gpkg, _, codes = write_city(tmp_path / "bron")
     airflow.drop("buurten", gpkg)
     assert airflow.run("buurten_load")["state"] == "success"
