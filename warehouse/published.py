@@ -94,11 +94,10 @@ def published_week_range(conn: Connection, gemeente: str) -> tuple[tuple[int, in
     """The first and latest week of the published cube ((iso year, week) each), None when empty: the
     delivery bounds the cube was last computed with (a week is published as soon as it has data)."""
     pc = PublishedCount
-    first, last = conn.execute(
-        select(func.min(pc.period), func.max(pc.period)).where(
-            pc.gemeente_code == gemeente, pc.period_type == "week", pc.area_level == "gemeente"
-        )
-    ).one()
+    where = (pc.gemeente_code == gemeente, pc.period_type == "week", pc.area_level == "gemeente")
+    # min and max in one statement scan every week cell; each alone is a walk down the unique key's index.
+    first = conn.execute(select(func.min(pc.period)).where(*where)).scalar()
+    last = conn.execute(select(func.max(pc.period)).where(*where)).scalar()
     if first is None:
         return None
     return parse_week(first), parse_week(last)
@@ -197,22 +196,33 @@ def shared_state(
     publication to be audited beside."""
     pc = PublishedCount.__table__
     columns = [*_CELL_COLUMNS, "indeling_year"]
-    if periods is not None:
-        labels = [label for kind in periods.values() for label in kind]
-        if not labels:
-            return pd.DataFrame(columns=columns)
-        where = pc.c.period.in_(labels)
+    if periods is None:
+        year = (pc.c.period >= str(iso_year)) & (pc.c.period < str(iso_year + 1))
+        wanted = [(kind, year) for kind in PERIOD_TYPES]
     else:
-        where = (pc.c.period >= str(iso_year)) & (pc.c.period < str(iso_year + 1))
-    query = select(*[pc.c[c] for c in columns]).where(
-        pc.c.gemeente_code == gemeente,
-        where,
-        # buurtbeeld.disclosure.shared_cell, in SQL: only these rows are read
-        (pc.c.period_type.in_(["quarter", "year"]))
-        | (pc.c.area_level.in_(SHARED_LEVELS) & ((pc.c.mk_code == "*") | (pc.c.period_type == "month")))
-        | ((pc.c.period_type == "month") & (pc.c.mk_code == "*")),
-    )
-    return read_frame(conn, query, columns)
+        wanted = [(kind, pc.c.period.in_(labels)) for kind, labels in periods.items() if labels]
+    # One query per period type: with the type fixed, the unique key's index finds the periods (a
+    # period filter alone scanned all the gemeente's cells: 0.3 s of a weekly publish in the city).
+    frames = [
+        read_frame(
+            conn,
+            select(*[pc.c[c] for c in columns]).where(
+                pc.c.gemeente_code == gemeente,
+                pc.c.period_type == kind,
+                where,
+                # buurtbeeld.disclosure.shared_cell, in SQL: only these rows are read
+                (pc.c.period_type.in_(["quarter", "year"]))
+                | (pc.c.area_level.in_(SHARED_LEVELS) & ((pc.c.mk_code == "*") | (pc.c.period_type == "month")))
+                | ((pc.c.period_type == "month") & (pc.c.mk_code == "*")),
+            ),
+            columns,
+        )
+        for kind, where in wanted
+    ]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    filled = [f for f in frames if not f.empty]
+    return pd.concat(filled, ignore_index=True) if filled else frames[0]
 
 
 def delete_gemeente(conn: Connection, gemeente: str) -> None:
