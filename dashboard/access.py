@@ -12,6 +12,7 @@ wijken plus the gemeente totals; `beheer` sees everything including Beheer. Ever
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -158,23 +159,28 @@ SECURITY_HEADERS = {
 }
 
 
-def content_security_policy(settings: Settings) -> str:
-    """Dash renders with inline scripts/styles; everything else comes from this origin (no CDN), and
-    the page talks to nothing but this origin. A configured tile server (setting map_tiles_url) is the
-    one other origin allowed: MapLibre fetches its tiles, so it needs connect-src as well as img-src."""
+def content_security_policy(settings: Settings, scripts: Iterable[str] = ()) -> str:
+    """Scripts come only from this origin or are one of the page's own inline scripts, allowed by hash
+    (`scripts`, Dash's csp_hashes); nothing may evaluate strings ('unsafe-eval': Dash's production
+    bundles and plotly's default bundle without WebGL traces need none). Styles may be inline: plotly
+    sets them on every element it draws, and a style cannot run code. The page talks to nothing but
+    this origin. A configured tile server (setting map_tiles_url) is the one other origin allowed:
+    MapLibre fetches its tiles, so it needs connect-src as well as img-src."""
     tiles = urlsplit(settings.map_tiles_url)
     tile_origin = f" {tiles.scheme}://{tiles.netloc}" if tiles.scheme in ("http", "https") and tiles.netloc else ""
+    hashes = "".join(f" {h}" for h in scripts)
     return (
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; style-src 'self' 'unsafe-inline'; "
+        f"default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
         f"img-src 'self' data: blob:{tile_origin}; worker-src 'self' blob:; connect-src 'self'{tile_origin}; "
-        "frame-ancestors 'none'"
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
 
 
-def install(server: Flask, settings: Settings) -> None:
-    """Login routes, the guard in front of every route, cookie flags and security headers."""
+def install(server: Flask, settings: Settings, scripts: Callable[[], Iterable[str]] = tuple) -> None:
+    """Login routes, the guard in front of every route, cookie flags and security headers; `scripts`
+    gives the CSP hashes of the page's inline scripts, asked per response because Dash adds one
+    (the page title's clientside callback) only at its first request."""
     accounts(settings)  # a broken accounts file stops the start, not the first login
-    policy = content_security_policy(settings)
     server.secret_key = settings.session_key()
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -227,6 +233,7 @@ def install(server: Flask, settings: Settings) -> None:
 
     @server.after_request
     def headers(response: Response) -> Response:
+        policy = content_security_policy(settings, scripts())
         for key, value in {**SECURITY_HEADERS, "Content-Security-Policy": policy}.items():
             response.headers.setdefault(key, value)
         return response
