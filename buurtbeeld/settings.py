@@ -99,6 +99,14 @@ class Settings(BaseSettings):
     alert_email: str = Field("", description="On a failed scheduled task, mail this address (needs smtp_host).")
     smtp_host: str = Field("", description="SMTP relay for alert_email, host or host:port (no authentication).")
     alert_from: str = Field("buurtbeeld@localhost", description="Sender of alert mails.")
+    archive_retention_days: int = Field(
+        91,
+        ge=1,
+        description=(
+            "Raw police exports (addresses, X/Y) are deleted from the archive and quarantine after this many "
+            "days (buurtbeeld opruimen, DAG archief_opruimen); what the warehouse made of them stays."
+        ),
+    )
     inbox_settle_seconds: int = Field(
         120,
         ge=0,

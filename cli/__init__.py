@@ -325,6 +325,25 @@ def publiceer(gemeenten: tuple[str, ...], controleer: bool, exact: bool) -> None
     click.echo(f"Vastgelegd als lading {result['batch_id']}.")
 
 
+@cli.command()
+@click.option("--proef", is_flag=True, help="Verwijder niets: toon alleen wat verwijderd zou worden.")
+@friendly_errors
+def opruimen(proef: bool) -> None:
+    """Verwijder politie-exports (adressen, X/Y) uit archief en quarantaine na de bewaartermijn."""
+    from etl.retention import purge
+
+    settings = get_settings()
+    _require_schema(settings)
+    found = purge(settings, dry_run=proef)
+    for path in [*found.folders, *found.files]:
+        click.echo(f"{'zou verwijderen' if proef else 'verwijderd'}: {path}")
+    verb = "Te verwijderen" if proef else "Verwijderd"
+    click.echo(
+        f"{verb}: {len(found.folders)} map(pen) en {len(found.files)} bestand(en) ouder dan "
+        f"{settings.archive_retention_days} dagen (instelling BUURTBEELD_ARCHIVE_RETENTION_DAYS)."
+    )
+
+
 def _audit(settings: Settings, gemeenten: tuple[str, ...], exact: bool) -> None:
     from etl.publish import audit_published
 

@@ -112,9 +112,10 @@ def locate(settings: Settings, kind: str, name: str) -> str:
         copies = sorted(folder.rglob(given.name), key=lambda p: p.parent.name)
         if copies:
             return str(copies[-1])
+    kept = f" (politie-exports worden na {settings.archive_retention_days} dagen verwijderd)" if kind == "bvh" else ""
     raise LoadError(
         f"{given.name}: niet gevonden in de inbox {inbox(settings, kind)} of in het archief "
-        f"{settings.archive_dir / 'ontvangen' / kind}."
+        f"{settings.archive_dir / 'ontvangen' / kind}{kept}."
     )
 
 

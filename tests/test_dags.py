@@ -13,18 +13,19 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from buurtbeeld.settings import Settings
 from tests.conftest import IN_CI, built_once
 from tests.helpers import batches, count, snapshot
 from tests.synthetic import WEEKS, counts_file, write_city, write_kerncijfers
 from warehouse.db import get_engine, upgrade
-from warehouse.models import AreaAnalysis
+from warehouse.models import AreaAnalysis, LoadBatch
 
 RUNNER = Path(__file__).with_name("dag_runner.py")
 pytestmark = pytest.mark.slow
@@ -117,7 +118,13 @@ def airflow(tmp_path: Path, metadata: Path) -> Airflow:
 def test_every_dag_parses_with_retries_tags_and_a_timezone(airflow: Airflow) -> None:
     facts = airflow.call("parse")
     assert {f: v["errors"] for f, v in facts["files"].items() if v["errors"]} == {}
-    assert set(facts["dags"]) == {"bvh_weekly", "indicators_load", "buurten_load", "monthly_analyses"}
+    assert set(facts["dags"]) == {
+        "bvh_weekly",
+        "indicators_load",
+        "buurten_load",
+        "monthly_analyses",
+        "archief_opruimen",
+    }
     for dag_id, dag in facts["dags"].items():
         assert "buurtbeeld" in dag["tags"], dag_id
         assert dag["min_retries"] >= 2 and dag["callbacks"] and dag["timeouts"], dag_id
@@ -181,6 +188,24 @@ def test_bvh_weekly_loads_files_reports_failures_and_reruns_idempotently(airflow
     assert third["state"] == "success", third
     assert third["tasks"]["warehouse_bijgewerkt"] == "skipped"  # no asset event: nothing new
     assert len(batches(url)) == n_batches and snapshot(url) == with_week4  # recognised by content hash
+
+    # 100 days later the raw police exports go from the archive (both copies) and quarantine; the
+    # CBS file and the warehouse stay.
+    long_ago = datetime.now(UTC) - timedelta(days=100)
+    received = settings.archive_dir / "ontvangen" / "bvh"
+    for folder in list(received.iterdir()):
+        folder.rename(received / long_ago.date().isoformat())
+    for path in (settings.quarantine_dir / "bvh").iterdir():
+        os.utime(path, (long_ago.timestamp(), long_ago.timestamp()))
+    with get_engine(url).begin() as conn:
+        conn.execute(update(LoadBatch).where(LoadBatch.kind == "bvh").values(started_at=long_ago))
+    bvh_copies, before = {b.sha256 for b in batches(url) if b.kind == "bvh"}, snapshot(url)
+    assert all(list(settings.archive_dir.glob(f"{sha[:2]}/{sha}.*")) for sha in bvh_copies)
+    assert airflow.run("archief_opruimen")["state"] == "success"
+    assert not list(received.iterdir()) and not list((settings.quarantine_dir / "bvh").iterdir())
+    assert not [sha for sha in bvh_copies if list(settings.archive_dir.glob(f"{sha[:2]}/{sha}.*"))]
+    assert list((settings.archive_dir / "ontvangen" / "buurten").rglob(gpkg.name))
+    assert snapshot(url) == before
 
 
 def test_bvh_weekly_waits_for_a_late_file_until_it_is_complete(tmp_path: Path, metadata: Path) -> None:
