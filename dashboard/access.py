@@ -7,11 +7,17 @@ Without configured accounts the dashboard is open (demo; or a network-level gate
 Roles: `analist` sees everything except Beheer; `stadsdeel` sees only its stadsdeel's buurten and
 wijken plus the gemeente totals; `beheer` sees everything including Beheer. Every data callback asks
 `scope()` and filters before reading, so no route returns data outside the role.
+
+Gemeente: an account may name one (`gemeente`: GM code); it then reads that gemeente only, whatever
+a request asks (`permitted_gemeenten`, and the guard refuses a callback naming another). A
+`stadsdeel` account that names none is bound to the warehouse's only gemeente; where there are
+several it reads nothing until its gemeente is set (a stadsdeel name says nothing about the gemeente).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,6 +42,7 @@ class User:
     name: str
     role: str
     stadsdeel: str | None = None
+    gemeente: str | None = None
 
     @property
     def sees_beheer(self) -> bool:
@@ -63,6 +70,8 @@ def _accounts(inline: str, file: str | None) -> dict[str, dict[str, Any]]:
             raise AccountsError(f"gebruiker {name}: rol moet een van {', '.join(ROLES)} zijn")
         if account["role"] == "stadsdeel" and not account.get("stadsdeel"):
             raise AccountsError(f"gebruiker {name}: rol stadsdeel vraagt om een stadsdeel")
+        if account.get("gemeente") is not None and not re.fullmatch(r"GM\d{4}", str(account["gemeente"])):
+            raise AccountsError(f"gebruiker {name}: gemeente moet een CBS-gemeentecode zijn, bv. GM0014")
     return raw
 
 
@@ -94,7 +103,38 @@ def current_user() -> User | None:
     if not name or name not in known:
         return None
     account = known[name]
-    return User(name, account["role"], account.get("stadsdeel"))
+    return User(name, account["role"], account.get("stadsdeel"), account.get("gemeente"))
+
+
+def permitted_gemeenten(user: User, present: list[str]) -> list[str]:
+    """The gemeenten among `present` (those in the warehouse) that `user` may read."""
+    if user.gemeente:
+        return [g for g in present if g == user.gemeente]
+    if user.role == "stadsdeel":
+        return present if len(present) == 1 else []
+    return present
+
+
+def _gemeenten_asked() -> set[str]:
+    """The gemeente codes a Dash callback request names (inputs and states with id '<page>-gemeente')."""
+    body = request.get_json(silent=True) or {}
+    items = [*body.get("inputs", []), *body.get("state", [])]
+    items = [i for group in items for i in (group if isinstance(group, list) else [group])]
+    return {
+        str(i["value"])
+        for i in items
+        if isinstance(i, dict) and str(i.get("id", "")).endswith("-gemeente") and i.get("value") is not None
+    }
+
+
+def _gemeente_refused(user: User, settings: Settings) -> bool:
+    asked = _gemeenten_asked() if request.path.endswith("/_dash-update-component") else set()
+    if not asked:
+        return False
+    from warehouse import queries
+
+    allowed = permitted_gemeenten(user, [code for code, _ in queries.gemeenten(settings.warehouse_url)])
+    return not asked <= set(allowed)
 
 
 @lru_cache(maxsize=4)
@@ -192,7 +232,10 @@ def install(server: Flask, settings: Settings, scripts: Callable[[], Iterable[st
     def guard() -> Any:
         if request.path.startswith(("/login", "/vendor/", "/_dash-component-suites/", "/assets/", "/_favicon")):
             return None
-        if current_user() is not None:
+        user = current_user()
+        if user is not None:
+            if _gemeente_refused(user, get_settings()):
+                return Response("Geen toegang tot deze gemeente.", status=403)
             return None
         if request.path.startswith("/_dash") or request.method != "GET":
             return Response("Niet ingelogd", status=401)

@@ -79,14 +79,20 @@ def period_text(period_type: str, period: str) -> str:
     return period if period_type == "year" else month_text(period)
 
 
+def _gemeenten() -> list[tuple[str, str]]:
+    """(code, name) of the gemeenten the current user may read."""
+    present = queries.gemeenten(url())
+    allowed = set(access.permitted_gemeenten(access.scope(), [c for c, _ in present]))
+    return [(c, n) for c, n in present if c in allowed]
+
+
 def gemeente_choice(value: str | None) -> str | None:
-    options = queries.gemeenten(url())
-    codes = [c for c, _ in options]
+    codes = [c for c, _ in _gemeenten()]
     return value if value in codes else (codes[0] if codes else None)
 
 
 def gemeente_options() -> list[dict[str, str]]:
-    return [{"label": n, "value": c} for c, n in queries.gemeenten(url())]
+    return [{"label": n, "value": c} for c, n in _gemeenten()]
 
 
 def labelled(label: str, control: Any) -> html.Div:
@@ -167,6 +173,8 @@ def visible_areas(gemeente: str, level: str) -> pd.DataFrame:
     """Areas of a level the current user may see (a stadsdeel role sees its own stadsdeel only)."""
     user = access.scope()
     a = queries.areas(url(), gemeente)
+    if gemeente_choice(gemeente) != gemeente:  # not one of this user's gemeenten
+        return a.iloc[0:0]
     a = a[a["area_level"] == level]
     if user.role == "stadsdeel" and level != "gemeente":
         a = a[a["stadsdeel"] == user.stadsdeel]

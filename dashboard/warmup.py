@@ -23,9 +23,9 @@ def warm_once() -> int:
     from warehouse import queries
 
     version = queries.state(ui.url())
-    gemeente = ui.gemeente_choice(None)
-    if gemeente:
-        weekoverzicht.warm(gemeente)
+    present = queries.gemeenten(ui.url())  # no user here: the default view of the first gemeente
+    if present:
+        weekoverzicht.warm(present[0][0])
     return version
 
 

@@ -172,3 +172,54 @@ def test_logins_are_throttled_and_only_from_this_site_to_this_site(app) -> None:
         headers={"Origin": "https://evil.example"},
     )
     assert foreign.status_code == 403
+
+
+def test_an_account_reads_only_its_own_gemeente(demo_warehouse: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An account bound to another gemeente gets none of the demo's (GM9999) figures: no gemeente to
+    choose, no areas, and every callback that names GM9999 is refused; bound to GM9999 it reads it."""
+    from dashboard import access
+    from dashboard import components as ui
+    from dashboard.pages import trends
+
+    hashed = generate_password_hash("wachtwoord-lang-genoeg")
+    accounts = {
+        "els": {"role": "analist", "gemeente": "GM0014", "password": hashed},
+        "sam": {"role": "stadsdeel", "stadsdeel": "Noord", "gemeente": "GM9999", "password": hashed},
+    }
+    app = dashboard_app(demo_warehouse, monkeypatch, accounts)
+    try:
+        client = app.server.test_client()
+        inputs = {"gemeente": "GM9999", "niveau": "gemeente", "gebied": "GM9999", "groep": "*", "per": "week"}
+        inputs |= {"maat": "aantal", "mk": None}
+        body = {
+            "output": "..tr-graph.figure...tr-caption.children...tr-url.search..",
+            "outputs": [
+                {"id": "tr-graph", "property": "figure"},
+                {"id": "tr-caption", "property": "children"},
+                {"id": "tr-url", "property": "search"},
+            ],
+            "inputs": [{"id": f"tr-{k}", "property": "value", "value": v} for k, v in inputs.items()],
+            "changedPropIds": ["tr-gemeente.value"],
+        }
+        for name, status in (("els", 403), ("sam", 200)):
+            client.post("/login", data={"user": name, "password": "wachtwoord-lang-genoeg"})
+            answer = client.post("/_dash-update-component", json=body)
+            assert answer.status_code == status, (name, answer.status_code, answer.get_data(as_text=True)[:300])
+            client.get("/logout")
+        with app.server.test_request_context("/"):
+            sign_in("els")
+            assert ui.gemeente_options() == [] and ui.gemeente_choice("GM9999") is None
+            assert ui.visible_areas("GM9999", "buurt").empty
+            assert trends.update("GM9999", "gemeente", "GM9999", "*", "week", "aantal")[1] == "Kies een gebied."
+            sign_in("sam")
+            assert ui.gemeente_choice(None) == "GM9999" and not ui.visible_areas("GM9999", "buurt").empty
+    finally:
+        get_settings.cache_clear()
+    # A stadsdeel account without a gemeente: bound to the only one, to nothing when there are more.
+    unbound = access.User("sam", "stadsdeel", "Noord")
+    assert access.permitted_gemeenten(unbound, ["GM9999"]) == ["GM9999"]
+    assert access.permitted_gemeenten(unbound, ["GM0014", "GM9999"]) == []
+    assert access.permitted_gemeenten(access.User("anna", "analist"), ["GM0014", "GM9999"]) == ["GM0014", "GM9999"]
+    assert access.permitted_gemeenten(access.User("els", "analist", gemeente="GM0014"), ["GM0014", "GM9999"]) == [
+        "GM0014"
+    ]
