@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -42,10 +43,7 @@ def friendly_errors(func: F) -> F:
         except (LoadError, SettingsError) as exc:
             _fail(str(exc))
         except OperationalError as exc:
-            _fail(
-                f"Het warehouse is niet bereikbaar of niet bijgewerkt: {exc.orig}. "
-                "Controleer BUURTBEELD_WAREHOUSE_URL en voer 'buurtbeeld db upgrade' uit."
-            )
+            _fail(_warehouse_problem(exc))
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:
@@ -53,6 +51,25 @@ def friendly_errors(func: F) -> F:
             _fail(f"Onverwachte fout ({type(exc).__name__}: {exc}). Details staan in {log_file}.", code=2)
 
     return wrapper  # type: ignore[return-value]
+
+
+# What a database says when it cannot be reached at all (PostgreSQL stopped, wrong host or port, a
+# network gone, an SQLite folder that does not exist); anything else is a schema that is behind.
+_UNREACHABLE = re.compile(
+    r"connection (refused|failed|timed out|to server)|could not connect|could not translate host|"
+    r"server closed the connection|timeout expired|no route to host|unable to open database file",
+    re.IGNORECASE,
+)
+
+
+def _warehouse_problem(exc: Exception) -> str:
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if _UNREACHABLE.search(str(exc)):
+        return (
+            f"Het warehouse is niet bereikbaar ({reason}). Draait de database, en klopt "
+            "BUURTBEELD_WAREHOUSE_URL (host, poort, map)? Er is niets gewijzigd."
+        )
+    return f"Het warehouse weigerde de opdracht ({reason}). Is het schema bijgewerkt? Voer 'buurtbeeld db upgrade' uit."
 
 
 def _log_traceback() -> Path:

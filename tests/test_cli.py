@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,17 @@ def test_a_bad_month_range_is_named(tmp_path: Path) -> None:
         result = _run(tmp_path, "analyses", "maand", *args)
         assert result.returncode == 1 and expected in result.stderr + result.stdout, result
         assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_is_not_running_is_named_as_such(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port on loopback where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**_env(tmp_path), "BUURTBEELD_WAREHOUSE_URL": f"postgresql+psycopg://bb:bb@127.0.0.1:{port}/bb"}
+    for args in (["batches"], ["publiceer"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        )
+        assert done.returncode == 1, done.stderr
+        assert "niet bereikbaar" in done.stderr and "Draait de database" in done.stderr, done.stderr
+        assert "db upgrade" not in done.stderr and "Traceback" not in done.stderr + done.stdout
