@@ -276,8 +276,9 @@ def batches(aantal: int) -> None:
         click.echo("Nog niets geladen.")
     for b in rows:
         when = b.started_at.strftime("%d-%m-%Y %H:%M")
+        status = "niet afgerond" if b.finished_at is None else STATUS_NL.get(b.status, b.status)
         click.echo(
-            f"{b.id:>5}  {when}  {b.kind:<11} {STATUS_NL.get(b.status, b.status):<10} "
+            f"{b.id:>5}  {when}  {b.kind:<11} {status:<13} "
             f"in {b.rows_in:>7}  geladen {b.rows_loaded:>7}  afgekeurd {b.rows_rejected:>6}  {b.file_name}"
         )
 

@@ -1,10 +1,13 @@
 """The life of one file load, the same for every kind of file.
 
-1. hash the file; an identical file already loaded with the same parameters is a no-op;
+0. a batch row is committed first, as failed with the message ABANDONED and no finish time: a load
+   that dies on the way (kill -9, a machine or database that went away) shows as "mislukt, niet
+   afgerond" in `buurtbeeld batches` and on Beheer, and every other ending overwrites it;
+1. hash the file; an identical file already loaded with the same parameters is a no-op (the row goes);
 2. archive the raw file by content hash;
 3. `prepare` reads, validates and transforms it (no warehouse writes), giving rejects and a writer;
 4. too many rejects: the file is refused (rejects kept, no data written); else
-5. one transaction, serialised against other loads: batch row, data, rejects, batch totals.
+5. one transaction, serialised against other loads: data, rejects, batch totals and status.
 A failure at any step leaves the warehouse data as it was and is recorded as a failed batch.
 """
 
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from buurtbeeld.safe_output import write_csv
 from buurtbeeld.settings import Settings
@@ -35,6 +38,10 @@ from warehouse.models import LoadBatch, RejectedRow
 log = logging.getLogger(__name__)
 
 Writer = Callable[[Connection, int], dict[str, Any]]
+ABANDONED = (
+    "Niet afgerond: de lading is gestopt voordat ze klaar was (proces afgebroken, machine of database "
+    "weggevallen). Er is niets van geladen; laad het bestand opnieuw."
+)
 
 
 @dataclass
@@ -76,32 +83,41 @@ def run_load(
     run_by: str = "cli",
 ) -> LoadOutcome:
     path = Path(path)
-    check_readable(path)
-    sha = sha256_of(path)
     params = json.loads(json.dumps(parameters, sort_keys=True, default=str))
     url = settings.warehouse_url
+    base = {
+        "kind": kind,
+        "file_name": path.name,
+        "sha256": "",
+        "parameters": params,
+        "run_by": f"{run_by} ({getpass.getuser()}@{socket.gethostname()})",
+        "started_at": datetime.now(UTC),
+    }
+    batch_id = _begin(url, base)
+    try:
+        check_readable(path)
+        sha = sha256_of(path)
+    except LoadError as exc:
+        return _record_failure(url, batch_id, base, str(exc))
 
     with get_engine(url).connect() as conn:
         earlier = _earlier_load(conn, kind, sha, params)
     if earlier is not None:
+        _discard(url, batch_id)
         return _unchanged(path, earlier)
 
     archived = archive(path, sha, settings.archive_dir)
-    started = datetime.now(UTC)
-    base = {
-        "kind": kind,
-        "file_name": path.name,
-        "sha256": sha,
-        "parameters": params,
-        "archive_path": str(archived),
-        "run_by": f"{run_by} ({getpass.getuser()}@{socket.gethostname()})",
-        "started_at": started,
-    }
+    base |= {"sha256": sha, "archive_path": str(archived)}
+    with get_engine(url).begin() as conn:
+        conn.execute(update(LoadBatch).where(LoadBatch.id == batch_id).values(sha256=sha, archive_path=str(archived)))
     clock = _Clock()
     try:
         prepared = prepare(path)
     except LoadError as exc:
-        return _record_failure(url, base, str(exc))
+        return _record_failure(url, batch_id, base, str(exc))
+    except Exception as exc:
+        _record_failure(url, batch_id, base, f"Interne fout bij het lezen ({type(exc).__name__}); er is niets geladen.")
+        raise
 
     clock.lap("voorbereiden")
     rejected_rows = prepared.rejects["row_number"].nunique() if len(prepared.rejects) else 0
@@ -111,19 +127,15 @@ def run_load(
             f"{path.name}: {rejected_rows} van {prepared.rows_in} regels afgekeurd ({share:.1%}); "
             f"dat is meer dan de toegestane {settings.max_reject_share:.0%}. Er is niets geladen."
         )
-        return _record_refusal(url, base, prepared, rejected_rows, message, settings.quarantine_dir)
+        return _record_refusal(url, batch_id, base, prepared, rejected_rows, message, settings.quarantine_dir)
 
     try:
         with load_transaction(url) as conn:
             # Inside the lock: a concurrent run may have loaded the same file meanwhile.
             earlier = _earlier_load(conn, kind, sha, params)
             if earlier is not None:
+                conn.execute(delete(LoadBatch).where(LoadBatch.id == batch_id))
                 return _unchanged(path, earlier)
-            batch_id = conn.execute(
-                insert(LoadBatch)
-                .values(**base, status="loaded", rows_in=prepared.rows_in, summary={})
-                .returning(LoadBatch.id)
-            ).scalar_one()
             written = prepared.write(conn, batch_id)
             _insert_rejects(conn, batch_id, prepared.rejects)
             clock.lap("schrijven")
@@ -137,6 +149,8 @@ def run_load(
                 update(LoadBatch)
                 .where(LoadBatch.id == batch_id)
                 .values(
+                    status="loaded",
+                    rows_in=prepared.rows_in,
                     rows_loaded=prepared.rows_valid,
                     rows_rejected=rejected_rows,
                     summary={**summary, "duur_s": clock.laps},
@@ -145,10 +159,16 @@ def run_load(
                 )
             )
     except LoadError as exc:
-        return _record_failure(url, base, str(exc))
+        return _record_failure(url, batch_id, base, str(exc))
     except Exception as exc:
-        # A bug or an unreachable database: the transaction rolled back; leave a trace for ops, then fail loudly.
-        _record_failure(url, base, f"Interne fout bij het laden ({type(exc).__name__}); er is niets geladen.")
+        # A bug or an unreachable database: the transaction rolled back. Say why where the database
+        # still answers (else the row keeps ABANDONED), then fail loudly with the original error.
+        try:
+            _record_failure(
+                url, batch_id, base, f"Interne fout bij het laden ({type(exc).__name__}); er is niets geladen."
+            )
+        except Exception:  # the original error is the one to raise
+            log.exception("could not record the failure of batch %s", batch_id)
         raise
     if rejected_rows:
         _write_quarantine(settings.quarantine_dir, batch_id, path, prepared.rejects)
@@ -229,25 +249,39 @@ def _insert_rejects(conn: Connection, batch_id: int, rejects: pd.DataFrame) -> N
     conn.execute(insert(RejectedRow), records)
 
 
-def _record_failure(url: str, base: dict[str, Any], message: str) -> LoadOutcome:
+def _begin(url: str, base: dict[str, Any]) -> int:
+    """The batch row, committed before anything else happens (step 0)."""
     with get_engine(url).begin() as conn:
-        batch_id = conn.execute(
-            insert(LoadBatch)
-            .values(**base, status="failed", message=message, summary={}, finished_at=datetime.now(UTC))
-            .returning(LoadBatch.id)
+        return conn.execute(
+            insert(LoadBatch).values(**base, status="failed", message=ABANDONED, summary={}).returning(LoadBatch.id)
         ).scalar_one()
+
+
+def _discard(url: str, batch_id: int) -> None:
+    """An unchanged file leaves no batch (the earlier one stands)."""
+    with get_engine(url).begin() as conn:
+        conn.execute(delete(LoadBatch).where(LoadBatch.id == batch_id))
+
+
+def _record_failure(url: str, batch_id: int, base: dict[str, Any], message: str) -> LoadOutcome:
+    with get_engine(url).begin() as conn:
+        conn.execute(
+            update(LoadBatch)
+            .where(LoadBatch.id == batch_id)
+            .values(status="failed", message=message, finished_at=datetime.now(UTC))
+        )
     log.info("load failed: %s", message)
     return LoadOutcome("failed", base["file_name"], message, batch_id)
 
 
 def _record_refusal(
-    url: str, base: dict[str, Any], prepared: Prepared, rejected: int, message: str, quarantine: Path
+    url: str, batch_id: int, base: dict[str, Any], prepared: Prepared, rejected: int, message: str, quarantine: Path
 ) -> LoadOutcome:
     with get_engine(url).begin() as conn:
-        batch_id = conn.execute(
-            insert(LoadBatch)
+        conn.execute(
+            update(LoadBatch)
+            .where(LoadBatch.id == batch_id)
             .values(
-                **base,
                 status="refused",
                 rows_in=prepared.rows_in,
                 rows_rejected=rejected,
@@ -255,8 +289,7 @@ def _record_refusal(
                 message=message,
                 finished_at=datetime.now(UTC),
             )
-            .returning(LoadBatch.id)
-        ).scalar_one()
+        )
         _insert_rejects(conn, batch_id, prepared.rejects)
     _write_quarantine(quarantine, batch_id, Path(base["file_name"]), prepared.rejects)
     return LoadOutcome("refused", base["file_name"], message, batch_id, prepared.rows_in, 0, rejected)

@@ -179,7 +179,6 @@ def test_an_account_reads_only_its_own_gemeente(demo_warehouse: Settings, monkey
     choose, no areas, and every callback that names GM9999 is refused; bound to GM9999 it reads it."""
     from dashboard import access
     from dashboard import components as ui
-    from dashboard.pages import trends
 
     hashed = generate_password_hash("wachtwoord-lang-genoeg")
     accounts = {
@@ -187,6 +186,8 @@ def test_an_account_reads_only_its_own_gemeente(demo_warehouse: Settings, monkey
         "sam": {"role": "stadsdeel", "stadsdeel": "Noord", "gemeente": "GM9999", "password": hashed},
     }
     app = dashboard_app(demo_warehouse, monkeypatch, accounts)
+    from dashboard.pages import trends  # registers its page: after the app exists
+
     try:
         client = app.server.test_client()
         inputs = {"gemeente": "GM9999", "niveau": "gemeente", "gebied": "GM9999", "groep": "*", "per": "week"}

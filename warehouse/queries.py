@@ -54,14 +54,16 @@ _state: dict[str, tuple[float, int]] = {}
 
 
 def state(url: str) -> int:
-    """The id of the latest batch: the version the caches are keyed by. Re-read at most every
-    STATE_TTL_S seconds, so one page render does not ask the database once per query."""
+    """How many batches have finished: the version the caches are keyed by (a load's batch row is
+    written when it starts, its finish time in the transaction that writes its data, so the count
+    moves exactly when new data can be read). Re-read at most every STATE_TTL_S seconds, so one page
+    render does not ask the database once per query."""
     now = time.monotonic()
     seen = _state.get(url)
     if seen and now - seen[0] < STATE_TTL_S:
         return seen[1]
     with get_engine(url).connect() as conn:
-        value = conn.execute(select(func.coalesce(func.max(LoadBatch.id), 0))).scalar_one()
+        value = conn.execute(select(func.count(LoadBatch.finished_at))).scalar_one()
     _state[url] = (now, value)
     return value
 

@@ -73,7 +73,11 @@ def history_text(frame: pd.DataFrame) -> pd.DataFrame:
             "Batch": frame["id"],
             "Soort": frame["kind"].map(KINDS).fillna(frame["kind"]),
             "Bestand": frame["file_name"],
-            "Status": frame["status"].map(STATUS).fillna(frame["status"]),
+            # A batch without a finish time stopped half-way (or is running now): etl.batch, step 0.
+            "Status": frame["status"]
+            .map(STATUS)
+            .fillna(frame["status"])
+            .where(frame["finished_at"].notna(), "niet afgerond"),
             "Regels": frame["rows_in"],
             "Geladen": frame["rows_loaded"],
             "Afgekeurd": frame["rows_rejected"],
