@@ -29,6 +29,7 @@ def read_xlsx(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
 
     try:
         reader = fastexcel.read_excel(str(path))
+        _one_data_sheet(path, reader, hints)
         frame = _by_first_row(path, reader, hints, keep) if keep is not None and hints else None
         if frame is None:
             frame = _by_every_cell(path, reader, hints, keep)
@@ -37,6 +38,34 @@ def read_xlsx(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
             f"{path.name}: dit Excel-bestand kan niet gelezen worden (beschadigd of afgebroken?): {exc}"
         ) from None
     return drop_blank(path, frame)
+
+
+def _one_data_sheet(path: Path, reader: Any, hints: set[str]) -> None:
+    """Refuse a workbook with data on more than one sheet, naming them: only one would be read, and the
+    rows of the others would be lost without a word. A data sheet has, in its first rows, a row naming
+    at least two of the columns the loader knows, and a row below it."""
+    if len(reader.sheet_names) < 2 or not hints:
+        return
+    found = []
+    for name in reader.sheet_names:
+        top = reader.load_sheet(name, header_row=None, skip_rows=0, n_rows=MAX_HEADER_SEARCH + 1, dtypes="string")
+        rows = [[(v or "").strip() for v in row] for row in zip(*top.to_arrow().to_pydict().values(), strict=True)]
+        header = next(
+            (
+                i
+                for i, row in enumerate(rows[:MAX_HEADER_SEARCH])
+                if len({normalise_header(c) for c in row} & hints) > 1
+            ),
+            None,
+        )
+        if header is not None and any(any(rows[j]) for j in range(header + 1, len(rows))):
+            found.append(name)
+    if len(found) > 1:
+        raise LoadError(
+            f"{path.name}: er staan gegevens op {len(found)} tabbladen ({', '.join(repr(n) for n in found)}); "
+            "Buurtbeeld leest er één. Zet alle regels op één tabblad of lever elk tabblad als eigen bestand. "
+            "Er is niets geladen."
+        )
 
 
 def _by_every_cell(path: Path, reader: Any, hints: set[str], keep: Keep | None) -> pd.DataFrame:

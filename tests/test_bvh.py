@@ -248,6 +248,13 @@ def _bad(name: str, tmp_path: Path) -> Path:
         path.write_bytes(full.read_bytes()[:600])
     elif name == "utf16.csv":
         return _csv(path, rows, encoding="utf-16")
+    elif name == "two_sheets.xlsx":  # an export split over two sheets: reading one would lose the other
+        with pd.ExcelWriter(path) as book:
+            pd.DataFrame([{"Export": "BVH", "Gemaakt": "10-11-2025"}]).to_excel(
+                book, sheet_name="Informatie", index=False
+            )
+            pd.DataFrame(rows[:20]).to_excel(book, sheet_name="Deel 1", index=False)
+            pd.DataFrame(rows[20:]).to_excel(book, sheet_name="Deel 2", index=False)
     elif name in ("zipped.xlsx", "spreadsheet.ods"):
         import zipfile
 
@@ -308,6 +315,7 @@ BAD = {
     "garbage.xlsx": ("geen geldig Excel-bestand", "failed"),
     "truncated.xlsx": ("kan niet gelezen worden", "failed"),
     "utf16.csv": ("binaire gegevens", "failed"),
+    "two_sheets.xlsx": ("gegevens op 2 tabbladen ('Deel 1', 'Deel 2')", "failed"),
     "zipped.xlsx": ("zip-archief", "failed"),
     "spreadsheet.ods": ("OpenDocument", "failed"),
     "report.pdf": ("PDF-bestand", "failed"),
