@@ -4,8 +4,8 @@
    that dies on the way (kill -9, a machine or database that went away) shows as "mislukt, niet
    afgerond" in `buurtbeeld batches` and on Beheer, and every other ending overwrites it;
 1. hash the file; an identical file already loaded with the same parameters is a no-op (the row goes);
-2. archive the raw file by content hash;
-3. `prepare` reads, validates and transforms it (no warehouse writes), giving rejects and a writer;
+2. `prepare` reads, validates and transforms it (no warehouse writes), giving rejects and a writer;
+3. archive the raw file by content hash (only a file that reads as a delivery);
 4. too many rejects: the file is refused (rejects kept, no data written); else
 5. one transaction, serialised against other loads: data, rejects, batch totals and status.
 A failure at any step leaves the warehouse data as it was and is recorded as a failed batch.
@@ -106,10 +106,9 @@ def run_load(
         _discard(url, batch_id)
         return _unchanged(path, earlier)
 
-    archived = archive(path, sha, settings.archive_dir)
-    base |= {"sha256": sha, "archive_path": str(archived)}
+    base |= {"sha256": sha}
     with get_engine(url).begin() as conn:
-        conn.execute(update(LoadBatch).where(LoadBatch.id == batch_id).values(sha256=sha, archive_path=str(archived)))
+        conn.execute(update(LoadBatch).where(LoadBatch.id == batch_id).values(sha256=sha))
     clock = _Clock()
     try:
         prepared = prepare(path)
@@ -119,6 +118,12 @@ def run_load(
         _record_failure(url, batch_id, base, f"Interne fout bij het lezen ({type(exc).__name__}); er is niets geladen.")
         raise
 
+    # Archived only once it reads as a delivery: a file that is not one (garbage, a zip, a PDF) stays
+    # where it was sent and is recorded as failed, never kept as if it were an export.
+    archived = archive(path, sha, settings.archive_dir)
+    base["archive_path"] = str(archived)
+    with get_engine(url).begin() as conn:
+        conn.execute(update(LoadBatch).where(LoadBatch.id == batch_id).values(archive_path=str(archived)))
     clock.lap("voorbereiden")
     rejected_rows = prepared.rejects["row_number"].nunique() if len(prepared.rejects) else 0
     share = rejected_rows / prepared.rows_in if prepared.rows_in else 1.0

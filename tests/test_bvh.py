@@ -376,6 +376,9 @@ def test_bad_bvh_files_give_a_specific_message_and_change_nothing(
     assert not stored & {"3811AB", "52.1", "5.1", "X155000"}
     assert snapshot(url) == before
     assert batches(url)[-1].status == status
+    # A file that does not read as a delivery is not kept in the archive as if it were one.
+    archived = batches(url)[-1].archive_path
+    assert (archived is None) == (status == "failed"), archived
 
 
 def test_unknown_mk_codes_and_xy_outside_the_gemeente_are_kept_and_reported(
