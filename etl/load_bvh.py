@@ -437,7 +437,10 @@ def clean_incidents(
 ) -> pd.DataFrame:
     """What enters the warehouse (CleanIncident): no id but its keyed hash (`hashes` when already
     made), the moment counted at and its calendar, the dashboard group of the MK code."""
-    moment = bvh.pleegmoment(checked["begin_at"], checked["eind_at"], checked["kennisname_at"])
+    # Stored no finer than the outputs need: the hour of the pleegmoment (weekday x dagdeel) and the
+    # day of the kennisname (delivery horizon, provisional weeks). To the second, kennisname_at was
+    # unique for 98.5 % of a real export's incidents: a key back to the police's records.
+    moment = bvh.pleegmoment(checked["begin_at"], checked["eind_at"], checked["kennisname_at"]).dt.floor("h")
     clean = pd.DataFrame(
         {
             "voorval_hash": bvh.voorval_hash(checked["voorval_id"], key) if hashes is None else hashes,
@@ -448,7 +451,7 @@ def clean_incidents(
             "mk_code": checked["mk_code"],
             "group_code": bvh.categorise(checked["mk_code"]),
             "pleeg_at": moment,
-            "kennisname_at": checked["kennisname_at"],
+            "kennisname_at": checked["kennisname_at"].dt.floor("D"),
             **bvh.calendar(moment),
             "is_attempt": checked["is_attempt"],
         },

@@ -86,6 +86,13 @@ def test_no_address_or_voorval_id_reaches_the_warehouse(groningen: Settings, rea
     assert not any(re.fullmatch(r"\d{4}\s?[A-Z]{2}", v) for v in stored)
     columns = {c.name for t in Base.metadata.tables.values() for c in t.columns}
     assert not {c for c in columns if re.search(r"straat|huisnummer|postcode|adres|naam_?slachtoffer", c)}
+    # Times no finer than the outputs need: to the second, kennisname was a key back to the export.
+    with get_engine(groningen.warehouse_url).connect() as conn:
+        times = pd.DataFrame(conn.execute(select(Incident.pleeg_at, Incident.kennisname_at)).all())
+    assert len(times) == 15_947
+    assert (times["pleeg_at"] == times["pleeg_at"].dt.floor("h")).all()
+    assert (times["kennisname_at"].dropna() == times["kennisname_at"].dropna().dt.floor("D")).all()
+    assert times["kennisname_at"].nunique() < 2_000  # days, where seconds were unique for 98.5 %
 
 
 def test_a_revising_export_moves_exactly_those_incidents(groningen: Settings, real_data: Path, tmp_path: Path) -> None:
