@@ -41,13 +41,21 @@ def read_xlsx(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
 
 
 def _one_data_sheet(path: Path, reader: Any, hints: set[str]) -> None:
-    """Refuse a workbook with data on more than one sheet, naming them: only one would be read, and the
-    rows of the others would be lost without a word. A data sheet has, in its first rows, a row naming
-    at least two of the columns the loader knows, and a row below it."""
+    """Refuse a workbook with data on more than one sheet, naming them: only the biggest is read, and
+    the rows of the others would be lost without a word. Another sheet is a data sheet when, in its
+    first rows, a row names at least two of the columns the loader knows and a row follows it. The
+    biggest sheet is found from the workbook's recorded ranges where it has them, so that it is not
+    read twice (an export's data sheet is most of the file)."""
     if len(reader.sheet_names) < 2 or not hints:
         return
+    ranges = _used_ranges(path)
+    biggest = (
+        max(ranges, key=lambda n: ranges[n][1] * ranges[n][2]) if list(ranges) == list(reader.sheet_names) else None
+    )
     found = []
     for name in reader.sheet_names:
+        if name == biggest:
+            continue
         top = reader.load_sheet(name, header_row=None, skip_rows=0, n_rows=MAX_HEADER_SEARCH + 1, dtypes="string")
         rows = [[(v or "").strip() for v in row] for row in zip(*top.to_arrow().to_pydict().values(), strict=True)]
         header = next(
@@ -60,9 +68,10 @@ def _one_data_sheet(path: Path, reader: Any, hints: set[str]) -> None:
         )
         if header is not None and any(any(rows[j]) for j in range(header + 1, len(rows))):
             found.append(name)
-    if len(found) > 1:
+    if len(found) + (biggest is not None) > 1:
+        names = [n for n in reader.sheet_names if n in found or n == biggest]
         raise LoadError(
-            f"{path.name}: er staan gegevens op {len(found)} tabbladen ({', '.join(repr(n) for n in found)}); "
+            f"{path.name}: er staan gegevens op {len(names)} tabbladen ({', '.join(repr(n) for n in names)}); "
             "Buurtbeeld leest er één. Zet alle regels op één tabblad of lever elk tabblad als eigen bestand. "
             "Er is niets geladen."
         )
