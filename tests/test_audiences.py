@@ -122,3 +122,19 @@ def test_the_page_talks_to_this_origin_only_and_charts_offer_no_upload(app, monk
     config = ui.graph_config("x")
     assert config["showSendToCloud"] is False and config["showEditInChartStudio"] is False
     assert {"sendDataToCloud", "editInChartStudio"} <= set(config["modeBarButtonsToRemove"])
+
+
+def test_the_demo_gedeeld_figures_withstand_the_auditor_and_lose_little(demo_warehouse: Settings) -> None:
+    """Issue 23's targets on the demo as built, one weekly delivery after another: the auditor pins or
+    narrows no small count in any year, no gemeente, stadsdeel or buurt total it keeps is hidden, and
+    at most 5 % of the offered cells of 20 or more are hidden."""
+    from etl.publish import audit_published
+
+    [(_, result)] = audit_published(demo_warehouse).items()
+    assert {year: (y["exact"], y["nauw"]) for year, y in result["jaren"].items()} == {
+        year: (0, 0) for year in result["jaren"]
+    }
+    assert sum(y["klein"] for y in result["jaren"].values()) > 10_000  # there was something to attack
+    assert result["totalen"] > 1_000 and result["totalen_verborgen"] == 0
+    overall = result["verlies"].set_index(["area_level", "period_type"]).loc[("alle", "alle")]
+    assert overall["cells_ge20"] > 1_000 and overall["hidden_ge20"] <= 0.05, overall
