@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -99,6 +100,13 @@ class Settings(BaseSettings):
     alert_email: str = Field("", description="On a failed scheduled task, mail this address (needs smtp_host).")
     smtp_host: str = Field("", description="SMTP relay for alert_email, host or host:port (no authentication).")
     alert_from: str = Field("buurtbeeld@localhost", description="Sender of alert mails.")
+    bvh_earliest_date: date = Field(
+        date(2000, 1, 1),
+        description=(
+            "Pleeg- and kennisname dates before this are refused as implausible (a placeholder such as 1900 "
+            "or a typing error); set it earlier to load an older history."
+        ),
+    )
     archive_retention_days: int = Field(
         91,
         ge=1,

@@ -4,6 +4,7 @@ upsert by hashed voorval id, refresh the weekly aggregates of the touched weeks.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -55,7 +56,8 @@ def load_bvh(
         params["postcodetabel"] = sha256_of(postcodes)
     key = settings.hashing_key()
     hic = frozenset(settings.hic_groups)
-    return run_load("bvh", path, params, lambda p: prepare_bvh(p, areas, key, hic), settings, run_by)
+    earliest = settings.bvh_earliest_date
+    return run_load("bvh", path, params, lambda p: prepare_bvh(p, areas, key, hic, earliest), settings, run_by)
 
 
 class PostcodeTable:
@@ -299,13 +301,15 @@ def _delivery_gemeente(names: pd.Series | None, assigned: Counter[str], areas: A
     )
 
 
-def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = frozenset()) -> Prepared:
+def prepare_bvh(
+    path: Path, areas: Areas, key: bytes, hic: frozenset[str] = frozenset(), earliest: date = date(2000, 1, 1)
+) -> Prepared:
     aliases = {**bvh.ALIASES, **{f"count_{k}": v for k, v in counts.ALIASES.items()}}
     raw = read_table(path, hints(aliases), keep=lambda header: list(resolve(header, aliases).values()))
     if counts.is_counts_form(list(raw.columns)):
         return counts.prepare_counts(raw, path.name, areas, hic)
     rows_in = len(raw)
-    checked, rejects, outside = check_incidents(raw, path.name, areas)
+    checked, rejects, outside = check_incidents(raw, path.name, areas, earliest)
     # The file's text is let go before the incidents are cleaned: both at once were the load's peak.
     del raw
     release_memory(rows_in)
@@ -336,7 +340,9 @@ def prepare_bvh(path: Path, areas: Areas, key: bytes, hic: frozenset[str] = froz
     return Prepared(rows_in, rows_valid, rejects, write, summary, recognised)
 
 
-def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def check_incidents(
+    raw: pd.DataFrame, file_name: str, areas: Areas, earliest: date = date(2000, 1, 1)
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """The rows that pass RawIncident and get a buurt, with only what the clean frame is built from;
     the rejects (under the file's column names); how many x/y points fell outside every buurt.
 
@@ -350,7 +356,9 @@ def check_incidents(raw: pd.DataFrame, file_name: str, areas: Areas) -> tuple[pd
     checked, found = [], []
     for start in range(0, len(df), _ROWS_PER_CHUNK):
         rows = slice(start, start + _ROWS_PER_CHUNK)
-        ok, bad = validate(RawIncident, parse(df.iloc[rows], duplicate.iloc[rows]))
+        parsed = parse(df.iloc[rows], duplicate.iloc[rows])
+        parsed.attrs["earliest"] = earliest
+        ok, bad = validate(RawIncident, parsed)
         checked.append(ok[_CHECKED])
         found.append(bad)
     del duplicate

@@ -21,8 +21,15 @@ RD_X = (0.0, 300_000.0)
 RD_Y = (289_000.0, 630_000.0)
 _FUTURE = pd.Timedelta(days=1)
 # Before this no BVH registration exists (and a year such as 1900 is a placeholder or a typing
-# error): counted, it would publish a year '1900'.
+# error): counted, it would publish a year '1900'. A load sets its own bound (the setting
+# bvh_earliest_date) in the frame's attrs, as pandera checks take no arguments.
 PLAUSIBLE_FROM = pd.Timestamp("2000-01-01")
+
+
+def _earliest(df: pd.DataFrame) -> pd.Timestamp:
+    return pd.Timestamp(df.attrs.get("earliest", PLAUSIBLE_FROM))
+
+
 # A deed cannot begin after it was reported; the real Groningen export has begin dates up to some
 # hours after the registration (a rounded or re-entered time), none more than a day.
 _BEGIN_AFTER_REPORT = pd.Timedelta(days=1)
@@ -88,13 +95,19 @@ class RawIncident(pa.DataFrameModel):
     def _kennisname_not_future(cls, df: pd.DataFrame) -> Series[bool]:
         return ~(df["kennisname_at"] > pd.Timestamp.now() + _FUTURE)
 
-    @pa.dataframe_check(name="begin_text: pleegdatum ligt voor 2000 (onwaarschijnlijk; tikfout?)")
+    @pa.dataframe_check(
+        name="begin_text: pleegdatum ligt voor de vroegste toegestane datum (BUURTBEELD_BVH_EARLIEST_DATE, "
+        "standaard 2000-01-01; tikfout?)"
+    )
     def _begin_plausible(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~(df["begin_at"] < PLAUSIBLE_FROM)
+        return ~(df["begin_at"] < _earliest(df))
 
-    @pa.dataframe_check(name="kennisname_text: kennisnamedatum ligt voor 2000 (onwaarschijnlijk; tikfout?)")
+    @pa.dataframe_check(
+        name="kennisname_text: kennisnamedatum ligt voor de vroegste toegestane datum "
+        "(BUURTBEELD_BVH_EARLIEST_DATE, standaard 2000-01-01; tikfout?)"
+    )
     def _kennisname_plausible(cls, df: pd.DataFrame) -> Series[bool]:
-        return ~(df["kennisname_at"] < PLAUSIBLE_FROM)
+        return ~(df["kennisname_at"] < _earliest(df))
 
     @pa.dataframe_check(name="begin_text: pleegdatum ligt meer dan een dag na de kennisnamedatum")
     def _begin_before_report(cls, df: pd.DataFrame) -> Series[bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -331,12 +332,31 @@ BAD = {
     "duplicate_ids.csv": ("meer dan eens", "refused"),
     "future_dates.csv": ("in de toekomst", "refused"),
     "mangled_codes.csv": ("door Excel omgezet", "refused"),
-    "dates_in_1900.csv": ("ligt voor 2000", "refused"),
+    "dates_in_1900.csv": ("ligt voor de vroegste toegestane datum", "refused"),
     "deed_after_report.csv": ("meer dan een dag na de kennisnamedatum", "refused"),
     "unknown_buurtcode.csv": ("staat niet in de CBS-buurtindeling", "refused"),
     "xy_not_in_nl.csv": ("geen Rijksdriehoek", "refused"),
     "xy_not_a_number.csv": ("geen Rijksdriehoek", "refused"),
 }
+
+
+def test_the_earliest_plausible_date_is_a_setting(demo_city: Settings, tmp_path: Path) -> None:
+    """A registration of 2004 loads under the default bound (2000) and is rejected, with the setting
+    named, once BUURTBEELD_BVH_EARLIEST_DATE is 2005-01-01; the other rows load."""
+    from warehouse.reads import batch_rejects
+
+    rows = _rows(40)
+    rows[0]["Begin-pleegdatum/tijd"] = rows[0]["Eind-pleegdatum/tijd"] = "03-11-2004 20:00"
+    rows[0]["Kennisnamedatum/tijd"] = "04-11-2004 08:15"
+    old = _csv(tmp_path / "bvh_2004.csv", rows)
+    later = demo_city.model_copy(update={"bvh_earliest_date": date(2005, 1, 1)})
+    out = load_bvh(old, later)
+    assert (out.rows_loaded, out.rows_rejected) == (39, 1), out.message
+    rejects = batch_rejects(later.warehouse_url, out.batch_id)[1]
+    assert set(rejects["kolom"]) == {"Begin-pleegdatum/tijd", "Kennisnamedatum/tijd"}, rejects
+    assert rejects["reden"].str.contains("vroegste toegestane datum (BUURTBEELD_BVH_EARLIEST_DATE", regex=False).all()
+    again = load_bvh(_csv(tmp_path / "bvh_2004_b.csv", [{**r, "Poging": "J"} for r in rows]), demo_city)
+    assert (again.rows_loaded, again.rows_rejected) == (40, 0), again.message
 
 
 def test_ragged_csv_rows_are_read_without_losing_any(demo_city: Settings, tmp_path: Path) -> None:
