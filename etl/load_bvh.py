@@ -192,11 +192,16 @@ def _file_rejects(rejects: pd.DataFrame, df: pd.DataFrame, names: dict[str, str]
     return out
 
 
-def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple[pd.DataFrame, pd.DataFrame]:
+def assign_buurten(
+    df: pd.DataFrame, valid: pd.DataFrame, areas: Areas, names_gemeente: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """buurt_code, assign_route and gemeente_code per valid row, in the order of the issue:
     CBS buurtcode column, RD x/y in a buurt polygon, postcode (+ huisnummer) lookup table when given,
     police buurt name, else 'onbekend'. df: the file's columns (its rows may be more than the valid
-    ones: only those of `valid` are read, so no copy of the file is made).
+    ones: only those of `valid` are read, so no copy of the file is made). A row without a buurt whose
+    own gemeente column (`names_gemeente`: not a woonplaats, which a gemeente holds several of) names
+    another gemeente than the delivery's is left out, counted per name in attrs['andere_gemeente']:
+    it would otherwise swell this gemeente's 'onbekende locatie'.
 
     Worked on positions: each row's buurt as its position among the buurten, its route as a
     position among ROUTES, the texts taken by Arrow at the end (bvh.labelled). Code strings per row
@@ -252,12 +257,21 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
         hit = found >= 0
         buurt[todo[hit]], route[todo[hit]] = found[hit], _ROUTE["naam"]
 
+    other_gemeenten: dict[str, int] = {}
     gemeente_labels = list(areas.gemeente_labels)
     gemeente = np.where(buurt >= 0, areas.gemeente_at[buurt], -1)
     if (gemeente < 0).any():
         named = df.loc[valid.index, "gemeente_naam"] if "gemeente_naam" in df else None
-        gemeente_labels.append(_delivery_gemeente(named, areas.gemeenten_of(buurt), areas))
+        home = _delivery_gemeente(named, areas.gemeenten_of(buurt), areas)
+        gemeente_labels.append(home)
         gemeente[gemeente < 0] = len(gemeente_labels) - 1
+        if names_gemeente and named is not None:
+            own = bvh.normalise_name(named.fillna("").astype("str"))
+            home_key = bvh.normalise_name(pd.Series([areas.gemeenten.get(home, home)])).iloc[0]
+            elsewhere = ((buurt < 0) & (own != "").to_numpy() & (own != home_key).to_numpy()) & ~unknown
+            other = named[elsewhere].value_counts()
+            other_gemeenten = {str(k): int(v) for k, v in other.items()}
+            unknown |= elsewhere
     keep = ~unknown
     index = valid.index[keep]
     out = pd.DataFrame(
@@ -269,6 +283,7 @@ def assign_buurten(df: pd.DataFrame, valid: pd.DataFrame, areas: Areas) -> tuple
         index=index,
     )
     out.attrs["xy_buiten_indeling"] = outside
+    out.attrs["andere_gemeente"] = other_gemeenten
     bad = pd.concat(rejects, ignore_index=True) if rejects else rejects_for([], "", [], "")
     return out, bad
 
@@ -373,7 +388,9 @@ def check_incidents(
     for column in [c for c in raw.columns if c not in still_used]:
         del raw[column]
     release_memory(len(raw))
-    placed, unplaced = assign_buurten(df, valid, areas)
+    placed, unplaced = assign_buurten(df, valid, areas, "gemeente" in names.get("gemeente_naam", "").lower())
+    if other := placed.attrs.get("andere_gemeente"):
+        recognised = {**recognised, **{f"andere gemeente ({name})": n for name, n in other.items()}}
     unplaced = _file_rejects(unplaced, raw, names)
     out = valid.loc[placed.index, ["voorval_id", "mk_code", "begin_at", "eind_at", "kennisname_at"]]
     for column in placed.columns:

@@ -408,6 +408,28 @@ def test_bad_bvh_files_give_a_specific_message_and_change_nothing(
     assert (archived is None) == (status == "failed"), archived
 
 
+def test_rows_of_another_gemeente_are_reported_and_kept_out(demo_city: Settings, tmp_path: Path) -> None:
+    """A row without a buurt whose Pleeggemeente names another gemeente does not land in this
+    gemeente's 'onbekende locatie': it is counted apart, per name, and the rows still add up. A row
+    that names another gemeente but lies in a buurt here (x/y) is this gemeente's."""
+    rows = _rows(40)
+    for r in rows[:2]:
+        r["X"], r["Y"], r["Pleegbuurt"], r["Pleeggemeente"] = "120000", "487000", "Nergens", "Amsterdam"
+    rows[2]["Pleeggemeente"] = "Amsterdam"  # x/y in Voorbeeldstad
+    rows[3]["X"], rows[3]["Y"], rows[3]["Pleegbuurt"] = "120000", "487000", "Nergens"  # no other name
+    out = load_bvh(_csv(tmp_path / "other.csv", rows), demo_city)
+    assert out.status == "loaded", out.message
+    assert (out.rows_loaded, out.rows_rejected) == (38, 0)
+    assert out.summary["regels_herkend"] == {"andere gemeente (Amsterdam)": 2}
+    assert out.summary["toewijzing"]["onbekend"] == 1 and out.summary["toewijzing"]["xy"] == 37
+    url = demo_city.warehouse_url
+    assert _scalar(url, select(func.count()).select_from(Incident)) == 38
+    unknown = select(func.sum(WeeklyCount.count)).where(
+        WeeklyCount.buurt_code == "onbekend", WeeklyCount.group_code == "*"
+    )
+    assert _scalar(url, unknown) == 1
+
+
 def test_unknown_mk_codes_and_xy_outside_the_gemeente_are_kept_and_reported(
     demo_city: Settings, tmp_path: Path
 ) -> None:
