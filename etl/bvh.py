@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import shapely
 
 from buurtbeeld.arrow_text import text_buffers
+from etl.errors import LoadError
 from schemas.text import matches
 
 MAX_WINDOW = pd.Timedelta(days=14)
@@ -108,6 +109,7 @@ _DATE_FORMATS = (
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y",
 )
+_US_DATE_FORMATS = tuple(f.replace("%d-%m", "%m-%d").replace("%d/%m", "%m/%d") for f in _DATE_FORMATS)
 # Excel's day 0 is 1899-12-30 (it counts 1900 as a leap year).
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
@@ -152,8 +154,49 @@ def looks_like_excel_date(values: pd.Series) -> pd.Series:
     return matches(values.fillna("").astype("str"), f"(?i:{_EXCEL_DATE_PATTERN})")
 
 
-def parse_datetime(text: pd.Series, time_text: pd.Series | None = None) -> pd.Series:
-    """Dates as '2017-09-20 17:30:00', '20-09-2017', '20-09-2017 17:30' or Excel serials -> Timestamp.
+_NUMERIC_DATE = r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{4})"
+
+
+def month_first(*columns: pd.Series) -> bool:
+    """Whether a file writes its numeric dates month first (US: 11/23/2025), decided from all its
+    values at once, not row by row: a weekly file whose days are all 12 or less reads either way, and
+    read day first row by row it would silently land months away. A value with a first number above
+    12 says day first, one with a second number above 12 month first. The values that read both ways
+    say which reading keeps them together (a delivery covers a week, its other reading months), when
+    one reading spans at most half the other. Two orders that disagree are refused; with no evidence
+    at all (one date, or day equal to month) a file is read day first, as BVH exports are. ISO dates
+    (2025-11-23) and Excel serials are not affected."""
+    distinct = pd.concat([c.dropna().astype("str").str.slice(0, 10) for c in columns], ignore_index=True)
+    distinct = distinct.drop_duplicates().reset_index(drop=True)
+    parts = distinct.str.extract(_NUMERIC_DATE).dropna().astype(int)
+    if parts.empty:
+        return False
+    both = parts[(parts[0] <= 12) & (parts[1] <= 12)]
+
+    def span(day: pd.Series, month: pd.Series) -> float:
+        dates = pd.to_datetime(pd.DataFrame({"year": both[2], "month": month, "day": day}), errors="coerce")
+        return float((dates.max() - dates.min()).days) if dates.notna().any() else 0.0
+
+    day_first_span, us_span = span(both[0], both[1]), span(both[1], both[0])
+    votes = {
+        "dag-maand": parts.index[parts[0] > 12].tolist() + ([-1] if 2 * day_first_span < us_span else []),
+        "maand-dag": parts.index[parts[1] > 12].tolist() + ([-1] if 2 * us_span < day_first_span else []),
+    }
+    if votes["dag-maand"] and votes["maand-dag"]:
+        said = [
+            f"'{distinct[i[0]]}' is {order}" if i[0] >= 0 else f"datums met dag en maand t/m 12 liggen {order} bijeen"
+            for order, i in votes.items()
+        ]
+        raise LoadError(
+            f"Datums in twee volgordes in één bestand ({'; '.join(said)}): lever alle datums in dezelfde "
+            "volgorde, liefst als JJJJ-MM-DD."
+        )
+    return bool(votes["maand-dag"])
+
+
+def parse_datetime(text: pd.Series, time_text: pd.Series | None = None, us_order: bool = False) -> pd.Series:
+    """Dates as '2017-09-20 17:30:00', '20-09-2017', '20-09-2017 17:30' or Excel serials -> Timestamp;
+    with `us_order` (see `month_first`) '09-20-2017' instead of '20-09-2017'.
 
     Unparseable non-empty values become NaT; the schema turns those into rejects.
     """
@@ -164,7 +207,7 @@ def parse_datetime(text: pd.Series, time_text: pd.Series | None = None) -> pd.Se
         raw = (raw.str.replace(_MIDNIGHT, "", regex=True) + " " + times).str.strip()
     values = _canonical_datetimes(raw)
     todo = (raw != "").to_numpy() & np.isnat(values)
-    for fmt in _DATE_FORMATS:
+    for fmt in _US_DATE_FORMATS if us_order else _DATE_FORMATS:
         if not todo.any():
             break
         rows = np.flatnonzero(todo)

@@ -136,7 +136,7 @@ def _source_names(df: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def parse(df: pd.DataFrame, duplicate: pd.Series | None = None) -> pd.DataFrame:
+def parse(df: pd.DataFrame, duplicate: pd.Series | None = None, us_order: bool = False) -> pd.DataFrame:
     """Canonical text columns and parsed dates, ready for RawIncident. duplicate: per row, whether its
     id occurs more than once in the whole file (default: within `df`), for a file checked in chunks.
 
@@ -157,7 +157,7 @@ def parse(df: pd.DataFrame, duplicate: pd.Series | None = None) -> pd.DataFrame:
         time = df.get(f"{name}_tijd")
         text = col(name) if time is None else (col(name) + " " + col(f"{name}_tijd")).str.strip()
         out[f"{name}_text"] = text
-        out[f"{name}_at"] = bvh.parse_datetime(col(name), time)
+        out[f"{name}_at"] = bvh.parse_datetime(col(name), time, us_order)
     out["x"] = col("x")
     out["y"] = col("y")
     out["x_rd"] = bvh.coordinate(out["x"])
@@ -368,10 +368,11 @@ def check_incidents(
     # Parsed and checked a chunk at a time, keeping only what the next steps use: the parsed text and
     # dates of a million rows at once would take most of a GB. Duplicate ids are a whole-file matter.
     duplicate = bvh.repeated_ids(df["voorval_id"])
+    us_order = bvh.month_first(*(df[c] for c in ("begin", "eind", "kennisname") if c in df))
     checked, found = [], []
     for start in range(0, len(df), _ROWS_PER_CHUNK):
         rows = slice(start, start + _ROWS_PER_CHUNK)
-        parsed = parse(df.iloc[rows], duplicate.iloc[rows])
+        parsed = parse(df.iloc[rows], duplicate.iloc[rows], us_order)
         parsed.attrs["earliest"] = earliest
         ok, bad = validate(RawIncident, parsed)
         checked.append(ok[_CHECKED])

@@ -291,6 +291,9 @@ def _bad(name: str, tmp_path: Path) -> Path:
         for r in rows[:3]:
             r["Begin-pleegdatum/tijd"] = r["Eind-pleegdatum/tijd"] = "01-01-1900 00:00"
         return _csv(path, rows)
+    elif name == "mixed_date_orders.csv":
+        rows[0]["Kennisnamedatum/tijd"] = "11/23/2025 08:15"
+        return _csv(path, rows)
     elif name == "deed_after_report.csv":
         for r in rows[:3]:
             r["Begin-pleegdatum/tijd"] = r["Eind-pleegdatum/tijd"] = "09-11-2025 20:00"
@@ -332,12 +335,28 @@ BAD = {
     "duplicate_ids.csv": ("meer dan eens", "refused"),
     "future_dates.csv": ("in de toekomst", "refused"),
     "mangled_codes.csv": ("door Excel omgezet", "refused"),
+    "mixed_date_orders.csv": ("twee volgordes", "failed"),
     "dates_in_1900.csv": ("ligt voor de vroegste toegestane datum", "refused"),
     "deed_after_report.csv": ("meer dan een dag na de kennisnamedatum", "refused"),
     "unknown_buurtcode.csv": ("staat niet in de CBS-buurtindeling", "refused"),
     "xy_not_in_nl.csv": ("geen Rijksdriehoek", "refused"),
     "xy_not_a_number.csv": ("geen Rijksdriehoek", "refused"),
 }
+
+
+def test_a_file_in_us_date_order_is_read_month_first(demo_city: Settings, tmp_path: Path) -> None:
+    """A weekly file whose days are all 12 or less reads either way; the order is decided for the
+    whole file (its dates lie within a week one way, months apart the other), not row by row."""
+    rows = _rows(40)
+    for i, r in enumerate(rows):
+        day = 3 + i % 5
+        r["Begin-pleegdatum/tijd"] = f"11-{day:02d}-2025 20:00"
+        r["Eind-pleegdatum/tijd"] = f"11-{day:02d}-2025 21:00"
+        r["Kennisnamedatum/tijd"] = f"11-{day + 1:02d}-2025 08:15"
+    out = load_bvh(_csv(tmp_path / "bvh_us.csv", rows), demo_city)
+    assert (out.status, out.rows_loaded, out.rows_rejected) == ("loaded", 40, 0), out.message
+    stored = _scalar(demo_city.warehouse_url, select(func.min(Incident.kennisname_at)))
+    assert str(stored).startswith("2025-11-04"), stored
 
 
 def test_the_earliest_plausible_date_is_a_setting(demo_city: Settings, tmp_path: Path) -> None:
