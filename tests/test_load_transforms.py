@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 import shapely
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl import bvh
 from etl.demo import make_buurten
@@ -417,3 +419,24 @@ def test_every_row_is_an_incident_or_recognised_whatever_is_mixed_in() -> None:
         assert recognised == {k: v for k, v in expected.items() if v}
 
     check()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=dt.date(2001, 1, 1), max_value=dt.date(2035, 12, 24)),
+    offsets=st.sets(st.integers(0, 6), min_size=2, max_size=7),
+    sep=st.sampled_from(["-", "/"]),
+    us=st.booleans(),
+    with_time=st.booleans(),
+)
+def test_the_date_order_of_a_week_is_read_right_either_way(
+    start: dt.date, offsets: set[int], sep: str, us: bool, with_time: bool
+) -> None:
+    """Any two or more days of one week, written day first or month first: bvh.month_first names the
+    order, and parse_datetime then gives back the very dates (the days may all be 12 or less)."""
+    days = [start + dt.timedelta(days=o) for o in sorted(offsets)]
+    order = "%m{0}%d{0}%Y" if us else "%d{0}%m{0}%Y"
+    text = pd.Series([d.strftime(order.format(sep)) + (" 08:15" if with_time else "") for d in days])
+    assert bvh.month_first(text) is us
+    parsed = bvh.parse_datetime(text, None, us).dt.date.tolist()
+    assert parsed == days
