@@ -18,6 +18,11 @@ per bestand, in naamvolgorde:
    `quarantine/bvh/`;
 4. **afkeuringenrapport** (xlsx in `quarantine/bvh/`) als er iets is afgekeurd; het pad staat in XCom.
 
+Daarna, in elke run (ook als er niets binnenkwam), **leveringen_controleren**: volgens het
+leveringsregister hoort er elke week een export te zijn (uiterlijk maandag 18:00 voor de week
+ervoor). Voor elke ontbrekende week komt één melding "levering ontbreekt"; maanden met zo'n week
+worden niet als volledig gepubliceerd of geanalyseerd tot de levering er is.
+
 Een geweigerd bestand laat het warehouse ongemoeid; de goede bestanden van dezelfde run worden wel
 geladen, en de run eindigt dan als *failed* met een melding (log, en webhook/e-mail als ingesteld).
 
@@ -32,7 +37,15 @@ from __future__ import annotations
 from typing import Any
 
 from _defaults import DEFAULT_ARGS, INBOX_POKE, INCIDENTS, RUN_TIMEOUT, START, TZ
-from airflow.sdk import CronTriggerTimetable, Param, PokeReturnValue, dag, get_current_context, task
+from airflow.sdk import (
+    CronTriggerTimetable,
+    Param,
+    PokeReturnValue,
+    TriggerRule,
+    dag,
+    get_current_context,
+    task,
+)
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 DELIVERY_DAY = 0  # Monday: the police export arrives then; the other weekdays pick up late files
@@ -123,6 +136,15 @@ def bvh_weekly() -> None:
             raise AirflowSkipException("Niets nieuws geladen.")
         return len(loaded)
 
+    # Every run, also when nothing arrived (all_done): the register says which expected weekly
+    # exports are missing, and ops get one alert per missing week.
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def leveringen_controleren() -> list[str]:
+        from buurtbeeld.settings import get_settings
+        from etl.deliveries import alert_missing
+
+        return alert_missing(get_settings())
+
     @task
     def resultaat(outcomes: list[dict[str, Any]], report: str | None) -> None:
         from etl import inbox
@@ -137,6 +159,7 @@ def bvh_weekly() -> None:
     opbergen(outcomes)
     warehouse_bijgewerkt(outcomes)
     resultaat(outcomes, report)
+    outcomes >> leveringen_controleren()
 
 
 bvh_weekly()

@@ -32,6 +32,7 @@ from buurtbeeld.settings import Settings
 from etl.errors import LoadError
 from etl.extract import archive, check_readable, sha256_of
 from etl.publish import publish
+from warehouse import deliveries
 from warehouse.db import get_engine, load_transaction
 from warehouse.models import LoadBatch, RejectedRow
 
@@ -56,6 +57,8 @@ class Prepared:
     # Rows that are no data (per reason: blank, footer total, exact repeat): neither loaded nor
     # rejected, so that rows read + blank skipped = loaded + rejected + recognised.
     recognised: dict[str, int] = field(default_factory=dict)
+    # Per gemeente the first and last week (year * 100 + week) the file covers: the delivery register.
+    periods: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,6 +145,7 @@ def run_load(
                 conn.execute(delete(LoadBatch).where(LoadBatch.id == batch_id))
                 return _unchanged(path, earlier)
             written = prepared.write(conn, batch_id)
+            deliveries.record(conn, batch_id, prepared.periods)
             _insert_rejects(conn, batch_id, prepared.rejects)
             clock.lap("schrijven")
             targets = written.pop("_publish", {})

@@ -177,8 +177,12 @@ def load(settings: Settings, kind: str, path: str, params: dict[str, Any] | None
 
 
 def load_all(settings: Settings, kind: str, paths: list[str], params: dict[str, Any] | None = None) -> list[dict]:
-    """Load the files one after the other, in order: each is its own transaction, and a bad file does
-    not stop the good ones after it."""
+    """Load the files one after the other (police exports in the order of their periods): each is its
+    own transaction, and a bad file does not stop the good ones after it."""
+    if kind == "bvh":
+        from etl.load_bvh import delivery_order
+
+        paths = delivery_order(paths)
     return [load(settings, kind, p, params) for p in paths]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from buurtbeeld.memory import release_memory
 from buurtbeeld.settings import Settings
-from etl import bvh
+from etl import bvh, deliveries
 from etl import load_counts as counts
 from etl.batch import LoadOutcome, Prepared, run_load
 from etl.categories import sync_categories
@@ -341,18 +341,33 @@ def prepare_bvh(
         "onbekende_mk_codes": {str(k): int(v) for k, v in unknown_mk.items()},
         "indeling": areas.year,
     }
+    moments = checked["kennisname_at"].fillna(checked["begin_at"])
+    periods = deliveries.file_periods(checked["gemeente_code"], moments, path.name)
     pending = [pending_incidents(checked, areas.year, key)]
     rows_valid = len(checked)
-    del checked
+    del checked, moments
 
     def write(conn: Connection, batch_id: int) -> dict[str, Any]:
         sync_categories(conn, hic)
         # Written once, then let go: publishing the cube (same transaction) gets the memory.
-        result = upsert_incidents(conn, pending.pop(), batch_id)
+        result = upsert_incidents(conn, pending.pop(), batch_id, periods)
         release_memory(rows_valid)
+        if reverted := result.pop("teruggedraaid"):
+            raise LoadError(_older_export(path.name, periods, reverted))
         return {"incidenten": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
-    return Prepared(rows_in, rows_valid, rejects, write, summary, recognised)
+    return Prepared(rows_in, rows_valid, rejects, write, summary, recognised, periods)
+
+
+def _older_export(name: str, periods: dict[str, tuple[int, int]], reverted: dict[str, Any]) -> str:
+    last = max(b for _, b in periods.values())
+    return (
+        f"{name} is een oudere levering (t/m {deliveries.week_text(last)}) dan het al geladen "
+        f"{reverted['bestand']} (t/m {deliveries.week_text(reverted['week'])}): laden zou "
+        f"{reverted['aantal']} latere correctie(s) van incidenten terugdraaien. Er is niets geladen. "
+        "Laad leveringen op volgorde van hun periode; is dit bestand een bewuste correctie, vraag dan "
+        "een nieuwe export aan."
+    )
 
 
 def check_incidents(
@@ -486,3 +501,42 @@ def clean_incidents(
     # In place: the frame is this function's own. Its hashes are unique within the part; across the
     # file, RawIncident refused repeated ids and the warehouse's unique key holds.
     return CleanIncident.validate(clean, lazy=True, inplace=True)
+
+
+def delivery_order(paths: list[str]) -> list[str]:
+    """Files of one run in the order of the periods they cover (last week, then first), not of their
+    names: an older export loaded after a newer one would undo the newer one's corrections (and is
+    refused for that). A file whose period cannot be read goes last, where its load says why."""
+    if len(paths) < 2:
+        return list(paths)
+    keyed = []
+    for p in paths:
+        try:
+            period = _peek_period(Path(p))
+        except (LoadError, ValueError, KeyError, OSError):
+            period = None
+        keyed.append((period is None, period[::-1] if period else (0, 0), Path(p).name, p))
+    return [p for *_, p in sorted(keyed)]
+
+
+def _peek_period(path: Path) -> tuple[int, int] | None:
+    """The first and last week a file covers over all its gemeenten, from its date or week columns
+    only (read without the rest of the file)."""
+    aliases = {
+        **{k: bvh.ALIASES[k] for k in ("kennisname", "begin")},
+        **{k: counts.ALIASES[k] for k in ("week", "jaar", "van", "tot", "aantal")},
+    }
+    raw = read_table(path, hints(aliases), keep=lambda header: list(resolve(header, aliases).values()))
+    found = resolve(raw.columns, aliases)
+    df = raw.rename(columns={v: k for k, v in found.items()})
+    if "aantal" in df:
+        weeks = counts.parse_weeks(df).dropna(subset=["iso_year", "iso_week"])
+        frame = weeks.assign(gemeente_code="")
+        periods = deliveries.week_periods(frame)
+    else:
+        dates = [df[c] for c in ("kennisname", "begin") if c in df]
+        moments = bvh.parse_datetime(dates[0], us_order=bvh.month_first(*dates))
+        if len(dates) > 1:
+            moments = moments.fillna(bvh.parse_datetime(dates[1], us_order=bvh.month_first(*dates)))
+        periods = deliveries.file_periods(pd.Series("", index=df.index), moments, path.name)
+    return periods.get("")

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection
 
-from etl import bvh
+from etl import bvh, deliveries
 from etl.batch import Prepared
 from etl.categories import sync_categories
 from etl.columns import map_columns, resolve
@@ -160,4 +160,5 @@ def prepare_counts(raw: pd.DataFrame, file_name: str, areas: Any, hic: frozenset
         result = upsert_delivered_counts(conn, columns, batch_id)
         return {"aantallen": result, "_publish": weeks_by_gemeente(result.pop("touched"))}
 
-    return Prepared(len(raw), len(clean), rejects, write, summary)
+    periods = deliveries.week_periods(clean)
+    return Prepared(len(raw), len(clean), rejects, write, summary, periods=periods)

@@ -38,7 +38,7 @@ from buurtbeeld.periods import (
 )
 from buurtbeeld.settings import Settings
 from etl.errors import LoadError
-from warehouse import published
+from warehouse import deliveries, published
 
 UNKNOWN, OTHER_STADSDEEL = published.UNKNOWN, published.OTHER_STADSDEEL
 ALL = "*"
@@ -564,6 +564,7 @@ def publish(
             published.delete_gemeente(conn, gemeente)
         return {}
     first, latest = min(delivered), max(delivered)
+    gaps = deliveries.gap_weeks(conn, gemeente)
     if weeks is None:
         years = {y for y, _ in delivered}
         for gone in set(published.years(conn, gemeente)) - years:
@@ -580,7 +581,7 @@ def publish(
         label = str(iso_year)
         in_year = sorted(w for w in delivered if w[0] == iso_year)
         # A month, quarter or year is published once all its weeks lie within the deliveries.
-        done = _complete_periods(iso_year, (first, latest))
+        done = _complete_periods(iso_year, (first, latest), gaps)
         months = [m for m in months_of_year(label) if m in done]
         periods = {
             "week": [week_label(y, w) for y, w in in_year],
@@ -591,6 +592,7 @@ def publish(
         parts = None
         if weeks is not None and before is not None and published.indeling_of_year(conn, gemeente, iso_year) == year:
             touched = {w for w in weeks if w[0] == iso_year}
+            # `before` without the gaps: a month a gap made incomplete must lose its cells (whole year).
             parts = stale_parts(iso_year, touched, _complete_periods(iso_year, before), done)
         if parts == []:
             continue
@@ -615,15 +617,19 @@ def publish(
     return {"cellen": written, "afgeschermd": hidden, "maanden": months_done}
 
 
-def _complete_periods(iso_year: int, bounds: tuple[tuple[int, int], tuple[int, int]]) -> set[str]:
+def _complete_periods(
+    iso_year: int, bounds: tuple[tuple[int, int], tuple[int, int]], gaps: set[tuple[int, int]] = frozenset()
+) -> set[str]:
     """The months, quarters and year of an ISO year whose weeks all lie within `bounds` (first and
-    latest delivered week): the periods a cube with those bounds publishes."""
+    latest delivered week) and none of which is a missing delivery (`gaps`, the delivery register):
+    the periods a cube with those bounds publishes."""
     first, latest = bounds
     label = str(iso_year)
     out = set()
     for period in [*months_of_year(label), *quarters_of_year(label), label]:
         months = months_of(period)
-        if min(weeks_of_month(months[0])) >= first and max(weeks_of_month(months[-1])) <= latest:
+        within = min(weeks_of_month(months[0])) >= first and max(weeks_of_month(months[-1])) <= latest
+        if within and not any(w in gaps for m in months for w in weeks_of_month(m)):
             out.add(period)
     return out
 

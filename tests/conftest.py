@@ -135,6 +135,15 @@ def small_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
     return pickle.loads((root / "files.pickle").read_bytes())
 
 
+@pytest.fixture
+def demo_city(settings: Settings, small_files: DemoFiles) -> Settings:
+    """A migrated warehouse on the parametrised database with the small gemeente's buurten loaded."""
+    from etl.load_buurten import load_buurten
+
+    assert load_buurten(small_files.buurten, 2024, settings).ok
+    return settings
+
+
 @pytest.fixture(scope="session")
 def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
     """The demo gemeente's input files (buurten, indicators, three years of weekly exports), written

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select, text
 
 from buurtbeeld.settings import Settings
-from etl.demo import DemoFiles
 from etl.errors import LoadError
 from etl.load_buurten import load_buurten
 from etl.load_bvh import load_bvh
@@ -206,12 +205,6 @@ def test_weekly_counts_of_new_and_revisited_weeks_equal_a_full_recount(
 
 
 # --- bad files ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def demo_city(settings: Settings, small_files: DemoFiles) -> Settings:
-    assert load_buurten(small_files.buurten, 2024, settings).ok
-    return settings
 
 
 GOOD = {

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from buurtbeeld.settings import Settings
 from tests.conftest import IN_CI, built_once
 from tests.helpers import batches, count, snapshot
-from tests.synthetic import WEEKS, counts_file, write_city, write_kerncijfers
+from tests.synthetic import WEEKS, counts_file, setup_city, write_city, write_kerncijfers
 from warehouse.db import get_engine, upgrade
 from warehouse.models import AreaAnalysis, LoadBatch
 
@@ -106,6 +106,39 @@ def metadata(tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert done.returncode == 0, done.stderr[-3000:]
 
     return built_once(tmp_path_factory, "airflow-metadata", build) / "airflow.db"
+
+
+class Webhook:
+    """A chat webhook on loopback that keeps every alert posted to it (the JSON bodies)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def titles(self) -> list[str]:
+        return [r["titel"] for r in self.received]
+
+
+@pytest.fixture
+def webhook() -> Any:
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()
 
 
 @pytest.fixture
@@ -208,7 +241,7 @@ def test_bvh_weekly_loads_files_reports_failures_and_reruns_idempotently(airflow
     assert snapshot(url) == before
 
 
-def test_bvh_weekly_waits_for_a_late_file_until_it_is_complete(tmp_path: Path, metadata: Path) -> None:
+def test_bvh_weekly_waits_for_a_late_file_until_it_is_complete(tmp_path: Path, metadata: Path, webhook: Any) -> None:
     """The inbox protocol under a running DAG: the run is started before the police file exists, the
     file then arrives in two writes; a temporary download sits beside it and a junk file lands too.
     The run loads the whole file (not the half it could have seen), leaves the temporary file alone,
@@ -216,7 +249,12 @@ def test_bvh_weekly_waits_for_a_late_file_until_it_is_complete(tmp_path: Path, m
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     upgrade(url)
     airflow = Airflow(
-        tmp_path, url, metadata, AIRFLOW__BUURTBEELD__INBOX_POKE_SECONDS="1", BUURTBEELD_INBOX_SETTLE_SECONDS="4"
+        tmp_path,
+        url,
+        metadata,
+        AIRFLOW__BUURTBEELD__INBOX_POKE_SECONDS="1",
+        BUURTBEELD_INBOX_SETTLE_SECONDS="4",
+        BUURTBEELD_ALERT_WEBHOOK_URL=webhook.url,
     )
     gpkg, _, codes = write_city(tmp_path / "bron")
     from etl.load_buurten import load_buurten
@@ -244,6 +282,7 @@ def test_bvh_weekly_waits_for_a_late_file_until_it_is_complete(tmp_path: Path, m
     assert sorted(p.name for p in folder.iterdir()) == ["bvh_2025-W02.csv.filepart"]
     reason = airflow.settings.quarantine_dir / "bvh" / "notities.docx.reden.txt"
     assert "onbekend bestandstype '.docx'" in reason.read_text()
+    assert webhook.titles().count("Buurtbeeld: bestand in quarantaine") == 1  # one alert, many looks
 
     again = airflow.run("bvh_weekly", bestand=source.name)  # the inbox holds no such file any more
     assert again["state"] == "success" and again["tasks"]["warehouse_bijgewerkt"] == "skipped", again
@@ -283,6 +322,58 @@ def test_monthly_analyses_after_a_load(airflow: Airflow, tmp_path: Path) -> None
     with get_engine(url).connect() as conn:
         months = {m for (m,) in conn.execute(select(AreaAnalysis.month).where(AreaAnalysis.superseded_at.is_(None)))}
     assert months == {"2025-09", "2025-10", "2025-11", "2025-12"}
+
+
+def test_a_missing_week_is_alerted_once_and_its_month_waits(tmp_path: Path, metadata: Path, webhook: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    upgrade(url)
+    airflow = Airflow(tmp_path, url, metadata, BUURTBEELD_ALERT_WEBHOOK_URL=webhook.url)
+    codes = setup_city(airflow.settings, tmp_path / "bron")
+    history = counts_file(tmp_path / "bron" / "bvh_2024_2025.csv", codes, WEEKS, 1, None)
+    weeks = [(2026, w) for w in range(2, 6)]  # January 2026 is ISO weeks 1-5: week 1 never came
+    airflow.drop("bvh", history, counts_file(tmp_path / "bron" / "bvh_2026-W02-W05.csv", codes, weeks, 2, None))
+    run = airflow.run("bvh_weekly")
+    assert run["state"] == "success" and run["tasks"]["leveringen_controleren"] == "success", run
+    [missing] = [r["fout"] for r in webhook.received if r["titel"] == "Buurtbeeld: levering ontbreekt"]
+    assert missing.startswith("GM9999: geen politie-export geladen voor week 1 van 2026, week 6 van 2026")
+
+    again = airflow.run("bvh_weekly")  # nothing new in the inbox: the check runs, the alert is not repeated
+    assert again["tasks"]["leveringen_controleren"] == "success" and len(webhook.received) == 1, again
+
+    def analysed() -> set[str]:
+        with get_engine(url).connect() as conn:
+            return set(conn.execute(select(AreaAnalysis.month).where(AreaAnalysis.superseded_at.is_(None))).scalars())
+
+    assert airflow.run("monthly_analyses")["state"] == "success"
+    assert analysed() == {"2025-12"}  # not January 2026: it lacks a week
+    airflow.drop("bvh", counts_file(tmp_path / "bron" / "bvh_2026-W01.csv", codes, [(2026, 1)], 3, None))
+    assert airflow.run("bvh_weekly")["state"] == "success"
+    assert airflow.run("monthly_analyses")["state"] == "success"
+    assert analysed() == {"2025-12", "2026-01"}
+    assert len(webhook.received) == 1
+
+
+def test_exports_load_in_period_order_and_an_older_one_is_refused(airflow: Airflow, tmp_path: Path) -> None:
+    from tests.test_deliveries import MONDAYS, correcting, week_file
+
+    url = airflow.settings.warehouse_url
+    setup_city(airflow.settings, tmp_path / "bron")
+    week1 = week_file(tmp_path / "bron", "z_week1.csv", MONDAYS[1], 100)
+    week2 = correcting(week_file(tmp_path / "bron", "a_week2.csv", MONDAYS[2], 200), week1)
+    airflow.drop("bvh", week1, week2)  # in name order week 2 would come first
+    assert airflow.run("bvh_weekly")["state"] == "success"
+    assert [(b.file_name, b.status) for b in batches(url) if b.kind == "bvh"] == [
+        ("z_week1.csv", "loaded"),
+        ("a_week2.csv", "loaded"),
+    ]
+    before = snapshot(url)
+    airflow.drop("bvh", week_file(tmp_path / "bron", "week1_opnieuw.csv", MONDAYS[1], 100, n=7))
+    run = airflow.run("bvh_weekly")
+    assert run["state"] == "failed" and run["tasks"]["resultaat"] == "failed", run
+    refused = batches(url)[-1]
+    assert refused.status == "failed" and "oudere levering (t/m week 1 van 2025)" in refused.message, refused
+    assert "a_week2.csv" in refused.message and snapshot(url) == before
+    assert (airflow.settings.quarantine_dir / "bvh" / "week1_opnieuw.csv").exists()
 
 
 @pytest.mark.postgres

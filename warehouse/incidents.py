@@ -34,6 +34,7 @@ from sqlalchemy import (
 
 from buurtbeeld.arrow_text import text_buffers
 from buurtbeeld.memory import release_memory
+from warehouse import deliveries
 from warehouse.bulk import (
     analyze_temporary,
     bulk_insert,
@@ -42,7 +43,7 @@ from warehouse.bulk import (
     reserved_ids,
     secondary_indexes_deferred,
 )
-from warehouse.models import CELL, HASH, DeliveredCount, Incident, IncidentRevision
+from warehouse.models import CELL, HASH, DeliveredCount, Delivery, Incident, IncidentRevision, LoadBatch
 from warehouse.weekly import advance_horizon, refresh_weekly_counts, summed_levels, touched, touched_weeks
 
 STAGE_COLUMNS = (
@@ -142,8 +143,15 @@ class _Tally:
 _CLEAN_ROWS = 100_000
 
 
-def upsert_incidents(conn: Connection, pending: PendingIncidents, batch_id: int) -> dict[str, Any]:
+def upsert_incidents(
+    conn: Connection, pending: PendingIncidents, batch_id: int, periods: dict[str, tuple[int, int]] | None = None
+) -> dict[str, Any]:
     """Insert new incidents, update revised ones (keeping their old state), leave the rest alone.
+
+    periods: the weeks the file covers per gemeente (the delivery register). Revised incidents whose
+    current state came from a file that reached further are counted under `teruggedraaid` (with the
+    newest such file): an older export loaded late would undo later corrections, and the caller
+    refuses it.
 
     Only the hashes are staged first, and only when the warehouse holds incidents at all; incidents
     it already holds are then staged whole and compared in SQL, while new ones (all of a first load,
@@ -180,6 +188,7 @@ def upsert_incidents(conn: Connection, pending: PendingIncidents, batch_id: int)
     )
     # Counted by SELECT: INSERT .. SELECT rowcount is not reported by every driver (psycopg gives -1).
     revised = conn.execute(select(func.count()).select_from(inc.join(stage, match)).where(differs)).scalar_one()
+    reverted = _newer_corrections(conn, match, differs, periods or {}) if revised else {}
     conn.execute(
         insert(IncidentRevision.__table__).from_select(
             [
@@ -252,7 +261,32 @@ def upsert_incidents(conn: Connection, pending: PendingIncidents, batch_id: int)
         "ongewijzigd": total - new - revised,
         "weken_bijgewerkt": len(weeks),
         "voorlopig": provisional,
+        "teruggedraaid": reverted,
     }
+
+
+def _newer_corrections(conn: Connection, match: Any, differs: Any, periods: dict[str, tuple[int, int]]) -> dict:
+    """How many staged incidents would overwrite a state that a file reaching further set, and the
+    newest such file (name, last week); empty when none."""
+    inc, batch = Incident.__table__, LoadBatch.__table__
+    total, newest = 0, None
+    for gemeente, (_, last) in periods.items():
+        newer = deliveries.batches_newer_than(gemeente, last)
+        hit = inc.c.batch_id.in_(newer) & (inc.c.gemeente_code == gemeente)
+        n = conn.execute(select(func.count()).select_from(inc.join(stage, match)).where(differs, hit)).scalar_one()
+        if n:
+            total += n
+            d = Delivery.__table__
+            newest = conn.execute(
+                select(batch.c.file_name, d.c.last_week)
+                .join(d, d.c.batch_id == batch.c.id)
+                .where(d.c.gemeente_code == gemeente, batch.c.id.in_(newer))
+                .order_by(d.c.last_week.desc(), batch.c.id.desc())
+                .limit(1)
+            ).first()
+    if not total or newest is None:
+        return {}
+    return {"aantal": total, "bestand": newest[0], "week": int(newest[1])}
 
 
 _NIBBLE = np.zeros(256, dtype=np.uint8)

@@ -277,6 +277,31 @@ class DeliveryHorizon(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id"))  # the load that set it
 
 
+class Delivery(Base):
+    """The delivery register: which ISO weeks of kennisname a loaded police file covers, per gemeente
+    (first and last week as year * 100 + week). A weekly export covers its week; a history export
+    all of its weeks. Expected is one week after another from a gemeente's first delivered week:
+    a week that no file covers is a missing delivery (warehouse.deliveries), and its month is
+    neither published nor analysed as complete."""
+
+    __tablename__ = "delivery"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("load_batch.id", ondelete="CASCADE"), primary_key=True)
+    gemeente_code: Mapped[str] = mapped_column(GM, primary_key=True)
+    first_week: Mapped[int] = mapped_column(Integer)
+    last_week: Mapped[int] = mapped_column(Integer)
+
+
+class MissingDelivery(Base):
+    """A week found missing and alerted once (ops get one alert per missing week, not one per run)."""
+
+    __tablename__ = "missing_delivery"
+
+    gemeente_code: Mapped[str] = mapped_column(GM, primary_key=True)
+    week: Mapped[int] = mapped_column(Integer, primary_key=True)  # year * 100 + week
+    alerted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class IncidentRevision(Base):
     """The previous state of an incident that a later delivery changed (late MK or date revisions)."""
 
