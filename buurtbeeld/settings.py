@@ -115,6 +115,16 @@ class Settings(BaseSettings):
             "days (buurtbeeld opruimen, DAG archief_opruimen); what the warehouse made of them stays."
         ),
     )
+    backup_dir: Path | None = Field(
+        None,
+        description=(
+            "Where `buurtbeeld backup` and the DAG warehouse_backup write backups (default data_dir/backups); "
+            "they hold the secrets, so keep it private (the folders are made 0700)."
+        ),
+    )
+    backup_keep: int = Field(
+        14, ge=1, description="The nightly backup keeps this many backups in backup_dir and deletes older ones."
+    )
     inbox_settle_seconds: int = Field(
         120,
         ge=0,
@@ -130,6 +140,7 @@ class Settings(BaseSettings):
         self.inbox_dir = (self.inbox_dir or self.data_dir / "inbox").expanduser().resolve()
         self.archive_dir = (self.archive_dir or self.data_dir / "archive").expanduser().resolve()
         self.quarantine_dir = (self.quarantine_dir or self.data_dir / "quarantine").expanduser().resolve()
+        self.backup_dir = (self.backup_dir or self.data_dir / "backups").expanduser().resolve()
         return self
 
     def hashing_key(self) -> bytes:

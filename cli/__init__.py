@@ -37,10 +37,11 @@ def friendly_errors(func: F) -> F:
         from sqlalchemy.exc import OperationalError
 
         from etl.errors import LoadError
+        from warehouse.backup import BackupError
 
         try:
             return func(*args, **kwargs)
-        except (LoadError, SettingsError) as exc:
+        except (LoadError, SettingsError, BackupError) as exc:
             _fail(str(exc))
         except OperationalError as exc:
             _fail(_warehouse_problem(exc))
@@ -360,6 +361,54 @@ def opruimen(proef: bool) -> None:
         f"{verb}: {len(found.folders)} map(pen) en {len(found.files)} bestand(en) ouder dan "
         f"{settings.archive_retention_days} dagen (instelling BUURTBEELD_ARCHIVE_RETENTION_DAYS)."
     )
+
+
+# --- backup and restore ----------------------------------------------------------------------------
+
+
+@cli.command("backup")
+@click.option(
+    "--naar",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="MAP",
+    help="Maak de backup in deze map (standaard: BUURTBEELD_BACKUP_DIR, anders backups/ in de datamap).",
+)
+@friendly_errors
+def backup_cmd(naar: Path | None) -> None:
+    """Maak een backup van warehouse, archief, quarantaine en geheime sleutels (een nieuwe map)."""
+    from etl.backup import make_backup, size
+
+    made = make_backup(get_settings(), naar)
+    m = made.manifest
+    click.echo(
+        f"Backup gemaakt: {made.path}\n  warehouse ({m['dialect']}, schema {m['alembic_revision']}): "
+        f"{made.rows} rijen in {len(m['tables'])} tabellen; {len(m['files'])} bestanden, "
+        f"{size(made.path) / 1e6:.1f} MB"
+    )
+    click.echo(
+        "  Deze backup bevat de geheime sleutel(s) en ruwe politie-exports: bewaar hem even zorgvuldig als "
+        "het warehouse (alleen leesbaar voor deze gebruiker)."
+    )
+
+
+@cli.command("restore")
+@click.argument("source", metavar="BACKUP", type=click.Path(path_type=Path))
+@click.option("--ja", is_flag=True, help="Vervang een warehouse dat al gegevens bevat.")
+@friendly_errors
+def restore_cmd(source: Path, ja: bool) -> None:
+    """Zet BACKUP (een backupmap of een .tar daarvan) terug: eerst gecontroleerd, daarna nagerekend."""
+    from etl.backup import restore
+
+    settings = get_settings()
+    done = restore(settings, source, overwrite=ja)
+    m = done.manifest
+    click.echo(
+        f"Teruggezet: de backup van {m['created_at']} (Buurtbeeld {m['version']}) in "
+        f"{_safe_url(settings.warehouse_url)}; {sum(m['tables'].values())} rijen en {done.files} bestanden, "
+        "gecontroleerd tegen de backup."
+    )
+    for note in done.notes:
+        click.secho(note, fg="yellow")
 
 
 def _audit(settings: Settings, gemeenten: tuple[str, ...], exact: bool) -> None:

@@ -157,6 +157,7 @@ def test_every_dag_parses_with_retries_tags_and_a_timezone(airflow: Airflow) -> 
         "buurten_load",
         "monthly_analyses",
         "archief_opruimen",
+        "warehouse_backup",
     }
     for dag_id, dag in facts["dags"].items():
         assert "buurtbeeld" in dag["tags"], dag_id
@@ -374,6 +375,30 @@ def test_exports_load_in_period_order_and_an_older_one_is_refused(airflow: Airfl
     assert refused.status == "failed" and "oudere levering (t/m week 1 van 2025)" in refused.message, refused
     assert "a_week2.csv" in refused.message and snapshot(url) == before
     assert (airflow.settings.quarantine_dir / "bvh" / "week1_opnieuw.csv").exists()
+
+
+def test_warehouse_backup_makes_a_restorable_backup_and_prunes_old_ones(tmp_path: Path, metadata: Path) -> None:
+    from etl.backup import backups, restore
+
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    upgrade(url)
+    airflow = Airflow(tmp_path, url, metadata, BUURTBEELD_BACKUP_KEEP="2")
+    gpkg, _, _ = write_city(tmp_path / "bron")
+    airflow.drop("buurten", gpkg)
+    assert airflow.run("buurten_load")["state"] == "success"
+    old = [airflow.settings.backup_dir / f"buurtbeeld-2026010{d}T013000Z" for d in (1, 2)]
+    for folder in old:  # two earlier nights
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text("{}")
+
+    run = airflow.run("warehouse_backup")
+    assert run["state"] == "success", run
+    assert run["tasks"] == {"backup": "success", "opruimen": "success"}
+    kept = backups(airflow.settings)
+    assert kept[0] == old[1] and len(kept) == 2  # the new one and the newest earlier one
+    target = Settings(data_dir=tmp_path / "nieuw", warehouse_url=f"sqlite:///{tmp_path / 'nieuw.sqlite'}")
+    restore(target, kept[1])
+    assert snapshot(target.warehouse_url) == snapshot(url) and count(url, "buurt") > 0
 
 
 @pytest.mark.postgres
