@@ -1,4 +1,5 @@
-"""Test fixtures: real SQLite files and a real PostgreSQL (one fresh schema per test).
+"""Test fixtures: real SQLite files and a real PostgreSQL (one fresh schema per test), and an Airflow
+home for the DAG tests (test_dags.py, test_scheduler.py).
 
 PostgreSQL comes from BUURTBEELD_TEST_POSTGRES_URL (CI starts one with .ci/postgres.sh). Without it a
 PostgreSQL test is skipped on a developer machine but FAILS in CI (CI=true), so CI never passes on
@@ -7,11 +8,15 @@ skipped database tests.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,6 +28,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_REAL = ROOT.parent / "shared" / "data" / "real"
+DAG_RUNNER = ROOT / "tests" / "dag_runner.py"
 PG_URL = os.environ.get("BUURTBEELD_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -103,6 +109,78 @@ def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path
             build(root)
             done.touch()
     return root
+
+
+class Airflow:
+    """An Airflow home with a migrated SQLite metadata database, and a Buurtbeeld data folder."""
+
+    def __init__(self, root: Path, warehouse_url: str, metadata: Path, **env: str) -> None:
+        self.root = root
+        self.settings = Settings(data_dir=root / "var", warehouse_url=warehouse_url, hash_secret="test-secret")
+        self.inbox = self.settings.inbox_dir
+        home = root / "airflow"
+        home.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW_CONN_BUURTBEELD_INBOX": json.dumps({"conn_type": "fs", "extra": {"path": str(self.inbox)}}),
+            "BUURTBEELD_DATA_DIR": str(self.settings.data_dir),
+            "BUURTBEELD_WAREHOUSE_URL": warehouse_url,
+            "BUURTBEELD_HASH_SECRET": "test-secret",
+            "BUURTBEELD_INBOX_SETTLE_SECONDS": "0",  # files are dropped whole here, unless a test says otherwise
+            **env,
+        }
+        shutil.copy(metadata, home / "airflow.db")
+
+    def call(self, *args: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, str(DAG_RUNNER), *args], env=self.env, capture_output=True, text=True, timeout=600
+        )
+        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+        assert done.returncode == 0 and lines, (done.stdout[-4000:], done.stderr[-4000:])
+        return json.loads(lines[-1][len("RESULT ") :])
+
+    def run(self, dag_id: str, **conf: Any) -> dict[str, Any]:
+        return self.call("run", dag_id, json.dumps(conf))
+
+    def start(self, dag_id: str, **conf: Any) -> subprocess.Popen:
+        """A run in the background, for files that arrive while it runs (see `finish`)."""
+        command = [sys.executable, str(DAG_RUNNER), "run", dag_id, json.dumps(conf)]
+        return subprocess.Popen(command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def finish(self, process: subprocess.Popen) -> dict[str, Any]:
+        stdout, stderr = process.communicate(timeout=600)
+        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+        assert process.returncode == 0 and lines, (stdout[-4000:], stderr[-4000:])
+        return json.loads(lines[-1][len("RESULT ") :])
+
+    def drop(self, kind: str, *files: Path) -> None:
+        folder = self.inbox / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            shutil.copy(f, folder / f.name)
+
+
+@pytest.fixture(scope="session")
+def metadata(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated Airflow metadata database, copied into every test's Airflow home: `airflow db migrate`
+    takes 10-20 s, and its result does not depend on the test."""
+
+    def build(root: Path) -> None:
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(root),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'airflow.db'}",
+        }
+        env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+        airflow = Path(sys.executable).with_name("airflow")
+        done = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    return built_once(tmp_path_factory, "airflow-metadata", build) / "airflow.db"
 
 
 @pytest.fixture(scope="session")

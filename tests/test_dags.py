@@ -9,9 +9,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,91 +18,18 @@ import pytest
 from sqlalchemy import select, update
 
 from buurtbeeld.settings import Settings
-from tests.conftest import IN_CI, built_once
+from tests.conftest import IN_CI, Airflow
 from tests.helpers import batches, count, snapshot
 from tests.synthetic import WEEKS, counts_file, setup_city, write_city, write_kerncijfers
 from warehouse.db import get_engine, upgrade
 from warehouse.models import AreaAnalysis, LoadBatch
 
-RUNNER = Path(__file__).with_name("dag_runner.py")
 pytestmark = pytest.mark.slow
 
 if importlib.util.find_spec("airflow") is None:
     if IN_CI:
         raise RuntimeError("CI=true but Airflow is not installed (python3 dev.py test installs the airflow extra)")
     pytest.skip("Airflow is not installed (uv sync --extra airflow)", allow_module_level=True)
-
-
-class Airflow:
-    """An Airflow home with a migrated SQLite metadata database, and a Buurtbeeld data folder."""
-
-    def __init__(self, root: Path, warehouse_url: str, metadata: Path, **env: str) -> None:
-        self.root = root
-        self.settings = Settings(data_dir=root / "var", warehouse_url=warehouse_url, hash_secret="test-secret")
-        self.inbox = self.settings.inbox_dir
-        home = root / "airflow"
-        home.mkdir(parents=True, exist_ok=True)
-        self.env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parent.parent / "dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW_CONN_BUURTBEELD_INBOX": json.dumps({"conn_type": "fs", "extra": {"path": str(self.inbox)}}),
-            "BUURTBEELD_DATA_DIR": str(self.settings.data_dir),
-            "BUURTBEELD_WAREHOUSE_URL": warehouse_url,
-            "BUURTBEELD_HASH_SECRET": "test-secret",
-            "BUURTBEELD_INBOX_SETTLE_SECONDS": "0",  # files are dropped whole here, unless a test says otherwise
-            **env,
-        }
-        shutil.copy(metadata, home / "airflow.db")
-
-    def call(self, *args: str) -> dict[str, Any]:
-        done = subprocess.run(
-            [sys.executable, str(RUNNER), *args], env=self.env, capture_output=True, text=True, timeout=600
-        )
-        lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-        assert done.returncode == 0 and lines, (done.stdout[-4000:], done.stderr[-4000:])
-        return json.loads(lines[-1][len("RESULT ") :])
-
-    def run(self, dag_id: str, **conf: Any) -> dict[str, Any]:
-        return self.call("run", dag_id, json.dumps(conf))
-
-    def start(self, dag_id: str, **conf: Any) -> subprocess.Popen:
-        """A run in the background, for files that arrive while it runs (see `finish`)."""
-        command = [sys.executable, str(RUNNER), "run", dag_id, json.dumps(conf)]
-        return subprocess.Popen(command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    def finish(self, process: subprocess.Popen) -> dict[str, Any]:
-        stdout, stderr = process.communicate(timeout=600)
-        lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
-        assert process.returncode == 0 and lines, (stdout[-4000:], stderr[-4000:])
-        return json.loads(lines[-1][len("RESULT ") :])
-
-    def drop(self, kind: str, *files: Path) -> None:
-        folder = self.inbox / kind
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in files:
-            shutil.copy(f, folder / f.name)
-
-
-@pytest.fixture(scope="session")
-def metadata(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated Airflow metadata database, copied into every test's Airflow home: `airflow db migrate`
-    takes 10-20 s, and its result does not depend on the test."""
-
-    def build(root: Path) -> None:
-        env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(root),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{root / 'airflow.db'}",
-        }
-        env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-        airflow = Path(sys.executable).with_name("airflow")
-        done = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-3000:]
-
-    return built_once(tmp_path_factory, "airflow-metadata", build) / "airflow.db"
 
 
 class Webhook:
