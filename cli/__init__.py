@@ -285,6 +285,28 @@ def batches(aantal: int) -> None:
 
 
 @cli.command()
+@friendly_errors
+def leveringen() -> None:
+    """Het leveringsregister: welke weken de politie-exports dekken en welke ontbreken."""
+    from etl.deliveries import week_text, weeks_text
+    from warehouse.queries import delivery_registers
+
+    settings = get_settings()
+    _require_schema(settings)
+    found = delivery_registers(settings.warehouse_url)
+    if not found:
+        click.echo("Nog geen politie-exports geladen.")
+    for r in found:
+        click.echo(f"{r.gemeente}: geleverd van {week_text(r.first)} t/m {week_text(r.last)}")
+        if r.gaps:
+            click.echo(f"  levering ontbreekt: {weeks_text(r.gaps)}")
+        if r.overdue:
+            click.echo(f"  achterstand: {len(r.overdue)} week/weken, verwacht t/m {week_text(r.overdue[-1])}")
+        if not r.missing:
+            click.echo("  compleet")
+
+
+@cli.command()
 @click.argument("batch", metavar="LADING", type=int)
 @click.option("--xlsx", type=click.Path(path_type=Path), help="Schrijf de afgekeurde regels naar dit Excel-bestand.")
 @click.option("--aantal", default=50, show_default=True, metavar="AANTAL", help="Hoeveel regels op het scherm tonen.")

@@ -5,7 +5,8 @@ Draait zodra een BVH-lading het warehouse heeft bijgewerkt (asset `buurtbeeld_in
 daarnaast op de 5e van elke maand om 08:00 als vangnet. Per gemeente wordt gekeken of de laatste
 volledige maand al geanalyseerd is; zo niet, dan wordt hij berekend: één taak per stadsdeel (dynamic
 task mapping; een fout in één stadsdeel houdt de andere niet tegen) plus één voor het gemeentelijk
-overzicht. Herzieningen van eerdere maanden regelt de lading zelf (oudere versie: vervangen).
+overzicht. Herzieningen van eerdere maanden regelt de lading zelf (oudere versie: vervangen). Een
+maand waarvan een wekelijkse levering ontbreekt, is niet volledig en wacht (het log zegt welke week).
 
 Handmatig: start met parameter `maand` (`JJJJ-MM`) om die maand opnieuw te berekenen, en met
 `maand` en `tot_maand` om een reeks maanden te berekenen (na een backfill).
@@ -50,8 +51,11 @@ def monthly_analyses() -> None:
         settings = get_settings()
         params = get_current_context()["params"]
         due = analyses.due(settings, params.get("maand") or None, params.get("tot_maand") or None)
+        waiting = analyses.waiting(settings)
+        for line in waiting:
+            print(f"WACHT: {line}")
         if not due:
-            raise AirflowSkipException("Geen nieuwe volledige maand om te analyseren.")
+            raise AirflowSkipException(" ".join(["Geen nieuwe volledige maand om te analyseren.", *waiting]))
         return [{**item, "scope": scope} for item in due for scope in analyses.scopes(settings, item["gemeente"])]
 
     # At most two scopes at a time: each reads the warehouse and fits a model per buurt; the

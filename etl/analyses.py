@@ -21,7 +21,7 @@ from buurtbeeld.progress import Progress, unchanged
 from buurtbeeld.settings import Settings
 from etl.errors import LoadError
 from warehouse import analyses as store
-from warehouse import published, queries
+from warehouse import deliveries, published, queries
 from warehouse.db import get_engine
 
 log = logging.getLogger(__name__)
@@ -450,6 +450,23 @@ def due(settings: Settings, month: str | None = None, until: str | None = None) 
                 out += [{"gemeente": gemeente, "month": m} for m in wanted if m in months]
             elif months[-1] not in store.current_months(conn, gemeente):
                 out.append({"gemeente": gemeente, "month": months[-1]})
+    return out
+
+
+def waiting(settings: Settings) -> list[str]:
+    """The months that wait for a missing weekly export (the delivery register), said per month."""
+    out = []
+    with get_engine(settings.warehouse_url).connect() as conn:
+        for gemeente in store.gemeenten_with_months(conn):
+            by_month: dict[str, list[tuple[int, int]]] = {}
+            for year, week in sorted(deliveries.gap_weeks(conn, gemeente)):
+                by_month.setdefault(month_of_week(year, week), []).append((year, week))
+            out += [
+                f"{gemeente} {month}: niet als volledig geanalyseerd, de levering van "
+                + ", ".join(f"week {w} van {y}" for y, w in weeks)
+                + " ontbreekt."
+                for month, weeks in by_month.items()
+            ]
     return out
 
 

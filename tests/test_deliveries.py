@@ -4,6 +4,9 @@ corrections (refused)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,6 +90,12 @@ def test_a_missing_week_keeps_its_month_incomplete_until_it_arrives(demo_city: S
     assert etl_deliveries.alert_missing(demo_city, now) == []
     later = etl_deliveries.alert_missing(demo_city, datetime(2025, 3, 4, 9, 0, tzinfo=UTC))  # weeks 8, 9 overdue
     assert len(later) == 1 and "week 8 van 2025, week 9 van 2025" in later[0]
+
+    env = {**os.environ, "BUURTBEELD_DATA_DIR": str(demo_city.data_dir), "BUURTBEELD_WAREHOUSE_URL": url}
+    listing = subprocess.run([sys.executable, "-m", "cli", "leveringen"], capture_output=True, text=True, env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert "GM9999: geleverd van week 1 van 2025 t/m week 7 van 2025" in listing.stdout
+    assert "levering ontbreekt: week 3 van 2025" in listing.stdout and "achterstand:" in listing.stdout
 
     _load_weeks(demo_city, tmp_path, [3])
     with get_engine(url).connect() as conn:

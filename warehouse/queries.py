@@ -16,7 +16,7 @@ import inspect
 import json
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from buurtbeeld import disclosure
 from buurtbeeld.periods import period_start
-from warehouse import published
+from warehouse import deliveries, published
 from warehouse.bulk import read_frame
 from warehouse.db import get_engine
 from warehouse.models import (
@@ -526,6 +526,13 @@ def delivery_quality(url: str, limit: int = 200) -> pd.DataFrame:
     rows["share_onbekend"] = rows["summary"].map(share_unknown)
     rows["unknown_mk"] = rows["summary"].map(unknown_mk)
     return rows.drop(columns="summary")
+
+
+def delivery_registers(url: str, now: datetime | None = None) -> list[deliveries.Register]:
+    """Per gemeente the weeks its police files cover and the expected weeks missing (not cached: a
+    week falls due by the clock, not by a load)."""
+    with get_engine(url).connect() as conn:
+        return deliveries.registers(conn, now or datetime.now(UTC))
 
 
 def rejects(url: str, batch_id: int) -> pd.DataFrame:

@@ -42,6 +42,7 @@ def layout(batch: str | None = None, **_: str):
         [
             html.H1("Beheer", className="h3"),
             ui.freshness_banner(gm),
+            deliveries_alert(queries.delivery_registers(ui.url()), user.gemeente),
             html.H2("Laadgeschiedenis", className="h5"),
             ui.display_table(history_text(batches), "bh-batches", page_size=25),
             html.H2("Afgekeurde regels", className="h5 mt-3"),
@@ -65,6 +66,35 @@ def layout(batch: str | None = None, **_: str):
             ui.display_table(quality_text(queries.delivery_quality(ui.url())), "bh-quality", page_size=25),
         ]
     )
+
+
+def deliveries_alert(registers: list, gemeente: str | None) -> dbc.Alert:
+    """The delivery register in one alert: which expected weekly police exports are missing."""
+    shown = [r for r in registers if gemeente is None or r.gemeente == gemeente]
+    if not shown:
+        return dbc.Alert("Nog geen politie-exports geladen.", color="light", id="bh-leveringen")
+    lines = []
+    for r in shown:
+        through = f"{r.gemeente}: leveringen van {_week(r.first)} t/m {_week(r.last)}"
+        if r.gaps:
+            lines.append(html.Li(f"{through}; levering ontbreekt voor {', '.join(map(_week, r.gaps))}."))
+        if r.overdue:
+            lines.append(
+                html.Li(f"{through}; achterstand: {len(r.overdue)} week/weken, verwacht t/m {_week(r.overdue[-1])}.")
+            )
+        if not r.missing:
+            lines.append(html.Li(f"{through}; compleet."))
+    missing = any(r.missing for r in shown)
+    title = "Levering ontbreekt" if missing else "Leveringen compleet"
+    return dbc.Alert(
+        [html.Strong(title), html.Ul(lines, className="mb-0 small")],
+        color="warning" if missing else "light",
+        id="bh-leveringen",
+    )
+
+
+def _week(key: int) -> str:
+    return f"week {key % 100} van {key // 100}"
 
 
 def history_text(frame: pd.DataFrame) -> pd.DataFrame:
