@@ -207,15 +207,15 @@ def load_indicatoren_cmd(file: Path, periode: str | None, bron: str | None, geme
 )
 @friendly_errors
 def load_bvh_cmd(files: tuple[Path, ...], jaar_indeling: int | None, postcodes: Path | None) -> None:
-    """Wekelijkse BVH-export(s) van de politie laden (xlsx of csv), in de gegeven volgorde.
+    """Wekelijkse BVH-export(s) van de politie laden (xlsx of csv), op volgorde van de weken die ze dekken.
 
     Per incident (zoals de Groningse export) of al geteld per buurt, week en MK/categorie."""
-    from etl.load_bvh import load_bvh
+    from etl.load_bvh import delivery_order, load_bvh
 
     settings = get_settings()
     _require_schema(settings)
     failed = False
-    for path in files:
+    for path in map(Path, delivery_order([str(f) for f in files])):
         outcome = load_bvh(path, settings, jaar_indeling, postcodes=postcodes)
         _print_bvh(outcome)
         failed |= not outcome.ok

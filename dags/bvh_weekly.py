@@ -8,7 +8,7 @@ andere dagen laadt hij wat er (laat) binnenkwam en slaat hij over als de inbox l
 telt pas als het `inbox_settle_seconds` (standaard 120) seconden niet meer veranderd is of als er
 een `<bestand>.klaar` naast staat; tijdelijke namen (`.part`, `.filepart`, `.tmp`, `~$…`) worden
 genegeerd en een onbekend bestandstype gaat met een reden naar `quarantine/bvh/` (één melding). Dan
-per bestand, in naamvolgorde:
+per bestand, in de volgorde van de weken die het dekt (niet van de naam):
 
 1. **controleren**: bestaat het bestand, is het niet leeg, is het csv/xlsx (waarschuwing in het log);
 2. **laden en aggregeren** in één transactie per bestand: elke regel gevalideerd (kolommen, datums,

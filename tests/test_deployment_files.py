@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -35,14 +36,18 @@ LONG_RUNNING = (
 )
 
 
-def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _compose_config(env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
     tool = shutil.which("docker-compose")
     if tool is None:
         if IN_CI:
             pytest.fail("docker-compose is not installed (apt-get install docker-compose)")
         pytest.skip("no docker-compose on this machine")
     return subprocess.run(
-        [tool, "-f", str(ROOT / "docker-compose.yml"), "config"], env=env, capture_output=True, text=True, cwd=ROOT
+        [tool, *options, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
 
 
@@ -123,6 +128,19 @@ def test_entrypoint_roles_outside_docker(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     wrong = run("load", "bvh", str(tmp_path / "bestaat-niet.csv"))
     assert wrong.returncode != 0 and "Traceback" not in wrong.stderr
+
+
+def test_compose_runs_on_env_example_with_its_empty_values_filled_in(tmp_path: Path) -> None:
+    """What ops do on a first deploy: copy .env.example to .env and fill in what is empty."""
+    required = set(re.findall(r"\$\{([A-Z_]+):\?", (ROOT / "docker-compose.yml").read_text()))
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    keys = {line.split("=", 1)[0] for line in lines if re.match(r"^[A-Z_]+=", line)}
+    assert required <= keys, required - keys
+    filled = [f"{line}test-value" if re.fullmatch(r"[A-Z_]+=", line) else line for line in lines]
+    (tmp_path / ".env").write_text("\n".join(filled) + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in required and not k.startswith("BUURTBEELD_")}
+    done = _compose_config(env, "--env-file", str(tmp_path / ".env"))
+    assert done.returncode == 0, done.stderr
 
 
 def test_env_example_lists_every_setting() -> None:
