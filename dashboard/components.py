@@ -201,7 +201,11 @@ def freshness_banner(gemeente: str | None) -> dbc.Alert:
     if info["provisional"]:
         weeks = ", ".join(week_text(w) for w in info["provisional"])
         parts.append(f" · voorlopig (aangiftes komen nog binnen): {weeks}")
-    return dbc.Alert(parts, color="light", className="py-2 small border", id="freshness")
+    if info["missing"]:
+        weeks = ", ".join(week_text(w) for w in info["missing"])
+        parts.append(f" · levering ontbreekt: {weeks} (die maanden zijn nog niet volledig)")
+    color = "warning" if info["missing"] else "light"
+    return dbc.Alert(parts, color=color, className="py-2 small border", id="freshness")
 
 
 def suppression_note() -> html.P:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from buurtbeeld.settings import Settings
@@ -101,6 +102,26 @@ def test_a_missing_week_keeps_its_month_incomplete_until_it_arrives(demo_city: S
     with get_engine(url).connect() as conn:
         [register] = deliveries.registers(conn, now)
         assert register.gaps == [] and "2025-01" in published_months(conn, "GM9999")
+
+
+def test_analysts_and_beheer_see_the_missing_week(
+    demo_city: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The freshness line of every page names the missing week; Beheer lists the register."""
+    from dashboard.access import sign_in
+    from tests.helpers import dashboard_app
+
+    _load_weeks(demo_city, tmp_path, [1, 2, 4])
+    app = dashboard_app(demo_city, monkeypatch, {"bea": {"role": "beheer", "password": "x" * 12}})
+    from dashboard import components as ui
+    from dashboard.pages import beheer  # registers its page: after the app exists
+
+    with app.server.test_request_context("/"):
+        sign_in("bea")
+        line = str(ui.freshness_banner("GM9999"))
+        assert "levering ontbreekt: week 3 van 2025" in line or "levering ontbreekt: week 3" in line, line
+        page = str(beheer.layout())
+        assert "Levering ontbreekt" in page and "levering ontbreekt voor week 3 van 2025" in page, page[:2000]
 
 
 def test_an_older_export_that_would_undo_later_corrections_is_refused(demo_city: Settings, tmp_path: Path) -> None:

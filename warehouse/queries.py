@@ -170,7 +170,8 @@ def mk_codes(url: str, gemeente: str, group: str) -> list[tuple[str, str]]:
 
 @cached
 def freshness(url: str, gemeente: str) -> dict[str, Any]:
-    """Latest week with data, when the latest BVH delivery was loaded, and the provisional weeks."""
+    """Latest week with data, when the latest BVH delivery was loaded, the provisional weeks, and the
+    weeks whose police export is missing between deliveries (their months are not complete)."""
     weeks = periods(url, gemeente, "week")
     with get_engine(url).connect() as conn:
         loaded_at = conn.execute(
@@ -182,12 +183,14 @@ def freshness(url: str, gemeente: str) -> dict[str, Any]:
             .where(WeeklyCount.gemeente_code == gemeente, WeeklyCount.is_provisional.is_(True))
             .distinct()
         ).all()
+        gaps = deliveries.gap_weeks(conn, gemeente)
     provisional = sorted(f"{y}-W{w:02d}" for y, w in prov)
     return {
         "latest_week": weeks[-1] if weeks else None,
         "loaded_at": loaded_at,
         "provisional": provisional,
         "batch_id": batch,
+        "missing": sorted(f"{y}-W{w:02d}" for y, w in gaps),
     }
 
 
