@@ -36,7 +36,7 @@ def timed_generate(url: str, work: Path, gemeenten: list[str]) -> dict[str, obje
     from warehouse.db import get_engine, upgrade
 
     upgrade(url)
-    settings = Settings(data_dir=work, warehouse_url=url)
+    settings = Settings(data_dir=work, warehouse_url=url, hash_secret="benchmark")
     with get_engine(url).connect() as conn:
         month = store.published_months(conn, gemeenten[0])[-1]
     phases: dict[str, float] = defaultdict(float)

@@ -30,7 +30,7 @@ def one_run(url: str, data_dir: str) -> dict:
     from warehouse.db import upgrade
 
     upgrade(url)
-    settings = Settings(data_dir=Path(data_dir), warehouse_url=url)
+    settings = Settings(data_dir=Path(data_dir), warehouse_url=url, hash_secret="benchmark")
     start = time.perf_counter()
     outcome = load_buurten(FILE, 2015, settings)
     seconds = time.perf_counter() - start

@@ -144,7 +144,17 @@ class Settings(BaseSettings):
         return self
 
     def hashing_key(self) -> bytes:
-        """The voorval-hash key. Persisted on first use so re-loads hash identically across runs."""
+        """The voorval-hash key. Persisted on first use so re-loads hash identically across runs.
+
+        Generated into the data folder only for the embedded SQLite warehouse (demo, trial): with
+        PostgreSQL (production) a key beside the archived exports would let whoever reads that folder
+        reverse the hashes by enumerating incident numbers, so there it must be a secret of its own."""
+        if self.hash_secret is None and self.warehouse_url.startswith("postgresql"):
+            raise SettingsError(
+                "BUURTBEELD_HASH_SECRET is niet ingesteld. Met een PostgreSQL-warehouse (productie) is de "
+                "sleutel van de voorval-hash een geheim van de omgeving (docker compose: .env of een "
+                "secret), niet een bestand in de datamap naast de exports. Zie docs/privacy.md."
+            )
         return self._secret(self.hash_secret, "hash_secret")
 
     def cell_key(self) -> bytes:

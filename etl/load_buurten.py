@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, delete, insert, select
@@ -187,17 +188,19 @@ def write_areas(conn: Connection, batch_id: int, year: int, buurten: gpd.GeoData
                 "wijk_code": wk,
                 "gemeente_code": gm,
                 "geometry": gj,
+                "geometry_rd": rd,
                 "area_m2": area,
                 "label_lon": lon,
                 "label_lat": lat,
                 "batch_id": batch_id,
             }
-            for code, name, wk, gm, gj, area, lon, lat in zip(
+            for code, name, wk, gm, gj, rd, area, lon, lat in zip(
                 buurten["buurtcode"],
                 buurten["buurtnaam"],
                 buurten["wijkcode"],
                 buurten["gemeentecode"],
                 buurten["geometry_geojson"],
+                shapely.to_wkb(np.asarray(buurten.geometry.values)),
                 buurten["area_m2"],
                 buurten["label_lon"],
                 buurten["label_lat"],

@@ -111,7 +111,14 @@ class Areas:
         at, self.gemeente_labels = pd.factorize(buurten["gemeente_code"])
         self.gemeente_at = np.asarray(at, dtype=np.int64)
         wgs = gpd.GeoSeries(shapely.from_geojson(buurten["geometry"].to_numpy()), crs="EPSG:4326")
-        self.polygons_rd = np.asarray(wgs.to_crs("EPSG:28992").values)
+        web_rd = np.asarray(wgs.to_crs("EPSG:28992").values)
+        # Assigned on the buurten as CBS drew them; the simplified map geometry only for buurten loaded
+        # before that was kept (load the buurtkaart again to fix those).
+        drawn = buurten["geometry_rd"] if "geometry_rd" in buurten else pd.Series(None, index=buurten.index)
+        exact = drawn.notna().to_numpy()
+        self.polygons_rd = web_rd
+        if exact.any():
+            self.polygons_rd[exact] = shapely.from_wkb(drawn[exact].map(bytes).to_numpy())
         self.names = buurten.assign(key=bvh.normalise_name(buurten["name"]))[["key", "code", "gemeente_code"]]
         self.gemeenten = gemeenten
 

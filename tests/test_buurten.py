@@ -227,3 +227,42 @@ def test_a_few_bad_rows_load_the_rest_within_the_reject_share(settings: Settings
 def test_unknown_gemeente_filter_is_reported(settings: Settings, real_data: Path) -> None:
     out = load_buurten(real_data / "geometry/cbs_buurten_2024_baarn_wgs84.geojson", 2024, settings, ["GM0014"])
     assert out.status == "failed" and "GM0014 komt niet voor" in out.message
+
+
+def test_incidents_are_assigned_on_the_buurt_as_drawn_not_the_map(settings: Settings, tmp_path: Path) -> None:
+    """Two buurten share a border with a 1.5 m bump, which the map's 2 m simplification straightens.
+    An incident 0.5 m inside the bump belongs to the buurt of the bump, not to its neighbour."""
+    import pandas as pd
+
+    from etl.load_bvh import load_bvh
+    from tests.test_bvh import GOOD
+    from warehouse.models import Incident
+
+    bump = [(155000, 463400), (155001.5, 463400), (155001.5, 463600), (155000, 463600)]
+    west = shapely.Polygon([(154000, 463000), (155000, 463000), *bump, (155000, 464000), (154000, 464000)])
+    east = shapely.Polygon([(155000, 463000), (156000, 463000), (156000, 464000), (155000, 464000), *bump[::-1]])
+    assert west.contains(shapely.Point(155001, 463500)) and not east.contains(shapely.Point(155001, 463500))
+    gdf = gpd.GeoDataFrame(
+        {
+            "buurtcode": ["BU99990001", "BU99990002"],
+            "buurtnaam": ["West", "Oost"],
+            "wijkcode": ["WK999900"] * 2,
+            "wijknaam": ["Centrum"] * 2,
+            "gemeentecode": ["GM9999"] * 2,
+            "gemeentenaam": ["Voorbeeldstad"] * 2,
+        },
+        geometry=[west, east],
+        crs=geo.RD,
+    )
+    gdf.to_file(tmp_path / "buurten_2024.gpkg", layer="buurten", driver="GPKG")
+    assert load_buurten(tmp_path / "buurten_2024.gpkg", 2024, settings).ok
+    with get_engine(settings.warehouse_url).connect() as conn:
+        web = shapely.from_geojson(conn.execute(select(Buurt.geometry).where(Buurt.code == "BU99990001")).scalar())
+    on_map = gpd.GeoSeries([web], crs=geo.WGS84).to_crs(geo.RD).iloc[0]
+    assert not on_map.contains(shapely.Point(155001, 463500))  # the map alone would give it to Oost
+
+    row = {k: v.format(i=1) for k, v in GOOD.items()} | {"X": "155001", "Y": "463500"}
+    pd.DataFrame([row]).to_csv(tmp_path / "bvh.csv", sep=";", index=False)
+    assert load_bvh(tmp_path / "bvh.csv", settings).ok
+    with get_engine(settings.warehouse_url).connect() as conn:
+        assert conn.execute(select(Incident.buurt_code)).scalars().all() == ["BU99990001"]

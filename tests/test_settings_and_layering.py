@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from buurtbeeld.settings import Settings
+from buurtbeeld.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,14 @@ def test_generated_hash_key_is_kept(tmp_path: Path) -> None:
     assert len(key) == 64 and Settings(data_dir=tmp_path).hashing_key() == key
     assert (tmp_path / "hash_secret").stat().st_mode & 0o077 == 0
     assert Settings(data_dir=tmp_path, hash_secret="x").hashing_key() == b"x"
+
+
+def test_production_never_generates_the_hash_key_beside_the_data(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://buurtbeeld@127.0.0.1:5432/buurtbeeld"
+    with pytest.raises(SettingsError, match="BUURTBEELD_HASH_SECRET is niet ingesteld"):
+        Settings(data_dir=tmp_path, warehouse_url=url).hashing_key()
+    assert not (tmp_path / "hash_secret").exists()
+    assert Settings(data_dir=tmp_path, warehouse_url=url, hash_secret="geheim").hashing_key() == b"geheim"
 
 
 # package -> packages it must not import: arrows point down only (cli and dags at the top, the pure

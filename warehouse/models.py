@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -145,7 +146,10 @@ class Buurt(Base):
     name: Mapped[str] = mapped_column(String(120))
     wijk_code: Mapped[str] = mapped_column(WK)
     gemeente_code: Mapped[str] = mapped_column(GM, index=True)
-    geometry: Mapped[str | None] = mapped_column(Text)
+    geometry: Mapped[str | None] = mapped_column(Text)  # GeoJSON, WGS84, simplified by 2 m: the map
+    # The buurt as CBS drew it (WKB, RD New, not simplified): incidents are assigned on this, so a
+    # point 0.3 m inside a border is not given to the neighbour as the map's geometry would.
+    geometry_rd: Mapped[bytes | None] = mapped_column(LargeBinary)
     area_m2: Mapped[float | None] = mapped_column(Float)
     # A point inside the buurt (not the centroid, which can fall outside a concave buurt): map labels
     # and cheap bounding-box look-ups without parsing geometry.

@@ -35,14 +35,14 @@ def latest_indeling_year(url: str) -> int | None:
 
 
 def buurten_of_year(url: str, year: int) -> pd.DataFrame:
-    """code, name, wijk_code, gemeente_code, geometry (GeoJSON, WGS84) of one indeling year."""
+    """code, name, wijk_code, gemeente_code, geometry (GeoJSON, WGS84, simplified) and geometry_rd (WKB,
+    RD New, as CBS drew it; None where a buurtkaart was loaded before it was kept) of one indeling year."""
+    columns = ["code", "name", "wijk_code", "gemeente_code", "geometry", "geometry_rd"]
     with get_engine(url).connect() as conn:
         rows = conn.execute(
-            select(Buurt.code, Buurt.name, Buurt.wijk_code, Buurt.gemeente_code, Buurt.geometry)
-            .where(Buurt.indeling_year == year)
-            .order_by(Buurt.code)
+            select(*(getattr(Buurt, c) for c in columns)).where(Buurt.indeling_year == year).order_by(Buurt.code)
         ).all()
-    return pd.DataFrame(rows, columns=["code", "name", "wijk_code", "gemeente_code", "geometry"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def gemeente_names(url: str, year: int) -> dict[str, str]:
