@@ -166,6 +166,8 @@ def month_first(*columns: pd.Series) -> bool:
     one reading spans at most half the other. Two orders that disagree are refused; with no evidence
     at all (one date, or day equal to month) a file is read day first, as BVH exports are. ISO dates
     (2025-11-23) and Excel serials are not affected."""
+    if not columns:  # a file without any date column: its rows are refused for that, one by one
+        return False
     distinct = pd.concat([c.dropna().astype("str").str.slice(0, 10) for c in columns], ignore_index=True)
     distinct = distinct.drop_duplicates().reset_index(drop=True)
     parts = distinct.str.extract(_NUMERIC_DATE).dropna().astype(int)

@@ -535,6 +535,8 @@ def _peek_period(path: Path) -> tuple[int, int] | None:
         periods = deliveries.week_periods(frame)
     else:
         dates = [df[c] for c in ("kennisname", "begin") if c in df]
+        if not dates:
+            return None
         moments = bvh.parse_datetime(dates[0], us_order=bvh.month_first(*dates))
         if len(dates) > 1:
             moments = moments.fillna(bvh.parse_datetime(dates[1], us_order=bvh.month_first(*dates)))

@@ -645,3 +645,30 @@ def test_footer_blank_and_repeated_rows_are_recognised_not_rejected(
     assert out.rows_loaded + out.rows_rejected + sum(recognised.values()) == 15_947 + 100 + 1 + 1
     assert "100 × dubbele regel" in out.message and "1 × totaalregel" in out.message
     assert _scalar(groningen.warehouse_url, select(func.count()).select_from(Incident)) == 15_947
+
+
+# --- found by the fuzzer (tests/test_fuzz_loading.py), one plain example each ---------------------
+
+
+_DATE_COLUMNS = ("Begin-pleegdatum/tijd", "Eind-pleegdatum/tijd", "Kennisnamedatum/tijd")
+
+
+def test_a_file_without_date_columns_has_its_rows_refused_not_a_crash(demo_city: Settings, tmp_path: Path) -> None:
+    """No pleegdatum and no kennisname column at all: every row lacks a date (a reject each), so the
+    file is refused by the reject policy. It used to stop with ValueError ('No objects to
+    concatenate') from deciding the file's date order over no columns; and in a run of several files
+    putting it in order stopped with IndexError."""
+    from etl.load_bvh import delivery_order
+    from warehouse.reads import batch_rejects
+
+    url = demo_city.warehouse_url
+    before = snapshot(url)
+    rows = [{k: v for k, v in r.items() if k not in _DATE_COLUMNS} for r in _rows(10)]
+    path = _csv(tmp_path / "zonder_datums.csv", rows)
+    out = load_bvh(path, demo_city)
+    assert (out.status, out.rows_in, out.rows_rejected) == ("refused", 10, 10), out.message
+    _, rejects = batch_rejects(url, out.batch_id)
+    assert set(rejects["reden"]) == {"geen pleegdatum en geen kennisnamedatum"}
+    assert snapshot(url) == before
+    good = _csv(tmp_path / "goed.csv", _rows(5))
+    assert delivery_order([str(path), str(good)]) == [str(good), str(path)]
