@@ -672,3 +672,16 @@ def test_a_file_without_date_columns_has_its_rows_refused_not_a_crash(demo_city:
     assert snapshot(url) == before
     good = _csv(tmp_path / "goed.csv", _rows(5))
     assert delivery_order([str(path), str(good)]) == [str(good), str(path)]
+
+
+@pytest.mark.parametrize("garbage", ["45-45-2025 25:61", "32-13-2025", "00-45-2025"])
+def test_a_date_that_is_none_either_way_is_a_rejected_row_not_two_date_orders(
+    demo_city: Settings, tmp_path: Path, garbage: str
+) -> None:
+    """'45-45-2025' is no date day first and none month first: its row is refused as an unrecognised
+    date and the others load. It used to count as evidence for both orders and refuse the whole file
+    ("Datums in twee volgordes ... '45-45-2025' is dag-maand; '45-45-2025' is maand-dag")."""
+    rows = _rows(40)
+    rows[7]["Kennisnamedatum/tijd"] = garbage
+    out = load_bvh(_csv(tmp_path / "onzin_datum.csv", rows), demo_city)
+    assert (out.status, out.rows_loaded, out.rows_rejected) == ("loaded", 39, 1), out.message
