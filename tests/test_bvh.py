@@ -685,3 +685,31 @@ def test_a_date_that_is_none_either_way_is_a_rejected_row_not_two_date_orders(
     rows[7]["Kennisnamedatum/tijd"] = garbage
     out = load_bvh(_csv(tmp_path / "onzin_datum.csv", rows), demo_city)
     assert (out.status, out.rows_loaded, out.rows_rejected) == ("loaded", 39, 1), out.message
+
+
+# The text of a library's exception (English, with paths of the server) is no message for a supplier.
+_ENGLISH = re.compile(r"error|exception|traceback|invalid|could not|EOF|/tmp/", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", ["afgekapt.xlsx", "open_aanhalingsteken.csv"])
+def test_an_unreadable_file_is_refused_in_dutch_without_library_text(
+    demo_city: Settings, tmp_path: Path, name: str
+) -> None:
+    """A truncated workbook's message carried calamine's 'calamine error: Xlsx error: Zip error: invalid
+    Zip archive ...' with the server's path of the file; a CSV row with an opening quote that never
+    closes, pandas' 'Error tokenizing data. C error: EOF inside string ...'."""
+    url = demo_city.warehouse_url
+    before = snapshot(url)
+    path = tmp_path / name
+    if name.endswith(".xlsx"):
+        full = tmp_path / "heel.xlsx"
+        pd.DataFrame(_rows(20)).to_excel(full, index=False)
+        path.write_bytes(full.read_bytes()[:7])
+    else:
+        lines = _csv(tmp_path / "heel.csv", _rows(20)).read_text().splitlines()
+        lines[5] = '"' + lines[5]
+        path.write_text("\n".join(lines) + "\n")
+    out = load_bvh(path, demo_city)
+    assert out.status == "failed" and "kan niet gelezen worden" in out.message, out.message
+    assert out.message.startswith(f"{name}: ") and not _ENGLISH.search(out.message), out.message
+    assert snapshot(url) == before
