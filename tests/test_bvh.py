@@ -713,3 +713,20 @@ def test_an_unreadable_file_is_refused_in_dutch_without_library_text(
     assert out.status == "failed" and "kan niet gelezen worden" in out.message, out.message
     assert out.message.startswith(f"{name}: ") and not _ENGLISH.search(out.message), out.message
     assert snapshot(url) == before
+
+
+def test_a_refusal_from_deep_in_the_reading_names_the_file(demo_city: Settings, tmp_path: Path) -> None:
+    """The date order of a file and the gemeente of its rows are decided where the file's name is not
+    known: their refusals ("Datums in twee volgordes ...", "Geen enkele regel valt in een buurt ...")
+    did not say which file, as every other refusal does."""
+    mixed = _rows(40)
+    mixed[0]["Kennisnamedatum/tijd"] = "11/23/2025 08:15"
+    elsewhere = [{**r, "X": "120000", "Y": "487000", "Pleegbuurt": "Nergens", "Pleeggemeente": ""} for r in _rows(5)]
+    for name, rows, expected in [
+        ("twee_volgordes.csv", mixed, "twee volgordes"),
+        ("nergens.csv", elsewhere, "Geen enkele regel valt in een buurt"),
+    ]:
+        out = load_bvh(_csv(tmp_path / name, rows), demo_city)
+        assert out.status == "failed" and expected in out.message, out.message
+        assert out.message.startswith(f"{name}: "), out.message
+        assert batches(demo_city.warehouse_url)[-1].message == out.message
