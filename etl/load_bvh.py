@@ -380,6 +380,11 @@ def check_incidents(
     names = _source_names(raw)
     df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, file_name)
     df, recognised = _without_non_incidents(df)
+    if df.empty:  # only a footer total (and blank rows): nothing to check or load
+        found = ", ".join(f"{n} × {reason}" for reason, n in recognised.items())
+        raise LoadError(
+            f"{file_name}: het bestand heeft een kopregel maar geen gegevensregels ({found}). Er is niets geladen."
+        )
     # Parsed and checked a chunk at a time, keeping only what the next steps use: the parsed text and
     # dates of a million rows at once would take most of a GB. Duplicate ids are a whole-file matter.
     duplicate = bvh.repeated_ids(df["voorval_id"])

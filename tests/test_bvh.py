@@ -730,3 +730,17 @@ def test_a_refusal_from_deep_in_the_reading_names_the_file(demo_city: Settings, 
         assert out.status == "failed" and expected in out.message, out.message
         assert out.message.startswith(f"{name}: "), out.message
         assert batches(demo_city.warehouse_url)[-1].message == out.message
+
+
+def test_a_file_of_only_a_footer_total_is_refused_not_a_crash(demo_city: Settings, tmp_path: Path) -> None:
+    """A header, blank rows and a 'Totaal' footer, no incident: refused as a file without data rows. It
+    used to stop with ValueError ('No objects to concatenate'), as no row was left to validate."""
+    url = demo_city.warehouse_url
+    before = snapshot(url)
+    path = tmp_path / "alleen_totaal.csv"
+    path.write_text(";".join(GOOD) + "\n" + ";" * 13 + "\nTotaal;0\n")
+    out = load_bvh(path, demo_city)
+    assert out.status == "failed", out.message
+    assert out.message.startswith("alleen_totaal.csv: het bestand heeft een kopregel maar geen gegevensregels")
+    assert "1 × totaalregel" in out.message
+    assert snapshot(url) == before
