@@ -474,3 +474,32 @@ def hostile_files() -> st.SearchStrategy[HostileFile]:
     the very file the template warehouse already loaded (unchanged)."""
     same = st.just(HostileFile("week45.csv", TEMPLATE_CSV, ["zelfde_bestand"], TEMPLATE_ROWS))
     return st.one_of(csv_files(), csv_files(), csv_files(), xlsx_files(), xlsx_files(), junk_files(), same)
+
+
+def _fixed_csv(rows: list[dict[str, str]], extra_lines: tuple[str, ...] = ()) -> bytes:
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    lines = [";".join(columns), *(";".join(r.get(c, "") for c in columns) for r in rows), *extra_lines]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def fixed_corpus() -> list[HostileFile]:
+    """Named files run before the generated ones, on every database: what must load (with recognised
+    rows and revisions) and what must be refused after reading the warehouse (an older export)."""
+    fresh = [{**r, "Incident Identificatie": f"VAST-{i}"} for i, r in enumerate(TEMPLATE)]
+    repeats = _fixed_csv([*fresh[:10], fresh[3], fresh[4], *fresh[10:]], (";" * 13, "Totaal;22"))
+    elsewhere = [dict(r) for r in fresh]
+    for r in elsewhere[:2]:
+        r["X"], r["Y"], r["Pleegbuurt"], r["Pleeggemeente"] = "120000", "487000", "Nergens", "Amsterdam"
+    revised = [{**r, "Incidentsoort code": "B70"} for r in TEMPLATE[:5]] + fresh[:5]
+    older = [
+        {**r, "Incidentsoort code": "B70", **dict.fromkeys(DATE_COLUMNS[:2], "29-09-2025 20:00")}
+        | {"Kennisnamedatum/tijd": "30-09-2025 08:00"}
+        for r in TEMPLATE[:5]
+    ]
+    return [
+        HostileFile("vast_schoon.csv", _fixed_csv(fresh), ["vast:schoon"], 20),
+        HostileFile("vast_herhaling_voettekst.csv", repeats, ["vast:herhaling_voettekst"], 23),
+        HostileFile("vast_andere_gemeente.csv", _fixed_csv(elsewhere), ["vast:andere_gemeente"], 20),
+        HostileFile("vast_herziening.csv", _fixed_csv(revised), ["vast:herziening"], 10),
+        HostileFile("vast_oudere_levering.csv", _fixed_csv(older), ["vast:oudere_levering"], 5),
+    ]

@@ -31,7 +31,7 @@ from etl.errors import LoadError
 from etl.load_buurten import load_buurten
 from etl.load_bvh import load_bvh
 from tests.helpers import batches, snapshot
-from tests.hostile import TEMPLATE_CSV, TEMPLATE_ROWS, HostileFile, hostile_files
+from tests.hostile import TEMPLATE_CSV, TEMPLATE_ROWS, HostileFile, fixed_corpus, hostile_files
 from warehouse.db import get_engine, upgrade
 from warehouse.models import Base
 from warehouse.reads import batch_rejects
@@ -282,6 +282,17 @@ def test_hostile_files_load_exactly_or_are_refused_in_dutch(db_url: str, small_f
         check_file(warehouse, stats, f)
 
     try:
+        for f in fixed_corpus():
+            check_file(warehouse, stats, f)
+        fixed = dict(stats.outcomes)
+        assert fixed == {"loaded": 4, "failed": 1} and stats.reasons == {"oudere levering": 1}, (fixed, stats.reasons)
+        assert stats.recognised == {
+            "dubbele regel (één keer geladen)": 2,
+            "totaalregel": 1,
+            "lege regel": 1,
+            "andere gemeente (Amsterdam)": 2,
+        }, stats.recognised
+        assert stats.rows["gewijzigd"] == 5, stats.rows
         check()
     finally:
         stats.report()
