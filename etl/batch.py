@@ -116,7 +116,7 @@ def run_load(
     try:
         prepared = prepare(path)
     except LoadError as exc:
-        return _record_failure(url, batch_id, base, str(exc))
+        return _record_failure(url, batch_id, base, _naming(path.name, exc))
     except Exception as exc:
         _record_failure(url, batch_id, base, f"Interne fout bij het lezen ({type(exc).__name__}); er is niets geladen.")
         raise
@@ -168,7 +168,7 @@ def run_load(
                 )
             )
     except LoadError as exc:
-        return _record_failure(url, batch_id, base, str(exc))
+        return _record_failure(url, batch_id, base, _naming(path.name, exc))
     except Exception as exc:
         # A bug or an unreachable database: the transaction rolled back. Say why where the database
         # still answers (else the row keeps ABANDONED), then fail loudly with the original error.
@@ -270,6 +270,13 @@ def _discard(url: str, batch_id: int) -> None:
     """An unchanged file leaves no batch (the earlier one stands)."""
     with get_engine(url).begin() as conn:
         conn.execute(delete(LoadBatch).where(LoadBatch.id == batch_id))
+
+
+def _naming(name: str, exc: LoadError) -> str:
+    """The message of a refused file, naming it: a check deep in the reading (the file's date order,
+    its gemeente) does not know which file it reads, and a scheduled run's alert shows the message."""
+    message = str(exc)
+    return message if name in message else f"{name}: {message}"
 
 
 def _record_failure(url: str, batch_id: int, base: dict[str, Any], message: str) -> LoadOutcome:

@@ -160,12 +160,14 @@ _NUMERIC_DATE = r"^\s*(\d{1,2})[-/](\d{1,2})[-/](\d{4})"
 def month_first(*columns: pd.Series) -> bool:
     """Whether a file writes its numeric dates month first (US: 11/23/2025), decided from all its
     values at once, not row by row: a weekly file whose days are all 12 or less reads either way, and
-    read day first row by row it would silently land months away. A value with a first number above
-    12 says day first, one with a second number above 12 month first. The values that read both ways
+    read day first row by row it would silently land months away. A value with a first number of 13-31
+    (and a second of 1-12) says day first, the other way round month first. The values that read both ways
     say which reading keeps them together (a delivery covers a week, its other reading months), when
     one reading spans at most half the other. Two orders that disagree are refused; with no evidence
     at all (one date, or day equal to month) a file is read day first, as BVH exports are. ISO dates
     (2025-11-23) and Excel serials are not affected."""
+    if not columns:  # a file without any date column: its rows are refused for that, one by one
+        return False
     distinct = pd.concat([c.dropna().astype("str").str.slice(0, 10) for c in columns], ignore_index=True)
     distinct = distinct.drop_duplicates().reset_index(drop=True)
     parts = distinct.str.extract(_NUMERIC_DATE).dropna().astype(int)
@@ -178,9 +180,13 @@ def month_first(*columns: pd.Series) -> bool:
         return float((dates.max() - dates.min()).days) if dates.notna().any() else 0.0
 
     day_first_span, us_span = span(both[0], both[1]), span(both[1], both[0])
+    # Only a value that is a date one way and not the other says which: '45-45-2025' is no date at
+    # all (its row is refused for that), not evidence for both orders.
+    day_first_only = parts[0].between(13, 31) & parts[1].between(1, 12)
+    us_only = parts[1].between(13, 31) & parts[0].between(1, 12)
     votes = {
-        "dag-maand": parts.index[parts[0] > 12].tolist() + ([-1] if 2 * day_first_span < us_span else []),
-        "maand-dag": parts.index[parts[1] > 12].tolist() + ([-1] if 2 * us_span < day_first_span else []),
+        "dag-maand": parts.index[day_first_only].tolist() + ([-1] if 2 * day_first_span < us_span else []),
+        "maand-dag": parts.index[us_only].tolist() + ([-1] if 2 * us_span < day_first_span else []),
     }
     if votes["dag-maand"] and votes["maand-dag"]:
         said = [

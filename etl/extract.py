@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import logging
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -18,6 +19,8 @@ import pyarrow as pa
 from buurtbeeld.memory import release_memory
 from etl.errors import LoadError
 from etl.header import MAX_HEADER_SEARCH, Keep, drop_blank, find_header, header_names
+
+log = logging.getLogger(__name__)
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = (";", ",", "\t", "|")
@@ -158,7 +161,7 @@ def _read_csv(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
     try:
         head_rows = [[c.strip() for c in row] for row in csv.reader(head_lines, delimiter=delimiter)]
     except csv.Error as exc:
-        raise LoadError(f"{path.name}: CSV kan niet gelezen worden: {exc}") from None
+        raise _unreadable_csv(path, exc) from None
     header_at = find_header(head_rows, hints)
     if header_at is None:
         raise LoadError(f"{path.name}: het bestand bevat geen gegevens.")
@@ -252,11 +255,21 @@ def _pandas_csv(
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame(columns=wanted)
     except (pd.errors.ParserError, ValueError) as exc:
-        raise LoadError(f"{path.name}: CSV kan niet gelezen worden: {exc}") from None
+        raise _unreadable_csv(path, exc) from None
     frame = frame.fillna("")
     for column in frame.columns:
         frame[column] = frame[column].astype("str").str.strip()
     return frame
+
+
+def _unreadable_csv(path: Path, exc: Exception) -> LoadError:
+    """The parser's own text (English) goes to the log only; the supplier reads what to do."""
+    log.info("%s: CSV-parser: %s", path.name, exc)
+    return LoadError(
+        f"{path.name}: CSV kan niet gelezen worden (een aanhalingsteken dat niet gesloten wordt, een cel van "
+        "meer dan 131 072 tekens, of een afgebroken bestand?). Sla het opnieuw op als CSV UTF-8 of .xlsx. "
+        "Er is niets geladen."
+    )
 
 
 def sniff_delimiter(text: str) -> str:

@@ -387,6 +387,11 @@ def check_incidents(
     names = _source_names(raw)
     df = map_columns(raw, bvh.ALIASES, bvh.REQUIRED, file_name)
     df, recognised = _without_non_incidents(df)
+    if df.empty:  # only a footer total (and blank rows): nothing to check or load
+        found = ", ".join(f"{n} × {reason}" for reason, n in recognised.items())
+        raise LoadError(
+            f"{file_name}: het bestand heeft een kopregel maar geen gegevensregels ({found}). Er is niets geladen."
+        )
     # Parsed and checked a chunk at a time, keeping only what the next steps use: the parsed text and
     # dates of a million rows at once would take most of a GB. Duplicate ids are a whole-file matter.
     duplicate = bvh.repeated_ids(df["voorval_id"])
@@ -542,6 +547,8 @@ def _peek_period(path: Path) -> tuple[int, int] | None:
         periods = deliveries.week_periods(frame)
     else:
         dates = [df[c] for c in ("kennisname", "begin") if c in df]
+        if not dates:
+            return None
         moments = bvh.parse_datetime(dates[0], us_order=bvh.month_first(*dates))
         if len(dates) > 1:
             moments = moments.fillna(bvh.parse_datetime(dates[1], us_order=bvh.month_first(*dates)))

@@ -10,6 +10,7 @@ is read and the header searched for as in a CSV."""
 
 from __future__ import annotations
 
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -23,6 +24,8 @@ import pyarrow.compute as pc
 from etl.errors import LoadError
 from etl.header import MAX_HEADER_SEARCH, Keep, drop_blank, find_header, header_names, normalise_header
 
+log = logging.getLogger(__name__)
+
 
 def read_xlsx(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
     import fastexcel
@@ -34,8 +37,11 @@ def read_xlsx(path: Path, hints: set[str], keep: Keep | None) -> pd.DataFrame:
         if frame is None:
             frame = _by_every_cell(path, reader, hints, keep)
     except (fastexcel.FastExcelError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        # The reader's own text (English, with the server's path of the file) goes to the log only.
+        log.info("%s: fastexcel: %s", path.name, exc)
         raise LoadError(
-            f"{path.name}: dit Excel-bestand kan niet gelezen worden (beschadigd of afgebroken?): {exc}"
+            f"{path.name}: dit Excel-bestand kan niet gelezen worden (beschadigd of niet volledig overgekomen?). "
+            "Sla het opnieuw op als .xlsx, of lever een .csv aan. Er is niets geladen."
         ) from None
     return drop_blank(path, frame)
 

@@ -645,3 +645,102 @@ def test_footer_blank_and_repeated_rows_are_recognised_not_rejected(
     assert out.rows_loaded + out.rows_rejected + sum(recognised.values()) == 15_947 + 100 + 1 + 1
     assert "100 × dubbele regel" in out.message and "1 × totaalregel" in out.message
     assert _scalar(groningen.warehouse_url, select(func.count()).select_from(Incident)) == 15_947
+
+
+# --- found by the fuzzer (tests/test_fuzz_loading.py), one plain example each ---------------------
+
+
+_DATE_COLUMNS = ("Begin-pleegdatum/tijd", "Eind-pleegdatum/tijd", "Kennisnamedatum/tijd")
+
+
+def test_a_file_without_date_columns_has_its_rows_refused_not_a_crash(demo_city: Settings, tmp_path: Path) -> None:
+    """No pleegdatum and no kennisname column at all: every row lacks a date (a reject each), so the
+    file is refused by the reject policy. It used to stop with ValueError ('No objects to
+    concatenate') from deciding the file's date order over no columns; and in a run of several files
+    putting it in order stopped with IndexError."""
+    from etl.load_bvh import delivery_order
+    from warehouse.reads import batch_rejects
+
+    url = demo_city.warehouse_url
+    before = snapshot(url)
+    rows = [{k: v for k, v in r.items() if k not in _DATE_COLUMNS} for r in _rows(10)]
+    path = _csv(tmp_path / "zonder_datums.csv", rows)
+    out = load_bvh(path, demo_city)
+    assert (out.status, out.rows_in, out.rows_rejected) == ("refused", 10, 10), out.message
+    _, rejects = batch_rejects(url, out.batch_id)
+    assert set(rejects["reden"]) == {"geen pleegdatum en geen kennisnamedatum"}
+    assert snapshot(url) == before
+    good = _csv(tmp_path / "goed.csv", _rows(5))
+    assert delivery_order([str(path), str(good)]) == [str(good), str(path)]
+
+
+@pytest.mark.parametrize("garbage", ["45-45-2025 25:61", "32-13-2025", "00-45-2025"])
+def test_a_date_that_is_none_either_way_is_a_rejected_row_not_two_date_orders(
+    demo_city: Settings, tmp_path: Path, garbage: str
+) -> None:
+    """'45-45-2025' is no date day first and none month first: its row is refused as an unrecognised
+    date and the others load. It used to count as evidence for both orders and refuse the whole file
+    ("Datums in twee volgordes ... '45-45-2025' is dag-maand; '45-45-2025' is maand-dag")."""
+    rows = _rows(40)
+    rows[7]["Kennisnamedatum/tijd"] = garbage
+    out = load_bvh(_csv(tmp_path / "onzin_datum.csv", rows), demo_city)
+    assert (out.status, out.rows_loaded, out.rows_rejected) == ("loaded", 39, 1), out.message
+
+
+# The text of a library's exception (English, with paths of the server) is no message for a supplier.
+_ENGLISH = re.compile(r"error|exception|traceback|invalid|could not|EOF|/tmp/", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", ["afgekapt.xlsx", "open_aanhalingsteken.csv"])
+def test_an_unreadable_file_is_refused_in_dutch_without_library_text(
+    demo_city: Settings, tmp_path: Path, name: str
+) -> None:
+    """A truncated workbook's message carried calamine's 'calamine error: Xlsx error: Zip error: invalid
+    Zip archive ...' with the server's path of the file; a CSV row with an opening quote that never
+    closes, pandas' 'Error tokenizing data. C error: EOF inside string ...'."""
+    url = demo_city.warehouse_url
+    before = snapshot(url)
+    path = tmp_path / name
+    if name.endswith(".xlsx"):
+        full = tmp_path / "heel.xlsx"
+        pd.DataFrame(_rows(20)).to_excel(full, index=False)
+        path.write_bytes(full.read_bytes()[:7])
+    else:
+        lines = _csv(tmp_path / "heel.csv", _rows(20)).read_text().splitlines()
+        lines[5] = '"' + lines[5]
+        path.write_text("\n".join(lines) + "\n")
+    out = load_bvh(path, demo_city)
+    assert out.status == "failed" and "kan niet gelezen worden" in out.message, out.message
+    assert out.message.startswith(f"{name}: ") and not _ENGLISH.search(out.message), out.message
+    assert snapshot(url) == before
+
+
+def test_a_refusal_from_deep_in_the_reading_names_the_file(demo_city: Settings, tmp_path: Path) -> None:
+    """The date order of a file and the gemeente of its rows are decided where the file's name is not
+    known: their refusals ("Datums in twee volgordes ...", "Geen enkele regel valt in een buurt ...")
+    did not say which file, as every other refusal does."""
+    mixed = _rows(40)
+    mixed[0]["Kennisnamedatum/tijd"] = "11/23/2025 08:15"
+    elsewhere = [{**r, "X": "120000", "Y": "487000", "Pleegbuurt": "Nergens", "Pleeggemeente": ""} for r in _rows(5)]
+    for name, rows, expected in [
+        ("twee_volgordes.csv", mixed, "twee volgordes"),
+        ("nergens.csv", elsewhere, "Geen enkele regel valt in een buurt"),
+    ]:
+        out = load_bvh(_csv(tmp_path / name, rows), demo_city)
+        assert out.status == "failed" and expected in out.message, out.message
+        assert out.message.startswith(f"{name}: "), out.message
+        assert batches(demo_city.warehouse_url)[-1].message == out.message
+
+
+def test_a_file_of_only_a_footer_total_is_refused_not_a_crash(demo_city: Settings, tmp_path: Path) -> None:
+    """A header, blank rows and a 'Totaal' footer, no incident: refused as a file without data rows. It
+    used to stop with ValueError ('No objects to concatenate'), as no row was left to validate."""
+    url = demo_city.warehouse_url
+    before = snapshot(url)
+    path = tmp_path / "alleen_totaal.csv"
+    path.write_text(";".join(GOOD) + "\n" + ";" * 13 + "\nTotaal;0\n")
+    out = load_bvh(path, demo_city)
+    assert out.status == "failed", out.message
+    assert out.message.startswith("alleen_totaal.csv: het bestand heeft een kopregel maar geen gegevensregels")
+    assert "1 × totaalregel" in out.message
+    assert snapshot(url) == before
