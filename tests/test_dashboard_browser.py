@@ -200,7 +200,10 @@ def test_weekoverzicht_filters_url_state_and_map_click(server: str, browser: obj
     option.click()
     page.wait_for_url(f"**mk={mk}*")
     settle(page)
-    assert f"MK {mk}" in page.locator("#wo-map").text_content()
+    from playwright.sync_api import expect
+
+    # The URL changes before the map's callback is sent: settle() can look in between (CI, once).
+    expect(page.locator("#wo-map")).to_contain_text(f"MK {mk}", timeout=30_000)
     shared = page.url
     page.click("label:has-text('Per 1 000 inwoners')")
     page.wait_for_url("**maat=per1000*")
