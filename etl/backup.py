@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from buurtbeeld.settings import Settings
+from etl.extract import sha256_of
 from warehouse import backup as database
 from warehouse.backup import BackupError
 
@@ -96,7 +97,7 @@ def make_backup(settings: Settings, folder: Path | None = None) -> Backup:
             # A fingerprint (not the key) of the hash secret the warehouse's voorval hashes were made
             # with: a restore can then warn when the new machine is configured with another one.
             "hash_secret_fingerprint": _fingerprint(settings),
-            "files": {str(f.relative_to(work)): _sha256(f) for f in files},
+            "files": {str(f.relative_to(work)): sha256_of(f) for f in files},
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         (work / MANIFEST).chmod(0o600)
@@ -152,7 +153,7 @@ def verify(folder: Path) -> dict[str, Any]:
             raise BackupError(f"De backup {folder} is beschadigd: {name} ligt buiten de backup.")
         if not path.is_file():
             raise BackupError(f"De backup {folder} is onvolledig: {name} ontbreekt. Er is niets gewijzigd.")
-        if _sha256(path) != expected:
+        if sha256_of(path) != expected:
             raise BackupError(
                 f"De backup {folder} is beschadigd: {name} heeft niet de controlesom uit {MANIFEST}. "
                 "Er is niets gewijzigd; neem een andere backup."
@@ -326,14 +327,6 @@ def _free_name(parent: Path, name: str) -> Path:
 
 def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().is_relative_to(folder.resolve())
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _version() -> str:
