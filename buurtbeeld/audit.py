@@ -4,7 +4,7 @@ An attacker of the *gedeeld* audience sees every shared figure and knows every a
 between cells (buurt -> wijk -> stadsdeel -> gemeente, MK -> group -> all categories, week -> month ->
 quarter -> year) and the rounding rule. For every cell that is a linear program: the smallest and
 largest value its true count can take while every relation holds and every cell stays within what its
-figure allows (buurtbeeld.disclosure.rounding_box; a hidden cell: any count). The auditor answers it
+figure allows (buurtbeeld.disclosure.rounding_box; a hidden cell: any count from 1). The auditor answers it
 two ways:
 
 - `propagate`: interval arithmetic to a fixed point over all relations at once (vectorised, a year's

@@ -14,16 +14,19 @@ demo's 108 421 hidden small counts, and suppression that an LP audit accepts (ev
 least 4 wide) hid 99 % of the wijk months. So the gedeeld audience gets, as statistics offices publish
 small areas:
 
-1. a fixed design of tables (`shared_cell`): no weekly wijk or buurt figures and no monthly MK codes
-   below the stadsdeel, which are nearly all 1-4 and would only add relations to attack;
+1. a fixed design of tables (`shared_cell`): no weekly wijk or buurt figures, no category groups of
+   a buurt per month or quarter, no MK codes below the stadsdeel; those are nearly all 1-4 and would
+   mostly add relations to attack;
 2. every figure rounded to a multiple of the threshold (`round_shared`; 5, the StraatKubus rule the
    Dutch DPA accepted): 1-4 to 0 or 5 with probability count/5, so unbiased (random rounding as
    Statistics Canada and ONS publish small areas), larger counts to the nearest multiple, at most 2
-   off. The direction is decided by a keyed cell key (`cell_keys`, as the ABS cell key method does
-   it), so a cell with an unchanged count never changes figure and nobody without the deployment's
-   secret can tell how it was rounded;
+   off. The direction is decided by a keyed cell key, the sum of the keys of the weekly counts the
+   cell is made of (`record_keys`, as the ABS cell key method sums record keys): a cell with an
+   unchanged count never changes figure, cells made of the same counts get the same figure, and
+   nobody without the deployment's secret can tell how it was rounded;
 3. an attacker in the publish step (buurtbeeld.audit, driven by etl.publish.share): over every
-   relation at once, with what each figure allows (`rounding_box`), no true 1-4 may be narrowed below
+   relation at once, with what each figure allows (`rounding_box`; an 'x' is at least 1, since only
+   counted cells are stored), no true 1-4 may be narrowed below
    MIN_WIDTH (three candidate values); narrowed cells are rounded the other way or, failing that,
    hidden ("x", like every cell outside the design).
 
@@ -63,7 +66,8 @@ def legend(threshold: int, audience: str = GEDEELD) -> str:
         f"Gedeelde cijfers zijn afgerond op {threshold}-tallen: 0 betekent 0 t/m {threshold - 1}, "
         f"{threshold} betekent 1 t/m {threshold + (threshold - 1) // 2}, grotere aantallen wijken hooguit "
         f"{(threshold - 1) // 2} af. '{SECONDARY_SIGN}': niet beschikbaar in de gedeelde weergave "
-        "(wekelijkse cijfers van wijken en buurten, MK-codes per buurt of wijk)."
+        "(wekelijkse cijfers van wijken en buurten; per maand en kwartaal: categorieën van een buurt, MK-codes "
+        "van een buurt of wijk) of afgeschermd."
     )
 
 
@@ -81,6 +85,23 @@ def cell_keys(identities: Iterable[str], secret: bytes) -> np.ndarray:
     return np.frombuffer(digests, dtype=">u8").astype(np.float64) / 2.0**64
 
 
+KEY_BITS = 40  # a sum of a million record keys stays exact in int64
+
+
+def record_keys(identities: Iterable[str], secret: bytes) -> np.ndarray:
+    """Integer record keys in [0, 2**KEY_BITS) of the finest counts (a buurt, week and MK code), keyed
+    like `cell_keys`. A cell's key is the sum of its records' keys (`content_keys`), as the ABS cell
+    key method sums record keys: two cells made of the same records (a month with one week that has
+    incidents, a group with one MK code, a wijk with one buurt that has any) get the same key, so the
+    same figure. Rounded apart, the two figures of one count would tell more than either."""
+    return (cell_keys(identities, secret) * 2.0**KEY_BITS).astype(np.int64)
+
+
+def content_keys(summed: np.ndarray) -> np.ndarray:
+    """Cell keys in [0, 1) from summed record keys (uniform again, modulo 1)."""
+    return (np.asarray(summed, dtype=np.int64) % (1 << KEY_BITS)).astype(np.float64) / 2.0**KEY_BITS
+
+
 def round_shared(counts: np.ndarray, keys: np.ndarray, base: int) -> np.ndarray:
     """Shared figures, multiples of `base` (the threshold, 5): 0 stays 0; 1..base-1 becomes 0 or base,
     base with probability count/base (unbiased, decided by the cell key); larger counts go to the
@@ -93,27 +114,32 @@ def round_shared(counts: np.ndarray, keys: np.ndarray, base: int) -> np.ndarray:
 
 def rounding_box(shared: np.ndarray, hidden: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
     """What a shared figure tells about its true count under `round_shared` (base 5: 0 is 0..4, 5 is
-    1..7, a larger r is r-2..r+2); a hidden cell can be any count."""
+    1..7, a larger r is r-2..r+2). A hidden cell can be any count but 0: only cells with a count are
+    stored, and an offered cell without one reads 0, so an 'x' is never a zero."""
     r = np.asarray(shared, dtype=np.float64)
     half = (base - 1) // 2
     low = np.where(r == 0, 0.0, np.where(r == base, 1.0, r - (base - 1 - half)))
     high = np.where(r == 0, base - 1.0, r + half)
-    return np.where(hidden, 0.0, low), np.where(hidden, np.inf, high)
+    return np.where(hidden, 1.0, low), np.where(hidden, np.inf, high)
 
 
 SHARED_LEVELS = ("gemeente", "stadsdeel")
 
 
-def shared_cell(period_type: ArrayLike, area_level: ArrayLike, mk_code: ArrayLike) -> np.ndarray:
-    """Whether the gedeeld audience is offered a cell at all (the shared design): weeks of the gemeente
-    and its stadsdelen (all categories and groups); months at every area level (all categories and
-    groups; MK codes of the gemeente and stadsdelen); quarters and years at every level, MK codes
-    included. Weekly figures of wijken and buurten and monthly MK codes of a buurt or wijk are nearly
-    all 1 to 4: offered they would only add relations to attack. The intern audience reads every cell."""
-    kind = np.asarray(period_type)
-    wide = np.isin(np.asarray(area_level), SHARED_LEVELS)
+def shared_cell(period_type: ArrayLike, area_level: ArrayLike, group_code: ArrayLike, mk_code: ArrayLike) -> np.ndarray:
+    """Whether the gedeeld audience is offered a cell at all (the shared design). Years: every cell.
+    The gemeente and its stadsdelen: weeks (all categories and groups), months and quarters (MK codes
+    too). A wijk: months and quarters, all categories and groups. A buurt: months and quarters, all
+    categories together. So no weekly wijk or buurt figures, no groups of a buurt per month or quarter
+    and no MK codes of a wijk or buurt below the year: nearly all 1 to 4, offered they mostly add
+    relations to attack (demo, 2024 as one publication: offering them hid 49 % of the cells of 20 or
+    more, this design 2 %). Cells outside the design read 'x' whatever their count, zeros included.
+    The intern audience reads every cell."""
+    kind, level = np.asarray(period_type), np.asarray(area_level)
+    wide = np.isin(level, SHARED_LEVELS)
     whole_group = np.asarray(mk_code) == "*"
-    return np.where(kind == "week", wide & whole_group, np.where(kind == "month", whole_group | wide, True))
+    below = whole_group & ((level != "buurt") | (np.asarray(group_code) == "*"))
+    return np.where(kind == "week", wide & whole_group, (kind == "year") | wide | below)
 
 
 def for_audience(frame: pd.DataFrame, audience: str, offered: np.ndarray | bool = True) -> pd.DataFrame:

@@ -44,6 +44,8 @@ UNKNOWN, OTHER_STADSDEEL = published.UNKNOWN, published.OTHER_STADSDEEL
 ALL = "*"
 KEY = ["period", "area_level", "area_code", "group_code", "mk_code"]
 CATEGORY = ["group_code", "mk_code"]
+CONTENT_KEY = "content_key"
+VALUES = ["count", CONTENT_KEY]
 
 
 def weeks_by_gemeente(touched: Iterable[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
@@ -76,6 +78,15 @@ def to_indeling(counts: pd.DataFrame, successors: pd.DataFrame, hierarchy: pd.Da
     return frame.groupby(["iso_year", "iso_week", "buurt_code", *CATEGORY], as_index=False)["count"].sum()
 
 
+def with_record_keys(counts: pd.DataFrame, gemeente: str, secret: bytes) -> pd.DataFrame:
+    """Weekly buurt x category counts with the keyed record key of each (buurtbeeld.disclosure.
+    record_keys): every cell of the cube then sums the keys of the weekly counts it is made of."""
+    identity = f"{gemeente}|" + counts["iso_year"].astype(str) + "|" + counts["iso_week"].astype(str)
+    for column in ("buurt_code", *CATEGORY, "count"):
+        identity = identity + "|" + counts[column].astype(str)
+    return counts.assign(**{CONTENT_KEY: disclosure.record_keys(identity, secret)})
+
+
 def with_group_cells(counts: pd.DataFrame) -> pd.DataFrame:
     """Weekly counts per MK code plus each group's own cell (MK '*'), the sum of the group's rows.
 
@@ -83,7 +94,8 @@ def with_group_cells(counts: pd.DataFrame) -> pd.DataFrame:
     which MK '*' is what was delivered for a whole category without an MK code: it counts towards its
     group's cell, and is no MK cell of its own."""
     keys = ["iso_year", "iso_week", "buurt_code", "group_code"]
-    groups = counts.groupby(keys, as_index=False, observed=True)["count"].sum().assign(mk_code=ALL)
+    values = [v for v in VALUES if v in counts]
+    groups = counts.groupby(keys, as_index=False, observed=True)[values].sum().assign(mk_code=ALL)
     return pd.concat([counts[counts["mk_code"] != ALL], groups[counts.columns]], ignore_index=True)
 
 
@@ -121,12 +133,12 @@ def expand(buurt_cells: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str, ha
     extra = ["wijk", "stadsdeel"]
     groups = cells[cells["mk_code"] == ALL]
     totals = groups.groupby(["period", "area_level", "area_code"], as_index=False, dropna=False).agg(
-        count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
+        **_sums(groups), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
     )
     totals["group_code"] = _like(cells["group_code"], ALL, len(totals))
     totals["mk_code"] = _like(cells["mk_code"], ALL, len(totals))
     cells = pd.concat([cells, totals], ignore_index=True)
-    return cells[[*KEY, *extra, "count"]]
+    return cells[[*KEY, *extra, *_values(cells)]]
 
 
 def _like(column: pd.Series, value: str, rows: int) -> pd.Series | str:
@@ -137,7 +149,16 @@ def _like(column: pd.Series, value: str, rows: int) -> pd.Series | str:
 
 
 def _sum(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    return frame.groupby(by, as_index=False)["count"].sum()
+    return frame.groupby(by, as_index=False)[_values(frame)].sum()
+
+
+def _values(frame: pd.DataFrame) -> list[str]:
+    """The additive columns a frame carries: the count and, in a cube being built, its content key."""
+    return [v for v in VALUES if v in frame]
+
+
+def _sums(frame: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    return {v: (v, "sum") for v in _values(frame)}
 
 
 def _per_period(periods: pd.Series, f: Callable[[str], Any]) -> pd.Series:
@@ -236,7 +257,7 @@ def week_cells(counts: pd.DataFrame, hierarchy: pd.DataFrame, gemeente: str) -> 
     group_code, mk_code, count (buurten of one indeling)."""
     hier, has_sd = full_hierarchy(hierarchy)
     cells = counts.assign(period=_labels(counts["iso_year"], counts["iso_week"]))[
-        ["period", "buurt_code", *CATEGORY, "count"]
+        ["period", "buurt_code", *CATEGORY, *_values(counts)]
     ]
     # Keys as categories shared by every frame of the cube: the joins and groupings of a year's
     # million cells then compare integer codes, not strings.
@@ -278,7 +299,7 @@ def year_cube(
     before = None
     if previous is not None and len(previous):
         before = located(previous, hierarchy)
-    cells = share(cells, gemeente, threshold, secret, before)
+    cells = share(cells, gemeente, threshold, secret, before).drop(columns=CONTENT_KEY, errors="ignore")
     return cells.assign(period_start=_per_period(cells["period"], lambda p: period_start(kind_of(p), p)))
 
 
@@ -288,14 +309,14 @@ def period_sums(parts: pd.DataFrame, kind: str, wanted: Iterable[str]) -> pd.Dat
     frame = parts.assign(target=_per_period(parts["period"], lambda p: containing(p, kind)))
     frame = frame[frame["target"].isin(set(wanted))]
     sums = frame.groupby(keys, as_index=False, dropna=False, observed=True).agg(
-        count=("count", "sum"), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
+        **_sums(frame), wijk=("wijk", "first"), stadsdeel=("stadsdeel", "first")
     )
-    return sums.rename(columns={"target": "period"})[[*KEY, "wijk", "stadsdeel", "count"]]
+    return sums.rename(columns={"target": "period"})[[*KEY, "wijk", "stadsdeel", *_values(frame)]]
 
 
 def shared_design(cells: pd.DataFrame) -> np.ndarray:
     """The cells offered to the gedeeld audience (buurtbeeld.disclosure.shared_cell)."""
-    return disclosure.shared_cell(cells["period_type"], cells["area_level"], cells["mk_code"])
+    return disclosure.shared_cell(cells["period_type"], cells["area_level"], cells["group_code"], cells["mk_code"])
 
 
 FLIP_ROUNDS, MAX_ROUNDS = 12, 60
@@ -338,10 +359,13 @@ def share(
         return cells.assign(shared_count=shared, status=status)
     rel = cube_relations(d)
     counts = d["count"].to_numpy().astype(np.int64)
-    identity = f"{gemeente}|" + d["period"].astype(str)
-    for column in ("area_level", "area_code", "group_code", "mk_code", "count"):
-        identity = identity + "|" + d[column].astype(str)
-    keys = disclosure.cell_keys(identity, secret)
+    if CONTENT_KEY in d:
+        keys = disclosure.content_keys(d[CONTENT_KEY].to_numpy())
+    else:
+        identity = f"{gemeente}|" + d["period"].astype(str)
+        for column in ("area_level", "area_code", "group_code", "mk_code", "count"):
+            identity = identity + "|" + d[column].astype(str)
+        keys = disclosure.cell_keys(identity, secret)
     rounded = disclosure.round_shared(counts, keys, threshold)
     kept = kept_totals(d, threshold)
     pair = Pair.of(d, rel, previous, threshold) if previous is not None and len(previous) else None
@@ -600,7 +624,7 @@ def publish(
             periods = {kind: [p for p in labels if _part_of(p, parts)] for kind, labels in periods.items()}
             in_year = [w for w in in_year if week_label(*w) in periods["week"]]
         counts = to_indeling(published.week_counts(conn, gemeente, in_year), successors, hierarchy, year)
-        counts = with_group_cells(counts)
+        counts = with_group_cells(with_record_keys(counts, gemeente, secret))
         previous = published.shared_state(conn, gemeente, iso_year, None if parts is None else _periods_in(parts))
         if not carried_over(previous, year, threshold):
             previous = None

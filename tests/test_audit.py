@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from buurtbeeld import audit
 from buurtbeeld import disclosure as d
-from etl.publish import ALL, audit_year, cube_relations, shared_design, year_cube
+from etl.publish import audit_year, cube_relations, shared_design, with_group_cells, with_record_keys, year_cube
 
 T = 5
 HIERARCHY = pd.DataFrame(
@@ -34,9 +34,7 @@ def random_cube(seed: int, rate: float) -> pd.DataFrame:
         for g, mk in (("inbraak", "A20"), ("inbraak", "A30"), ("fiets", "A72"))
     ]
     counts = pd.DataFrame(rows, columns=["iso_year", "iso_week", "buurt_code", "group_code", "mk_code", "count"])
-    counts = counts[counts["count"] > 0]
-    groups = counts.groupby(["iso_year", "iso_week", "buurt_code", "group_code"], as_index=False)["count"].sum()
-    counts = pd.concat([counts, groups.assign(mk_code=ALL)], ignore_index=True)
+    counts = with_group_cells(with_record_keys(counts[counts["count"] > 0], "GM0001", b"test"))
     return year_cube(counts, HIERARCHY, "GM0001", T, PERIODS, b"test").reset_index(drop=True)
 
 
@@ -48,6 +46,17 @@ def test_a_total_next_to_one_hidden_part_pins_it() -> None:
     assert (low[1], high[1]) == (3, 3)
     found = audit.findings(counts, np.array([False, True, False]), low, high, T, 4)
     assert len(found) == 1 and found[0].pinned and found[0].count == 3
+
+
+def test_an_x_is_never_a_zero_and_the_attacker_uses_that() -> None:
+    # 3 = 1 + 1 + 1 with the total shown as 0 (0..4) and every part hidden. Only counted cells are
+    # stored, so an 'x' is at least 1: each part is 1 or 2. Read as 'any count from 0' it looked safe.
+    low, high = d.rounding_box(np.zeros(4), np.array([False, True, True, True]), T)
+    assert (low[1:] == 1).all() and np.isinf(high[1:]).all()
+    rel = audit.Relations(np.array([0, 0, 0]), np.array([1, 2, 3]), np.array([0, 0, 0]))
+    low, high = audit.propagate(low, high, rel)
+    found = audit.findings(np.array([3, 1, 1, 1]), np.array([False, True, True, True]), low, high, T, d.MIN_WIDTH)
+    assert [f.cell for f in found] == [1, 2, 3] and all(f.high == 2 for f in found)
 
 
 @pytest.mark.slow

@@ -211,9 +211,13 @@ def shared_state(
                 pc.c.period_type == kind,
                 where,
                 # buurtbeeld.disclosure.shared_cell, in SQL: only these rows are read
-                (pc.c.period_type.in_(["quarter", "year"]))
-                | (pc.c.area_level.in_(SHARED_LEVELS) & ((pc.c.mk_code == "*") | (pc.c.period_type == "month")))
-                | ((pc.c.period_type == "month") & (pc.c.mk_code == "*")),
+                (pc.c.area_level.in_(SHARED_LEVELS) & ((pc.c.mk_code == "*") | (pc.c.period_type != "week")))
+                | (pc.c.period_type == "year")
+                | (
+                    pc.c.period_type.in_(["month", "quarter"])
+                    & (pc.c.mk_code == "*")
+                    & ((pc.c.area_level != "buurt") | (pc.c.group_code == "*"))
+                ),
             ),
             columns,
         )

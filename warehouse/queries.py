@@ -308,9 +308,13 @@ def _cells_by(
     out = full.merge(rows, on=["period", key], how="left")
     out["count"] = out["count"].fillna(0)
     out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
+    group = out[key] if key == "group_code" else fixed.get("group_code", ALL)
     mk = out[key] if key == "mk_code" else fixed.get("mk_code", ALL)
     offered = disclosure.shared_cell(
-        np.full(len(out), period_type), np.full(len(out), level), np.broadcast_to(mk, len(out))
+        np.full(len(out), period_type),
+        np.full(len(out), level),
+        np.broadcast_to(group, len(out)),
+        np.broadcast_to(mk, len(out)),
     )
     return disclosure.for_audience(out, audience, offered)
 
@@ -366,7 +370,9 @@ def series(
     out["count"] = out["count"].fillna(0)
     out["status"] = out["status"].fillna(disclosure.SHOWN).astype(int)
     out["period_start"] = [period_start(period_type, p) for p in out["period"]]
-    offered = bool(disclosure.shared_cell(np.array([period_type]), np.array([level]), np.array([mk]))[0])
+    offered = bool(
+        disclosure.shared_cell(np.array([period_type]), np.array([level]), np.array([group]), np.array([mk]))[0]
+    )
     return disclosure.for_audience(out, audience, offered)
 
 
