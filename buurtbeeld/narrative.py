@@ -136,16 +136,17 @@ WHOLE_AREA = {"gemeente": "De gemeente", "stadsdeel": "Het stadsdeel", "wijk": "
 
 @dataclass
 class AreaFacts:
-    """What the narrative of one area needs; `rows` holds one row per category group ('*' = all)
-    with columns group, label, observed (exact), shown (the shared figure), status, expected, direction,
-    excess, rate (of the shared figure), rate_exact, kind. `audience` says whom the text is for:
-    `for_audience` turns the gedeeld facts into the intern ones."""
+    """What the narrative of one area needs; `rows` holds one row per category group ('*' = all), as a
+    frame or as dicts (what etl.analyses passes: read once, not per sentence), with columns group,
+    label, observed (exact), shown (the shared figure), status, expected, direction, excess, rate (of
+    the shared figure), rate_exact, kind. `audience` says whom the text is for: intern_rows turns the
+    gedeeld rows into the intern ones."""
 
     month: str
     level: str
     code: str
     name: str
-    rows: pd.DataFrame
+    rows: pd.DataFrame | list[dict[str, Any]]
     threshold: int
     parent_rates: list[tuple[str, str]] = field(default_factory=list)  # (name, rate label) stadsdeel, gemeente
     provisional: list[str] = field(default_factory=list)
@@ -163,15 +164,17 @@ class AreaFacts:
         return 1 if self.audience == disclosure.INTERN else self.threshold
 
 
-def intern_rows(rows: pd.DataFrame) -> pd.DataFrame:
+def intern_rows(rows: pd.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows as the intern audience reads them: the exact count is the shown one, nothing hidden."""
-    rate = rows["rate_exact"] if "rate_exact" in rows else pd.Series(float("nan"), index=rows.index)
-    return rows.assign(shown=rows["observed"].astype("float64"), status=disclosure.SHOWN, rate=rate)
+    return [
+        {**r, "shown": float(r["observed"]), "status": disclosure.SHOWN, "rate": r.get("rate_exact", float("nan"))}
+        for r in records(rows)
+    ]
 
 
-def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+def records(rows: pd.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows as dicts: a few dozen per area, read field by field (a row Series costs ten times more)."""
-    return rows.to_dict("records")
+    return rows if isinstance(rows, list) else rows.to_dict("records")
 
 
 def _obs(row: pd.Series | dict[str, Any], threshold: int) -> str:
@@ -209,7 +212,7 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
     largest shown figure first (ties by label: the exact order of two equal figures is not shown)."""
     t = facts.expected_floor
     out = []
-    ranked = sorted(_records(facts.rows), key=lambda r: (r["group"] != ALL, -_shown_or_none(r), r["label"]))
+    ranked = sorted(records(facts.rows), key=lambda r: (r["group"] != ALL, -_shown_or_none(r), r["label"]))
     for row in ranked:
         shown = int(row["status"]) == disclosure.SHOWN
         out.append(
@@ -243,9 +246,9 @@ NO_GROUPS_CHART = "Geen grafiek per categorie: deze maand heeft geen categorie e
 NO_TREND_CHART = "Geen grafiek per maand: in deze periode is geen maandtotaal getoond."
 
 
-def notable_records(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+def notable_records(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """`notable` on the rows as dicts (what describe and the summaries read)."""
-    flagged = [r for r in records if r["direction"] != ""]
+    flagged = [r for r in rows if r["direction"] != ""]
     visible = [r for r in flagged if int(r["status"]) != disclosure.SECONDARY]
     visible.sort(key=lambda r: (r["group"] != ALL, -abs(float(r["shown"]) - float(r["expected"])), r["label"]))
     return visible, len(flagged) - len(visible)
@@ -259,7 +262,7 @@ def notable(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     The order is by the difference the reader can see (the shown figure against the expectation), then
     by label: ordering by the exact excess would tell a gedeeld reader which of two equal rounded
     figures is the larger."""
-    visible, hidden = notable_records(_records(rows))
+    visible, hidden = notable_records(records(rows))
     return pd.DataFrame(visible, columns=rows.columns), hidden
 
 
@@ -313,12 +316,12 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     deviates most as sentences, the others by name) and in the findings; "niets opvallends" is said
     only when nothing is notable here or below, hidden results included."""
     t = facts.expected_floor
-    records = _records(facts.rows)
+    rows = records(facts.rows)
     when = month_name(facts.month)
     provisional = bool(facts.provisional)
-    total = next(r for r in records if r["group"] == ALL)
-    cats = [r for r in records if r["group"] != ALL]
-    visible, hidden = notable_records(records)
+    total = next(r for r in rows if r["group"] == ALL)
+    cats = [r for r in rows if r["group"] != ALL]
+    visible, hidden = notable_records(rows)
 
     def sentence(row: dict[str, Any]) -> str:
         word = "opvallend hoog" if row["direction"] == "hoog" else "opvallend laag"

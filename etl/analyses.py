@@ -221,8 +221,15 @@ def _documents(
     frame = frame.assign(
         rate_exact=np.where(pop_rows > 0, frame["observed"].to_numpy(dtype=float) / pop_rows * 1000.0, np.nan)
     )
-    by_area = {row: part for row, part in frame.groupby("area_row", sort=False)}
     totals = frame[frame["group_code"] == ALL]
+    # Every text reads the rows field by field: as plain dicts, read once (pandas' string columns cost
+    # a lookup per value).
+    plain = frame.rename(columns={"group_code": "group"})
+    by_area: dict[int, list[dict[str, Any]]] = {}
+    for record in plain.astype({c: object for c in plain.columns if plain[c].dtype.kind not in "biuf"}).to_dict(
+        "records"
+    ):
+        by_area.setdefault(int(record["area_row"]), []).append(record)
     rate_of = {
         disclosure.GEDEELD: {
             (r.area_level, r.area_code): disclosure.rate_label(r.rate, int(r.status), t) for r in totals.itertuples()
@@ -241,7 +248,7 @@ def _documents(
     context = _context(inputs, areas)
     docs: dict[str, list[dict[str, Any]]] = {audience: [] for audience in AUDIENCES}
     for i, area in enumerate(areas.itertuples(index=False)):
-        rows = by_area[i].rename(columns={"group_code": "group"})
+        rows = by_area[i]
         for audience in AUDIENCES:
             rates = rate_of[audience]
             parents = []
@@ -303,7 +310,7 @@ def _attach_children(docs: list[dict[str, Any]]) -> None:
         facts, area = d["facts"], d["area"]
         if area.area_level not in CHILD_LEVELS:
             continue
-        visible, n_hidden = narrative.notable_records(facts.rows.to_dict("records"))
+        visible, n_hidden = narrative.notable_records(narrative.records(facts.rows))
         keys = [("gemeente", "")]
         if area.area_level in ("wijk", "buurt") and isinstance(area.stadsdeel, str):
             keys.append(("stadsdeel", area.stadsdeel))
