@@ -255,8 +255,9 @@ def test_every_demo_analysis_follows_its_flags_in_both_audiences(demo_warehouse:
                 key = ("gemeente", "GM9999") if d.area_level == "gemeente" else (d.area_level, d.area_code)
                 if notable_below.get(key) and "niets opvallends" in texts[d.area_code]["headline"]:
                     problems.append(f"{month} {audience} {key}: 'niets opvallends' above a notable area")
-    # Not vacuous: the demo has notable results in both audiences, wijken among them.
-    assert seen[disclosure.GEDEELD] >= 30 and seen[disclosure.INTERN] >= seen[disclosure.GEDEELD] and wijken >= 3
+    # Not vacuous: the demo has notable results in both audiences, wijken among them (47 and 14 on the
+    # statistics of December 2026; the bounds leave room for a recalibration).
+    assert seen[disclosure.GEDEELD] >= 10 and seen[disclosure.INTERN] >= seen[disclosure.GEDEELD] and wijken >= 1
     assert problems == [], problems[:20]
 
 
@@ -338,7 +339,7 @@ def test_every_notable_area_is_on_the_page_and_in_every_download(
                     if kop.get(title) != text["headline"]:
                         problems.append(f"{month} {title}: not in the Excel download")
             if not user:
-                assert len(upper) >= 3, "the demo has months with a notable wijk or stadsdeel"
+                assert upper, "the demo has months with a notable wijk or stadsdeel"
                 month = upper[-1]
                 pdf = _pdf_text(maandanalyses.document_download("pdf", "GM9999", month, maandanalyses.WHOLE))
                 shared = _notable_areas(queries.analyses(url, "GM9999", month), disclosure.GEDEELD)
