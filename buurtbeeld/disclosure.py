@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
@@ -199,10 +200,13 @@ def masked_rate(counts: pd.Series, status: pd.Series, base: pd.Series, per: floa
 
 
 def format_number(value: float | int | None, decimals: int = 0) -> str:
-    """Dutch number formatting: 1.234,5."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    """Dutch number formatting: 1.234,5; rounded half up (4,5 -> 5, 2,25 -> 2,3) as a reader rounds,
+    not to even or by the binary fraction as Python's format does (4 and 2,2)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "–"
-    text = f"{value:,.{decimals}f}"
+    # repr is the shortest text that reads back as the float: the number as the reader would write it.
+    exact = Decimal(int(value)) if isinstance(value, int | np.integer) else Decimal(repr(float(value)))
+    text = f"{exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):,.{decimals}f}"
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 

@@ -78,8 +78,20 @@ def weeks_phrase(labels: list[str]) -> str:
     return ", ".join(names[:-1]) + " en " + names[-1]
 
 
-def how_to_read(method: Method, threshold: int) -> str:
-    """The "Hoe lezen" paragraph that ships with every analysis."""
+def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEELD) -> str:
+    """The "Hoe lezen" paragraph that ships with every analysis; its last sentences say how the
+    audience's figures were made (rounded to the threshold for gedeeld, exact for intern)."""
+    if audience == disclosure.INTERN:
+        figures = (
+            "Alle aantallen zijn exact (weergave intern: vertrouwelijk, niet delen); verwachte aantallen zijn "
+            "afgerond op hele aantallen. De toetsen zijn op dezelfde aantallen gedaan."
+        )
+    else:
+        figures = (
+            f"Alle aantallen zijn afgerond op {threshold}-tallen, zodat geen klein aantal terug te "
+            f"rekenen is: 0 betekent 0 tot en met {threshold - 1}; een aantal dat om die reden niet wordt "
+            "getoond staat er als 'x'. De toetsen zelf zijn op de werkelijke aantallen gedaan."
+        )
     return (
         "**Hoe lezen.** Per buurt, wijk, stadsdeel en de hele gemeente vergelijken we het aantal "
         "geregistreerde incidenten per categorie met wat op grond van eerdere maanden te verwachten was. "
@@ -96,9 +108,7 @@ def how_to_read(method: Method, threshold: int) -> str:
         "zeggen weinig en gebruiken we daarom niet. Opvallend betekent niet verklaard: de cijfers zeggen niets "
         "over oorzaken, en de kenmerken van de buurt staan er alleen ter context bij. Weken die nog "
         "**voorlopig** zijn, kunnen door latere leveringen nog veranderen; uitkomsten over die weken zijn "
-        f"minder zeker. Alle aantallen zijn afgerond op {threshold}-tallen, zodat geen klein aantal terug te "
-        f"rekenen is: 0 betekent 0 tot en met {threshold - 1}; een aantal dat om die reden niet wordt "
-        "getoond staat er als 'x'. De toetsen zelf zijn op de werkelijke aantallen gedaan."
+        "minder zeker. " + figures
     )
 
 
@@ -120,45 +130,74 @@ def expected_phrase(value: float | None, threshold: int) -> str:
     return f"minder dan {threshold}" if shown is None else f"ongeveer {disclosure.format_number(shown)}"
 
 
+LEVEL_NOUNS = {"stadsdeel": ("stadsdeel", "stadsdelen"), "wijk": ("wijk", "wijken"), "buurt": ("buurt", "buurten")}
+WHOLE_AREA = {"gemeente": "De gemeente", "stadsdeel": "Het stadsdeel", "wijk": "De wijk", "buurt": "De buurt"}
+
+
 @dataclass
 class AreaFacts:
-    """What the narrative of one area needs; `rows` holds one row per category group ('*' = all)
-    with columns group, label, observed (exact), shown (the shared figure), status, expected, direction,
-    excess, rate, kind."""
+    """What the narrative of one area needs; `rows` holds one row per category group ('*' = all), as a
+    frame or as dicts (what etl.analyses passes: read once, not per sentence), with columns group,
+    label, observed (exact), shown (the shared figure), status, expected, direction, excess, rate (of
+    the shared figure), rate_exact, kind. `audience` says whom the text is for: intern_rows turns the
+    gedeeld rows into the intern ones."""
 
     month: str
     level: str
     code: str
     name: str
-    rows: pd.DataFrame
+    rows: pd.DataFrame | list[dict[str, Any]]
     threshold: int
     parent_rates: list[tuple[str, str]] = field(default_factory=list)  # (name, rate label) stadsdeel, gemeente
     provisional: list[str] = field(default_factory=list)
     context: list[tuple[str, str, str]] = field(default_factory=list)  # (indicator, here, gemeente)
     trend: dict[str, Any] = field(default_factory=dict)  # months, values (None where hidden)
-    children: list[dict[str, Any]] = field(default_factory=list)  # notable findings of buurten below
+    children: list[dict[str, Any]] = field(default_factory=list)  # notable findings of the areas below
+    below: dict[str, int] = field(default_factory=dict)  # level -> areas below with a shown notable result
+    below_hidden: int = 0  # notable results below that cannot be shown
+    audience: str = disclosure.GEDEELD
+
+    @property
+    def expected_floor(self) -> int:
+        """Below this an expected count reads 'minder dan …': the threshold for gedeeld; for intern,
+        which reads exact counts, only an expectation that rounds to 0."""
+        return 1 if self.audience == disclosure.INTERN else self.threshold
 
 
-def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+def intern_rows(rows: pd.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as the intern audience reads them: the exact count is the shown one, nothing hidden."""
+    return [
+        {**r, "shown": float(r["observed"]), "status": disclosure.SHOWN, "rate": r.get("rate_exact", float("nan"))}
+        for r in records(rows)
+    ]
+
+
+def records(rows: pd.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows as dicts: a few dozen per area, read field by field (a row Series costs ten times more)."""
-    return rows.to_dict("records")
+    return rows if isinstance(rows, list) else rows.to_dict("records")
 
 
 def _obs(row: pd.Series | dict[str, Any], threshold: int) -> str:
     """The count as the document's readers see it: the shared figure (`shown`), not the exact one the
-    statistics were computed from."""
+    statistics were computed from (for intern the two are the same)."""
     return disclosure.label(row["shown"], int(row["status"]), threshold)
 
 
 def _said(row: pd.Series | dict[str, Any], threshold: int) -> str:
-    """The count as a sentence says it: a hidden figure in words ('minder dan 5', 'een afgeschermd
-    aantal'), never the table's sign ('x incidenten' reads as a typo)."""
+    """The count as a sentence says it: a hidden figure in words ('een afgeschermd aantal'), never the
+    table's sign ('x incidenten' reads as a typo)."""
     if int(row["status"]) == disclosure.SECONDARY:
         return "een afgeschermd aantal"
     return disclosure.format_number(row["shown"])
 
 
+def _listed(parts: list[str]) -> str:
+    """'a', 'a en b', 'a, b en c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
+
+
 def finding(row: pd.Series | dict[str, Any], threshold: int, provisional: bool) -> str:
+    """One notable result as a list item; `threshold` is the expected_floor of the audience."""
     word = "opvallend hoog" if row["direction"] == "hoog" else "opvallend laag"
     expected = expected_phrase(row["expected"], threshold)
     text = f"**{row['label']}**: {_said(row, threshold)} geregistreerd, verwacht {expected} ({word}"
@@ -169,17 +208,18 @@ def finding(row: pd.Series | dict[str, Any], threshold: int, provisional: bool) 
 
 
 def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
-    """The findings table (Excel export and dashboard): every category, all values as shown."""
+    """The findings table (Excel export and dashboard): every category, all values as shown, the
+    largest shown figure first (ties by label: the exact order of two equal figures is not shown)."""
+    t = facts.expected_floor
     out = []
-    for row in _records(facts.rows.sort_values("shown", ascending=False)):
+    ranked = sorted(records(facts.rows), key=lambda r: (r["group"] != ALL, -_shown_or_none(r), r["label"]))
+    for row in ranked:
         shown = int(row["status"]) == disclosure.SHOWN
         out.append(
             {
                 "Categorie": "Alle categorieën" if row["group"] == ALL else row["label"],
                 "Geregistreerd": _obs(row, facts.threshold),
-                "Verwacht": disclosure.expected_label(row["expected"], facts.threshold)
-                if row["kind"] != "geen"
-                else "–",
+                "Verwacht": disclosure.expected_label(row["expected"], t) if row["kind"] != "geen" else "–",
                 "Per 1.000 inwoners": disclosure.format_number(row["rate"], 1) if shown else "–",
                 "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
                 if shown
@@ -190,12 +230,28 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
     return out
 
 
+def _shown_or_none(row: dict[str, Any]) -> float:
+    """The shown figure for ranking; a hidden one ranks below every shown figure, zero included."""
+    if int(row["status"]) != disclosure.SHOWN or row["shown"] != row["shown"]:
+        return -1.0
+    return float(row["shown"])
+
+
 def chart_has_data(series: dict[str, Any], keys: tuple[str, ...]) -> bool:
     """Whether a chart would show anything: a chart of only hidden values is an empty frame."""
     return any(v is not None and v == v and v > 0 for key in keys for v in series.get(key, []))
 
 
 NO_GROUPS_CHART = "Geen grafiek per categorie: deze maand heeft geen categorie een getoond aantal of een verwachting."
+NO_TREND_CHART = "Geen grafiek per maand: in deze periode is geen maandtotaal getoond."
+
+
+def notable_records(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """`notable` on the rows as dicts (what describe and the summaries read)."""
+    flagged = [r for r in rows if r["direction"] != ""]
+    visible = [r for r in flagged if int(r["status"]) != disclosure.SECONDARY]
+    visible.sort(key=lambda r: (r["group"] != ALL, -abs(float(r["shown"]) - float(r["expected"])), r["label"]))
+    return visible, len(flagged) - len(visible)
 
 
 def notable(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -206,12 +262,8 @@ def notable(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     The order is by the difference the reader can see (the shown figure against the expectation), then
     by label: ordering by the exact excess would tell a gedeeld reader which of two equal rounded
     figures is the larger."""
-    flagged = rows[rows["direction"] != ""].assign(
-        _first=lambda f: f["group"] != ALL, _size=lambda f: -(f["shown"] - f["expected"]).abs()
-    )
-    flagged = flagged.sort_values(["_first", "_size", "label"], kind="stable").drop(columns=["_first", "_size"])
-    visible = flagged[flagged["status"] != disclosure.SECONDARY]
-    return visible, len(flagged) - len(visible)
+    visible, hidden = notable_records(records(rows))
+    return pd.DataFrame(visible, columns=rows.columns), hidden
 
 
 def _hidden_sentence(hidden: int, also: bool) -> str:
@@ -223,51 +275,103 @@ def _hidden_sentence(hidden: int, also: bool) -> str:
     return f"Daarnaast {text}" if also else text[0].upper() + text[1:]
 
 
+def below_phrase(below: dict[str, int]) -> str:
+    """'twee wijken en één buurt': the areas below with a shown notable result, coarse to fine."""
+    parts = []
+    for level, (one, many) in LEVEL_NOUNS.items():
+        n = below.get(level, 0)
+        if n:
+            parts.append(f"{in_words(n)} {one if n == 1 else many}")
+    return _listed(parts) if parts else ""
+
+
+def _below_sentence(facts: AreaFacts, own: bool) -> str:
+    """What the headline of a summary says about the areas below it; '' when nothing is notable there.
+    Without it a stadsdeel whose buurt is notable would read as if nothing were."""
+    areas = below_phrase(facts.below)
+    if not areas and not facts.below_hidden:
+        return ""
+    hidden = ""
+    if facts.below_hidden:
+        n = facts.below_hidden
+        hidden = (
+            f"{in_words(n)} opvallende {'uitkomst' if n == 1 else 'uitkomsten'} daaronder "
+            f"{'kan' if n == 1 else 'kunnen'} om privacyredenen niet getoond worden"
+        )
+    if own:
+        text = f"Verder opvallend: {areas} (zie hieronder)" if areas else ""
+        if hidden:
+            text = f"{text}; {hidden}" if text else hidden[0].upper() + hidden[1:]
+        return text + "."
+    whole = f"{WHOLE_AREA.get(facts.level, 'Het gebied')} als geheel wijkt niet opvallend af"
+    if areas:
+        return f"{whole}, maar {areas} wel (zie hieronder)" + (f"; {hidden}." if hidden else ".")
+    return f"{whole}; {hidden}."
+
+
 def describe(facts: AreaFacts) -> dict[str, Any]:
-    """Headline, paragraphs, table and chart data of one area's analysis."""
-    t = facts.threshold
-    rows = facts.rows
+    """Headline, paragraphs, table and chart data of one area's analysis, for `facts.audience`.
+
+    Every notable result the reader may see is in the headline (the total and the category that
+    deviates most as sentences, the others by name) and in the findings; "niets opvallends" is said
+    only when nothing is notable here or below, hidden results included."""
+    t = facts.expected_floor
+    rows = records(facts.rows)
     when = month_name(facts.month)
     provisional = bool(facts.provisional)
-    total = rows[rows["group"] == ALL].iloc[0]
-    cats = rows[rows["group"] != ALL]
-    visible, hidden = notable(rows)
+    total = next(r for r in rows if r["group"] == ALL)
+    cats = [r for r in rows if r["group"] != ALL]
+    visible, hidden = notable_records(rows)
 
-    def sentence(row: Any) -> str:
+    def sentence(row: dict[str, Any]) -> str:
         word = "opvallend hoog" if row["direction"] == "hoog" else "opvallend laag"
         return (
             f"{count_phrase(row['group'], row['label'], _said(row, t))} geregistreerd; verwacht waren er "
             f"{expected_phrase(row['expected'], t)} ({word})"
         )
 
-    if not visible.empty:
-        first = visible.iloc[0]
+    if visible:
+        first, rest = visible[0], visible[1:]
         headline = f"In {when} werden in {facts.name} {sentence(first)}."
-        if first["group"] == ALL and len(visible) > 1:  # the total, and the category that stands out most
-            top = visible.iloc[1]
+        if first["group"] == ALL and rest:  # the total, and the category that stands out most
+            top, rest = rest[0], rest[1:]
             headline += f" Het meest wijkt {top['label'].lower()} af: {sentence(top)}."
+        if rest:
+            headline += " Ook opvallend: " + _listed([f"{r['label'].lower()} ({r['direction']})" for r in rest]) + "."
+        if hidden:
+            headline += " " + _hidden_sentence(hidden, also=True)
+        below = _below_sentence(facts, own=True)
     else:
         headline = (
             f"In {when} werden in {facts.name} {count_phrase(ALL, '', _said(total, t))} geregistreerd"
             + (f"; verwacht waren er {expected_phrase(total['expected'], t)}" if total["kind"] != "geen" else "")
             + "."
-            + (" Er is niets opvallends." if not hidden else " " + _hidden_sentence(hidden, also=False))
         )
+        if hidden:
+            headline += " " + _hidden_sentence(hidden, also=False)
+        below = _below_sentence(facts, own=bool(hidden))
+        if not hidden and not below:
+            headline += " Er is niets opvallends."
+    if below:
+        headline += " " + below
 
     paragraphs: list[str] = []
-    if not visible.empty:
-        paragraphs.append(
-            "Opvallend deze maand:\n" + "\n".join(f"- {finding(r, t, provisional)}" for r in _records(visible))
-        )
+    if visible:
+        paragraphs.append("Opvallend deze maand:\n" + "\n".join(f"- {finding(r, t, provisional)}" for r in visible))
         if hidden:
             paragraphs.append(_hidden_sentence(hidden, also=True))
     elif not hidden:
         paragraphs.append("Geen enkele categorie wijkt opvallend af van wat te verwachten was.")
-    shown_cats = cats[(cats["status"] == disclosure.SHOWN) & (cats["shown"] > 0)].sort_values("shown", ascending=False)
-    if not shown_cats.empty:
-        parts = [f"{r['label'].lower()} ({_obs(r, t)})" for r in _records(shown_cats.head(3))]
+    # Ranked on the figures this audience reads: for gedeeld the shared ones, ties by label (their
+    # exact order is not shown), hidden ones not ranked at all; for intern the exact counts.
+    shown_cats = sorted(
+        (r for r in cats if int(r["status"]) == disclosure.SHOWN and r["shown"] > 0),
+        key=lambda r: (-float(r["shown"]), r["label"]),
+    )
+    if shown_cats:
+        parts = [f"{r['label'].lower()} ({_obs(r, t)})" for r in shown_cats[:3]]
         # Ranking the hidden ones too would tell how large they are; so say that they are left out.
-        left_out = (cats["status"] == disclosure.SECONDARY).any()
+        left_out = any(int(r["status"]) == disclosure.SECONDARY for r in cats)
         paragraphs.append(
             (
                 "Meest geregistreerd (van de categorieën met een getoond aantal): "
@@ -294,7 +398,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     if facts.context:
         lines = [f"- {ind}: {here} (gemeente: {gm})" for ind, here, gm in facts.context]
         paragraphs.append("Kenmerken van de buurt (ter context; ze verklaren de cijfers niet):\n" + "\n".join(lines))
-    by_label = _records(cats.sort_values("label"))
+    by_label = sorted(cats, key=lambda r: r["label"])
     groups_chart = {
         "labels": [r["label"] for r in by_label],
         "observed": [float(r["shown"]) if int(r["status"]) == disclosure.SHOWN else None for r in by_label],

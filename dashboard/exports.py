@@ -10,10 +10,10 @@ from datetime import datetime
 
 import pandas as pd
 
-from buurtbeeld import disclosure
+from buurtbeeld import disclosure, narrative
 from buurtbeeld.safe_output import guard_workbook
 from dashboard.components import audience as ui_audience
-from dashboard.components import threshold, url
+from dashboard.components import threshold, url, week_text
 from warehouse import queries
 
 
@@ -33,8 +33,8 @@ def about_sheet(title: str, filters: dict[str, str], gemeente: str | None, audie
         ),
         ("Geheimhouding", disclosure.legend(threshold(), who)),
         ("Laadbatch", f"batch {info.get('batch_id', '–')} (de laatst geladen levering)"),
-        ("Gegevens t/m", str(info.get("latest_week") or "–")),
-        ("Voorlopige weken", ", ".join(info.get("provisional", [])) or "geen"),
+        ("Gegevens t/m", week_text(info["latest_week"]) if info.get("latest_week") else "–"),
+        ("Voorlopige weken", narrative.weeks_phrase(info["provisional"]) if info.get("provisional") else "geen"),
         ("Gemaakt op", datetime.now().strftime("%d-%m-%Y %H:%M")),
     ]
     return pd.DataFrame(rows, columns=["Kenmerk", "Waarde"])

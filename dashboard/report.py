@@ -74,6 +74,15 @@ def _groups_chart(groups: dict[str, Any], fmt: str) -> bytes | None:
     return _save(fig, fmt)
 
 
+def _charts(charts: dict[str, Any], fmt: str) -> list[tuple[bytes | None, str]]:
+    """The two charts of a buurt, each with the sentence that stands in its place when it would be an
+    empty frame (nothing shown to draw)."""
+    return [
+        (_trend_chart(charts["trend"], fmt), narrative.NO_TREND_CHART),
+        (_groups_chart(charts["groups"], fmt), narrative.NO_GROUPS_CHART),
+    ]
+
+
 def _save(fig: Any, fmt: str) -> bytes:
     from matplotlib import pyplot as plt
 
@@ -96,13 +105,12 @@ def html_report(docs: pd.DataFrame, month: str, scope_name: str, how_to_read: st
         body = "".join(markdown_html(p) for p in content["paragraphs"])
         charts = ""
         if doc.area_level == "buurt" and doc.area_code in charted:
-            for chart in (
-                _trend_chart(content["charts"]["trend"], "svg"),
-                _groups_chart(content["charts"]["groups"], "svg"),
-            ):
+            for chart, instead in _charts(content["charts"], "svg"):
                 if chart:
                     svg = chart.decode("utf-8")
                     charts += f'<div class="chart">{svg[svg.index("<svg") :]}</div>'
+                else:
+                    charts += f'<p class="about">{html.escape(instead)}</p>'
         table = pd.DataFrame(content["table"]).to_html(index=False, border=0, classes="findings", escape=True)
         parts.append(
             f'<section><p class="level">{LEVEL_TITLES.get(doc.area_level, "")}</p>'
@@ -167,12 +175,11 @@ def pdf_report(docs: pd.DataFrame, month: str, scope_name: str, how_to_read: str
             pdf.multi_cell(0, 4.5, paragraph, markdown=True, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
         if doc.area_level == "buurt" and doc.area_code in charted:
-            for chart in (
-                _trend_chart(content["charts"]["trend"], "png"),
-                _groups_chart(content["charts"]["groups"], "png"),
-            ):
+            for chart, instead in _charts(content["charts"], "png"):
                 if chart:
                     pdf.image(io.BytesIO(chart), w=170)
+                else:
+                    pdf.multi_cell(0, 4.5, instead, new_x="LMARGIN", new_y="NEXT")
         rows = content["table"]
         if rows:
             pdf.set_font("dejavu", "", 7)

@@ -59,7 +59,7 @@ class Generated:
 
     @property
     def line(self) -> str:
-        prov = f"; voorlopige weken: {', '.join(self.provisional)}" if self.provisional else ""
+        prov = f"; voorlopig: {narrative.weeks_phrase(self.provisional)}" if self.provisional else ""
         return f"{self.gemeente} {self.month}: {self.analyses} analyses ({self.scope}), {self.notable} opvallend{prov}"
 
 
@@ -187,7 +187,21 @@ def _status_matrix(cells: pd.DataFrame, totals: pd.DataFrame, months: list[str])
     return merged[months].fillna(disclosure.SHOWN).to_numpy(dtype=int)
 
 
-CHILD_LEVELS = {"wijk": "Wijken", "buurt": "Buurten"}
+CHILD_LEVELS = {"stadsdeel": "Stadsdelen", "wijk": "Wijken", "buurt": "Buurten"}
+# The levels a summary names the notable areas of: every level below it.
+SUMMARIES = {"gemeente": ("stadsdeel", "wijk", "buurt"), "stadsdeel": ("wijk", "buurt"), "wijk": ("buurt",)}
+BELOW_NAMES = {"gemeente": "stadsdelen, wijken en buurten", "stadsdeel": "wijken en buurten", "wijk": "buurten"}
+AUDIENCES = (disclosure.GEDEELD, disclosure.INTERN)
+INTERN_KEYS = ("headline", "paragraphs", "table", "charts", "notable_shown", "notable_hidden")
+
+
+def _exact_trend(inputs: Inputs, areas: pd.DataFrame, months: list[str]) -> np.ndarray:
+    """(areas, months) exact all-categories counts: the trend as the intern audience reads it."""
+    cells = inputs.cells[inputs.cells["group_code"] == ALL]
+    wide = cells.pivot_table(index=["area_level", "area_code"], columns="period", values="count", aggfunc="sum")
+    wide = wide.reindex(columns=months)
+    merged = areas[["area_level", "area_code"]].merge(wide.reset_index(), on=["area_level", "area_code"], how="left")
+    return merged[months].fillna(0.0).to_numpy(dtype=float)
 
 
 def _documents(
@@ -198,47 +212,79 @@ def _documents(
     trend_values: np.ndarray,
     trend_status: np.ndarray,
 ) -> list[dict[str, Any]]:
+    """One document per area: the gedeeld text (made for distribution) with, under content['intern'],
+    the same text from the exact counts for the intern audience's page."""
     t = inputs.threshold
-    by_area = {row: part for row, part in frame.groupby("area_row", sort=False)}
+    keys = areas[["area_level", "area_code"]].reset_index(drop=True)
+    pop_now = _population(inputs, keys, [inputs.month])[:, 0]
+    pop_rows = pop_now[frame["area_row"].to_numpy()]
+    frame = frame.assign(
+        rate_exact=np.where(pop_rows > 0, frame["observed"].to_numpy(dtype=float) / pop_rows * 1000.0, np.nan)
+    )
+    totals = frame[frame["group_code"] == ALL]
+    # Every text reads the rows field by field: as plain dicts, read once (pandas' string columns cost
+    # a lookup per value).
+    plain = frame.rename(columns={"group_code": "group"})
+    by_area: dict[int, list[dict[str, Any]]] = {}
+    for record in plain.astype({c: object for c in plain.columns if plain[c].dtype.kind not in "biuf"}).to_dict(
+        "records"
+    ):
+        by_area.setdefault(int(record["area_row"]), []).append(record)
     rate_of = {
-        (r.area_level, r.area_code): disclosure.rate_label(r.rate, int(r.status), t)
-        for r in frame[frame["group_code"] == ALL].itertuples()
+        disclosure.GEDEELD: {
+            (r.area_level, r.area_code): disclosure.rate_label(r.rate, int(r.status), t) for r in totals.itertuples()
+        },
+        disclosure.INTERN: {
+            (r.area_level, r.area_code): disclosure.rate_label(r.rate_exact, disclosure.SHOWN, t)
+            for r in totals.itertuples()
+        },
     }
+    exact_trend = _exact_trend(inputs, areas, trend_months)
     gm_name = (
         areas.loc[areas["area_level"] == "gemeente", "name"].iloc[0]
         if (areas["area_level"] == "gemeente").any()
         else inputs.gemeente
     )
     context = _context(inputs, areas)
-    docs: list[dict[str, Any]] = []
+    docs: dict[str, list[dict[str, Any]]] = {audience: [] for audience in AUDIENCES}
     for i, area in enumerate(areas.itertuples(index=False)):
-        rows = by_area[i].rename(columns={"group_code": "group"})
-        parents = []
-        if area.area_level in ("buurt", "wijk") and isinstance(area.stadsdeel, str):
-            parents.append((f"stadsdeel {area.stadsdeel}", rate_of.get(("stadsdeel", area.stadsdeel), "–")))
-        if area.area_level != "gemeente":
-            parents.append((f"gemeente {gm_name}", rate_of.get(("gemeente", inputs.gemeente), "–")))
-        masked = [
-            float(v) if s == disclosure.SHOWN else None for v, s in zip(trend_values[i], trend_status[i], strict=True)
-        ]
-        facts = narrative.AreaFacts(
-            month=inputs.month,
-            level=area.area_level,
-            code=area.area_code,
-            name=area.name,
-            rows=rows,
-            threshold=t,
-            parent_rates=parents,
-            provisional=inputs.provisional,
-            context=context.get(area.area_code, []) if area.area_level == "buurt" else [],
-            trend={"months": trend_months, "values": masked},
-        )
-        docs.append({"facts": facts, "area": area})
-    _attach_children(docs, t)
+        rows = by_area[i]
+        for audience in AUDIENCES:
+            rates = rate_of[audience]
+            parents = []
+            if area.area_level in ("buurt", "wijk") and isinstance(area.stadsdeel, str):
+                parents.append((f"stadsdeel {area.stadsdeel}", rates.get(("stadsdeel", area.stadsdeel), "–")))
+            if area.area_level != "gemeente":
+                parents.append((f"gemeente {gm_name}", rates.get(("gemeente", inputs.gemeente), "–")))
+            if audience == disclosure.INTERN:
+                values = [float(v) for v in exact_trend[i]]
+            else:
+                values = [
+                    float(v) if s == disclosure.SHOWN else None
+                    for v, s in zip(trend_values[i], trend_status[i], strict=True)
+                ]
+            facts = narrative.AreaFacts(
+                month=inputs.month,
+                level=area.area_level,
+                code=area.area_code,
+                name=area.name,
+                rows=narrative.intern_rows(rows) if audience == disclosure.INTERN else rows,
+                threshold=t,
+                parent_rates=parents,
+                provisional=inputs.provisional,
+                context=context.get(area.area_code, []) if area.area_level == "buurt" else [],
+                trend={"months": trend_months, "values": values},
+                audience=audience,
+            )
+            docs[audience].append({"facts": facts, "area": area})
+    for audience in AUDIENCES:
+        _attach_children(docs[audience])
     out = []
-    for d in docs:
-        content = narrative.describe(d["facts"])
-        area = d["area"]
+    for shared, exact in zip(docs[disclosure.GEDEELD], docs[disclosure.INTERN], strict=True):
+        content = narrative.describe(shared["facts"])
+        intern = narrative.describe(exact["facts"])
+        content["intern"] = {key: intern[key] for key in INTERN_KEYS}
+        area = shared["area"]
         out.append(
             {
                 "area_level": area.area_level,
@@ -253,47 +299,60 @@ def _documents(
     return out
 
 
-def _attach_children(docs: list[dict[str, Any]], threshold: int) -> None:
-    """Stadsdeel and gemeente summaries name the wijken and buurten with notable findings, from the
-    same list their own headlines read (narrative.notable), and count the hidden ones."""
+def _attach_children(docs: list[dict[str, Any]]) -> None:
+    """Gemeente, stadsdeel and wijk summaries name the areas below them with notable findings, from
+    the same list the areas' own headlines read (narrative.notable_records), and count the hidden
+    ones; their headlines say how many areas below are notable (facts.below)."""
     lines: dict[tuple[str, str], dict[str, list[str]]] = {}
+    found_areas: dict[tuple[str, str], dict[str, int]] = {}
     hidden: dict[tuple[str, str], int] = {}
     for d in docs:
         facts, area = d["facts"], d["area"]
         if area.area_level not in CHILD_LEVELS:
             continue
-        visible, n_hidden = narrative.notable(facts.rows)
-        keys = [("gemeente", "")] + ([("stadsdeel", area.stadsdeel)] if isinstance(area.stadsdeel, str) else [])
+        visible, n_hidden = narrative.notable_records(narrative.records(facts.rows))
+        keys = [("gemeente", "")]
+        if area.area_level in ("wijk", "buurt") and isinstance(area.stadsdeel, str):
+            keys.append(("stadsdeel", area.stadsdeel))
+        if area.area_level == "buurt" and isinstance(area.wijk, str):
+            keys.append(("wijk", area.wijk))
         for key in keys:
             hidden[key] = hidden.get(key, 0) + n_hidden
-            found = lines.setdefault(key, {level: [] for level in CHILD_LEVELS})[area.area_level]
-            found += [
-                f"- {area.name}: " + narrative.finding(r, threshold, bool(facts.provisional))
-                for r in visible.to_dict("records")
-            ]
+            if not visible:
+                continue
+            per_level = found_areas.setdefault(key, {})
+            per_level[area.area_level] = per_level.get(area.area_level, 0) + 1
+            lines.setdefault(key, {}).setdefault(area.area_level, []).extend(
+                f"- {area.name}: " + narrative.finding(r, facts.expected_floor, bool(facts.provisional))
+                for r in visible
+            )
     for d in docs:
-        area = d["area"]
-        if area.area_level not in ("stadsdeel", "gemeente"):
+        facts, area = d["facts"], d["area"]
+        if area.area_level not in SUMMARIES:
             continue
-        key = ("stadsdeel", area.stadsdeel) if area.area_level == "stadsdeel" else ("gemeente", "")
+        key = {"gemeente": ("gemeente", ""), "stadsdeel": ("stadsdeel", area.stadsdeel)}.get(
+            area.area_level, ("wijk", area.area_code)
+        )
         found = lines.get(key, {})
         children = [
             {"text": f"{CHILD_LEVELS[level]} met een opvallende uitkomst:\n" + "\n".join(found[level])}
-            for level in CHILD_LEVELS
+            for level in SUMMARIES[area.area_level]
             if found.get(level)
         ]
-        if not children:
+        n = hidden.get(key, 0)
+        if not children and area.area_level != "wijk":  # a wijk without notable buurten says nothing of them
+            names = BELOW_NAMES[area.area_level].replace(" en ", " of ").replace("stadsdelen", "stadsdeel")
+            names = names.replace("wijken", "wijk").replace("buurten", "buurt")
             children = [
                 {
-                    "text": "Geen wijk of buurt heeft deze maand een opvallende uitkomst"
-                    + (" die getoond kan worden." if hidden.get(key) else ".")
+                    "text": f"Geen {names} heeft deze maand een opvallende uitkomst"
+                    + (" die getoond kan worden." if n else ".")
                 }
             ]
-        if hidden.get(key):
-            n = hidden[key]
+        if n:
             children.append(
                 {
-                    "text": "Bij de wijken en buurten "
+                    "text": f"Bij de {BELOW_NAMES[area.area_level]} "
                     + (
                         "is er één opvallende uitkomst die"
                         if n == 1
@@ -304,7 +363,9 @@ def _attach_children(docs: list[dict[str, Any]], threshold: int) -> None:
                     + " getoond."
                 }
             )
-        d["facts"].children = children
+        facts.children = children
+        facts.below = found_areas.get(key, {})
+        facts.below_hidden = n
 
 
 def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, str, str]]]:

@@ -5,6 +5,7 @@ Screenshots of every page land in test-artifacts/screenshots/ (kept by CI)."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -23,6 +24,7 @@ from werkzeug.security import generate_password_hash
 
 from buurtbeeld.settings import Settings
 from tests.conftest import IN_CI, ROOT
+from warehouse import queries
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -252,8 +254,6 @@ def test_excel_export_and_saved_view(server: str, browser: object, tmp_path: Pat
 
 
 def test_stadsdeel_role_sees_only_its_buurten(server: str, browser: object, demo_warehouse: Settings) -> None:
-    from warehouse import queries
-
     areas = queries.areas(demo_warehouse.warehouse_url, "GM9999")
     noord = set(areas[(areas["area_level"] == "buurt") & (areas["stadsdeel"] == "Noord")]["name"])
     page = login(browser, server, "sam")
@@ -278,8 +278,9 @@ def test_stadsdeel_role_sees_only_its_buurten(server: str, browser: object, demo
 
 
 def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
-    server: str, browser: object, tmp_path: Path
+    server: str, browser: object, tmp_path: Path, demo_warehouse: Settings
 ) -> None:
+    """As analist (intern): the page shows the exact text, the downloads the gedeeld one."""
     from pypdf import PdfReader
 
     page = login(browser, server, "anna")
@@ -295,6 +296,11 @@ def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
     headlines = [" ".join(t.split()) for t in page.locator(".ma-headline").all_text_contents()]
     assert len(headlines) == 2, headlines  # the stadsdeel summary and the chosen buurt
     assert headlines[0].startswith("In ") and "Oost" in headlines[0]
+    month = queries.analysis_months(demo_warehouse.warehouse_url, "GM9999")[-1]
+    docs = queries.analyses(demo_warehouse.warehouse_url, "GM9999", month)
+    oost = docs[(docs["area_level"] == "stadsdeel") & (docs["area_code"] == "Oost")].iloc[0]
+    assert headlines[0] == " ".join(oost["content"]["intern"]["headline"].split())
+    shared = oost["headline"]  # what the downloads, made for distribution, hold
     # The buurt's two charts; Plotly draws them after the content arrives, later on a busy machine.
     expect(page.locator("#ma-content .js-plotly-plot")).to_have_count(2, timeout=30_000)
     assert page.locator("#ma-buurt-lijst .accordion-item").count() >= 10  # every buurt of the stadsdeel
@@ -309,7 +315,7 @@ def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
     html_path = tmp_path / done.value.suggested_filename
     done.value.save_as(html_path)
     text = html_path.read_text(encoding="utf-8")
-    assert headlines[0] in text and "<svg" in text and "http" not in text.split("<body>")[1].split("xmlns")[0]
+    assert html.escape(shared) in text and "<svg" in text and "http" not in text.split("<body>")[1].split("xmlns")[0]
     assert text.count('<p class="level">Wijk</p>') == n_wijken
 
     with page.expect_download() as done:
@@ -317,14 +323,14 @@ def test_maandanalyses_shows_a_buurt_and_exports_html_pdf_and_excel(
     pdf_path = tmp_path / done.value.suggested_filename
     done.value.save_as(pdf_path)
     pdf_text = " ".join(p.extract_text() for p in PdfReader(pdf_path).pages)
-    assert " ".join(headlines[0].split()) in " ".join(pdf_text.split())
+    assert " ".join(shared.split()) in " ".join(pdf_text.split())
     assert pdf_text.count("Wijk ") >= n_wijken
 
     with page.expect_download() as done:
         page.click("#ma-export")
     book = openpyxl.load_workbook(io.BytesIO(Path(done.value.path()).read_bytes()))
     assert {"Uitkomsten", "Teksten", "Toelichting"} <= set(book.sheetnames)
-    assert book["Teksten"]["B2"].value == headlines[0]
+    assert book["Teksten"]["B2"].value == shared
     areas = [row[0] for row in book["Teksten"].iter_rows(min_row=2, values_only=True)]
     assert sum(str(a).startswith("Wijk ") for a in areas) == n_wijken
     assert not page.errors

@@ -488,8 +488,10 @@ class AnalysisRun(Base):
 
 
 class AreaAnalysis(Base):
-    """The analysis of one area for one month, as readers see it: every number in `content` has been
-    through buurtbeeld.disclosure. A later generation from newer data supersedes it (kept, flagged)."""
+    """The analysis of one area for one month, as readers see it: every number in `content` and the
+    headline has been through buurtbeeld.disclosure for the gedeeld audience, except `content['intern']`,
+    the same text from the exact counts for the intern audience's page. A later generation from newer
+    data supersedes it (kept, flagged)."""
 
     __tablename__ = "area_analysis"
 

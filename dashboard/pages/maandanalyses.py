@@ -1,7 +1,8 @@
-"""Maandanalyses: the stored monthly analysis of a stadsdeel (or the gemeente) and its buurten.
+"""Maandanalyses: the stored monthly analysis of a stadsdeel (or the gemeente), its wijken and buurten.
 
-Everything shown comes from the stored documents (etl.analyses), already through disclosure control;
-this page only arranges them and exports them as HTML, PDF and Excel."""
+Everything shown comes from the stored documents (etl.analyses), already through disclosure control:
+the page shows the reader's audience's text (exact counts for intern, the shared figures for gedeeld);
+the HTML, PDF and Excel downloads are made for distribution and always hold the gedeeld text."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ dash.register_page(__name__, path="/maandanalyses", name="Maandanalyses", title=
 WHOLE = "__gemeente__"
 LEVELS = ["stadsdeel", "wijk", "buurt"]
 LEVEL_LISTS = {"stadsdeel": "Alle stadsdelen", "wijk": "Alle wijken", "buurt": "Alle buurten"}
+DOWNLOADS_GEDEELD = (
+    "U ziet de exacte aantallen; de downloads (HTML, PDF, Excel) zijn voor verspreiding en bevatten de "
+    "gedeelde, afgeronde cijfers."
+)
 
 
 def layout(
@@ -103,10 +108,25 @@ def scope_options(gm: str | None) -> list[dict[str, str]]:
     return options
 
 
-def scoped(gm: str, month: str, scope: str) -> pd.DataFrame:
-    """The documents of a scope, summary first: the stadsdeel (or gemeente), then its stadsdelen, wijken
-    and buurten, the most notable first within each level."""
-    docs = queries.analyses(ui.url(), gm, month)
+def for_audience(docs: pd.DataFrame, audience: str) -> pd.DataFrame:
+    """The documents as `audience` reads them: the intern text (exact counts) where one is stored and
+    the reader is intern, the gedeeld text otherwise (and always for an analysis stored before the
+    intern text existed)."""
+    if audience != disclosure.INTERN or docs.empty:
+        return docs
+    intern = [c.get("intern") if isinstance(c, dict) else None for c in docs["content"]]
+    content = [{**c, **i} if i else c for c, i in zip(docs["content"], intern, strict=True)]
+    return docs.assign(
+        content=content,
+        headline=[c["headline"] for c in content],
+        n_notable=[int(c.get("notable_shown", n)) for c, n in zip(content, docs["n_notable"], strict=True)],
+    )
+
+
+def scoped(gm: str, month: str, scope: str, audience: str = disclosure.GEDEELD) -> pd.DataFrame:
+    """The documents of a scope as `audience` reads them, summary first: the stadsdeel (or gemeente),
+    then its stadsdelen, wijken and buurten, the most notable first within each level."""
+    docs = for_audience(queries.analyses(ui.url(), gm, month), audience)
     allowed = {o["value"] for o in scope_options(gm)}
     if scope not in allowed:
         return docs.iloc[0:0]
@@ -122,10 +142,10 @@ def scoped(gm: str, month: str, scope: str) -> pd.DataFrame:
     return pd.concat([head, rest.drop(columns="_level")])
 
 
-def how_to_read(docs: pd.DataFrame) -> str:
+def how_to_read(docs: pd.DataFrame, audience: str = disclosure.GEDEELD) -> str:
     method = docs["method"].iloc[0] if len(docs) and isinstance(docs["method"].iloc[0], dict) else {}
     known = {k: v for k, v in method.items() if k in Method.__dataclass_fields__}
-    return narrative.how_to_read(Method(**known), ui.threshold())
+    return narrative.how_to_read(Method(**known), ui.threshold(), audience)
 
 
 def scope_name(gm: str, scope: str) -> str:
@@ -187,6 +207,8 @@ def document_card(doc: pd.Series, charts: bool) -> dbc.Card:
         cols = []
         if narrative.chart_has_data(trend, ("values",)):
             cols.append(dbc.Col(dcc.Graph(figure=trend_figure(trend), config=ui.graph_config("trend")), lg=6))
+        else:
+            cols.append(dbc.Col(html.P(narrative.NO_TREND_CHART, className="small text-muted"), lg=6))
         if narrative.chart_has_data(groups, ("observed", "expected")):
             cols.append(dbc.Col(dcc.Graph(figure=groups_figure(groups), config=ui.graph_config("categorieen")), lg=6))
         else:
@@ -207,7 +229,7 @@ def document_card(doc: pd.Series, charts: bool) -> dbc.Card:
 def buurt_choices(gm: str, month: str | None, scope: str | None, current: str | None):
     if not (gm and month and scope):
         return [], None
-    docs = scoped(gm, month, scope)
+    docs = scoped(gm, month, scope, ui.audience())
     b = docs[docs["area_level"] == "buurt"]
     options = [
         {"label": f"{n} ({k} opvallend)" if k else n, "value": c}
@@ -232,7 +254,8 @@ def update(gm: str, month: str | None, scope: str | None, buurt: str | None):
             "(of door de Airflow-taak na de eerste lading van een nieuwe maand).",
             color="info",
         ), no_update
-    docs = scoped(gm, month, scope or "")
+    audience = ui.audience()
+    docs = scoped(gm, month, scope or "", audience)
     if docs.empty:
         return dbc.Alert("Kies een stadsdeel.", color="info"), no_update
     summary, rest = docs.iloc[0], docs.iloc[1:]
@@ -254,12 +277,15 @@ def update(gm: str, month: str | None, scope: str | None, buurt: str | None):
             html.H2(title, className="h5"),
             dbc.Accordion(items, start_collapsed=True, always_open=True, id=f"ma-{level}-lijst", className="mb-3"),
         ]
+    about = report.about_text(docs)
+    if audience == disclosure.INTERN:
+        about += " " + DOWNLOADS_GEDEELD
     content = [
-        html.P(report.about_text(docs), className="small text-muted"),
+        html.P(about, className="small text-muted"),
         document_card(summary, charts=False),
         *([document_card(chosen.iloc[0], charts=True)] if len(chosen) else []),
         *lists,
-        dbc.Card(dbc.CardBody(dcc.Markdown(how_to_read(docs))), className="mb-3 bg-light", id="ma-hoe-lezen"),
+        dbc.Card(dbc.CardBody(dcc.Markdown(how_to_read(docs, audience))), className="mb-3 bg-light", id="ma-hoe-lezen"),
     ]
     return content, ui.query_string(gemeente=gm, maand=month, scope=scope, buurt=buurt)
 
