@@ -61,10 +61,15 @@ def test_generate_replace_and_supersede(city: tuple[Settings, list[str]], tmp_pa
     current = _current(url, "2025-12")
     hot = current[current["area_code"] == codes[0]].iloc[0]
     content = hot["content"] if isinstance(hot["content"], dict) else json.loads(hot["content"])
+    # A buurt's categories per month are not in the shared design: the gedeeld text says that a
+    # notable result is not shown; the intern text names it with its exact count.
     assert content["headline"].startswith("In december 2025 werden in ")
-    assert "woninginbraken geregistreerd" in content["headline"] and "opvallend hoog" in content["headline"]
+    assert "opvallende uitkomst die om privacyredenen niet wordt getoond" in content["headline"]
+    assert "woninginbraken" not in content["headline"]
+    intern = content["intern"]
+    assert "woninginbraken geregistreerd" in intern["headline"] and "opvallend hoog" in intern["headline"]
     assert "voorlopig" in " ".join(content["paragraphs"]).lower()
-    row = next(r for r in content["table"] if r["Categorie"] == HOT)
+    row = next(r for r in intern["table"] if r["Categorie"] == HOT)
     assert row["Beoordeling"] == "opvallend hoog" and int(row["Geregistreerd"]) >= 30
 
     # Re-running on the same warehouse replaces: same number of analyses, nothing superseded, one run.
@@ -229,7 +234,9 @@ def test_demo_texts_follow_their_flags_and_write_dutch(demo_warehouse: Settings)
                     for level, code in parents
                     if f"- {d.name}: " not in summaries.get((level, code), "")
                 ]
-    assert n_notable >= 30 and n_children >= 20  # not vacuous: the demo has 47 and 32
+    # Not vacuous: the demo has 28 notable results in its gedeeld tables (47 while the shared design
+    # held a buurt's categories per month; those are now results not shown).
+    assert n_notable >= 20 and n_children >= 10, (n_notable, n_children)
     assert problems == [], problems[:20]
 
 
