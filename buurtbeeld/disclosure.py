@@ -15,8 +15,8 @@ least 4 wide) hid 99 % of the wijk months. So the gedeeld audience gets, as stat
 small areas:
 
 1. a fixed design of tables (`shared_cell`): no weekly wijk or buurt figures, no category groups of
-   a buurt per month or quarter, no MK codes below the stadsdeel; those are nearly all 1-4 and would
-   mostly add relations to attack;
+   a buurt per month or quarter, no MK codes of a wijk or buurt below the year; those are nearly all
+   1-4 and would mostly add relations to attack;
 2. every figure rounded to a multiple of the threshold (`round_shared`; 5, the StraatKubus rule the
    Dutch DPA accepted): 1-4 to 0 or 5 with probability count/5, so unbiased (random rounding as
    Statistics Canada and ONS publish small areas), larger counts to the nearest multiple, at most 2

@@ -94,8 +94,7 @@ def with_group_cells(counts: pd.DataFrame) -> pd.DataFrame:
     which MK '*' is what was delivered for a whole category without an MK code: it counts towards its
     group's cell, and is no MK cell of its own."""
     keys = ["iso_year", "iso_week", "buurt_code", "group_code"]
-    values = [v for v in VALUES if v in counts]
-    groups = counts.groupby(keys, as_index=False, observed=True)[values].sum().assign(mk_code=ALL)
+    groups = counts.groupby(keys, as_index=False, observed=True)[_values(counts)].sum().assign(mk_code=ALL)
     return pd.concat([counts[counts["mk_code"] != ALL], groups[counts.columns]], ignore_index=True)
 
 
