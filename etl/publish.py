@@ -374,17 +374,22 @@ def share(
         # figures together for good: a buurt's only incident of a month is also its quarter's). The
         # year protected on its own is published if the pair attack finds nothing in it; otherwise
         # every changed or new cell is hidden and every other keeps its previous figure or hiding.
-        # Either only has to keep the promise itself (three values), not the margin. Hiding every
-        # changed cell costs for the rest of the year, since a hidden cell stays hidden (demo, secret
-        # k2: 19 % of the cells of 20 or more end hidden, 0.7 % while the year alone was published
-        # here unchecked). Left open: when neither keeps it, the one beside which the pair attack
-        # narrows the fewest (see docs/privacy.md). The attacker's exact LP could still clear it, but
-        # ran for most of an hour on one such state.
+        # Left open: when neither withstands, the year alone is published, unchecked beside its
+        # previous publication (demo, secret k2: 7 of 156 loads; in 2 of the 4 inspected the pair
+        # attack narrows small counts below three values). Publishing instead whichever kept the
+        # promise beside the previous state, else the one it narrowed least, was tried: the hidden
+        # changed cells stay hidden for the rest of the year (19-21 % of the cells of 20 or more,
+        # 300 of 3 000 totals), and a least-narrowed state could break the year on its own (CI's
+        # secret: 41 small counts of 2024). The attacker's exact LP ran for most of an hour on one
+        # such state.
         alone = _protect(rounded, counts, keys, threshold, kept, rel, None)
-        candidates = [c for c in (alone, pair.carried_only(rounded)) if c is not None]
-        result = next((c for c in candidates if not pair.narrowed(*c, counts, threshold, 0)), None)
-        if result is None:
-            result = min(candidates, key=lambda c: pair.narrowed(*c, counts, threshold, 0))
+        carried = pair.carried_only(rounded)
+        if alone is not None and not pair.narrowed(*alone, counts, threshold):
+            result = alone
+        elif not pair.narrowed(*carried, counts, threshold):
+            result = carried
+        else:
+            result = alone
     if result is None:
         raise RuntimeError(f"{gemeente}: the shared figures could not be protected; nothing is published")
     rounded, hidden = result
