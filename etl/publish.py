@@ -375,8 +375,8 @@ def share(
         # year protected on its own is published if the pair attack finds nothing in it; otherwise
         # every changed or new cell is hidden and every other keeps its previous figure or hiding.
         # Left open: when neither withstands, the year alone is published, unchecked beside its
-        # previous publication (demo, secret k2: 7 of 156 loads; in 2 of the 4 inspected the pair
-        # attack narrows small counts below three values). Publishing instead whichever kept the
+        # previous publication (demo, secret k2: 5 of 156 loads; in 2 of them the pair attack narrows
+        # small counts below three values, 8 and 33, pinning none). Publishing instead whichever kept the
         # promise beside the previous state, else the one it narrowed least, was tried: the hidden
         # changed cells stay hidden for the rest of the year (19-21 % of the cells of 20 or more,
         # 300 of 3 000 totals), and a least-narrowed state could break the year on its own (CI's
