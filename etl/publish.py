@@ -347,9 +347,9 @@ def share(
 
     `previous`: the year's shared design as it was published until now (`Pair`). An attacker keeps
     both publications, so the auditor attacks the two together, and a cell whose count did not change
-    keeps its figure (two roundings of one count tell more than either), unless flipping new figures
-    alone leaves something narrowed; a hidden one stays hidden. So a figure changes with its count,
-    or when the auditor needs it to."""
+    keeps its figure or its hiding, and so do its `Twins` (two roundings of one count tell more than
+    either); only new and changed figures are flipped or hidden. So a figure changes only with its
+    count. Last, `_reveal` shows again what the hiding took without need."""
     design = shared_design(cells)
     shared = pd.Series(np.nan, index=cells.index)
     status = np.full(len(cells), disclosure.SECONDARY, dtype=np.int8)
@@ -368,34 +368,47 @@ def share(
     rounded = disclosure.round_shared(counts, keys, threshold)
     kept = kept_totals(d, threshold)
     pair = Pair.of(d, rel, previous, threshold) if previous is not None and len(previous) else None
-    result = _protect(rounded, counts, keys, threshold, kept, rel, pair)
+    twins = Twins.of(keys)
+    result = _protect_keeping(rounded, counts, keys, threshold, kept, rel, pair)
     if result is None and pair is not None:
-        # Beside its previous publication the year could not be protected (new cells can tie carried
-        # figures together for good: a buurt's only incident of a month is also its quarter's). The
-        # year protected on its own is published if the pair attack finds nothing in it; otherwise
-        # every changed or new cell is hidden and every other keeps its previous figure or hiding.
-        # Left open: when neither withstands, the year alone is published, unchecked beside its
-        # previous publication (demo, secret k2: 5 of 156 loads; in 2 of them the pair attack narrows
-        # small counts below three values, 8 and 33, pinning none). Publishing instead whichever kept the
-        # promise beside the previous state, else the one it narrowed least, was tried: the hidden
-        # changed cells stay hidden for the rest of the year (19-21 % of the cells of 20 or more,
-        # 300 of 3 000 totals), and a least-narrowed state could break the year on its own (CI's
-        # secret: 41 small counts of 2024). The attacker's exact LP ran for most of an hour on one
-        # such state.
-        alone = _protect(rounded, counts, keys, threshold, kept, rel, None)
-        carried = pair.carried_only(rounded)
-        if alone is not None and not pair.narrowed(*alone, counts, threshold):
-            result = alone
-        elif not pair.narrowed(*carried, counts, threshold):
-            result = carried
-        else:
-            result = alone
+        # Beside its previous publication the year could not be protected by flipping and hiding new
+        # figures (a record moved from one MK code to another of its group: both now exist, and two
+        # 'x's say the unchanged group holds at least 2). The first of these that the pair attack
+        # finds nothing in is published: the year protected on its own; every changed or new cell
+        # hidden except new ones whose figure is 0 (0 says less than 'x' about a new cell: it may be
+        # absent); every changed or new cell hidden. Carried cells keep their figure or hiding.
+        # When none withstands, the year alone is published, unchecked beside its previous
+        # publication (demo, secrets k1, k2 and a generated one: see docs/privacy.md). Publishing the
+        # least narrowed state instead was tried: a state the pair attack narrows can then break the
+        # year on its own (CI's secret: 41 small counts of 2024); the year alone never does.
+        alone = _protect_keeping(rounded, counts, keys, threshold, kept, rel, None)
+        options = [] if alone is None else [alone]
+        options += [pair.carried(rounded, twins, hide_new=rounded != 0), pair.carried(rounded, twins, hide_new=True)]
+        result = next((o for o in options if not pair.narrowed(*o, counts, threshold)), alone)
+    if result is not None and (pair is None or not pair.narrowed(*result, counts, threshold)):
+        # Not beside an unchecked fallback: narrowing no more beside the previous state could still
+        # narrow more in the year on its own.
+        result = _reveal(*result, rounded, counts, threshold, kept, twins, rel, pair)
     if result is None:
         raise RuntimeError(f"{gemeente}: the shared figures could not be protected; nothing is published")
     rounded, hidden = result
     shared.iloc[np.flatnonzero(design)] = np.where(hidden, np.nan, rounded)
     status[np.flatnonzero(design)[~hidden]] = disclosure.SHOWN
     return cells.assign(shared_count=shared, status=status)
+
+
+def _protect_keeping(
+    fresh: np.ndarray,
+    counts: np.ndarray,
+    keys: np.ndarray,
+    threshold: int,
+    kept: np.ndarray,
+    rel: Relations,
+    pair: Pair | None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_protect` never hiding a kept total, and only when that fails, hiding one when nothing else is left."""
+    strict = _protect(fresh, counts, keys, threshold, kept, rel, pair, keep_totals=True)
+    return strict if strict is not None else _protect(fresh, counts, keys, threshold, kept, rel, pair)
 
 
 def _protect(
@@ -406,19 +419,19 @@ def _protect(
     kept: np.ndarray,
     rel: Relations,
     pair: Pair | None,
+    keep_totals: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The flip-and-hide loop of `share`: (shared figures, hidden) of the design's cells, None when
     MAX_ROUNDS did not protect them. fresh: the figures by cell key; with a `pair`, carried-over
     figures replace them and the auditor attacks both publications together."""
     n = len(counts)
+    twins = Twins.of(keys)
     rounded = fresh.copy()
     hidden = np.zeros(n, dtype=bool)
     frozen = np.zeros(n, dtype=bool)
     if pair is not None:
-        carried = ~pair.hidden[pair.same_before]
-        rounded[pair.same[carried]] = pair.figure[pair.same_before[carried]]
-        frozen[pair.same[carried]] = True
-        hidden[pair.same[~carried]] = True  # so that publishing an unchanged year again changes nothing
+        rounded, hidden = pair.carried(rounded, twins, hide_new=False)
+        frozen = pair.anchored(twins) & ~hidden
         rel = pair.relations
     extra = np.zeros(0, dtype=np.int64) if pair is None else pair.counts[pair.before_only]
     counts_all = np.concatenate([counts, extra]).astype(np.int64)
@@ -437,17 +450,19 @@ def _protect(
         narrow = small & (high - low < disclosure.MIN_WIDTH + GUARD_MARGIN)
         if not narrow.any():
             return rounded, hidden
-        # A carried-over figure is flipped only when flipping new ones did not do.
-        flippable = narrow[:n] & ~hidden & (~frozen | (attempt >= FLIP_ROUNDS // 2))
+        # A carried-over figure is never changed: the attacker keeps its old box, and a second figure
+        # or an 'x' can only narrow it (0 and 5 for one count say 1..4).
+        flippable = narrow[:n] & ~hidden & ~frozen
         if attempt < FLIP_ROUNDS and flippable.any():
             # A different half each round, the same in every run (the figures must not depend on chance).
             flip = flippable & ((keys * (attempt + 2) * 7919.0) % 1.0 < 0.5)
+            flip = twins.spread(flip)
             rounded[flip] = np.where(rounded[flip] == 0, threshold, 0)
             frozen &= ~flip
             continue
         fixed = np.concatenate([hidden | frozen, ~mutable[n:]])
         stuck = (narrow & fixed).any()
-        hidden |= narrow[:n] & ~frozen
+        hidden |= twins.spread(narrow[:n] & ~frozen)
         fixed[:n] |= hidden
         if stuck:
             # Narrowed cells that hiding cannot free (hidden already, carried over, or the previous
@@ -461,7 +476,8 @@ def _protect(
             around = np.isin(index, index[np.isin(rel.child, tight) | np.isin(heads[index], tight)])
             members = np.concatenate([rel.child[around], heads[index[around]]])
             groups = np.concatenate([index[around], index[around]])
-            allowed = mutable[members] & (counts_all[members] > 0) & (~kept[members] | (attempt > FLIP_ROUNDS + 8))
+            last_resort = not keep_totals and attempt > FLIP_ROUNDS + 8
+            allowed = mutable[members] & (counts_all[members] > 0) & (~kept[members] | last_resort)
             allowed[allowed] = ~hidden[members[allowed]] & ~frozen[members[allowed]]
             members, groups = members[allowed], groups[allowed]
             order = np.lexsort((counts_all[members], groups))
@@ -469,7 +485,100 @@ def _protect(
             first = np.ones(len(groups), dtype=bool)
             first[1:] = groups[1:] != groups[:-1]
             hidden[members[first]] = True
+            hidden = twins.spread(hidden)
     return None
+
+
+REVEAL_CHECKS = 160
+
+
+def _reveal(
+    figures: np.ndarray,
+    hidden: np.ndarray,
+    fresh: np.ndarray,
+    counts: np.ndarray,
+    threshold: int,
+    kept: np.ndarray,
+    twins: Twins,
+    rel: Relations,
+    pair: Pair | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Show again, with their fresh figures, hidden cells of at least the threshold that the auditor
+    lets go: kept totals first, then the largest; new or changed cells only (beside `pair`). Hiding is
+    decided cell by cell while the attack narrows anything, so it hides more than it must. Cells are
+    tried in halving batches, a batch kept when the attack (beside `pair` when given) narrows no more
+    than before; REVEAL_CHECKS attacks at most (about 30 ms each for a year of the demo; one when all
+    can be shown)."""
+
+    small = (counts > 0) & (counts < threshold)
+    anchored = np.zeros(len(counts), dtype=bool) if pair is None else pair.anchored(twins)
+    changeable = small & ~anchored
+
+    def attack(f: np.ndarray, h: np.ndarray) -> np.ndarray:
+        if pair is not None:
+            return pair.narrowed_cells(f, h, counts, threshold)[: len(counts)]
+        low, high = propagate(*disclosure.rounding_box(f, h, threshold), rel)
+        return small & (high - low < disclosure.MIN_WIDTH + GUARD_MARGIN)
+
+    def count(f: np.ndarray, h: np.ndarray) -> int:
+        return int(attack(f, h).sum()) if pair is None else pair.narrowed(f, h, counts, threshold)
+
+    # A carried 'x' stays: republishing an unchanged year must change nothing (incremental = rebuild).
+    candidates = np.flatnonzero(hidden & (counts >= threshold) & ~anchored)
+    if not len(candidates):
+        return figures, hidden
+    _, first = np.unique(twins.of_cell[candidates], return_index=True)
+    candidates = candidates[first]
+    candidates = candidates[np.argsort(-counts[candidates], kind="stable")]
+    allowed = count(figures, hidden)
+    # Kept totals first, then the rest, each in halving batches.
+    pending, checks = [candidates[kept[candidates]], candidates[~kept[candidates]]], 0
+    while pending and checks < REVEAL_CHECKS:
+        batch = pending.pop(0)
+        if not len(batch):
+            continue
+        mask = np.zeros(len(hidden), dtype=bool)
+        mask[batch] = True
+        mask = twins.spread(mask)
+        h, f = hidden & ~mask, np.where(mask, fresh, figures)
+        checks += 1
+        if count(f, h) <= allowed:
+            figures, hidden = f, h
+            continue
+        if len(batch) == 1 and kept[batch[0]]:
+            # A kept total that frees a small count beside it (13 + 2 + 1 = 16 with the 2 shown as 5 and
+            # the 1 hidden: both are at least 1, so each is 1..3) may stand when those small ones read 0
+            # (a rounding of 1..4 that says nothing about being there).
+            for _ in range(2):
+                zero = twins.spread(attack(f, h) & changeable)
+                if not zero.any():
+                    break
+                f, h = np.where(zero, 0, f), h & ~zero
+                checks += 1
+                if count(f, h) <= allowed:
+                    figures, hidden = f, h
+                    break
+        elif len(batch) > 1:
+            pending += [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+    return figures, hidden
+
+
+@dataclass(frozen=True)
+class Twins:
+    """Cells made of the same weekly records (equal content keys: a quarter with incidents in one month
+    only, a wijk with one buurt that has any): one unknown to an attacker who sees that the other parts
+    are 0. Two different figures for it tell more than either, and an 'x' beside a shown 0 of it says
+    'at least 1', so twins are always shown, flipped and hidden together."""
+
+    of_cell: np.ndarray  # twin class of each cell
+
+    @classmethod
+    def of(cls, keys: np.ndarray) -> Twins:
+        return cls(np.unique(keys, return_inverse=True)[1].ravel())
+
+    def spread(self, mask: np.ndarray) -> np.ndarray:
+        """mask, set for every twin of a cell set in it."""
+        return np.bincount(self.of_cell[mask], minlength=int(self.of_cell.max()) + 1)[self.of_cell] > 0
 
 
 @dataclass(frozen=True)
@@ -518,25 +627,42 @@ class Pair:
         low, high = disclosure.rounding_box(figure, hidden, threshold)
         return cls(same, same_before, before_only, old, figure, hidden, low, high, relations)
 
-    def carried_only(self, fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(figures, hidden) that add nothing to the previous publication: a cell whose count did not
-        change keeps its previous figure or hiding, every other cell is hidden. A changed total then has
-        a hidden changed part to take up the slack, unless that part fell to 0 and left the cube: so
-        the state is still checked (`narrowed`)."""
-        figures, hidden = fresh.copy(), np.ones(len(fresh), dtype=bool)
-        carried = ~self.hidden[self.same_before]
-        figures[self.same[carried]] = self.figure[self.same_before[carried]]
-        hidden[self.same[carried]] = False
+    def carried(self, fresh: np.ndarray, twins: Twins, hide_new: bool | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(figures, hidden) carried over: a cell whose count did not change keeps its previous figure
+        or hiding, and so does each of its twins (a new quarter made of one carried month). Every other
+        cell has its `fresh` figure, hidden where `hide_new`. Hiding them all adds nothing to the
+        previous publication but what an 'x' says (at least 1), and a changed total has a hidden
+        changed part to take up the slack unless that part fell to 0 and left the cube. So the state
+        is still checked (`narrowed`)."""
+        figures, hidden = fresh.copy(), np.broadcast_to(np.asarray(hide_new, dtype=bool), fresh.shape).copy()
+        anchor = np.full(int(twins.of_cell.max()) + 1, -1)
+        anchor[twins.of_cell[self.same]] = np.arange(len(self.same))
+        inherit = anchor[twins.of_cell] >= 0
+        before = self.same_before[anchor[twins.of_cell[inherit]]]
+        figures[inherit] = self.figure[before]
+        hidden[inherit] = self.hidden[before]
+        figures[self.same], hidden[self.same] = self.figure[self.same_before], self.hidden[self.same_before]
         return figures, hidden
+
+    def anchored(self, twins: Twins) -> np.ndarray:
+        """Cells whose count, or a twin's, the previous publication already showed or hid."""
+        mask = np.zeros(len(twins.of_cell), dtype=bool)
+        mask[self.same] = True
+        return twins.spread(mask)
 
     def narrowed(
         self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int, margin: int = GUARD_MARGIN
     ) -> int:
         """How many true small counts the pair attack narrows below disclosure.MIN_WIDTH + margin."""
+        return int(self.narrowed_cells(figures, hidden, counts, threshold, margin).sum())
+
+    def narrowed_cells(
+        self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int, margin: int = GUARD_MARGIN
+    ) -> np.ndarray:
+        """The unknowns (new cells, then old counts) whose true small count the pair attack narrows."""
         low, high = propagate(*self.boxes(*disclosure.rounding_box(figures, hidden, threshold)), self.relations)
         every = np.concatenate([counts, self.counts[self.before_only]])
-        small = (every > 0) & (every < threshold)
-        return int((small & (high - low < disclosure.MIN_WIDTH + margin)).sum())
+        return (every > 0) & (every < threshold) & (high - low < disclosure.MIN_WIDTH + margin)
 
     def boxes(self, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The new cube's boxes, narrowed where a count is unchanged, followed by the old counts'."""

@@ -1,0 +1,83 @@
+"""An attacker who keeps every weekly publication: each new state of a year, attacked together with the
+one before it, narrows no true count of 1-4 below three values. Random small cubes, with the changes a
+weekly delivery brings: a new week that completes a month or quarter, late registrations, records
+that move to another MK code of their group or to another buurt, and records withdrawn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from etl.publish import Twins, audit_pair, with_group_cells, with_record_keys, year_cube
+
+T = 5
+HIERARCHY = pd.DataFrame(
+    {
+        "buurt_code": ["BU00010001", "BU00010002", "BU00010003", "BU00010101", "BU00010102"],
+        "wijk_code": ["WK000100", "WK000100", "WK000100", "WK000101", "WK000101"],
+        "stadsdeel": ["Noord", "Noord", "Zuid", "Zuid", "Zuid"],
+    }
+)
+BUURTEN = [*HIERARCHY["buurt_code"], "onbekend"]
+MK = (("inbraak", "A20"), ("inbraak", "A30"), ("fiets", "A72"), ("geweld", "F10"))
+
+
+def _periods(last_week: int) -> dict[str, list[str]]:
+    """What a cube of weeks 1..last_week of 2026 publishes (months whose weeks are all in)."""
+    months = {"2026-01": 5, "2026-02": 9, "2026-03": 13}  # last ISO week of each month (Thursday rule)
+    done = [m for m, w in months.items() if w <= last_week]
+    return {
+        "week": [f"2026-W{w:02d}" for w in range(1, last_week + 1)],
+        "month": done,
+        "quarter": ["2026-Q1"] if last_week >= 13 else [],
+        "year": [],
+    }
+
+
+def _records(rng: np.random.Generator, weeks: range, rate: float) -> pd.DataFrame:
+    """One row per registration (the unit a key is given to and a revision moves)."""
+    rows = [(2026, w, b, g, mk) for w in weeks for b in BUURTEN for g, mk in MK for _ in range(int(rng.poisson(rate)))]
+    return pd.DataFrame(rows, columns=["iso_year", "iso_week", "buurt_code", "group_code", "mk_code"])
+
+
+def _cube(records: pd.DataFrame, last_week: int, previous: pd.DataFrame | None) -> pd.DataFrame:
+    counts = records.groupby(list(records.columns)).size().rename("count").reset_index()
+    counts = with_group_cells(with_record_keys(counts, "GM0001", b"pair-test"))
+    return year_cube(counts, HIERARCHY, "GM0001", T, _periods(last_week), b"pair-test", previous).reset_index(drop=True)
+
+
+def _revise(rng: np.random.Generator, records: pd.DataFrame, moved: float, withdrawn: float) -> pd.DataFrame:
+    records = records.copy()
+    move = rng.random(len(records)) < moved
+    other = {"A20": "A30", "A30": "A20", "A72": "A72", "F10": "F10"}
+    mk_move = move & (rng.random(len(records)) < 0.5)
+    records.loc[mk_move, "mk_code"] = records.loc[mk_move, "mk_code"].map(other)
+    records.loc[move & ~mk_move, "buurt_code"] = rng.choice(BUURTEN, int((move & ~mk_move).sum()))
+    return records[rng.random(len(records)) >= withdrawn]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from([0.15, 0.4, 1.0]),
+    st.sampled_from([4, 5, 8, 9, 12]),
+    st.sampled_from([0.0, 0.1, 0.3]),
+    st.sampled_from([0.0, 0.05]),
+)
+def test_no_weekly_state_beside_the_one_before_narrows_a_small_count(
+    seed: int, rate: float, last_week: int, moved: float, withdrawn: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    records = _records(rng, range(1, last_week + 1), rate)
+    before = _cube(records, last_week, None)
+    late = _records(rng, range(max(1, last_week - 2), last_week + 2), rate / 4)
+    revised = pd.concat([_revise(rng, records, moved, withdrawn), late], ignore_index=True)
+    after = _cube(revised, last_week + 1, before)
+    assert audit_pair(before, after, HIERARCHY, T) == []
+
+
+def test_twins_are_cells_of_one_content() -> None:
+    twins = Twins.of(np.array([0.25, 0.5, 0.25, 0.75]))
+    assert twins.spread(np.array([True, False, False, False])).tolist() == [True, False, True, False]
