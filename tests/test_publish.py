@@ -312,3 +312,34 @@ def test_a_weekly_load_recomputes_only_the_parts_tied_to_its_weeks() -> None:
     assert stale_parts(2026, {(2026, 19)}, upto_april, q1) is None
     # Weeks of other years are not this year's parts.
     assert stale_parts(2026, {(2025, 52)}, upto_april, upto_april) == []
+
+
+def test_the_shared_state_query_reads_exactly_the_shared_design(settings: Settings) -> None:
+    """`warehouse.published.shared_state` repeats `disclosure.shared_cell` as a SQL filter (so that only
+    those rows are read); over every combination of period type, area level, group and MK code the two
+    must agree, or the pair attack would be run on the wrong previous publication."""
+    from itertools import product
+
+    from warehouse.db import upgrade
+
+    upgrade(settings.warehouse_url)
+    periods = {"week": "2026-W05", "month": "2026-01", "quarter": "2026-Q1", "year": "2026"}
+    rows = [
+        (kind, periods[kind], level, f"{level}-1", group, mk if group != ALL else ALL)
+        for kind, level, group, mk in product(
+            periods, ("gemeente", "stadsdeel", "wijk", "buurt"), (ALL, "inbraak"), (ALL, "A20")
+        )
+    ]
+    cells = pd.DataFrame(rows, columns=["period_type", *KEY]).drop_duplicates()
+    cells = cells.assign(count=3, shared_count=5, status=disclosure.SHOWN, indeling_year=2026)
+    cells["period_start"] = pd.Timestamp("2026-01-01").date()
+    with load_transaction(settings.warehouse_url) as conn:
+        store.replace_year(conn, "GM0001", 2026, cells, None)
+    with get_engine(settings.warehouse_url).connect() as conn:
+        read = store.shared_state(conn, "GM0001", 2026)
+    offered = cells[
+        disclosure.shared_cell(cells["period_type"], cells["area_level"], cells["group_code"], cells["mk_code"])
+    ]
+    assert len(offered) not in (0, len(cells))
+    as_set = lambda frame: set(map(tuple, frame[["period_type", *KEY]].astype(str).to_numpy()))  # noqa: E731
+    assert as_set(read) == as_set(offered)
