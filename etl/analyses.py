@@ -189,9 +189,11 @@ def _statistics(
 
     Two passes: the first (every reference month kept) gives the residuals the month-level
     dispersion is estimated from, per area level × category; the second uses it for the outbreak
-    weights and the estimation variance. The target month's season: for buurten and wijken the rest
-    of the gemeente in the same month (no earlier year needed), for stadsdelen and the gemeente last
-    year's gemeente series (from 13 months of history; before that none, and the texts say so)."""
+    weights and the estimation variance. Buurten and wijken: the level of the last 12 months (on the
+    gemeente's monthly profile) times the rest of the gemeente in the same month, at every history
+    length (no earlier year needed). Stadsdelen and the gemeente: Farrington from three years, before
+    that the last 12 months times last year's gemeente season (from 13 months of history; before
+    that none, and the texts say so)."""
     h = dense.shape[1] - 1
     level = keys["area_level"].to_numpy()
     group = keys["group_code"].to_numpy()
@@ -207,9 +209,11 @@ def _statistics(
         rate = series / offset[at_gm, :-1].sum(axis=0) if at_gm.any() else np.ones(h)
         if h and np.isfinite(rate).all() and rate[-window:].mean() > 0 and (rate > 0).all():
             profile[local & (group == g)] = rate / rate[-window:].mean()
-    first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False)
+    first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
     inv = notable.dispersion(first, level, group, method)
-    base = notable.baseline(dense[:, :-1], offset, None, method, profile, inv_k=inv, detect_shift=local)
+    base = notable.baseline(
+        dense[:, :-1], offset, None, method, profile, inv_k=inv, detect_shift=local, same_month=~local
+    )
     concurrent, concurrent_var = notable.concurrent_season(
         dense[:, -1], base.unseasoned, inv, group, level == "buurt", method
     )
