@@ -150,7 +150,7 @@ def assess_month(
     )
 
     pop, offset = exposure(inputs, keys, months)
-    result = _statistics(dense, offset, keys, groups, method)
+    result = month_statistics(dense, offset, keys, groups, method)
 
     pop_now = pop[:, -1]
     frame = keys.assign(
@@ -182,7 +182,7 @@ def assess_month(
 LOCAL_LEVELS = ("buurt", "wijk")
 
 
-def _statistics(
+def month_statistics(
     dense: np.ndarray, offset: np.ndarray, keys: pd.DataFrame, groups: list[str], method: notable.Method
 ) -> notable.Assessment:
     """Baselines and tests of every series ((series, months) counts, the target month last).
