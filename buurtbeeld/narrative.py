@@ -59,7 +59,10 @@ KIND_TEXT = {
 
 
 def basis_text(row: dict[str, Any]) -> str:
-    """The baseline of one row in words; a new level names the month it started."""
+    """The baseline of one row in words; a new level names the month it started. A hidden cell's
+    baseline is not said (a new level there would tell that its count moved): for gedeeld "–"."""
+    if int(row.get("status", disclosure.SHOWN)) != disclosure.SHOWN:
+        return "–"
     if row.get("kind") == "niveau" and row.get("since"):
         return f"het nieuwe niveau sinds {month_name(str(row['since']))}"
     return KIND_TEXT.get(row.get("kind", ""), "")
@@ -350,11 +353,13 @@ def basis_sentence(total: dict[str, Any], cats: list[dict[str, Any]]) -> str:
     lezen" describes every method, this says which one this analysis used."""
     if total.get("kind") == "geen":
         return "Voor deze maand is er te weinig historie voor een verwacht aantal."
+    if basis_text(total) == "–":
+        return "Hoe het verwachte aantal is berekend, staat bij de categorieën met een getoond aantal."
     text = f"Het verwachte aantal komt uit {basis_text(total)}"
     other: dict[str, list[str]] = {}
     for r in cats:
         basis = basis_text(r)
-        if basis and basis != basis_text(total) and r.get("kind") != "geen":
+        if basis not in ("", "–", basis_text(total)) and r.get("kind") != "geen":
             other.setdefault(basis, []).append(r["label"].lower())
     for basis, labels in other.items():
         text += f"; voor {_listed(sorted(labels))} uit {basis}"

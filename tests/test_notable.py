@@ -186,3 +186,50 @@ def test_p_values_are_uniform_under_the_null(k: float, where: str) -> None:
         assert result.pvalue > 0.001, (level, result)
         # The tail the flags come from: two-sided p < 0.01 about as often as promised, not 5x.
         assert np.mean(np.concatenate(small[level]) < 0.01) < 0.025, level
+
+
+def test_the_family_holds_only_tests_that_exist() -> None:
+    """A category without registrations in the month or its history is not a test: padding the
+    family with such p = 1 cells would make Benjamini–Hochberg's bound look kept when it is not."""
+    history = np.zeros((3, 12))
+    history[0] = 10.0
+    base = notable.baseline(history)
+    out = notable.assess(np.array([10.0, 0.0, 2.0]), base, np.array(["a", "b", "c"]))
+    assert list(out.tested) == [True, False, True]
+    assert np.isnan(out.q[1]) and np.isfinite(out.q[[0, 2]]).all()
+
+
+def test_dispersion_is_estimated_per_level() -> None:
+    """Month effects (1/k = 0.5 per buurt) average out in a sum of 25 buurten: a pooled estimate is
+    the gemeente's, 25 times too small for a buurt."""
+    rng = np.random.default_rng(7)
+    buurt = rng.poisson(8.0 * rng.gamma(2.0, 0.5, (500, 12)))
+    gemeente = buurt.reshape(20, 25, 12).sum(axis=1)
+    history = np.vstack([buurt, gemeente]).astype(float)
+    level = np.array(["buurt"] * 500 + ["gemeente"] * 20)
+    base = notable.baseline(history, reweight=False)
+    inv = notable.dispersion(base, level, np.array(["a"] * 520))
+    assert inv[0] == pytest.approx(0.5, rel=0.15)
+    assert inv[-1] == pytest.approx(0.5 / 25, abs=0.02)
+
+
+def test_a_lasting_doubling_is_a_new_level_said_once() -> None:
+    """From the third month at twice the level the comparison is with the new level (not notable
+    every month), and the shift is new only in the first month it is seen."""
+    series = np.where(np.arange(30) % 2 == 0, 18.0, 22.0)
+    series[20:] = np.where(np.arange(10) % 2 == 0, 37.0, 43.0)
+    steady = np.random.default_rng(3).poisson(20.0, (50, 30)).astype(float)
+    seen = []
+    for target in range(21, 30):
+        history = np.vstack([series[:target], steady[:, :target]])
+        base = notable.baseline(history, inv_k=np.zeros(51), detect_shift=True)
+        seen.append((target, base.kind[0], base.shift[0], base.since[0], bool(base.shift_new[0]), base.expected[0]))
+        assert (base.shift[1:] == 0).all()
+    assert [s[1] for s in seen] == ["recent"] + ["niveau"] * 8  # two months at the new level suffice
+    assert all(s[2] == 1 and s[3] == 20 for s in seen[1:])
+    assert [s[4] for s in seen] == [False, True] + [False] * 7
+    assert seen[-1][5] == pytest.approx(series[20:29].mean(), rel=1e-6)
+    # A month as high as the old level is then a fall against the new one.
+    base = notable.baseline(np.vstack([series[:29], steady[:, :29]]), inv_k=np.zeros(51), detect_shift=True)
+    out = notable.assess(np.r_[20.0, steady[:, 29]], base, np.array(["a"] * 51), inv_k=np.zeros(51))
+    assert out.direction[0] == "laag"
