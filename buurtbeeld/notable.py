@@ -279,53 +279,20 @@ def baseline(
     short_mu = mean_rate[:, None] * re * rp
     short_var = 1.0 / (wy + 0.5) * (1.0 + inv * short_mu.mean(axis=1))
 
-    if h >= 12 * method.full_years:
-        offsets = _reference_offsets(h, method)
-        cols = h - offsets
-        ry, re = y[:, cols], e[:, cols]
-        t = -offsets.astype(float)
-        a, b, _, _ = _fit_loglinear(ry, re, t)
-        if reweight:
-            w = _outbreak_weights(ry, re * np.exp(a[:, None] + b[:, None] * t[None, :]), inv if robust else None)
-            a, b, v_aa, v_bb = _fit_loglinear(ry, re, t, w)
-        else:
-            w = np.ones_like(ry)
-            a, b, v_aa, v_bb = _fit_loglinear(ry, re, t)
-        fitted = re * np.exp(a[:, None] + b[:, None] * t[None, :])
-        dof = np.maximum(w.sum(axis=1) - 2, 1)
-        pearson = (w * (ry - fitted) ** 2 / np.where(fitted > 0, fitted, np.nan)).sum(axis=1)
-        phi = np.maximum(1.0, pearson / dof)
-        trend_z = np.abs(b) / np.sqrt(phi * v_bb)
-        pred = e[:, h] * np.exp(a)
-        in_range = pred <= (ry / re).max(axis=1) * e[:, h]
-        keep = (trend_z > stats.norm.isf(method.trend_alpha / 2)) & in_range & ((w * ry).sum(axis=1) > 0)
-        keep &= np.isfinite(pred) & np.isfinite(v_aa)
-        fy = (w * ry).sum(axis=1)
-        f_rate = fy / (w * re).sum(axis=1)
-        expected = np.where(keep, pred, f_rate * e[:, h])
-        ref_mu = np.where(keep[:, None], fitted, f_rate[:, None] * re)
-        # Quasi-likelihood with the negative-binomial variance mu (1 + mu / k): the Poisson variance
-        # of log(expected) times 1 + mean(mu) / k (exact for a mean of n months: 1/Σmu + 1/(k n)).
-        widen = 1.0 + inv * np.nanmean(np.where(w > 0, ref_mu, np.nan), axis=1) if robust else phi
-        log_var = np.where(keep, v_aa, 1.0 / (fy + 0.5)) * (widen if robust else np.where(keep, phi, 1.0))
-        n_params = np.where(keep, 2.0, 1.0)
-        kind = np.where(keep, "trend", "seizoen").astype(object)
-        ref_y = np.where(w > 0, ry, np.nan)
-        recent = ~np.broadcast_to(np.asarray(same_month, dtype=bool), (n,))
-        if recent.any():
-            expected[recent] = unseasoned[recent] * s[recent]
-            log_var[recent] = short_var[recent]
-            kind[recent] = np.where(s[recent] != 1.0, "recent_seizoen", "recent")
-            n_params[recent] = 1.0
-            short_y = np.where(w_short > 0, ry_short, np.nan)
-            width = max(ref_y.shape[1], m)
-            ref_y, ref_mu = _pad(ref_y, width), _pad(ref_mu, width)
-            ref_y[recent], ref_mu[recent] = _pad(short_y[recent], width), _pad(short_mu[recent], width)
-    else:
-        expected = unseasoned * s
-        log_var = short_var
-        kind = np.where(s != 1.0, "recent_seizoen", "recent").astype(object)
-        ref_y, ref_mu = np.where(w > 0, ry, np.nan), short_mu
+    expected = unseasoned * s
+    log_var = short_var
+    kind = np.where(s != 1.0, "recent_seizoen", "recent").astype(object)
+    ref_y, ref_mu = np.where(w_short > 0, ry_short, np.nan), short_mu
+    farrington = np.broadcast_to(np.asarray(same_month, dtype=bool), (n,))
+    if h >= 12 * method.full_years and farrington.any():
+        at = np.flatnonzero(farrington)
+        f_expected, f_log_var, f_kind, f_ref_y, f_ref_mu, f_params = _farrington(
+            y[at], e[at], inv[at], robust, reweight, method
+        )
+        expected[at], log_var[at], kind[at], n_params[at] = f_expected, f_log_var, f_kind, f_params
+        width = max(ref_y.shape[1], f_ref_y.shape[1])
+        ref_y, ref_mu = _pad(ref_y, width), _pad(ref_mu, width)
+        ref_y[at], ref_mu[at] = _pad(f_ref_y, width), _pad(f_ref_mu, width)
 
     rows = np.broadcast_to(np.asarray(detect_shift, dtype=bool), (n,))
     if rows.any() and h >= method.shift_before + method.shift_after:
@@ -336,19 +303,57 @@ def baseline(
         shift[at], since[at] = sign[found], h - length[found]
         # Said once: new unless one of the last three months' analyses (the same test on the history
         # less one, two, three months) already saw a shift in the same direction.
-        seen_before = np.zeros(len(idx), dtype=bool)
+        seen_before = np.zeros(len(at), dtype=bool)
         for back in range(1, 4):
             if h - back < method.shift_before + method.shift_after:
                 break
-            prev, _, _, _ = level_shift(y[rows, :-back], e[rows, : h - back], p[rows, :-back], inv[rows], method)
-            seen_before |= prev == sign
-        shift_new[at] = ~seen_before[found]
+            prev, _, _, _ = level_shift(y[at, :-back], e[at, : h - back], p[at, :-back], inv[at], method)
+            seen_before |= prev == sign[found]
+        shift_new[at] = ~seen_before
         unseasoned[at] = rate_after[found] * e[at, h]
         expected[at] = unseasoned[at] * s[at]
         after_mu = o_after[found] / length[found]
         log_var[at] = 1.0 / (o_after[found] + 0.5) * (1.0 + inv[at] * after_mu)
         kind[at] = "niveau"
     return Baseline(expected, log_var, kind, ref_y, ref_mu, n_params, total, unseasoned, shift, since, shift_new)
+
+
+def _farrington(
+    y: np.ndarray, e: np.ndarray, inv: np.ndarray, robust: bool, reweight: bool, method: Method
+) -> tuple[np.ndarray, ...]:
+    """Farrington flexible on the same months of earlier years (see the module docstring): expected,
+    Var(log expected), kind, reference counts and fitted values, parameters per series."""
+    h = y.shape[1]
+    offsets = _reference_offsets(h, method)
+    cols = h - offsets
+    ry, re = y[:, cols], e[:, cols]
+    t = -offsets.astype(float)
+    a, b, v_aa, v_bb = _fit_loglinear(ry, re, t)
+    w = np.ones_like(ry)
+    if reweight:
+        w = _outbreak_weights(ry, re * np.exp(a[:, None] + b[:, None] * t[None, :]), inv if robust else None)
+        a, b, v_aa, v_bb = _fit_loglinear(ry, re, t, w)
+    fitted = re * np.exp(a[:, None] + b[:, None] * t[None, :])
+    dof = np.maximum(w.sum(axis=1) - 2, 1)
+    pearson = (w * (ry - fitted) ** 2 / np.where(fitted > 0, fitted, np.nan)).sum(axis=1)
+    phi = np.maximum(1.0, pearson / dof)
+    trend_z = np.abs(b) / np.sqrt(phi * v_bb)
+    pred = e[:, h] * np.exp(a)
+    in_range = pred <= (ry / re).max(axis=1) * e[:, h]
+    keep = (trend_z > stats.norm.isf(method.trend_alpha / 2)) & in_range & ((w * ry).sum(axis=1) > 0)
+    keep &= np.isfinite(pred) & np.isfinite(v_aa)
+    fy = (w * ry).sum(axis=1)
+    f_rate = fy / (w * re).sum(axis=1)
+    expected = np.where(keep, pred, f_rate * e[:, h])
+    ref_mu = np.where(keep[:, None], fitted, f_rate[:, None] * re)
+    # Quasi-likelihood with the negative-binomial variance mu (1 + mu / k): the Poisson variance of
+    # log(expected) times 1 + mean(mu) / k (exact for a mean of n months: 1/Σmu + 1/(k n)). Without a
+    # dispersion estimate (the first pass), the series' own quasi-Poisson phi as before.
+    mean_ref = np.nanmean(np.where(w > 0, ref_mu, np.nan), axis=1)
+    widen = 1.0 + inv * mean_ref if robust else np.where(keep, phi, 1.0)
+    log_var = np.where(keep, v_aa, 1.0 / (fy + 0.5)) * widen
+    kind = np.where(keep, "trend", "seizoen").astype(object)
+    return expected, log_var, kind, np.where(w > 0, ry, np.nan), ref_mu, np.where(keep, 2.0, 1.0)
 
 
 def _pad(a: np.ndarray, width: int) -> np.ndarray:
@@ -387,13 +392,18 @@ def level_shift(
         extra = inv * (mu_a**2).sum(axis=1) / safe**2 + (1.0 / (ob + 0.5)) * (1.0 + inv * ob / n_b)
         mu = np.maximum(np.nan_to_num(e_a), 0.5 / 12)
         extra = np.nan_to_num(extra)
-        p_up, p_down = upper_tail(o_a, mu, extra), lower_tail(o_a, mu, extra)
-        tail = np.minimum(p_up, p_down)
-        side = np.where(p_up < p_down, 1.0, -1.0)
+        side = np.where(o_a > e_a, 1.0, -1.0)
         ratio = (o_a + 0.5) / (e_a + 0.5)
         last_two = (np.sign(y[:, h - 2 :] - mu_a[:, -2:]) == side[:, None]).all(axis=1)
         big = (ratio >= method.shift_ratio) | (ratio <= 1.0 / method.shift_ratio)
         busy = np.maximum(o_a, e_a) / after >= method.min_count
+        # The exact tails only where the cheap conditions hold (a few per cent of the series).
+        rough = np.abs(o_a - e_a) / np.sqrt(mu * (1.0 + mu * extra)) > 2.5
+        check = np.flatnonzero(big & busy & last_two & rough)
+        tail = np.ones(n)
+        if len(check):
+            up, down = upper_tail(o_a[check], mu[check], extra[check]), lower_tail(o_a[check], mu[check], extra[check])
+            tail[check] = np.where(side[check] > 0, up, down)
         ok = (tail <= method.shift_p) & big & busy & last_two & (tail < best)
         best = np.where(ok, tail, best)
         sign = np.where(ok, side, sign)
