@@ -182,6 +182,30 @@ def assess_month(
 LOCAL_LEVELS = ("buurt", "wijk")
 
 
+PROFILE_MONTHS = 24  # the months the gemeente's profile is needed for: the recent level and level shifts
+PROFILE_INV_K = 0.1  # a working 1/k for the profile's weights (its scale cancels in the normalisation)
+
+
+def _robust_profile(
+    counts: np.ndarray, offset: np.ndarray, level: np.ndarray, group: np.ndarray, groups: list[str]
+) -> np.ndarray:
+    """Per series and month, the gemeente's factor for that category and month (notable.robust_index
+    of its buurten against their mean rate): one buurt's outbreak does not shape everyone's season."""
+    out = np.ones(counts.shape)
+    buurt = level == "buurt"
+    for g in groups:
+        r = np.flatnonzero(buurt & (group == g))
+        if not len(r) or counts[r].sum() == 0:
+            continue
+        rate = counts[r].sum(axis=1) / offset[r].sum(axis=1)
+        m = (rate[:, None] * offset[r]).T  # (months, buurten)
+        y = counts[r].T
+        valid = np.broadcast_to(rate > 0, y.shape)
+        factor = notable.robust_index(y, m, np.full(y.shape, PROFILE_INV_K), valid)
+        out[group == g] = factor[None, :]
+    return out
+
+
 def month_statistics(
     dense: np.ndarray, offset: np.ndarray, keys: pd.DataFrame, groups: list[str], method: notable.Method
 ) -> notable.Assessment:
@@ -204,11 +228,13 @@ def month_statistics(
     window = min(h, method.short_months)
     for g in groups:
         at_gm = gm_rows & (group == g)
-        series = dense[at_gm, :-1].sum(axis=0)
-        last_year[group == g] = notable.seasonal_index(series, method)
-        rate = series / offset[at_gm, :-1].sum(axis=0) if at_gm.any() else np.ones(h)
-        if h and np.isfinite(rate).all() and rate[-window:].mean() > 0 and (rate > 0).all():
-            profile[local & (group == g)] = rate / rate[-window:].mean()
+        last_year[group == g] = notable.seasonal_index(dense[at_gm, :-1].sum(axis=0), method)
+    span = min(h, PROFILE_MONTHS)
+    if span:
+        profile[:, h - span :] = _robust_profile(dense[:, h - span : h], offset[:, h - span : h], level, group, groups)
+        profile[~local] = 1.0
+        recent = profile[:, h - window :].mean(axis=1, keepdims=True)
+        profile = np.where(recent > 0, profile / recent, 1.0)
     first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
     inv = notable.dispersion(first, level, group, method)
     base = notable.baseline(
