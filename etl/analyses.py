@@ -193,16 +193,25 @@ def _robust_profile(
     of its buurten against their mean rate): one buurt's outbreak does not shape everyone's season."""
     out = np.ones(counts.shape)
     buurt = level == "buurt"
+    # One call for every category × month (rows) over the buurten (columns): the index is a root
+    # found by bisection, and scipy's tails are cheapest in few large calls.
+    used, ys, ms = [], [], []
     for g in groups:
         r = np.flatnonzero(buurt & (group == g))
         if not len(r) or counts[r].sum() == 0:
             continue
         rate = counts[r].sum(axis=1) / offset[r].sum(axis=1)
-        m = (rate[:, None] * offset[r]).T  # (months, buurten)
-        y = counts[r].T
-        valid = np.broadcast_to(rate > 0, y.shape)
-        factor = notable.robust_index(y, m, np.full(y.shape, PROFILE_INV_K), valid)
-        out[group == g] = factor[None, :]
+        used.append(g)
+        ms.append((rate[:, None] * offset[r]).T)  # (months, buurten)
+        ys.append(counts[r].T)
+    if not used:
+        return out
+    width = max(m.shape[1] for m in ms)
+    y = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ys])
+    m = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ms])
+    factor = notable.robust_index(y, m, np.full(y.shape, PROFILE_INV_K), m > 0).reshape(len(used), -1)
+    for g, f in zip(used, factor, strict=True):
+        out[group == g] = f[None, :]
     return out
 
 
