@@ -39,9 +39,10 @@ Scores per setting (k_week x k_month x history), buurt x category level only:
   * FDP: flags on cells without a planted anomaly (or in the wrong direction) over all flags, pooled
     over the analysed months of the planted gemeenten; target <= 0.10;
   * null flags per 1 000 non-degenerate tests in the null twins; target <= 1;
-  * the lasting doubling: months flagged after the shift (target <= 3) and a level-shift message
-    (target: one; the product has none). The oracle's count (against the level before the shift)
-    shows how visible the doubling is at all.
+  * the lasting doubling: months flagged after the shift (target <= 3) and level-shift messages
+    (months whose analysis announces a new level for the doubled series, assess_month's shift_new;
+    target: one), with such messages in the null twins per 1 000 tests. The oracle's count (against
+    the level before the shift) shows how visible the doubling is at all.
 Dispersion settings: k_week in {2, 5, 20} without a month effect, k_month in {2, 5, 20} with Poisson
 weeks, and k_week = k_month in {2, 5, 20} ('geen' = no effect at that level); --snel takes three.
 Diagnostics (median product/true expected count and dispersion; calibration of p < 0.01 in the null

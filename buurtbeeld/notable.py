@@ -16,7 +16,7 @@ Method, and what was taken from where:
   2/3-power transformation of the threshold, because the exact count distribution below makes it
   unnecessary, and Farrington's smooth weights, because dropping is easier to explain in "Hoe lezen".
 * **Buurten and wijken, at every history length**: the level of the last 12 months (earlier
-  outbreaks capped at 3.5 negative-binomial sd), on the gemeente's monthly profile of the category,
+  outbreaks capped at 3 negative-binomial sd), on the gemeente's monthly profile of the category,
   times the gemeente's index of the target month (`robust_index` of its buurten: a mid-p PIT score
   root, so one buurt's outbreak does not move it much). This needs no earlier year, so 6-13 months
   of history get a seasonal correction the gemeente need not supply; measured on the benchmark it
@@ -73,8 +73,7 @@ class Method:
     dispersion_alpha: float = 0.05
     seasonal_min_year_total: float = 100.0
     dispersion_prior: float = 100.0  # reference months (mu ≥ 1) worth the level's pooled 1/k
-    dispersion_trim_z: float = 3.5
-    trim_z: float = 3.5
+    outbreak_cap_z: float = 3.0  # earlier outbreak months capped at this many NB sd
     concurrent_min: float = 30.0  # expected cases in the gemeente's buurten for a concurrent index
     shift_p: float = 1e-5
     shift_ratio: float = 1.5
@@ -83,6 +82,7 @@ class Method:
 
 
 DEFAULT = Method()
+DEFAULT_CAP_Z = DEFAULT.outbreak_cap_z
 
 
 @dataclass
@@ -290,7 +290,7 @@ def baseline(
     flat = (ry.sum(axis=1) / (re * rp).sum(axis=1))[:, None] * re * rp
     # Earlier outbreaks are capped, not left out: leaving out every month above a limit biases the
     # level low under overdispersion (measured 3-5 % at k = 2, as in the benchmark's 0.73-0.78).
-    ry = _capped(ry, flat, inv) if reweight else ry
+    ry = _capped(ry, flat, inv, method.outbreak_cap_z) if reweight else ry
     w = np.ones_like(ry)
     w_short, ry_short = w, ry
     wy = ry.sum(axis=1)
@@ -433,7 +433,7 @@ def level_shift(
     return sign, length, rate_after, o_after
 
 
-def _capped(y: np.ndarray, fitted: np.ndarray, inv_k: np.ndarray, limit: float = 3.5) -> np.ndarray:
+def _capped(y: np.ndarray, fitted: np.ndarray, inv_k: np.ndarray, limit: float = DEFAULT_CAP_Z) -> np.ndarray:
     """`y` with every month whose Anscombe residual, scaled by the negative-binomial spread, exceeds
     `limit` set back to the count at that limit (a one-step Huber fit: an outbreak counts as a high
     month, not as ten)."""
@@ -484,7 +484,7 @@ def _robust_inv_k(y: np.ndarray, shape: np.ndarray, method: Method) -> float:
     moments on a robust statistic.
 
     For a candidate 1/k every series' level is fitted on its months as the baseline fits it (the
-    mean on the `shape` of fitted values, outbreak months capped at 3.5 negative-binomial sd); the
+    mean on the `shape` of fitted values, outbreak months capped at 3 negative-binomial sd); the
     statistic is the weighted median over the series of each series' median of |y − mu| / sd over
     its months, weights (mu / (1 + mu/k))² with mu at most 20 (what a series says about 1/k: with 2
     expected a month is nearly Poisson whatever k is; and no few large series decide). The estimate
@@ -509,7 +509,7 @@ def _robust_inv_k(y: np.ndarray, shape: np.ndarray, method: Method) -> float:
         ok = np.broadcast_to(valid, yy.shape)
         total = s0.sum(axis=-1, keepdims=True)
         mu = s0 * yy.sum(axis=-1, keepdims=True) / total
-        a = 3.5 * np.sqrt(1.0 + mu * inv)
+        a = method.outbreak_cap_z * np.sqrt(1.0 + mu * inv)
         cap = np.ceil((np.cbrt(mu) ** 2 + a * mu ** (1 / 6) / 1.5) ** 1.5)
         over = (ok & (yy > cap)).any(axis=-1)
         return s0 * np.where(ok, np.minimum(yy, cap), 0.0).sum(axis=-1, keepdims=True) / total, over
@@ -585,9 +585,22 @@ def dispersion(base: Baseline, level: np.ndarray, category: np.ndarray, method: 
     return out
 
 
+def _pit_weights(m: np.ndarray, inv_k: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """sqrt(m / (1 + m/k)), at most 2: what a buurt's PIT says about the index, but no buurt more than
+    a few small ones together (uncapped, the two or three outbreaks a category had in the
+    benchmark's large buurten held a fifth of the weight and lifted the index ~10 %)."""
+    return np.where(valid, np.minimum(np.sqrt(np.maximum(m, 0.0) / (1.0 + np.maximum(m, 0.0) * inv_k)), 2.0), 0.0)
+
+
+def _mid_pit(y: np.ndarray, mu: np.ndarray, inv_k: np.ndarray) -> np.ndarray:
+    """P(Y < y) + ½ P(Y = y) under NB(mu, 1/k): mean ½ exactly under the model, whatever its skew."""
+    above = upper_tail(y + 1, mu, inv_k)
+    return 1.0 - above - 0.5 * (upper_tail(y, mu, inv_k) - above)
+
+
 def robust_index(y: np.ndarray, m: np.ndarray, inv_k: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Per row, the factor s with which the counts `y` (row × buurt) follow their levels `m`: the
-    root of Σ w (mid-p PIT of y under NB(s·m, 1/k) − ½) = 0, w = sqrt(m / (1 + m/k)).
+    root of Σ w (mid-p PIT of y under NB(s·m, 1/k) − ½) = 0, w = `_pit_weights`.
 
     Under the model every mid-p PIT has mean ½ exactly, whatever the skew, so the root is unbiased;
     each buurt moves it by at most its weight, so an outbreak counts as one high buurt, not as its
@@ -597,15 +610,12 @@ def robust_index(y: np.ndarray, m: np.ndarray, inv_k: np.ndarray, valid: np.ndar
     y, m = np.asarray(y, dtype=float), np.asarray(m, dtype=float)
     ok = valid & np.isfinite(m) & (m > 0) & np.isfinite(y)
     inv = np.broadcast_to(np.asarray(inv_k, dtype=float), y.shape)
-    w = np.where(ok, np.sqrt(np.where(ok, m, 0.0) / (1.0 + np.where(ok, m, 0.0) * inv)), 0.0)
+    w = _pit_weights(np.where(ok, m, 0.0), inv, ok)
     lo, hi = np.full(len(y), np.log(0.2)), np.full(len(y), np.log(5.0))
     mm, yy = np.where(ok, m, 1.0), np.where(ok, y, 0.0)
     for _ in range(10):  # a factor 25 bracket: ten halvings of its log leave 0,3 %
         mid = (lo + hi) / 2
-        mu = mm * np.exp(mid)[:, None]
-        above = upper_tail(yy + 1, mu, inv)
-        at = upper_tail(yy, mu, inv) - above
-        pit = 1.0 - above - 0.5 * at  # P(Y < y) + ½ P(Y = y)
+        pit = _mid_pit(yy, mm * np.exp(mid)[:, None], inv)
         score = (w * (pit - 0.5)).sum(axis=1)
         # A positive score: the counts sit high under s, so the factor is larger.
         lo, hi = np.where(score > 0, mid, lo), np.where(score > 0, hi, mid)
@@ -638,9 +648,17 @@ def concurrent_season(
     for j, (_, r) in enumerate(rows):
         yy[j, : len(r)], mm[j, : len(r)], ii[j, : len(r)], valid[j, : len(r)] = y[r], m[r], inv_k[r], True
     ratio = robust_index(yy, mm, ii, valid)
+    # Leave one out, to first order: a buurt's own count does not set its own index (a large buurt
+    # with an outbreak lifted its own expectation ~10 % on the benchmark). Its share of the score,
+    # divided by the score's slope in log(index), is how far the root moves without it.
+    w = _pit_weights(mm, ii, valid)
+    pit, pit_up = _mid_pit(yy, mm * ratio[:, None], ii), _mid_pit(yy, mm * ratio[:, None] * np.exp(0.01), ii)
+    slope = (w * (pit_up - pit)).sum(axis=1, keepdims=True) / 0.01
+    own = ratio[:, None] * np.exp(np.clip(w * (pit - 0.5) / np.where(slope < 0, slope, -np.inf), -0.5, 0.5))
     for j, (g, r) in enumerate(rows):
         mu = ratio[j] * m[r]
         index[groups == g] = ratio[j]
+        index[r] = own[j, : len(r)]
         var[groups == g] = (mu.sum() + (inv_k[r] * mu**2).sum()) / mu.sum() ** 2
     return index, var
 
