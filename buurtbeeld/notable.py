@@ -77,7 +77,7 @@ class Method:
     concurrent_min: float = 30.0  # expected cases in the gemeente's buurten for a concurrent index
     shift_p: float = 1e-5
     shift_ratio: float = 1.5
-    shift_after: int = 2  # months at a new level before it is one
+    shift_after: int = 3  # months at a new level before it is one (2: the benchmark's repeated spikes)
     shift_before: int = 6
 
 
@@ -393,7 +393,7 @@ def level_shift(
     variance of the old level. A shift needs a tail below `shift_p` (about a dozen candidates per
     series and every series of the month: a Bonferroni-sized level; the normal approximation gave a
     false shift per 250 quiet series), a ratio of at least `shift_ratio` either way, a level of at
-    least `min_count` a month before or after, and the last two months on the new side. Returns per
+    least `min_count` a month before or after, and the first and last two months on the new side. Returns per
     series the direction (+1, −1 or 0), the months at the new level, its rate and the cases since."""
     n, h = y.shape
     best = np.ones(n)
@@ -414,7 +414,10 @@ def level_shift(
         extra = np.nan_to_num(extra)
         side = np.where(o_a > e_a, 1.0, -1.0)
         ratio = (o_a + 0.5) / (e_a + 0.5)
-        last_two = (np.sign(y[:, h - 2 :] - mu_a[:, -2:]) == side[:, None]).all(axis=1)
+        # The first month of the new level and the last two on its side: a window that starts a
+        # month early, or ends in a return, is not the shift.
+        first_month = np.sign(y[:, start] - mu_a[:, 0]) == side
+        last_two = (np.sign(y[:, h - 2 :] - mu_a[:, -2:]) == side[:, None]).all(axis=1) & first_month
         big = (ratio >= method.shift_ratio) | (ratio <= 1.0 / method.shift_ratio)
         busy = np.maximum(o_a, e_a) / after >= method.min_count
         # The exact tails only where the cheap conditions hold (a few per cent of the series).

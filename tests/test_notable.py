@@ -214,9 +214,9 @@ def test_dispersion_is_estimated_per_level() -> None:
 
 
 def test_a_lasting_doubling_is_a_new_level_said_once() -> None:
-    """From the third month at twice the level the comparison is with the new level (not notable
+    """From the fourth month at twice the level the comparison is with the new level (not notable
     every month), and the shift is new only in the first month it is seen."""
-    series = np.where(np.arange(30) % 2 == 0, 18.0, 22.0)
+    series = np.where(np.arange(30) % 2 == 0, 22.0, 18.0)
     series[20:] = np.where(np.arange(10) % 2 == 0, 37.0, 43.0)
     steady = np.random.default_rng(3).poisson(20.0, (50, 30)).astype(float)
     seen = []
@@ -225,9 +225,9 @@ def test_a_lasting_doubling_is_a_new_level_said_once() -> None:
         base = notable.baseline(history, inv_k=np.zeros(51), detect_shift=True)
         seen.append((target, base.kind[0], base.shift[0], base.since[0], bool(base.shift_new[0]), base.expected[0]))
         assert (base.shift[1:] == 0).all()
-    assert [s[1] for s in seen] == ["recent"] + ["niveau"] * 8  # two months at the new level suffice
-    assert all(s[2] == 1 and s[3] == 20 for s in seen[1:])
-    assert [s[4] for s in seen] == [False, True] + [False] * 7
+    assert [s[1] for s in seen] == ["recent"] * 2 + ["niveau"] * 7  # three months at the new level suffice
+    assert all(s[2] == 1 and s[3] == 20 for s in seen[2:])
+    assert [s[4] for s in seen] == [False, False, True] + [False] * 6
     assert seen[-1][5] == pytest.approx(series[20:29].mean(), rel=1e-6)
     # A month as high as the old level is then a fall against the new one.
     base = notable.baseline(np.vstack([series[:29], steady[:, :29]]), inv_k=np.zeros(51), detect_shift=True)
