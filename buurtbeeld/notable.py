@@ -323,15 +323,11 @@ def baseline(
         shift[at], since[at] = sign[found], h - length[found]
         # Said once: new unless one of the last three months' analyses (the same test on the history
         # less one, two, three months) already saw a shift in the same direction.
-        # Last month's test ran on a dispersion and profile of its own: a shift just at the threshold
-        # then could be missed now and announced twice (measured: k month 20, two months running).
-        # So the look back uses a threshold a hundred times looser.
-        looser = replace(method, shift_p=method.shift_p * 100)
         seen_before = np.zeros(len(at), dtype=bool)
         for back in range(1, 4):
             if h - back < method.shift_before + method.shift_after:
                 break
-            prev, _, _, _ = level_shift(y[at, :-back], e[at, : h - back], p[at, :-back], inv[at], looser)
+            prev, _, _, _ = level_shift(y[at, :-back], e[at, : h - back], p[at, :-back], inv[at], method)
             seen_before |= prev == sign[found]
         shift_new[at] = ~seen_before
         unseasoned[at] = rate_after[found] * e[at, h]
