@@ -39,9 +39,10 @@ Scores per setting (k_week x k_month x history), buurt x category level only:
   * FDP: flags on cells without a planted anomaly (or in the wrong direction) over all flags, pooled
     over the analysed months of the planted gemeenten; target <= 0.10;
   * null flags per 1 000 non-degenerate tests in the null twins; target <= 1;
-  * the lasting doubling: months flagged after the shift (target <= 3) and a level-shift message
-    (target: one; the product has none). The oracle's count (against the level before the shift)
-    shows how visible the doubling is at all.
+  * the lasting doubling: months flagged after the shift (target <= 3) and level-shift messages
+    (months whose analysis announces a new level for the doubled series, assess_month's shift_new;
+    target: one), with such messages in the null twins per 1 000 tests. The oracle's count (against
+    the level before the shift) shows how visible the doubling is at all.
 Dispersion settings: k_week in {2, 5, 20} without a month effect, k_month in {2, 5, 20} with Poisson
 weeks, and k_week = k_month in {2, 5, 20} ('geen' = no effect at that level); --snel takes three.
 Diagnostics (median product/true expected count and dispersion; calibration of p < 0.01 in the null
@@ -298,6 +299,7 @@ def assess_gemeente(settings, gm, analysed: int, histories: tuple[int, ...]) -> 
                         "p_product": rows["p_two"].to_numpy(),
                         "p_oracle": o_p,
                         "direction": rows["direction"].to_numpy(),
+                        "shift_new": rows["shift_new"].to_numpy(dtype=bool),
                         "oracle": o_dir,
                         "tested": tested,
                         "family": family,
@@ -384,6 +386,10 @@ def score_setting(cells: pd.DataFrame) -> dict[str, object]:
     out["doubling_oracle"] = int((doubling["oracle"] == "hoog").sum())
     out["doubling_months"] = len(doubling)
     out["doubling_months_per_gemeente"] = int(doubling["month"].nunique())
+    out["doubling_messages"] = int(doubling["shift_new"].sum())
+    out["doubling_gemeenten"] = int(doubling["gemeente"].nunique())
+    # Level-shift messages where nothing shifted: per 1 000 non-degenerate tests of the null twins.
+    out["null_messages"] = 1000 * float(null.loc[null["tested"], "shift_new"].sum()) / max(int(null["tested"].sum()), 1)
     # Diagnostics on the null twins' non-degenerate cells with a true expected count >= 3.
     busy = null[null["tested"] & (null["mu_true"] >= 3)]
     out["expected_ratio"] = float(np.median(busy["expected"] / busy["mu_true"])) if len(busy) else float("nan")
@@ -423,8 +429,8 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
         "| k week | k maand | historie | "
         + " | ".join(f"recall {s}" for s in strata)
         + " | dalingen | FDP prod / orakel (vlaggen) | nul/1000 prod / orakel | verdubbeling mnd prod / orakel"
-        + " | oordeel |",
-        "|" + "---|" * (3 + len(strata) + 5),
+        + " | niveauberichten verdubbeling (nul/1000) | oordeel |",
+        "|" + "---|" * (3 + len(strata) + 6),
     ]
     detail = [
         "",
@@ -461,7 +467,8 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
             fails.append("nul")
         if s["doubling"] > 3 * s["doubling_months"] / max(s["doubling_months_per_gemeente"], 1):
             fails.append("verdubbeling")
-        fails.append("geen niveaubericht")
+        if s["doubling_messages"] != s["doubling_gemeenten"]:
+            fails.append("niveaubericht")
         all_ok &= not fails
         cells = []
         for stratum in strata:
@@ -474,7 +481,9 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
             + f" | {_fmt(prod)} / {_fmt(orac)} ({n}) | {_fmt(s['fdp_product'])} / {_fmt(s['fdp_oracle'])} "
             f"({s['flags_product']} / {s['flags_oracle']}) "
             f"| {_fmt(s['null_product'], 1)} / {_fmt(s['null_oracle'], 1)} "
-            f"| {s['doubling']} / {s['doubling_oracle']} van {s['doubling_months']} | NIET: {', '.join(fails)} |"
+            f"| {s['doubling']} / {s['doubling_oracle']} van {s['doubling_months']} "
+            f"| {s['doubling_messages']} ({_fmt(s['null_messages'], 2)}) "
+            f"| {('NIET: ' + ', '.join(fails)) if fails else 'OK'} |"
         )
         diag.append(
             f"| {_k(kw)} | {_k(km)} | {h} | {_fmt(s['expected_ratio'])} | {_fmt(s['expected_mad_log'])} | "
@@ -485,7 +494,8 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
     tail = [
         "",
         f"Gecontroleerd: waargenomen aantallen in het magazijn wijken {mismatch} keer af van de gegenereerde.",
-        "Het product heeft geen niveauverschuivingsbericht: dat doel wordt in elke instelling gemist.",
+        "Niveauberichten: maanden waarin de verdubbelde reeks een nieuw 'sinds <maand>'-bericht krijgt (doel: 1 per"
+        " gemeente); tussen haakjes zulke berichten in de nultweelingen per 1 000 niet-ontaarde toetsen.",
     ]
     return "\n".join(lines + detail + diag + tail) + "\n", all_ok
 

@@ -46,13 +46,26 @@ PLURALS = {
     "inbraak_schuur_garage": ("inbraak in schuur of garage", "inbraken in schuur of garage"),
     "diefstal_uit_voertuig": ("diefstal uit een voertuig", "diefstallen uit voertuigen"),
 }
+# What each baseline (notable.Baseline.kind) is, as the texts say it: only the correction that was made.
 KIND_TEXT = {
     "trend": "dezelfde maand in eerdere jaren, met trend",
     "seizoen": "dezelfde maand in eerdere jaren",
-    "recent_seizoen": "de afgelopen 12 maanden, gecorrigeerd voor het seizoen",
-    "recent": "de afgelopen maanden",
+    "recent_gemeente": "de afgelopen 12 maanden, naar verhouding van de hele gemeente in deze maand",
+    "recent_seizoen": "de afgelopen 12 maanden, gecorrigeerd voor het seizoenspatroon van de gemeente vorig jaar",
+    "recent": "de afgelopen maanden, zonder seizoenscorrectie",
+    "niveau": "het nieuwe niveau",
     "geen": "te weinig historie",
 }
+
+
+def basis_text(row: dict[str, Any]) -> str:
+    """The baseline of one row in words; a new level names the month it started. A hidden cell's
+    baseline is not said (a new level there would tell that its count moved): for gedeeld "–"."""
+    if int(row.get("status", disclosure.SHOWN)) != disclosure.SHOWN:
+        return "–"
+    if row.get("kind") == "niveau" and row.get("since"):
+        return f"het nieuwe niveau sinds {month_name(str(row['since']))}"
+    return KIND_TEXT.get(row.get("kind", ""), "")
 
 
 def month_name(month: str) -> str:
@@ -95,14 +108,22 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
     return (
         "**Hoe lezen.** Per buurt, wijk, stadsdeel en de hele gemeente vergelijken we het aantal "
         "geregistreerde incidenten per categorie met wat op grond van eerdere maanden te verwachten was. "
-        "Het verwachte aantal komt uit dezelfde maand (en de maand ervoor en erna) in maximaal vijf eerdere "
-        "jaren, met een trend als die duidelijk aanwezig is; is er minder dan drie jaar historie, dan uit de "
-        "afgelopen twaalf maanden, gecorrigeerd voor het seizoenspatroon van de gemeente. Eerdere maanden die "
-        "zelf uitschieters waren, tellen daarbij niet mee. Rekening wordt "
-        "gehouden met het aantal inwoners en met de onzekerheid in het verwachte aantal zelf. "
+        "Voor buurten en wijken is dat het niveau van de afgelopen twaalf maanden, naar verhouding van hoe de "
+        "hele gemeente het deze maand doet: zo telt het seizoen mee zonder dat er een eerder jaar nodig is. "
+        "Voor stadsdelen en de gemeente komt het verwachte aantal uit dezelfde maand (en de maand ervoor en "
+        "erna) in maximaal vijf eerdere jaren, met een trend als die duidelijk aanwezig is; met minder dan drie "
+        "jaar historie uit de afgelopen twaalf maanden, gecorrigeerd voor het seizoen van vorig jaar als dat er "
+        "is. Welke berekening is gebruikt, staat bij elke analyse (kolom Basis): staat er 'zonder "
+        "seizoenscorrectie', dan is die correctie niet gedaan. Eerdere maanden die zelf uitschieters waren, "
+        "tellen niet mee. Ligt het niveau van een categorie sinds een aantal maanden blijvend hoger of lager, "
+        "dan melden we dat één keer ('sinds maart ligt het niveau hoger') en vergelijken we daarna met het "
+        "nieuwe niveau, in plaats van elke maand opnieuw alarm te slaan. Rekening wordt gehouden met het aantal "
+        "inwoners, met de gewone schommelingen van maand tot maand in dezelfde soort gebieden en met de "
+        "onzekerheid in het verwachte aantal zelf. "
         "Een uitkomst heet **opvallend** als het verschil zo groot is dat toeval een onwaarschijnlijke "
         "verklaring is, ook nadat we corrigeren voor het grote aantal vergelijkingen dat we tegelijk doen "
-        f"(Benjamini-Hochberg, hooguit {round(method.fdr * 100)}% vals alarm onder de opvallende uitkomsten). "
+        "(per niveau, over de categorieën met registraties; "
+        f"Benjamini-Hochberg, hooguit {round(method.fdr * 100)}% vals alarm onder de opvallende uitkomsten). "
         f"Een stijging noemen we pas opvallend vanaf {method.min_count} incidenten in de maand; een daling "
         f"alleen als er minstens {method.min_count} verwacht waren. Procentuele veranderingen van kleine aantallen "
         "zeggen weinig en gebruiken we daarom niet. Opvallend betekent niet verklaard: de cijfers zeggen niets "
@@ -224,7 +245,7 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
                 "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
                 if shown
                 else "",
-                "Basis": KIND_TEXT.get(row["kind"], ""),
+                "Basis": basis_text(row),
             }
         )
     return out
@@ -309,6 +330,42 @@ def _below_sentence(facts: AreaFacts, own: bool) -> str:
     return f"{whole}; {hidden}."
 
 
+def level_shifts(rows: list[dict[str, Any]], audience: str) -> list[str]:
+    """'Sinds maart 2026 ligt het niveau van woninginbraak hoger …': the level shifts first seen this
+    month (notable.level_shift; said once, later months compare with the new level). For gedeeld only
+    where the month's figure is shown: a shift in a hidden cell would say which way it moved."""
+    out = []
+    for r in rows:
+        if not r.get("shift_new") or r.get("shift") not in ("hoger", "lager") or not r.get("since"):
+            continue
+        if audience != disclosure.INTERN and int(r["status"]) != disclosure.SHOWN:
+            continue
+        what = "alle categorieën samen" if r["group"] == ALL else r["label"].lower()
+        out.append(
+            f"Sinds {month_name(str(r['since']))} ligt het niveau van {what} {r['shift']} dan daarvoor; "
+            "we vergelijken vanaf nu met dat nieuwe niveau."
+        )
+    return out
+
+
+def basis_sentence(total: dict[str, Any], cats: list[dict[str, Any]]) -> str:
+    """Which expected count was used, said for the total and for categories computed otherwise: "Hoe
+    lezen" describes every method, this says which one this analysis used."""
+    if total.get("kind") == "geen":
+        return "Voor deze maand is er te weinig historie voor een verwacht aantal."
+    if basis_text(total) == "–":
+        return "Hoe het verwachte aantal is berekend, staat bij de categorieën met een getoond aantal."
+    text = f"Het verwachte aantal komt uit {basis_text(total)}"
+    other: dict[str, list[str]] = {}
+    for r in cats:
+        basis = basis_text(r)
+        if basis not in ("", "–", basis_text(total)) and r.get("kind") != "geen":
+            other.setdefault(basis, []).append(r["label"].lower())
+    for basis, labels in other.items():
+        text += f"; voor {_listed(sorted(labels))} uit {basis}"
+    return text + "."
+
+
 def describe(facts: AreaFacts) -> dict[str, Any]:
     """Headline, paragraphs, table and chart data of one area's analysis, for `facts.audience`.
 
@@ -356,12 +413,15 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         headline += " " + below
 
     paragraphs: list[str] = []
+    shifts = level_shifts(rows, facts.audience)
     if visible:
         paragraphs.append("Opvallend deze maand:\n" + "\n".join(f"- {finding(r, t, provisional)}" for r in visible))
         if hidden:
             paragraphs.append(_hidden_sentence(hidden, also=True))
     elif not hidden:
         paragraphs.append("Geen enkele categorie wijkt opvallend af van wat te verwachten was.")
+    if shifts:
+        paragraphs.append("Blijvend veranderd:\n" + "\n".join(f"- {line}" for line in shifts))
     # Ranked on the figures this audience reads: for gedeeld the shared ones, ties by label (their
     # exact order is not shown), hidden ones not ranked at all; for intern the exact counts.
     shown_cats = sorted(
@@ -395,6 +455,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
             f"{'kan' if len(facts.provisional) == 1 else 'kunnen'} door latere leveringen nog wijzigen; "
             "uitkomsten over deze maand zijn daardoor minder zeker."
         )
+    paragraphs.append(basis_sentence(total, cats))
     if facts.context:
         lines = [f"- {ind}: {here} (gemeente: {gm})" for ind, here, gm in facts.context]
         paragraphs.append("Kenmerken van de buurt (ter context; ze verklaren de cijfers niet):\n" + "\n".join(lines))

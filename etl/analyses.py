@@ -150,14 +150,7 @@ def assess_month(
     )
 
     pop, offset = exposure(inputs, keys, months)
-    gm_rows = (keys["area_level"] == "gemeente").to_numpy()
-    season_by_group = {
-        g: notable.seasonal_index(dense[gm_rows & (keys["group_code"] == g).to_numpy(), :-1].sum(axis=0), method)
-        for g in groups
-    }
-    season = keys["group_code"].map(season_by_group).to_numpy(dtype=float)
-    base = notable.baseline(dense[:, :-1], offset, season, method)
-    result = notable.assess(dense[:, -1], base, keys["group_code"].to_numpy(), method)
+    result = month_statistics(dense, offset, keys, groups, method)
 
     pop_now = pop[:, -1]
     frame = keys.assign(
@@ -169,6 +162,10 @@ def assess_month(
         excess=result.excess,
         q=result.q,
         kind=result.kind,
+        tested=result.tested,
+        shift=np.where(result.shift > 0, "hoger", np.where(result.shift < 0, "lager", "")),
+        since=[months[i] if i >= 0 else "" for i in result.since],
+        shift_new=result.shift_new,
         rate=disclosure.masked_rate(pd.Series(seen[:, -1]), pd.Series(status_now), pd.Series(pop_now)).to_numpy(),
         label=keys["group_code"].map(lambda g: "Alle categorieën" if g == ALL else inputs.groups.get(g, g)),
     )
@@ -177,6 +174,88 @@ def assess_month(
     trend_values = seen[(keys["group_code"] == ALL).to_numpy(), -len(trend_months) :]
     trend_status = _status_matrix(cells, totals, trend_months)
     return frame, areas, trend_months, trend_values, trend_status
+
+
+# Levels whose series are parts of the gemeente: they get the gemeente's seasonal profile, the concurrent
+# seasonal index and level-shift detection. For the gemeente (and a stadsdeel, a large part of it) the
+# gemeente's own series would explain itself away.
+LOCAL_LEVELS = ("buurt", "wijk")
+
+
+PROFILE_MONTHS = 24  # the months the gemeente's profile is needed for: the recent level and level shifts
+PROFILE_INV_K = 0.1  # a working 1/k for the profile's weights (its scale cancels in the normalisation)
+
+
+def _robust_profile(
+    counts: np.ndarray, offset: np.ndarray, level: np.ndarray, group: np.ndarray, groups: list[str]
+) -> np.ndarray:
+    """Per series and month, the gemeente's factor for that category and month (notable.robust_index
+    of its buurten against their mean rate): one buurt's outbreak does not shape everyone's season."""
+    out = np.ones(counts.shape)
+    buurt = level == "buurt"
+    # One call for every category × month (rows) over the buurten (columns): the index is a root
+    # found by bisection, and scipy's tails are cheapest in few large calls.
+    used, ys, ms = [], [], []
+    for g in groups:
+        r = np.flatnonzero(buurt & (group == g))
+        if not len(r) or counts[r].sum() == 0:
+            continue
+        rate = counts[r].sum(axis=1) / offset[r].sum(axis=1)
+        used.append(g)
+        ms.append((rate[:, None] * offset[r]).T)  # (months, buurten)
+        ys.append(counts[r].T)
+    if not used:
+        return out
+    width = max(m.shape[1] for m in ms)
+    y = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ys])
+    m = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ms])
+    factor = notable.robust_index(y, m, np.full(y.shape, PROFILE_INV_K), m > 0).reshape(len(used), -1)
+    for g, f in zip(used, factor, strict=True):
+        out[group == g] = f[None, :]
+    return out
+
+
+def month_statistics(
+    dense: np.ndarray, offset: np.ndarray, keys: pd.DataFrame, groups: list[str], method: notable.Method
+) -> notable.Assessment:
+    """Baselines and tests of every series ((series, months) counts, the target month last).
+
+    Two passes: the first (every reference month kept) gives the residuals the month-level
+    dispersion is estimated from, per area level × category; the second uses it for the outbreak
+    weights and the estimation variance. Buurten and wijken: the level of the last 12 months (on the
+    gemeente's monthly profile) times the rest of the gemeente in the same month, at every history
+    length (no earlier year needed). Stadsdelen and the gemeente: Farrington from three years, before
+    that the last 12 months times last year's gemeente season (from 13 months of history; before
+    that none, and the texts say so)."""
+    h = dense.shape[1] - 1
+    level = keys["area_level"].to_numpy()
+    group = keys["group_code"].to_numpy()
+    local = np.isin(level, LOCAL_LEVELS)
+    gm_rows = level == "gemeente"
+    profile = np.ones((len(keys), h))
+    last_year = np.ones(len(keys))
+    window = min(h, method.short_months)
+    for g in groups:
+        at_gm = gm_rows & (group == g)
+        last_year[group == g] = notable.seasonal_index(dense[at_gm, :-1].sum(axis=0), method)
+    span = min(h, PROFILE_MONTHS)
+    if span:
+        profile[:, h - span :] = _robust_profile(dense[:, h - span : h], offset[:, h - span : h], level, group, groups)
+        profile[~local] = 1.0
+        recent = profile[:, h - window :].mean(axis=1, keepdims=True)
+        profile = np.where(recent > 0, profile / recent, 1.0)
+    first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
+    inv = notable.dispersion(first, level, group, method)
+    base = notable.baseline(
+        dense[:, :-1], offset, None, method, profile, inv_k=inv, detect_shift=local, same_month=~local
+    )
+    concurrent, concurrent_var = notable.concurrent_season(
+        dense[:, -1], base.unseasoned, inv, group, level == "buurt", method
+    )
+    season = np.where(local, concurrent, last_year)
+    label = np.where(local, "recent_gemeente", "recent_seizoen")
+    base = notable.seasoned(base, season, np.where(local, concurrent_var, 0.0), label)
+    return notable.assess(dense[:, -1], base, group, method, level=level, inv_k=inv)
 
 
 def _status_matrix(cells: pd.DataFrame, totals: pd.DataFrame, months: list[str]) -> np.ndarray:

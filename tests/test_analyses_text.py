@@ -88,6 +88,42 @@ def test_a_summary_with_a_notable_area_below_never_says_nothing_is_notable() -> 
     assert said in hidden_only["headline"]
 
 
+def test_the_text_names_the_baseline_used_and_no_correction_that_was_not_made() -> None:
+    """With under 13 months a stadsdeel has no seasonal correction: the analysis says so, and "Hoe
+    lezen" never promises one for every analysis."""
+    rows = _rows(
+        ("*", "Alle categorieën", 400, 400.0, SHOWN, 395.0, "", 5.0, 20.0, "recent"),
+        ("A", "Woninginbraak", 30, 30.0, SHOWN, 28.0, "", 2.0, 7.5, "recent_gemeente"),
+    )
+    text = "\n".join(narrative.describe(_facts(rows, level="stadsdeel", name="Noord"))["paragraphs"])
+    assert "Het verwachte aantal komt uit de afgelopen maanden, zonder seizoenscorrectie" in text
+    assert "voor woninginbraak uit de afgelopen 12 maanden, naar verhouding van de hele gemeente" in text
+    table = narrative.table_rows(_facts(rows))
+    assert table[0]["Basis"] == "de afgelopen maanden, zonder seizoenscorrectie"
+    how = narrative.how_to_read(narrative.Method(), 5)
+    assert "zonder seizoenscorrectie" in how and "kolom Basis" in how
+
+
+def test_a_level_shift_is_said_once_and_only_where_the_figure_is_shown() -> None:
+    rows = _rows(
+        ("*", "Alle categorieën", 80, 80.0, SHOWN, 78.0, "", 2.0, 20.0, "recent_gemeente"),
+        ("A", "Woninginbraak", 23, 25.0, SHOWN, 22.0, "", 1.0, 6.2, "niveau"),
+        ("B", "Drugs", 9, None, HIDDEN, 8.0, "", 1.0, None, "niveau"),
+    ).assign(shift=["", "hoger", "lager"], since=["", "2026-08", "2026-08"], shift_new=[False, True, True])
+    said = "Sinds augustus 2026 ligt het niveau van woninginbraak hoger dan daarvoor"
+    gedeeld = "\n".join(narrative.describe(_facts(rows))["paragraphs"])
+    assert gedeeld.count(said) == 1 and "drugs" not in gedeeld.lower()
+    assert "voor woninginbraak uit het nieuwe niveau sinds augustus 2026" in gedeeld
+    assert [r["Basis"] for r in narrative.table_rows(_facts(rows))][1:] == [
+        "het nieuwe niveau sinds augustus 2026",
+        "–",
+    ]
+    intern = "\n".join(narrative.describe(_intern(_facts(rows)))["paragraphs"])
+    assert said in intern and "niveau van drugs lager" in intern
+    later = rows.assign(shift_new=False)
+    assert "Sinds augustus" not in "\n".join(narrative.describe(_facts(later))["paragraphs"])
+
+
 def test_hidden_counts_in_words_for_gedeeld_exact_for_intern() -> None:
     rows = _rows(
         ("*", "Alle categorieën", 61, 60.0, SHOWN, 40.0, "hoog", 21.0, 15.2, "seizoen"),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import stats
 
 from buurtbeeld import notable
+from etl import analyses
 
 
 def poisson_sf(y: int, mu: float) -> float:
@@ -97,10 +100,16 @@ def test_short_history_exposure_and_season() -> None:
     assert notable.baseline(np.full((1, 5), 10.0)).kind[0] == "geen"  # under 6 months: no baseline
 
 
-def test_an_earlier_outbreak_does_not_raise_the_baseline() -> None:
+def test_an_earlier_outbreak_is_capped_in_the_baseline() -> None:
     history = np.full((1, 12), 10.0)
     history[0, 4] = 60.0
-    assert notable.baseline(history).expected[0] == pytest.approx(10.0)
+    # Kept as it is, the outbreak would lift the level to 170 / 12 = 14.2; capped at an Anscombe
+    # residual of 3 around that level it counts as a high month (about 27), not as six.
+    expected = notable.baseline(history).expected[0]
+    mu = 170 / 12
+    cap = math.ceil((mu ** (2 / 3) + 3.0 * mu ** (1 / 6) / 1.5) ** 1.5)
+    assert expected == pytest.approx((110 + cap) / 12)
+    assert expected < 12.0
 
 
 def test_assess_flags_a_real_excess_and_respects_the_minimum_count() -> None:
@@ -118,3 +127,109 @@ def test_assess_flags_a_real_excess_and_respects_the_minimum_count() -> None:
     # 4 where 0.1 was expected is very unlikely, but below the minimum count of 5: never notable.
     small = notable.assess(np.array([4.0]), notable.baseline(np.full((1, 12), 0.1)), np.array(["a"]))
     assert small.p_up[0] < 1e-4 and small.direction[0] == ""
+
+
+def _simulate(k_week: float, k_month: float, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Negative-binomial monthly counts of 300 buurten in 60 gemeenten of 5 (the gemeente rows are
+    their sums): Poisson(λ · G · W) over 4-5 weeks a month, G a gamma month effect with shape k_month,
+    W a gamma week effect with shape k_week (as benchmarks/independent_city.py draws them). Returns the
+    keys, the (series, months) counts and the exposure. No season or trend: under the null every
+    month is a draw from the same distribution."""
+    n_buurt, per_gm, months = 300, 5, 31
+    weeks = np.where(np.arange(months) % 3 == 0, 5, 4)
+    rate = rng.lognormal(np.log(2.0), 0.8, n_buurt)  # per week: 0.3 to 15, so months of ~1 to ~60
+    lam = np.repeat(rate[:, None], weeks.sum(), axis=1)
+    month_of = np.repeat(np.arange(months), weeks)
+    g = rng.gamma(k_month, 1 / k_month, (n_buurt, months)) if np.isfinite(k_month) else np.ones((n_buurt, months))
+    w = rng.gamma(k_week, 1 / k_week, lam.shape) if np.isfinite(k_week) else np.ones(lam.shape)
+    weekly = rng.poisson(lam * g[:, month_of] * w)
+    buurt = np.stack([weekly[:, month_of == m].sum(axis=1) for m in range(months)], axis=1).astype(float)
+    gemeente = buurt.reshape(-1, per_gm, months).sum(axis=1)
+    keys = pd.DataFrame(
+        {
+            "area_level": ["buurt"] * n_buurt + ["gemeente"] * (n_buurt // per_gm),
+            "area_code": [f"B{i}" for i in range(n_buurt)] + [f"G{i}" for i in range(n_buurt // per_gm)],
+            "group_code": "a",
+        }
+    )
+    exposure = np.ones((len(keys), months)) * weeks[None, :]
+    return keys, np.vstack([buurt, gemeente]), exposure
+
+
+@pytest.mark.parametrize("k", [2.0, 5.0, 20.0])
+@pytest.mark.parametrize("where", ["week", "maand"])
+def test_p_values_are_uniform_under_the_null(k: float, where: str) -> None:
+    """The randomised probability integral transform of every test's predictive distribution is
+    uniform (Kolmogorov–Smirnov) at buurt and gemeente level, with overdispersion at week or month
+    level. Pooling the dispersion over levels, or testing it with a Poisson tail, fails this: at
+    k = 2 a buurt's month varies twenty times more than the gemeente's sum says."""
+    rng = np.random.default_rng([int(k), where == "week"])
+    keys, counts, exposure = _simulate(k if where == "week" else np.inf, k if where == "maand" else np.inf, rng)
+    pit: dict[str, list[np.ndarray]] = {"buurt": [], "gemeente": []}
+    small: dict[str, list[np.ndarray]] = {"buurt": [], "gemeente": []}
+    for target in range(25, 31):  # six months, each with 24 months of history
+        window = slice(target - 24, target + 1)
+        out = analyses.month_statistics(counts[:, window], exposure[:, window], keys, ["a"], notable.DEFAULT)
+        y, mu = out.observed, np.maximum(out.expected, 0.5 / 12)
+        above = notable.upper_tail(y + 1, mu, out.inv_size)
+        at = notable.upper_tail(y, mu, out.inv_size) - above
+        u = above + rng.random(len(y)) * at
+        p_two = np.minimum(1, 2 * np.minimum(out.p_up, out.p_down))
+        for level in pit:
+            rows = (keys["area_level"] == level).to_numpy() & out.tested
+            pit[level].append(u[rows])
+            small[level].append(p_two[rows])
+    for level in pit:
+        values = np.concatenate(pit[level])
+        assert len(values) >= 300
+        result = stats.kstest(values, "uniform")
+        assert result.pvalue > 0.001, (level, result)
+        # The tail the flags come from: two-sided p < 0.01 about as often as promised, not 5x.
+        assert np.mean(np.concatenate(small[level]) < 0.01) < 0.025, level
+
+
+def test_the_family_holds_only_tests_that_exist() -> None:
+    """A category without registrations in the month or its history is not a test: padding the
+    family with such p = 1 cells would make Benjamini–Hochberg's bound look kept when it is not."""
+    history = np.zeros((3, 12))
+    history[0] = 10.0
+    base = notable.baseline(history)
+    out = notable.assess(np.array([10.0, 0.0, 2.0]), base, np.array(["a", "b", "c"]))
+    assert list(out.tested) == [True, False, True]
+    assert np.isnan(out.q[1]) and np.isfinite(out.q[[0, 2]]).all()
+
+
+def test_dispersion_is_estimated_per_level() -> None:
+    """Month effects (1/k = 0.5 per buurt) average out in a sum of 25 buurten: a pooled estimate is
+    the gemeente's, 25 times too small for a buurt."""
+    rng = np.random.default_rng(7)
+    buurt = rng.poisson(8.0 * rng.gamma(2.0, 0.5, (500, 12)))
+    gemeente = buurt.reshape(20, 25, 12).sum(axis=1)
+    history = np.vstack([buurt, gemeente]).astype(float)
+    level = np.array(["buurt"] * 500 + ["gemeente"] * 20)
+    base = notable.baseline(history, reweight=False)
+    inv = notable.dispersion(base, level, np.array(["a"] * 520))
+    assert inv[0] == pytest.approx(0.5, rel=0.15)
+    assert inv[-1] == pytest.approx(0.5 / 25, abs=0.02)
+
+
+def test_a_lasting_doubling_is_a_new_level_said_once() -> None:
+    """From the fourth month at twice the level the comparison is with the new level (not notable
+    every month), and the shift is new only in the first month it is seen."""
+    series = np.where(np.arange(30) % 2 == 0, 22.0, 18.0)
+    series[20:] = np.where(np.arange(10) % 2 == 0, 37.0, 43.0)
+    steady = np.random.default_rng(3).poisson(20.0, (50, 30)).astype(float)
+    seen = []
+    for target in range(21, 30):
+        history = np.vstack([series[:target], steady[:, :target]])
+        base = notable.baseline(history, inv_k=np.zeros(51), detect_shift=True)
+        seen.append((target, base.kind[0], base.shift[0], base.since[0], bool(base.shift_new[0]), base.expected[0]))
+        assert (base.shift[1:] == 0).all()
+    assert [s[1] for s in seen] == ["recent"] * 2 + ["niveau"] * 7  # three months at the new level suffice
+    assert all(s[2] == 1 and s[3] == 20 for s in seen[2:])
+    assert [s[4] for s in seen] == [False, False, True] + [False] * 6
+    assert seen[-1][5] == pytest.approx(series[20:29].mean(), rel=1e-6)
+    # A month as high as the old level is then a fall against the new one.
+    base = notable.baseline(np.vstack([series[:29], steady[:, :29]]), inv_k=np.zeros(51), detect_shift=True)
+    out = notable.assess(np.r_[20.0, steady[:, 29]], base, np.array(["a"] * 51), inv_k=np.zeros(51))
+    assert out.direction[0] == "laag"
