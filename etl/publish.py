@@ -349,7 +349,8 @@ def share(
     both publications, so the auditor attacks the two together, and a cell whose count did not change
     keeps its figure or its hiding, and so do its `Twins` (two roundings of one count tell more than
     either); only new and changed figures are flipped or hidden. So a figure changes only with its
-    count. Last, `_reveal` shows again what the hiding took without need."""
+    count, unless that fails and the year protected on its own passes the pair attack. Last,
+    `_reveal` shows again what the hiding took without need."""
     design = shared_design(cells)
     shared = pd.Series(np.nan, index=cells.index)
     status = np.full(len(cells), disclosure.SECONDARY, dtype=np.int8)
@@ -368,15 +369,16 @@ def share(
     rounded = disclosure.round_shared(counts, keys, threshold)
     kept = kept_totals(d, threshold)
     pair = Pair.of(d, rel, previous, threshold) if previous is not None and len(previous) else None
-    twins = Twins.of(keys)
+    twins = Twins.of(keys, counts)
     result = _protect_keeping(rounded, counts, keys, threshold, kept, rel, pair)
     if result is None and pair is not None:
         # Beside its previous publication the year could not be protected by flipping and hiding new
         # figures (a record moved from one MK code to another of its group: both now exist, and two
         # 'x's say the unchanged group holds at least 2). The first of these that the pair attack
-        # finds nothing in is published: the year protected on its own; every changed or new cell
-        # hidden except new ones whose figure is 0 (0 says less than 'x' about a new cell: it may be
-        # absent); every changed or new cell hidden. Carried cells keep their figure or hiding.
+        # finds nothing in is published: the year protected on its own (its carried figures may then
+        # differ: the pair attack has checked that); every changed or new cell hidden except those
+        # whose figure is 0 (0 says less than 'x' about a new cell: it may be absent); every changed or
+        # new cell hidden. Carried cells keep their figure or hiding.
         # When none withstands, the year alone is published, unchecked beside its previous
         # publication (demo, secrets k1, k2 and a generated one: see docs/privacy.md). Publishing the
         # least narrowed state instead was tried: a state the pair attack narrows can then break the
@@ -425,7 +427,7 @@ def _protect(
     MAX_ROUNDS did not protect them. fresh: the figures by cell key; with a `pair`, carried-over
     figures replace them and the auditor attacks both publications together."""
     n = len(counts)
-    twins = Twins.of(keys)
+    twins = Twins.of(keys, counts)
     rounded = fresh.copy()
     hidden = np.zeros(n, dtype=bool)
     frozen = np.zeros(n, dtype=bool)
@@ -507,7 +509,7 @@ def _reveal(
     lets go: kept totals first, then the largest; new or changed cells only (beside `pair`). Hiding is
     decided cell by cell while the attack narrows anything, so it hides more than it must. Cells are
     tried in halving batches, a batch kept when the attack (beside `pair` when given) narrows no more
-    than before; REVEAL_CHECKS attacks at most (about 30 ms each for a year of the demo; one when all
+    than before; REVEAL_CHECKS attacks at most (about 30 ms each for a year of the demo; two when all
     can be shown)."""
 
     small = (counts > 0) & (counts < threshold)
@@ -573,8 +575,11 @@ class Twins:
     of_cell: np.ndarray  # twin class of each cell
 
     @classmethod
-    def of(cls, keys: np.ndarray) -> Twins:
-        return cls(np.unique(keys, return_inverse=True)[1].ravel())
+    def of(cls, keys: np.ndarray, counts: np.ndarray) -> Twins:
+        # With the count: two unrelated cells whose 40-bit key sums collide (about N^2 / 2^41 per cube)
+        # must not share a figure.
+        pairs = np.stack([np.asarray(keys, dtype=np.float64), np.asarray(counts, dtype=np.float64)], axis=1)
+        return cls(np.unique(pairs, axis=0, return_inverse=True)[1].ravel())
 
     def spread(self, mask: np.ndarray) -> np.ndarray:
         """mask, set for every twin of a cell set in it."""

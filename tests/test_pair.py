@@ -79,5 +79,6 @@ def test_no_weekly_state_beside_the_one_before_narrows_a_small_count(
 
 
 def test_twins_are_cells_of_one_content() -> None:
-    twins = Twins.of(np.array([0.25, 0.5, 0.25, 0.75]))
+    # Cells 0 and 2: one content. Cell 3 has cell 0's key but another count: a collision of key sums.
+    twins = Twins.of(np.array([0.25, 0.5, 0.25, 0.25]), np.array([3, 3, 3, 40]))
     assert twins.spread(np.array([True, False, False, False])).tolist() == [True, False, True, False]
