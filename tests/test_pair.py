@@ -5,12 +5,23 @@ that move to another MK code of their group or to another buurt, and records wit
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl.publish import Twins, audit_pair, with_group_cells, with_record_keys, year_cube
+from etl.publish import (
+    CONTENT_KEY,
+    Twins,
+    audit_pair,
+    share,
+    shared_design,
+    with_group_cells,
+    with_record_keys,
+    year_cube,
+)
 
 T = 5
 HIERARCHY = pd.DataFrame(
@@ -74,8 +85,24 @@ def test_no_weekly_state_beside_the_one_before_narrows_a_small_count(
     before = _cube(records, last_week, None)
     late = _records(rng, range(max(1, last_week - 2), last_week + 2), rate / 4)
     revised = pd.concat([_revise(rng, records, moved, withdrawn), late], ignore_index=True)
-    after = _cube(revised, last_week + 1, before)
+    shared: list[pd.DataFrame] = []
+
+    def keep(*args: object) -> pd.DataFrame:
+        shared.append(share(*args))
+        return shared[-1]
+
+    with patch("etl.publish.share", keep):
+        after = _cube(revised, last_week + 1, before)
     assert audit_pair(before, after, HIERARCHY, T) == []
+    _assert_twins_alike(shared[-1])
+
+
+def _assert_twins_alike(cube: pd.DataFrame) -> None:
+    """Cells of one content (equal content key and count) read alike: two figures of one count tell more."""
+    design = cube[shared_design(cube)]
+    reads = design["shared_count"].fillna(-1).astype(str) + "/" + design["status"].astype(str)
+    per_content = reads.groupby([design[CONTENT_KEY].astype(str), design["count"]]).nunique()
+    assert (per_content == 1).all(), per_content[per_content > 1]
 
 
 def test_twins_are_cells_of_one_content() -> None:

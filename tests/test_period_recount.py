@@ -171,13 +171,11 @@ def _check(settings: Settings, tmp: Path, exports: list[pd.DataFrame]) -> None:
     pd.testing.assert_frame_equal(incremental, _cube(url))
 
 
-PAIR_FINDINGS: list[int] = []
-
-
 def _attack_both(url: str, before: pd.DataFrame, after: pd.DataFrame) -> None:
     """The attacker who keeps every weekly state attacks each year of a publication together with the
-    year as it was published before: whatever it narrows, the true count lies within (a sound attack).
-    What it narrows is counted (benchmarks/pair_attack.py reports it)."""
+    year as it was published before, and narrows no true count of 1-4 (and whatever it finds lies
+    around the true count: a sound attack). These sparse cubes are where one delivery changes much of a
+    year and every simple fallback of `share` fails (4 of these 12 examples before `_search`)."""
     with get_engine(url).connect() as conn:
         hierarchy = store.hierarchy(conn, GEMEENTE, store.latest_year(conn, GEMEENTE))
     years = set(after["period"].str[:4]) & set(before["period"].str[:4])
@@ -186,7 +184,7 @@ def _attack_both(url: str, before: pd.DataFrame, after: pd.DataFrame) -> None:
         new = after[after["period"].str.startswith(year)]
         found = audit_pair(old, new, hierarchy, 5)
         assert all(f.low <= f.count <= f.high for f in found), found
-        PAIR_FINDINGS.append(len(found))
+        assert found == [], f"{year}: {len(found)} small counts narrowed beside the previous state"
 
 
 def _property(examples: int):
