@@ -16,7 +16,9 @@ buurten. The statistics are those of the monthly analyses (buurtbeeld.notable), 
   the monthly benchmark also beat a buurt's own same-period values (median |log error| 0.13 against
   0.19). The tested week is never part of its own baseline, nor are the provisional weeks (late
   registrations still come in, so they read low) and weeks whose police export is missing (they
-  read zero): the caller names the history weeks (`history_weeks`).
+  read zero): the caller names the history weeks (`history_weeks`). A provisional week may itself be
+  tested (the Monday list is about last week): it reads low in every buurt, and the gemeente's index
+  lowers every expectation with it.
 * **Overdispersion at the week level**, per category (`notable.dispersion` on the weekly residuals;
   one area level: buurten), shrunk towards the buurten's pooled value. Weekly k is not monthly k: a
   week effect averages out in a month, so the month's 1/k would be too small for a week.
@@ -40,7 +42,6 @@ import pandas as pd
 
 from buurtbeeld import notable
 from buurtbeeld.disclosure import format_number
-from buurtbeeld.periods import weeks_before
 
 ALL = "*"
 PROFILE_INV_K = 0.1  # a working 1/k for the profile's weights (its scale cancels in the normalisation)
@@ -186,8 +187,3 @@ def evidence_text(p: float) -> str:
     digits = max(0, int(np.floor(np.log10(odds))) - 1)
     rounded = float(np.floor(odds / 10**digits + 0.5) * 10**digits)
     return f"kans 1 op {format_number(rounded)}"
-
-
-def week_window(week: str, n: int) -> tuple[str, ...]:
-    """The labels of `week` and the `n` weeks before it, oldest first: what to read for a list."""
-    return tuple(weeks_before(week, i) for i in range(n, -1, -1))

@@ -151,3 +151,28 @@ def test_an_empty_week_says_so_and_the_list_is_fast_once_warm(app, demo_warehous
         start = time.perf_counter()
         weekoverzicht.render_notable(GM, weeks[-1])
         assert time.perf_counter() - start < 0.1  # warm: the Monday page computes nothing
+
+
+def test_a_stadsdeel_account_set_to_intern_sees_its_own_buurten_only(
+    demo_warehouse: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BUURTBEELD_AUDIENCES", '{"stadsdeel": "intern"}')
+    app = dashboard_app(demo_warehouse, monkeypatch, ACCOUNTS)
+    from dashboard.pages import weekoverzicht
+
+    url = demo_warehouse.warehouse_url
+    areas = queries.areas(url, GM).query("area_level == 'buurt'")
+    noord = set(areas.loc[areas["stadsdeel"] == "Noord", "area_code"])
+    seen = 0
+    try:
+        for week in queries.periods(url, GM, "week")[-40:]:
+            listed = weekly.notable_only(weekoverzicht.notable_tests(url, GM, week))
+            with app.server.test_request_context("/"):
+                sign_in("sam")
+                frame = weekoverzicht.notable_frame(GM, week)
+            assert frame is not None
+            assert list(frame["area_code"]) == [c for c in listed["area_code"] if c in noord]
+            seen += len(listed) - len(frame)
+    finally:
+        get_settings.cache_clear()
+    assert seen > 0  # some notable buurten were outside Noord and left out
