@@ -26,7 +26,10 @@ buurten. The statistics are those of the monthly analyses (buurtbeeld.notable), 
   the baseline (`notable.assess`), Benjamini–Hochberg at 10 % over this week's tests of the gemeente
   (its own family, not the month's): a category a buurt has no registrations in, this week nor in
   the history, is not a test and does not pad the family. A rise is not called notable below 5
-  registrations, a fall not when fewer than 5 were expected (as the monthly analyses).
+  registrations, a fall not when fewer than 5 were expected (as the monthly analyses). A cell with a
+  history stays in the family when its count this week is below 5: leaving it out for its count would
+  choose the tests by their outcome, and the rest's p-values would no longer be uniform under the
+  null (a buurt with 0.3 expected and 5 registered would then be one of few tests, not of hundreds).
 * **Ranking**: by absolute excess (registered − expected) among the notable cells, as DESIGN §5
   says: the analyst's Monday list starts with the largest differences there is evidence for, not the
   largest raw increase.
