@@ -361,8 +361,9 @@ def render_notable(gm: str | None, week: str | None) -> object:
             html.P(
                 f"{ui.week_text(week).capitalize()}: buurten en categorieën met meer of minder registraties dan "
                 "verwacht, het grootste verschil bovenaan. Verwacht: het niveau van de buurt in de afgelopen "
-                "26 weken, naar verhouding van de hele gemeente in deze week. Opvallend: minstens 5 registraties "
-                "(of verwacht) en zo onwaarschijnlijk dat hooguit 1 op de 10 vermeldingen toeval is.",
+                f"{weekly.WEEK.recent_weeks} weken, naar verhouding van de hele gemeente in deze week. Opvallend: "
+                f"minstens {weekly.WEEK.min_count} registraties (of verwacht) en zo onwaarschijnlijk dat hooguit "
+                "1 op de 10 vermeldingen toeval is.",
                 className="small text-muted",
             )
         ]
@@ -374,7 +375,7 @@ def render_notable(gm: str | None, week: str | None) -> object:
                 html.P(
                     "Niets opvallends deze week."
                     if tested
-                    else "Te weinig eerdere weken om mee te vergelijken (minstens 8).",
+                    else f"Te weinig eerdere weken om mee te vergelijken (minstens {weekly.WEEK.min_weeks}).",
                     className="mb-0 fw-semibold",
                     id="wo-opvallend-leeg",
                 )
