@@ -113,14 +113,15 @@ def test_the_family_holds_only_cells_with_registrations() -> None:
     y[:10, 2, :] = 0  # category C never in the first ten buurten
     frame = as_frame(y, weeks)
     result = weekly.notable_week(frame, weeks[-1], weekly.history_weeks(weeks, weeks[-1]))
-    expected_tests = frame.groupby(["area_code", "group_code"]).ngroups
+    tested_weeks = [*weekly.history_weeks(weeks, weeks[-1]), weeks[-1]]
+    expected_tests = frame[frame["period"].isin(tested_weeks)].groupby(["area_code", "group_code"]).ngroups
     assert result.attrs["tests"] == len(result) == expected_tests
     assert "D" not in set(result["group_code"])
     assert not ((result["group_code"] == "C") & result["area_code"].isin([f"BU{i:04d}" for i in range(10)])).any()
 
 
 def test_the_minimum_count_and_the_ranking_by_excess() -> None:
-    """Four registrations where 0.1 was usual is very unlikely but below the minimum of 5; two real
+    """Four registrations where there were none before is very unlikely but below the minimum of 5; two real
     rises are ranked by their excess, not by their p-value."""
     y, mu, weeks = simulate(20.0, 11)
     quiet = int(np.argmin(mu[:, 3, -1]))
@@ -136,8 +137,10 @@ def test_the_minimum_count_and_the_ranking_by_excess() -> None:
     assert rare["direction"].iloc[0] == "" and rare["p"].iloc[0] < 1e-3
     assert list(listed["rank"]) == list(range(1, len(listed) + 1))
     assert (listed["excess"].abs().diff().dropna() <= 0).all()
-    by_cell = listed.set_index(["area_code", "group_code"])["rank"]
-    assert by_cell[(f"BU{large:04d}", "A")] < by_cell[(f"BU{small:04d}", "B")]
+    by_cell = listed.set_index(["area_code", "group_code"])
+    large_cell, small_cell = by_cell.loc[(f"BU{large:04d}", "A")], by_cell.loc[(f"BU{small:04d}", "B")]
+    assert small_cell["p"] < large_cell["p"]  # the small base is the stronger evidence ...
+    assert large_cell["rank"] < small_cell["rank"]  # ... but the larger difference comes first
 
 
 def test_history_weeks_leave_out_the_week_provisional_and_missing_weeks() -> None:
