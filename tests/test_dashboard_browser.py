@@ -18,10 +18,12 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 from werkzeug.security import generate_password_hash
 
+from buurtbeeld import disclosure
 from buurtbeeld.settings import Settings
 from tests.conftest import IN_CI, ROOT
 from warehouse import queries
@@ -227,6 +229,51 @@ def test_weekoverzicht_filters_url_state_and_map_click(server: str, browser: obj
     page.context.close()
 
 
+def test_weekoverzicht_shows_opvallend_deze_week(server: str, browser: object, demo_warehouse: Settings) -> None:
+    """The analist's list on the page, ranked as buurtbeeld.weekly ranks it; the stadsdeel manager
+    (gedeeld) reads one sentence and no figure of a buurt's week."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from buurtbeeld import weekly
+
+    url = demo_warehouse.warehouse_url
+    published = queries.periods(url, "GM9999", "week")
+    info = queries.freshness(url, "GM9999")
+    names = queries.areas(url, "GM9999").query("area_level == 'buurt'").set_index("area_code")["name"]
+
+    def notable(week: str):
+        history = weekly.history_weeks(published, week, [*info["provisional"], *info["missing"]])
+        counts = queries.buurt_weeks(url, "GM9999", (*history, week), disclosure.INTERN)
+        counts = counts[counts["area_code"].isin(set(names.index) - {"onbekend"})]
+        return weekly.notable_only(weekly.notable_week(counts, week, history))
+
+    week = next(w for w in reversed(published[-80:]) if len(notable(w)))
+    listed = notable(week)
+    page = login(browser, server, "anna")
+    page.goto(f"{server}/weekoverzicht?gemeente=GM9999&week={week}")
+    settle(page)
+    card = page.locator("#wo-opvallend")
+    expect(card).to_contain_text("Opvallend deze week", timeout=30_000)
+    expect(card.locator(".ag-cell[col-id=Buurt]").first).to_have_text(names[listed["area_code"].iloc[0]])
+    text = card.inner_text()
+    assert f"eek {int(week.split('-W')[1])}" in text and week not in text
+    shown = card.locator(".ag-cell[col-id=Verwacht]").all_inner_texts()
+    assert shown == [disclosure.format_number(float(np.floor(v + 0.5))) for v in listed["expected"]][: len(shown)]
+    page.screenshot(path=str(SHOTS / "weekoverzicht-opvallend.png"), full_page=True)
+    page.context.close()
+
+    manager = login(browser, server, "sam")
+    manager.goto(f"{server}/weekoverzicht?gemeente=GM9999&week={week}")
+    settle(manager)
+    card = manager.locator("#wo-opvallend")
+    expect(card).to_contain_text("alleen in de weergave voor de analisten", timeout=30_000)
+    assert not re.search(r"\d", card.inner_text()), card.inner_text()
+    assert card.locator(".ag-cell").count() == 0
+    manager.context.close()
+
+
 def test_excel_export_and_saved_view(server: str, browser: object, tmp_path: Path) -> None:
     page = login(browser, server, "anna")
     page.goto(f"{server}/weekoverzicht")
@@ -236,7 +283,7 @@ def test_excel_export_and_saved_view(server: str, browser: object, tmp_path: Pat
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
-    assert book.sheetnames == ["Buurten", "Kerncijfers", "Toelichting"]
+    assert book.sheetnames == ["Buurten", "Kerncijfers", "Opvallend", "Toelichting"]
     assert [c.value for c in book["Buurten"][1]][:4] == ["Buurtcode", "Buurt", "Wijk", "Aantal"]
     about = {r[0]: r[1] for r in book["Toelichting"].iter_rows(values_only=True)}
     # An analist is intern: exact counts, the workbook marked as not for distribution.

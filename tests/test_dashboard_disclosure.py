@@ -55,6 +55,7 @@ EXEMPT = {
 CALLBACKS = {
     "..wo-kpis.children...wo-map.figure...wo-table.children..",
     "wo-download.data",
+    "wo-opvallend.children",
     "..vb-graph.figure...vb-summary.children...vb-table.children...vb-url.search..",
     "vb-download.data",
     "..bp-content.children...bp-url.search..",
@@ -163,6 +164,7 @@ def run_all(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[list[s
                     check(weekoverzicht.update(gm, week, group, measure), measure == "aantal", f"wo {week} {group}")
                 check(weekoverzicht.export(1, gm, week, group), True, f"wo export {week} {group}")
             check(weekoverzicht.layout(gemeente=gm, week=week), True, f"wo layout {week}")
+            check(weekoverzicht.update_notable(gm, week), True, f"wo opvallend {week}")
         with_mk = [(g, c) for g in groups[1:] for c, _ in queries.mk_codes(url, gm, g)[:3]]
         assert with_mk, "no MK-level cells published"
         for group, mk in with_mk:

@@ -393,6 +393,35 @@ def area_groups(
     )
 
 
+@cached
+def buurt_weeks(
+    url: str, gemeente: str, period_list: tuple[str, ...], audience: str = disclosure.GEDEELD
+) -> pd.DataFrame:
+    """period, area_code, group_code, count (masked for the audience), status of every buurt's weekly
+    cells with a count: each category group and the all-categories total ('*'), MK codes summed. Only
+    stored cells (zeros are not stored): the weekly list's history, buurten × groups × half a year,
+    would be mostly zeros if filled. Weekly buurt cells are outside the shared design, so for the
+    gedeeld audience every count is hidden."""
+    pc = PublishedCount.__table__
+    rows = _frame(
+        url,
+        # The unique key's order: one index range per week.
+        select(pc.c.period, pc.c.area_code, pc.c.group_code, pc.c.count, pc.c.shared_count, pc.c.status).where(
+            pc.c.gemeente_code == gemeente,
+            pc.c.period_type == "week",
+            pc.c.period.in_(period_list),
+            pc.c.area_level == "buurt",
+            pc.c.mk_code == ALL,
+        ),
+        ["period", "area_code", "group_code", "count", "shared_count", "status"],
+    )
+    n = len(rows)
+    offered = disclosure.shared_cell(
+        np.full(n, "week"), np.full(n, "buurt"), rows["group_code"].to_numpy(), np.full(n, ALL)
+    )
+    return disclosure.for_audience(rows, audience, offered)
+
+
 # --- context: population and indicators ------------------------------------------------------------
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from buurtbeeld import disclosure
+from buurtbeeld import disclosure, weekly
 from buurtbeeld.periods import month_span, months_of, period_start, weeks_before
 from dashboard import access, exports
 from dashboard import components as ui
@@ -32,6 +33,7 @@ def layout(
     # before the map is drawn (the Monday-morning page must be up in under 2 s).
     mk_choice = ui.mk_state(gm, groep, mk)
     kpis, figure, table = render(gm, week, groep, maat, mk_choice["value"])
+    notable_card = render_notable(gm, week)
     return html.Div(
         [
             dcc.Location(id="wo-url", refresh=False),
@@ -82,6 +84,7 @@ def layout(
                 className="g-2 mb-3",
             ),
             dcc.Loading(html.Div(kpis, id="wo-kpis"), type="default"),
+            dcc.Loading(html.Div(notable_card, id="wo-opvallend", className="mt-3")),
             dbc.Row(
                 [
                     dbc.Col(
@@ -191,6 +194,63 @@ def buurt_frame(gm: str, week: str, group: str, mk: str | None = None) -> pd.Dat
     return frame.sort_values(["excess", "count"], ascending=False, na_position="last")
 
 
+SHARED_NOTABLE = (
+    "Opvallend deze week staat alleen in de weergave voor de analisten: de lijst rust op weekcijfers per "
+    "buurt, en die worden niet gedeeld."
+)
+
+
+@queries.cached
+def notable_tests(url: str, gm: str, week: str) -> pd.DataFrame:
+    """Every test of the week's "opvallend deze week" list (buurtbeeld.weekly), from the exact counts:
+    the intern audience's list only (see `notable_frame`). Cached per load: some 0.15 s for the demo's
+    60 buurten, more for a city, and the same for every analyst of the gemeente."""
+    published = queries.periods(url, gm, "week")
+    info = queries.freshness(url, gm)
+    # The tested week may itself be provisional (the Monday list is about last week); its baseline
+    # never is, nor does it count a week without a police export as a week without incidents.
+    history = weekly.history_weeks(published, week, [*info["provisional"], *info["missing"]])
+    counts = queries.buurt_weeks(url, gm, (*history, week), disclosure.INTERN)
+    buurten = queries.areas(url, gm).query("area_level == 'buurt' and area_code != 'onbekend'")["area_code"]
+    return weekly.notable_week(counts[counts["area_code"].isin(set(buurten))], week, history)
+
+
+def notable_frame(gm: str, week: str) -> pd.DataFrame | None:
+    """The ranked notable cells of the week that this user may see, with buurt names; None for the
+    gedeeld audience.
+
+    Not for gedeeld, and not derivable for it: weekly buurt figures are outside the shared design
+    (buurtbeeld.disclosure.shared_cell), so the page shows that audience no buurt of the week at all.
+    A list computed from the exact counts would disclose them (a flag says a hidden count is at least
+    5 and far above the buurt's level); one computed from shared figures has none to start from (the
+    shared weekly figures are the gemeente's and stadsdelen's). So gedeeld reads one sentence instead.
+    The family of the test is the whole gemeente's; a stadsdeel account sees the rows of its own buurten."""
+    if ui.audience() != disclosure.INTERN:
+        return None
+    tests = notable_tests(ui.url(), gm, week)
+    listed = weekly.notable_only(tests)
+    visible = ui.visible_areas(gm, "buurt")[["area_code", "name"]]
+    listed = listed.merge(visible, on="area_code", how="inner").sort_values("rank").reset_index(drop=True)
+    listed.attrs["tests"] = tests.attrs.get("tests", 0)
+    return listed
+
+
+def notable_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The list as the card shows it: expected counts rounded half up, the evidence in words."""
+    return pd.DataFrame(
+        {
+            "Buurt": frame["name"],
+            "Categorie": [ui.group_label(g) for g in frame["group_code"]],
+            "Geregistreerd": [disclosure.format_number(v) for v in frame["observed"]],
+            "Verwacht": [disclosure.format_number(v) for v in frame["expected"]],
+            "Bewijs": [
+                f"opvallend {d} · {weekly.evidence_text(p)}"
+                for d, p in zip(frame["direction"], frame["p"], strict=True)
+            ],
+        }
+    )
+
+
 def warm(gm: str) -> None:
     """Read what the page's first view reads (latest week, all categories), without a user: run at
     worker start and after each new load (dashboard/warmup.py), so the Monday-morning visit finds
@@ -204,6 +264,7 @@ def warm(gm: str) -> None:
         queries.cells(ui.url(), gm, "week", (weeks[-1],), "buurt", queries.ALL, audience=audience)
         if quarter:
             queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", queries.ALL, audience=audience)
+    notable_tests(ui.url(), gm, weeks[-1])
     queries.population(ui.url(), gm)
     queries.buurt_geojson(ui.url(), gm)
     queries.freshness(ui.url(), gm)
@@ -285,6 +346,45 @@ def render(
     return dbc.Row(cards, className="g-2"), fig, table
 
 
+def render_notable(gm: str | None, week: str | None) -> object:
+    """The card "Opvallend deze week": the notable buurt × category cells of the week, ranked by the
+    difference from what was expected (intern); a sentence for gedeeld."""
+    access.scope()
+    title = html.H2("Opvallend deze week", className="h5 mb-0")
+    if not gm or not week:
+        return ""
+    frame = notable_frame(gm, week)
+    if frame is None:
+        body: list[object] = [html.P(SHARED_NOTABLE, className="small mb-0", id="wo-opvallend-gedeeld")]
+    else:
+        body = [
+            html.P(
+                f"{ui.week_text(week).capitalize()}: buurten en categorieën met meer of minder registraties dan "
+                "verwacht, het grootste verschil bovenaan. Verwacht: het niveau van de buurt in de afgelopen "
+                f"{weekly.WEEK.recent_weeks} weken, naar verhouding van de hele gemeente in deze week. Opvallend: "
+                f"minstens {weekly.WEEK.min_count} registraties (of verwacht) en zo onwaarschijnlijk dat hooguit "
+                "1 op de 10 vermeldingen toeval is.",
+                className="small text-muted",
+            )
+        ]
+        if week in queries.freshness(ui.url(), gm)["provisional"]:
+            body.append(html.P("Deze week is nog voorlopig: er komen nog aangiftes binnen.", className="small"))
+        if frame.empty:
+            tested = frame.attrs.get("tests", 0)
+            body.append(
+                html.P(
+                    "Niets opvallends deze week."
+                    if tested
+                    else f"Te weinig eerdere weken om mee te vergelijken (minstens {weekly.WEEK.min_weeks}).",
+                    className="mb-0 fw-semibold",
+                    id="wo-opvallend-leeg",
+                )
+            )
+        else:
+            body.append(ui.display_table(notable_text(frame), "wo-opvallend-lijst", page_size=10))
+    return dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)])
+
+
 @callback(
     Output("wo-kpis", "children"),
     Output("wo-map", "figure"),
@@ -298,6 +398,16 @@ def render(
 )
 def update(gm: str | None, week: str | None, group: str, measure: str, mk: str | None = None):
     return render(gm, week, group, measure, mk)
+
+
+@callback(
+    Output("wo-opvallend", "children"),
+    Input("wo-gemeente", "value"),
+    Input("wo-week", "value"),
+    prevent_initial_call=True,
+)
+def update_notable(gm: str | None, week: str | None):
+    return render_notable(gm, week)
 
 
 @callback(
@@ -368,8 +478,32 @@ def export(_: int, gm: str, week: str, group: str, mk: str | None = None):
     about = exports.about_sheet(
         "Weekoverzicht", {"Gemeente": gm, "Week": ui.week_text(week), "Categorie": ui.category_label(gm, group, mk)}, gm
     )
-    data = exports.workbook({"Buurten": sheet, "Kerncijfers": kpi_sheet}, about)
+    data = exports.workbook({"Buurten": sheet, "Kerncijfers": kpi_sheet, "Opvallend": notable_sheet(gm, week)}, about)
     return dcc.send_bytes(data, f"weekoverzicht_{gm}_{week}{'_' + mk if mk else ''}.xlsx")
+
+
+def notable_sheet(gm: str, week: str) -> pd.DataFrame:
+    """The "opvallend deze week" list for the workbook: numbers Excel can use (intern), or the one
+    sentence that says why there is none (gedeeld)."""
+    frame = notable_frame(gm, week)
+    if frame is None:
+        return pd.DataFrame({"Toelichting": [SHARED_NOTABLE]})
+    if frame.empty:
+        return pd.DataFrame({"Toelichting": [f"Niets opvallends in {ui.week_text(week)}."]})
+    return pd.DataFrame(
+        {
+            "Rang": frame["rank"].astype(int),
+            "Buurtcode": frame["area_code"],
+            "Buurt": frame["name"],
+            "Categorie": [ui.group_label(g) for g in frame["group_code"]],
+            "Geregistreerd": frame["observed"].astype(int),
+            "Verwacht": np.floor(frame["expected"] + 0.5).astype(int),
+            "Verschil": frame["excess"].round(1),
+            "Richting": ["opvallend " + d for d in frame["direction"]],
+            "Kans bij toeval": [weekly.evidence_text(p) for p in frame["p"]],
+            "q-waarde (FDR)": frame["q"].round(4),
+        }
+    )
 
 
 ui.save_view_callback("wo", "/weekoverzicht")

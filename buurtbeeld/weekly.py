@@ -1,0 +1,192 @@
+"""What is notable in one week: the "opvallend deze week" list of the Weekoverzicht.
+
+Pure functions (pandas in, DataFrame out; no I/O) on the exact weekly counts of one gemeente's
+buurten. The statistics are those of the monthly analyses (buurtbeeld.notable), applied to weeks:
+
+* **Baseline: the buurt's recent level times the gemeente's week.** Per buurt × category group (and
+  the buurt's all-categories total) the level of its last `recent_weeks` published weeks (26 by
+  default: half a year, enough cases for a level a buurt with one registration a week knows to
+  ±20 %, short enough to follow a trend; earlier outbreak weeks capped at 3 negative-binomial sd),
+  read on the gemeente's weekly profile of the category, times the gemeente's index for the tested
+  week: how the gemeente's buurten as a whole do this week against their own levels
+  (`notable.concurrent_season`, a robust mid-p PIT root, leave-one-out for the buurt itself). So a
+  gemeente-wide rise (summer bike theft, the dark evenings' burglaries, a holiday week) lifts every
+  buurt's expectation and flags none, while one buurt's outbreak does not lift the index much. This
+  needs no earlier year: the season comes from the same week in the rest of the gemeente, which on
+  the monthly benchmark also beat a buurt's own same-period values (median |log error| 0.13 against
+  0.19). The tested week is never part of its own baseline, nor are the provisional weeks (late
+  registrations still come in, so they read low) and weeks whose police export is missing (they
+  read zero): the caller names the history weeks (`history_weeks`). A provisional week may itself be
+  tested (the Monday list is about last week): it reads low in every buurt, and the gemeente's index
+  lowers every expectation with it.
+* **Overdispersion at the week level**, per category (`notable.dispersion` on the weekly residuals;
+  one area level: buurten), shrunk towards the buurten's pooled value. Weekly k is not monthly k: a
+  week effect averages out in a month, so the month's 1/k would be too small for a week.
+* **The test**: the two-sided negative-binomial tail with 1/k widened by the estimation variance of
+  the baseline (`notable.assess`), Benjamini–Hochberg at 10 % over this week's tests of the gemeente
+  (its own family, not the month's): a category a buurt has no registrations in, this week nor in
+  the history, is not a test and does not pad the family. A rise is not called notable below 5
+  registrations, a fall not when fewer than 5 were expected (as the monthly analyses). A cell with a
+  history stays in the family when its count this week is below 5: leaving it out for its count would
+  choose the tests by their outcome, and the rest's p-values would no longer be uniform under the
+  null (a buurt with 0.3 expected and 5 registered would then be one of few tests, not of hundreds).
+* **Ranking**: by absolute excess (registered − expected) among the notable cells, as DESIGN §5
+  says: the analyst's Monday list starts with the largest differences there is evidence for, not the
+  largest raw increase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from buurtbeeld import notable
+from buurtbeeld.disclosure import format_number
+
+ALL = "*"
+PROFILE_INV_K = 0.1  # a working 1/k for the profile's weights (its scale cancels in the normalisation)
+
+
+@dataclass(frozen=True)
+class WeekMethod:
+    """The knobs of the weekly list; the defaults are those of the module docstring."""
+
+    recent_weeks: int = 26
+    min_weeks: int = 8  # fewer history weeks: no tests at all
+    min_count: int = 5
+    fdr: float = 0.10
+
+    def as_method(self) -> notable.Method:
+        """The monthly method's knobs read in weeks (its 'months' are the periods of the history)."""
+        return notable.Method(
+            min_count=self.min_count, fdr=self.fdr, short_months=self.recent_weeks, min_months=self.min_weeks
+        )
+
+
+WEEK = WeekMethod()
+COLUMNS = [
+    "area_code",
+    "group_code",
+    "observed",
+    "expected",
+    "excess",
+    "p",
+    "q",
+    "direction",
+    "inv_k",
+    "rank",
+]
+
+
+def history_weeks(
+    published: Sequence[str], week: str, skip: Iterable[str] = (), n: int = WEEK.recent_weeks
+) -> list[str]:
+    """The `n` published weeks before `week` (oldest first) that a baseline may rest on: not the week
+    itself, nor the `skip`ped ones (provisional weeks, weeks without a police export)."""
+    left_out = set(skip) | {week}
+    earlier = [w for w in published if w < week and w not in left_out]
+    return earlier[-n:] if n > 0 else []
+
+
+def _weekly_profile(y: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Per series and history week, the gemeente's factor for that category and week
+    (`notable.robust_index` of the buurten against their mean): the weekly pattern the fit and the
+    dispersion estimate read the buurt's weeks on, so that a gemeente-wide week is not taken for
+    overdispersion. One buurt's outbreak does not shape everyone's profile."""
+    out = np.ones(y.shape)
+    used, ys, ms = [], [], []
+    for g in np.unique(group):
+        r = np.flatnonzero(group == g)
+        if y[r].sum() == 0:
+            continue
+        rate = y[r].mean(axis=1)
+        used.append(g)
+        ys.append(y[r].T)  # (weeks, buurten)
+        ms.append(np.broadcast_to(rate, (y.shape[1], len(r))))
+    if not used:
+        return out
+    width = max(m.shape[1] for m in ms)
+    yy = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ys])
+    mm = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ms])
+    factor = notable.robust_index(yy, mm, np.full(yy.shape, PROFILE_INV_K), mm > 0).reshape(len(used), -1)
+    for g, f in zip(used, factor, strict=True):
+        out[group == g] = f[None, :] / f.mean()
+    return out
+
+
+def notable_week(counts: pd.DataFrame, week: str, history: Sequence[str], method: WeekMethod = WEEK) -> pd.DataFrame:
+    """Test every buurt × category group (and buurt total, group '*') of `week` against its baseline
+    from the `history` weeks (oldest first; see `history_weeks`).
+
+    `counts`: exact weekly buurt counts of one gemeente, columns period (ISO week label), area_code,
+    group_code, count; cells without a row are zero. Returns one row per test of the family
+    (COLUMNS): observed, expected, excess, p (the one-sided tail in the direction of the deviation),
+    q (BH), direction ('hoog', 'laag' or '') and rank (1, 2, ... for the notable cells by absolute
+    excess, else 0), notable rows first. attrs['tests'] is the size of the BH family. Fewer than
+    `min_weeks` history weeks: no tests (an empty frame)."""
+    hist = list(history)
+    empty = pd.DataFrame(
+        {c: pd.Series(dtype=object if c in ("area_code", "group_code", "direction") else float) for c in COLUMNS}
+    )
+    empty.attrs["tests"] = 0
+    if len(hist) < method.min_weeks:
+        return empty
+    columns = [*hist, week]
+    wanted = counts[counts["period"].isin(columns)]
+    dense = wanted.pivot_table(
+        index=["area_code", "group_code"], columns="period", values="count", aggfunc="sum", fill_value=0
+    ).reindex(columns=columns, fill_value=0)
+    if dense.empty:
+        return empty
+    y = dense.to_numpy(dtype=float)
+    keys = dense.index.to_frame(index=False)
+    group = keys["group_code"].to_numpy().astype(str)
+    level = np.full(len(keys), "buurt")
+    m = method.as_method()
+    profile = _weekly_profile(y[:, :-1], group)
+    # Two passes, as the monthly analyses: the first (every week kept) gives the residuals the
+    # week-level dispersion is estimated from; the second uses it to cap outbreaks and widen the test.
+    first = notable.baseline(y[:, :-1], None, None, m, profile, reweight=False, same_month=False)
+    inv = notable.dispersion(first, level, group, m)
+    base = notable.baseline(y[:, :-1], None, None, m, profile, inv_k=inv, same_month=False)
+    index, index_var = notable.concurrent_season(y[:, -1], base.unseasoned, inv, group, np.ones(len(y), bool), m)
+    base = notable.seasoned(base, index, index_var, np.full(len(y), "recent_gemeente", dtype=object))
+    a = notable.assess(y[:, -1], base, group, m, level=level, inv_k=inv)
+    out = keys.assign(
+        observed=a.observed,
+        expected=a.expected,
+        excess=a.excess,
+        p=np.where(a.observed > a.expected, a.p_up, a.p_down),
+        q=a.q,
+        direction=a.direction,
+        inv_k=inv,
+    )
+    out = out[np.asarray(a.tested, dtype=bool) & np.isfinite(a.q)].copy()
+    flagged = out["direction"] != ""
+    out["_size"] = np.where(flagged, out["excess"].abs(), -np.inf)
+    out = out.sort_values(["_size", "q", "area_code", "group_code"], ascending=[False, True, True, True])
+    out["rank"] = np.where(out["direction"] != "", np.cumsum(out["direction"] != ""), 0)
+    out = out.drop(columns="_size").reset_index(drop=True)[COLUMNS]
+    out.attrs["tests"] = len(out)
+    return out
+
+
+def notable_only(tests: pd.DataFrame) -> pd.DataFrame:
+    """The list itself: the notable rows, ranked."""
+    return tests[tests["rank"] > 0].reset_index(drop=True)
+
+
+def evidence_text(p: float) -> str:
+    """How surprising the count is, in words a reader weighs: the chance of a difference at least this
+    large by chance alone, 'kans 1 op 2.300' (two significant digits), under one in 100 000 as such."""
+    if not np.isfinite(p) or p <= 0:
+        return "kans kleiner dan 1 op 100.000"
+    if p < 1e-5:
+        return "kans kleiner dan 1 op 100.000"
+    odds = 1.0 / p
+    digits = max(0, int(np.floor(np.log10(odds))) - 1)
+    rounded = float(np.floor(odds / 10**digits + 0.5) * 10**digits)
+    return f"kans 1 op {format_number(rounded)}"
