@@ -625,6 +625,20 @@ def robust_index(y: np.ndarray, m: np.ndarray, inv_k: np.ndarray, valid: np.ndar
     return np.exp((lo + hi) / 2)
 
 
+PROFILE_INV_K = 0.1  # a working 1/k for a profile's weights (its scale cancels in the normalisation)
+
+
+def category_profiles(ys: list[np.ndarray], ms: list[np.ndarray]) -> np.ndarray:
+    """`robust_index` per category and period at once: ys, ms per category (periods × its buurten:
+    counts, levels); one row of factors per category. One call for every category × period (rows)
+    over the buurten (columns, padded): the index is a root found by bisection, and scipy's tails are
+    cheapest in few large calls."""
+    width = max(m.shape[1] for m in ms)
+    y = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ys])
+    m = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ms])
+    return robust_index(y, m, np.full(y.shape, PROFILE_INV_K), m > 0).reshape(len(ys), -1)
+
+
 def concurrent_season(
     observed: np.ndarray,
     unseasoned: np.ndarray,

@@ -47,7 +47,6 @@ from buurtbeeld import notable
 from buurtbeeld.disclosure import format_number
 
 ALL = "*"
-PROFILE_INV_K = 0.1  # a working 1/k for the profile's weights (its scale cancels in the normalisation)
 
 
 @dataclass(frozen=True)
@@ -108,11 +107,7 @@ def _weekly_profile(y: np.ndarray, group: np.ndarray) -> np.ndarray:
         ms.append(np.broadcast_to(rate, (y.shape[1], len(r))))
     if not used:
         return out
-    width = max(m.shape[1] for m in ms)
-    yy = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ys])
-    mm = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ms])
-    factor = notable.robust_index(yy, mm, np.full(yy.shape, PROFILE_INV_K), mm > 0).reshape(len(used), -1)
-    for g, f in zip(used, factor, strict=True):
+    for g, f in zip(used, notable.category_profiles(ys, ms), strict=True):
         out[group == g] = f[None, :] / f.mean()
     return out
 

@@ -183,7 +183,6 @@ LOCAL_LEVELS = ("buurt", "wijk")
 
 
 PROFILE_MONTHS = 24  # the months the gemeente's profile is needed for: the recent level and level shifts
-PROFILE_INV_K = 0.1  # a working 1/k for the profile's weights (its scale cancels in the normalisation)
 
 
 def _robust_profile(
@@ -193,8 +192,6 @@ def _robust_profile(
     of its buurten against their mean rate): one buurt's outbreak does not shape everyone's season."""
     out = np.ones(counts.shape)
     buurt = level == "buurt"
-    # One call for every category × month (rows) over the buurten (columns): the index is a root
-    # found by bisection, and scipy's tails are cheapest in few large calls.
     used, ys, ms = [], [], []
     for g in groups:
         r = np.flatnonzero(buurt & (group == g))
@@ -206,11 +203,7 @@ def _robust_profile(
         ys.append(counts[r].T)
     if not used:
         return out
-    width = max(m.shape[1] for m in ms)
-    y = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ys])
-    m = np.vstack([np.pad(v, ((0, 0), (0, width - v.shape[1]))) for v in ms])
-    factor = notable.robust_index(y, m, np.full(y.shape, PROFILE_INV_K), m > 0).reshape(len(used), -1)
-    for g, f in zip(used, factor, strict=True):
+    for g, f in zip(used, notable.category_profiles(ys, ms), strict=True):
         out[group == g] = f[None, :]
     return out
 
