@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
-from buurtbeeld.audit import Finding, Relations, findings, lp_narrowed, propagate
+from buurtbeeld.audit import Finding, Relations, findings, lp_bounds, lp_narrowed, propagate
 from buurtbeeld.memory import release_memory
 from buurtbeeld.periods import (
     containing,
@@ -449,10 +449,11 @@ def _protect(
         low, high = disclosure.rounding_box(rounded, hidden, threshold)
         return (low, high) if pair is None else pair.boxes(low, high)
 
+    need = disclosure.MIN_WIDTH + GUARD_MARGIN if pair is None else pair.floor
     narrowed_before = len(counts_all) + 1
     for attempt in range(MAX_ROUNDS):
         low, high = propagate(*boxes(), rel)
-        narrow = small & (high - low < disclosure.MIN_WIDTH + GUARD_MARGIN)
+        narrow = small & (high - low < need)
         if not narrow.any():
             return rounded, hidden
         # A carried-over figure is never changed: the attacker keeps its old box, and a second figure
@@ -552,6 +553,7 @@ def _search(
 
 
 REVEAL_CHECKS = 160
+LP_CELLS = 4  # exact LPs (about 0.25 s each on a year of the demo) per kept total at most
 
 
 def _reveal(
@@ -585,6 +587,18 @@ def _reveal(
     def count(f: np.ndarray, h: np.ndarray) -> int:
         return int(attack(f, h).sum()) if pair is None else pair.narrowed(f, h, counts, threshold)
 
+    def settled(f: np.ndarray, h: np.ndarray) -> bool:
+        # GUARD_MARGIN covers what propagation may miss of the LP (its intervals contain the LP's), so
+        # where it alone would hide a kept total, the exact LP of the few cells it holds decides.
+        box = disclosure.rounding_box(f, h, threshold)
+        low, high = box if pair is None else pair.boxes(*box)
+        relations = rel if pair is None else pair.relations
+        tight = np.flatnonzero(attack(f, h) if pair is None else pair.narrowed_cells(f, h, counts, threshold))
+        if not 0 < len(tight) <= LP_CELLS or (pair is not None and pair.narrowed(f, h, counts, threshold, 0)):
+            return False
+        lp_low, lp_high = lp_bounds(low, high, relations, tight)
+        return bool((lp_high - lp_low >= disclosure.MIN_WIDTH).all())
+
     # A carried 'x' stays: republishing an unchanged year must change nothing (incremental = rebuild).
     candidates = np.flatnonzero(hidden & (counts >= threshold) & ~anchored)
     if not len(candidates):
@@ -612,6 +626,8 @@ def _reveal(
             # A kept total that frees a small count beside it (13 + 2 + 1 = 16 with the 2 shown as 5 and
             # the 1 hidden: both are at least 1, so each is 1..3) may stand when those small ones read 0
             # (a rounding of 1..4 that says nothing about being there).
+            # Failing that, it stands when the exact LP leaves those small ones MIN_WIDTH (`settled`).
+            shown, freed = (f, h), False
             for _ in range(2):
                 zero = twins.spread(attack(f, h) & changeable)
                 if not zero.any():
@@ -619,8 +635,10 @@ def _reveal(
                 f, h = np.where(zero, 0, f), h & ~zero
                 checks += 1
                 if count(f, h) <= allowed:
-                    figures, hidden = f, h
+                    figures, hidden, freed = f, h, True
                     break
+            if not freed and not allowed and settled(*shown):
+                figures, hidden = shown
         elif len(batch) > 1:
             pending += [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
     return figures, hidden
@@ -663,6 +681,7 @@ class Pair:
     low: np.ndarray  # previous boxes
     high: np.ndarray
     relations: Relations  # the new cube's relations and the previous cube's, over all unknowns
+    floor: np.ndarray  # per unknown: the width the attack must leave a true small count (`narrowed_cells`)
 
     @classmethod
     def of(cls, after: pd.DataFrame, rel_after: Relations, before: pd.DataFrame, threshold: int) -> Pair:
@@ -693,7 +712,13 @@ class Pair:
         hidden = (before["status"] != disclosure.SHOWN).to_numpy()
         figure = before["shared_count"].fillna(0).to_numpy().astype(np.int64)
         low, high = disclosure.rounding_box(figure, hidden, threshold)
-        return cls(same, same_before, before_only, old, figure, hidden, low, high, relations)
+        # An unchanged count that the previous publication already left narrower than the guard (the
+        # exact LP allowed it: `_reveal`) only has to stay as wide as it was: the attacker learns nothing
+        # new of it, and without this every later state would be refused for what it cannot change.
+        was_low, was_high = propagate(low, high, rel_before)
+        floor = np.full(len(after) + len(before_only), float(disclosure.MIN_WIDTH + GUARD_MARGIN))
+        floor[same] = np.clip(was_high[same_before] - was_low[same_before], disclosure.MIN_WIDTH, floor[same])
+        return cls(same, same_before, before_only, old, figure, hidden, low, high, relations, floor)
 
     def carried(self, fresh: np.ndarray, twins: Twins, hide_new: bool | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(figures, hidden) carried over: a cell whose count did not change keeps its previous figure
@@ -721,7 +746,8 @@ class Pair:
     def narrowed(
         self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int, margin: int = GUARD_MARGIN
     ) -> int:
-        """How many true small counts the pair attack narrows below disclosure.MIN_WIDTH + margin."""
+        """How many true small counts the pair attack narrows below disclosure.MIN_WIDTH + margin (or below
+        what the previous publication already left of an unchanged one, `floor`)."""
         return int(self.narrowed_cells(figures, hidden, counts, threshold, margin).sum())
 
     def narrowed_cells(
@@ -730,7 +756,8 @@ class Pair:
         """The unknowns (new cells, then old counts) whose true small count the pair attack narrows."""
         low, high = propagate(*self.boxes(*disclosure.rounding_box(figures, hidden, threshold)), self.relations)
         every = np.concatenate([counts, self.counts[self.before_only]])
-        return (every > 0) & (every < threshold) & (high - low < disclosure.MIN_WIDTH + margin)
+        need = np.minimum(self.floor, disclosure.MIN_WIDTH + margin)
+        return (every > 0) & (every < threshold) & (high - low < need)
 
     def boxes(self, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The new cube's boxes, narrowed where a count is unchanged, followed by the old counts'."""

@@ -9,12 +9,15 @@ from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from buurtbeeld.audit import Relations
 from etl.publish import (
     CONTENT_KEY,
     Twins,
+    _reveal,
     audit_pair,
     share,
     shared_design,
@@ -109,3 +112,27 @@ def test_twins_are_cells_of_one_content() -> None:
     # Cells 0 and 2: one content. Cell 3 has cell 0's key but another count: a collision of key sums.
     twins = Twins.of(np.array([0.25, 0.5, 0.25, 0.25]), np.array([3, 3, 3, 40]))
     assert twins.spread(np.array([True, False, False, False])).tolist() == [True, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("counts", "figures", "shown"),
+    [
+        # Showing the quarter (14, as 15: 13..17) beside January and February (4 each, as 0) and March
+        # (6, as 5: 1..7) leaves January and February 2..4: three values, as the exact LP confirms.
+        # Interval propagation's guard margin alone would keep the buurt's quarter hidden.
+        ([4, 4, 6, 14], [0, 0, 5, 15], True),
+        # Showing 8 (as 10: 8..12) beside two 4s shown as 0 pins both: it stays hidden.
+        ([4, 4, 8], [0, 0, 10], False),
+    ],
+)
+def test_a_kept_total_is_shown_when_the_exact_lp_leaves_its_small_parts_wide(
+    counts: list[int], figures: list[int], shown: bool
+) -> None:
+    n = len(counts)
+    rel = Relations(np.full(n - 1, n - 1), np.arange(n - 1), np.zeros(n - 1, dtype=np.int64))
+    hidden = np.arange(n) == n - 1
+    kept = np.array(counts) >= T
+    counts_, figures_ = np.array(counts), np.array(figures)
+    twins = Twins.of(np.linspace(0.1, 0.9, n), counts_)
+    _, now_hidden = _reveal(figures_, hidden, figures_, counts_, T, kept, twins, rel, None)
+    assert bool(now_hidden[-1]) is not shown
