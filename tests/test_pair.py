@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from buurtbeeld.audit import Relations
 from etl.publish import (
     CONTENT_KEY,
+    Pair,
     Twins,
     _reveal,
     audit_pair,
+    cube_relations,
     share,
     shared_design,
     with_group_cells,
@@ -136,3 +138,32 @@ def test_a_kept_total_is_shown_when_the_exact_lp_leaves_its_small_parts_wide(
     twins = Twins.of(np.linspace(0.1, 0.9, n), counts_)
     _, now_hidden = _reveal(figures_, hidden, figures_, counts_, T, kept, twins, rel, None)
     assert bool(now_hidden[-1]) is not shown
+
+
+def test_a_count_published_at_its_floor_only_has_to_stay_as_wide() -> None:
+    """Once the LP let a buurt's quarter stand with two small months at 2..4, the next state that carries
+    them unchanged is not refused for it; had the quarter been hidden, showing it now still is."""
+
+    def before(quarter_shown: bool) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "period_type": ["month", "month", "month", "quarter"],
+                "period": ["2026-01", "2026-02", "2026-03", "2026-Q1"],
+                "area_level": "buurt",
+                "area_code": "BU00010001",
+                "group_code": "*",
+                "mk_code": "*",
+                "wijk": "WK000100",
+                "stadsdeel": "Noord",
+                "count": [4, 4, 6, 14],
+                "shared_count": [0.0, 0.0, 5.0, 15.0 if quarter_shown else np.nan],
+                "status": [0, 0, 0, 0 if quarter_shown else 2],
+            }
+        )
+
+    after = before(True).drop(columns=["shared_count", "status"])
+    counts, figures, hidden = after["count"].to_numpy(), np.array([0, 0, 5, 15]), np.zeros(4, dtype=bool)
+    held = Pair.of(after, cube_relations(after), before(True), T)
+    assert held.floor[:2].tolist() == [2, 2] and held.narrowed(figures, hidden, counts, T) == 0
+    wide = Pair.of(after, cube_relations(after), before(False), T)
+    assert wide.floor[:2].tolist() == [3, 3] and wide.narrowed(figures, hidden, counts, T) == 2
