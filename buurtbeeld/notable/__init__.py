@@ -24,10 +24,12 @@ Method, and what was taken from where:
   months). Stadsdelen and the gemeente (whose own series would explain itself away) keep Farrington
   from three years, before that the last 12 months times last year's gemeente season (from 13
   months; with less, none: the texts then say "zonder seizoenscorrectie").
-* **Level shifts** (`level_shift`, buurten and wijken): a changepoint test on the last 2-12 months
-  against the 12 before (exact negative-binomial tail ≤ 1e-5, ratio ≥ 1.5, the last two months on
-  the new side). After a shift the new level is the baseline, and the shift is announced once (not
-  when the same test on last month's history already saw it).
+* **Level shifts** (`level_shift`, buurten and wijken): a changepoint test on the last 3-12 months
+  against up to 12 before, at least 5 (exact negative-binomial tail ≤ 1e-5, ratio ≥ 1.5, the last
+  two months on the new side). After a shift the new level is the baseline, and the shift is
+  announced once: not when the same test on the history of one of the three months before already
+  saw it, nor when that re-test finds it at its earliest possible month with a tail ≤ 1e-4 (that
+  month's analysis had its own dispersion estimate, and may have announced it then).
 * **The baseline is itself an estimate (Poisson e-test, Krishnamoorthy & Thomson 2004).** The e-test
   compares two Poisson rates without pretending one of them is known. We keep that idea but not its
   double sum: the predictive distribution of the month's count is a gamma-mixed Poisson (negative
@@ -36,8 +38,10 @@ Method, and what was taken from where:
   grows.
 * **Overdispersion.** Month-level 1/k per area level × category (`dispersion`): a simulated-moments
   estimate on series medians of |z| around a capped fit, series with an outbreak month left out,
-  shrunk towards the level's value. Per level, because month effects average out in sums (pooled
-  over levels, a buurt's 1/k was 0.07-0.20 of the truth); robust, because the plain moment estimate
+  shrunk towards the value pooled over the level's categories by empirical Bayes (the category
+  estimate's bootstrap variance against the categories' spread). Per level, because month effects
+  average out in sums (pooled over levels, a buurt's 1/k was 0.07-0.20 of the truth), and without
+  the all-categories totals in the pool for the same reason; robust, because the plain moment estimate
   let earlier outbreaks set it (15-20 times the truth on the benchmark). Always used: a test that
   switches it on only when significant is not calibrated.
 * **Multiple testing.** Benjamini–Hochberg per area level over the non-degenerate tests: a category

@@ -4,7 +4,7 @@ capping and reweighting; a lasting level shift moves the baseline to the new lev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import stats
@@ -180,13 +180,20 @@ def baseline(
         at = idx[found]
         shift[at], since[at] = sign[found], h - length[found]
         # Said once: new unless one of the last three months' analyses (the same test on the history
-        # less one, two, three months) already saw a shift in the same direction.
+        # less one, two, three months) already saw a shift in the same direction. That analysis had
+        # its own month's dispersion estimate, so the re-test's tail can differ from its own by a few
+        # times: a shift it finds at its earliest possible month (`shift_after` months at the new
+        # level) with a tail up to `shift_seen_p` may have been announced then, and is not new (at
+        # the strict level alone the benchmark's doubling was announced in two successive months).
         seen_before = np.zeros(len(at), dtype=bool)
+        lenient = replace(method, shift_p=max(method.shift_p, method.shift_seen_p))
         for back in range(1, 4):
             if h - back < method.shift_before + method.shift_after:
                 break
-            prev, _, _, _ = level_shift(y[at, :-back], e[at, : h - back], p[at, :-back], inv[at], method)
-            seen_before |= prev == sign[found]
+            args = (y[at, :-back], e[at, : h - back], p[at, :-back], inv[at])
+            prev, _, _, _ = level_shift(*args, method)
+            near, near_length, _, _ = level_shift(*args, lenient)
+            seen_before |= (prev == sign[found]) | ((near == sign[found]) & (near_length == method.shift_after))
         shift_new[at] = ~seen_before
         unseasoned[at] = rate_after[found] * e[at, h]
         expected[at] = unseasoned[at] * s[at]

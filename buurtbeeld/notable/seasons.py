@@ -96,11 +96,16 @@ def concurrent_season(
     pit, pit_up = _mid_pit(yy, mm * ratio[:, None], ii), _mid_pit(yy, mm * ratio[:, None] * np.exp(0.01), ii)
     slope = (w * (pit_up - pit)).sum(axis=1, keepdims=True) / 0.01
     own = ratio[:, None] * np.exp(np.clip(w * (pit - 0.5) / np.where(slope < 0, slope, -np.inf), -0.5, 0.5))
+    # Var(log index): the M-estimator's sandwich Σ w² (PIT − ½)² / slope², from this month's own
+    # scatter of the buurten around the index (so a buurt season unlike the gemeente's, or a category
+    # carried by a few buurten, widens it), and never below the model's variance of a ratio of sums.
+    sandwich = (w**2 * (pit - 0.5) ** 2).sum(axis=1) / np.maximum(slope[:, 0] ** 2, 1e-12)
     for j, (g, r) in enumerate(rows):
         mu = ratio[j] * m[r]
         index[groups == g] = ratio[j]
         index[r] = own[j, : len(r)]
-        var[groups == g] = (mu.sum() + (inv_k[r] * mu**2).sum()) / mu.sum() ** 2
+        model = (mu.sum() + (inv_k[r] * mu**2).sum()) / mu.sum() ** 2
+        var[groups == g] = max(model, float(sandwich[j]))
     return index, var
 
 
