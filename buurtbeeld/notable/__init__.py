@@ -38,8 +38,8 @@ Method, and what was taken from where:
   grows.
 * **Overdispersion.** Month-level 1/k per area level × category (`dispersion`): a simulated-moments
   estimate on series medians of |z| around a capped fit, series with an outbreak month left out,
-  shrunk towards the value pooled over the level's categories by empirical Bayes (the category
-  estimate's bootstrap variance against the categories' spread). Per level, because month effects
+  shrunk towards the value pooled over the level's categories by n / (n + 100), n its reference
+  months with mu ≥ 1. Per level, because month effects
   average out in sums (pooled over levels, a buurt's 1/k was 0.07-0.20 of the truth), and without
   the all-categories totals in the pool for the same reason; robust, because the plain moment estimate
   let earlier outbreaks set it (15-20 times the truth on the benchmark). Always used: a test that
