@@ -49,6 +49,14 @@ Diagnostics (median product/true expected count and dispersion; calibration of p
 twins) show where the gap comes from.
 
     python benchmarks/analyses_quality.py [--snel] [--replicaten R] [--buurten N] [--maanden M]
+    python benchmarks/analyses_quality.py --weken [--snel]
+
+**Weeks (`--weken`).** The same generated gemeenten (same seeds, no warehouse: the list reads weekly
+counts) and the Weekoverzicht's list (buurtbeeld.weekly.notable_week) for each of the last 26 weeks
+against its 26 history weeks, next to an oracle with the true weekly mean and 1/k (month effect plus
+week effect), BH over the week's non-degenerate buurt x category cells: recall on planted rises
+(weeks of a planted month, true weekly mean >= 1), FDP in the planted gemeenten, null flags per 1 000
+tests in the twins.
     python benchmarks/analyses_quality.py --demo [--workdir DIR]
 
 **Demo data (`--demo`).** The earlier benchmark: two demo warehouses with `buurtbeeld demo`'s own
@@ -534,6 +542,139 @@ def independent_main(args: argparse.Namespace) -> None:
     sys.exit(0 if ok else 1)
 
 
+WEEKS_TESTED = 26  # the last half year of weeks, each against its 26 history weeks
+
+
+def weekly_cells(gm, k_week: float, k_month: float, n_weeks: int = WEEKS_TESTED) -> pd.DataFrame:
+    """The weekly list (buurtbeeld.weekly.notable_week) for each of the last `n_weeks` weeks of one
+    generated gemeente, next to the oracle: the same BH over the week's non-degenerate buurt x category
+    cells on p-values from the TRUE weekly mean (without the planted anomaly) and the true weekly
+    dispersion (1/k = 1/k_month + (1 + 1/k_month) / k_week). A planted month's multiplier holds for
+    each of its weeks."""
+    from benchmarks import independent_city as city
+    from buurtbeeld import notable, weekly
+
+    method = notable.DEFAULT
+    labels = [f"{y}-W{w:02d}" for y, w in gm.weeks]
+    _, _, month_of = city.month_weeks(gm.months[0], gm.months[-1])
+    lam = _weekly_mean(gm, month_of)
+    b, g, w = np.nonzero(gm.counts)
+    rows = pd.DataFrame(
+        {
+            "period": np.array(labels)[w],
+            "area_code": gm.buurten[b],
+            "group_code": np.array(gm.groups)[g],
+            "count": gm.counts[b, g, w],
+        }
+    )
+    totals = rows.groupby(["period", "area_code"], as_index=False)["count"].sum().assign(group_code="*")
+    counts = pd.concat([rows, totals], ignore_index=True)
+    planted = {(a.buurt, a.group, a.month): a for a in gm.anomalies}
+    inv_true = 1.0 / k_month + (1 + 1.0 / k_month) / k_week  # one week's count: month and week effect
+    frames = []
+    for t in range(len(labels) - n_weeks, len(labels)):
+        history = labels[t - weekly.WEEK.recent_weeks : t]
+        out = weekly.notable_week(counts[counts["period"].isin([*history, labels[t]])], labels[t], history)
+        cells = out[out["group_code"] != "*"]
+        bi = np.repeat(np.arange(len(gm.buurten)), len(gm.groups))
+        gi = np.tile(np.arange(len(gm.groups)), len(gm.buurten))
+        y = gm.counts[bi, gi, t].astype(float)
+        seen = gm.counts[bi, gi, t - weekly.WEEK.recent_weeks : t].sum(axis=1)
+        tested = (y > 0) | (seen > 0)
+        o_dir, _ = oracle_flags(y, lam[bi, gi, t], np.full(len(y), inv_true), tested, method)
+        month = gm.months[month_of[t]]
+        truth = [planted.get((gm.buurten[i], gm.groups[j], month)) for i, j in zip(bi, gi, strict=True)]
+        product = dict(zip(zip(cells["area_code"], cells["group_code"], strict=True), cells["direction"], strict=True))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "week": labels[t],
+                    "tested": tested,
+                    "in_family": [(gm.buurten[i], gm.groups[j]) in product for i, j in zip(bi, gi, strict=True)],
+                    "direction": [product.get((gm.buurten[i], gm.groups[j]), "") for i, j in zip(bi, gi, strict=True)],
+                    "oracle": o_dir,
+                    "mu_week": lam[bi, gi, t],
+                    "anomaly": [a.kind if a else "" for a in truth],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _weekly_mean(gm, month_of: np.ndarray) -> np.ndarray:
+    """The true weekly mean per buurt x group x week: the month's true mean over its weeks."""
+    weeks_in = np.bincount(month_of, minlength=len(gm.months))
+    return gm.mu[:, :, month_of] / weeks_in[month_of][None, None, :]
+
+
+def score_weeks(cells: pd.DataFrame, planted: pd.Series) -> dict[str, float]:
+    """Recall of the weekly list and of the oracle on planted rises (weeks of a planted month with a
+    true weekly mean >= 1), FDP in the planted gemeenten, null flags per 1 000 tests in the twins."""
+    p, n = cells[planted], cells[~planted]
+    rises = p[(p["anomaly"] == "stijging") & (p["mu_week"] >= 1)]
+    scored = p[p["anomaly"] != "verdubbeling"]
+    out = {"n_rises": len(rises)}
+    for who, col in (("product", "direction"), ("oracle", "oracle")):
+        out[f"recall_{who}"] = float((rises[col] == "hoog").mean()) if len(rises) else float("nan")
+        flagged = scored[scored[col] != ""]
+        right = ((flagged["anomaly"] == "stijging") & (flagged[col] == "hoog")) | (
+            (flagged["anomaly"] == "daling") & (flagged[col] == "laag")
+        )
+        out[f"fdp_{who}"] = float((~right).sum() / len(flagged)) if len(flagged) else 0.0
+        out[f"flags_{who}"] = len(flagged)
+        nd = n[n["tested"]]
+        out[f"null_{who}"] = 1000 * float((nd[col] != "").sum()) / max(len(nd), 1)
+    return out
+
+
+def weekly_main(args: argparse.Namespace) -> None:
+    """The weekly stratum: the same generated gemeenten (seeds as the monthly run), the weekly list of
+    the last WEEKS_TESTED weeks scored like the monthly analyses (no warehouse: the list reads counts)."""
+    from benchmarks import independent_city as city
+
+    dispersions = DISPERSIONS_SNEL if args.snel else DISPERSIONS_FULL
+    lines = [
+        "# Weekoverzicht 'opvallend deze week' op onafhankelijke data: product tegen orakel",
+        "",
+        f"Laatste {WEEKS_TESTED} weken, elk tegen de 26 weken ervoor; stijgingen: weken van een geplante maand met"
+        " waar weekgemiddelde >= 1. Doelen als per maand: FDP <= 0,10, nulvlaggen <= 1 per 1 000 toetsen.",
+        "",
+        "| k week | k maand | recall prod / orakel (n) | FDP prod / orakel (vlaggen) | nul/1000 prod / orakel |",
+        "|---|---|---|---|---|",
+    ]
+    for kw, km in dispersions:
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([SEED, *(int(k) if np.isfinite(k) else 0 for k in (kw, km))])
+        template = city.groningen(args.buurten)
+        first = str(pd.Period(LAST_MONTH, freq="M") - (args.maanden + max(HISTORIES) - 1))
+        frames, flags = [], []
+        for r in range(args.replicaten):
+            for plant, suffix in ((True, 1), (False, 2)):
+                gm = city.make_gemeente(
+                    f"GM8{r:02d}{suffix}",
+                    template,
+                    first,
+                    LAST_MONTH,
+                    args.maanden,
+                    kw,
+                    km,
+                    rng,
+                    plant,
+                    per_cell=args.per_cel,
+                )
+                cells = weekly_cells(gm, kw, km)
+                frames.append(cells)
+                flags.append(np.full(len(cells), plant))
+        s = score_weeks(pd.concat(frames, ignore_index=True), pd.Series(np.concatenate(flags)).to_numpy())
+        lines.append(
+            f"| {_k(kw)} | {_k(km)} | {_fmt(s['recall_product'])} / {_fmt(s['recall_oracle'])} ({s['n_rises']}) "
+            f"| {_fmt(s['fdp_product'])} / {_fmt(s['fdp_oracle'])} ({s['flags_product']} / {s['flags_oracle']}) "
+            f"| {_fmt(s['null_product'], 1)} / {_fmt(s['null_oracle'], 1)} |"
+        )
+        print(lines[-1], f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    print("\n".join(lines), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", help="the earlier benchmark on the demo's own generator")
@@ -544,12 +685,16 @@ def main() -> None:
     parser.add_argument("--maanden", type=int, default=None, help="analysed months (default 12; snel 6)")
     parser.add_argument("--per-cel", type=int, default=None, help="rises per stratum x band per month")
     parser.add_argument("--cellen", action="store_true", help="also write every scored cell (csv.gz) to the workdir")
+    parser.add_argument("--weken", action="store_true", help="the weekly list (Weekoverzicht) instead of the months")
     args = parser.parse_args()
     if args.demo:
         demo_main(args)
         return
     args.maanden = args.maanden or (6 if args.snel else 12)
     args.per_cel = args.per_cel or (1 if args.snel else 2)
+    if args.weken:
+        weekly_main(args)
+        return
     independent_main(args)
 
 

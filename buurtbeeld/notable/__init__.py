@@ -1,0 +1,88 @@
+"""What counts as "notable" in a month: expected counts, exceedance p-values and the false discovery rate.
+
+Pure functions on numpy arrays (no I/O), shared by the monthly analyses and the dashboard.
+
+Method, and what was taken from where:
+
+* **Baseline (Farrington, flexible; Noufaily et al. 2013).** With three or more years of history the
+  reference values are the same month and the month either side (window w = 1) in each of up to
+  five earlier years; a log-linear Poisson regression with the population as offset is fitted per
+  series, and its trend is kept only when it is significant at 5 % (with the quasi-Poisson
+  dispersion), the fit rests on at least three years, and the prediction stays within the range of
+  the reference values: Farrington's three guards against a runaway trend. Taken in simplified form:
+  the down-weighting of past outbreaks (a reference month with an Anscombe residual above 2.58,
+  scaled by the negative-binomial spread, is left out and the fit repeated), so one burglary wave
+  does not hide next year's. Not taken: the
+  2/3-power transformation of the threshold, because the exact count distribution below makes it
+  unnecessary, and Farrington's smooth weights, because dropping is easier to explain in "Hoe lezen".
+* **Buurten and wijken, at every history length**: the level of the last 12 months (earlier
+  outbreaks capped at 3 negative-binomial sd), on the gemeente's monthly profile of the category,
+  times the gemeente's index of the target month (`robust_index` of its buurten: a mid-p PIT score
+  root, so one buurt's outbreak does not move it much). This needs no earlier year, so 6-13 months
+  of history get a seasonal correction the gemeente need not supply; measured on the benchmark it
+  also beats the buurt's own few same-month values (median |log error| 0.13 against 0.19 with 48
+  months). Stadsdelen and the gemeente (whose own series would explain itself away) keep Farrington
+  from three years, before that the last 12 months times last year's gemeente season (from 13
+  months; with less, none: the texts then say "zonder seizoenscorrectie").
+* **Level shifts** (`level_shift`, buurten and wijken): a changepoint test on the last 3-12 months
+  against up to 12 before, at least 5 (exact negative-binomial tail ≤ 1e-5, ratio ≥ 1.5, the last
+  two months on the new side). After a shift the new level is the baseline, and the shift is
+  announced once: not when the same test on the history of one of the three months before already
+  saw it, nor when that re-test finds it at its earliest possible month with a tail ≤ 1e-4 (that
+  month's analysis had its own dispersion estimate, and may have announced it then).
+* **The baseline is itself an estimate (Poisson e-test, Krishnamoorthy & Thomson 2004).** The e-test
+  compares two Poisson rates without pretending one of them is known. We keep that idea but not its
+  double sum: the predictive distribution of the month's count is a gamma-mixed Poisson (negative
+  binomial) whose extra variance is the estimation variance of log(expected) from the fit. That
+  vectorises over hundreds of thousands of series and reduces to the exact Poisson tail as history
+  grows.
+* **Overdispersion.** Month-level 1/k per area level × category (`dispersion`): a simulated-moments
+  estimate on series medians of |z| around a capped fit, series with an outbreak month left out,
+  shrunk towards the value pooled over the level's categories by n / (n + 100), n its reference
+  months with mu ≥ 1. Per level, because month effects
+  average out in sums (pooled over levels, a buurt's 1/k was 0.07-0.20 of the truth), and without
+  the all-categories totals in the pool for the same reason; robust, because the plain moment estimate
+  let earlier outbreaks set it (15-20 times the truth on the benchmark). Always used: a test that
+  switches it on only when significant is not calibrated.
+* **Multiple testing.** Benjamini–Hochberg per area level over the non-degenerate tests: a category
+  with no registrations in the month nor in its history is not a test (80 % of the old family were
+  such p = 1 cells, which made the FDR look kept while it was not). A rise is never called notable
+  below `min_count` cases, a fall never when fewer than `min_count` were expected. The default
+  level is 10 %, the false discovery proportion a reader is promised in "Hoe lezen". Texts rank
+  findings by the difference their reader sees (buurtbeeld.narrative.notable).
+
+The package, by role: `method` (the knobs), `tails` (count tails, BH), `baselines` (expected counts,
+Farrington), `shifts` (level shifts), `overdispersion` (1/k per level × category), `seasons` (indices
+from the gemeente), `assessment` (one month's tests). Callers use the names below.
+"""
+
+from buurtbeeld.notable.assessment import Assessment, assess
+from buurtbeeld.notable.baselines import Baseline, anscombe, baseline, seasonal_index
+from buurtbeeld.notable.method import DEFAULT, DEFAULT_CAP_Z, Method
+from buurtbeeld.notable.overdispersion import dispersion
+from buurtbeeld.notable.seasons import PROFILE_INV_K, category_profiles, concurrent_season, robust_index, seasoned
+from buurtbeeld.notable.shifts import level_shift
+from buurtbeeld.notable.tails import benjamini_hochberg, dispersion_test, lower_tail, upper_tail
+
+__all__ = [
+    "DEFAULT",
+    "DEFAULT_CAP_Z",
+    "PROFILE_INV_K",
+    "Assessment",
+    "Baseline",
+    "Method",
+    "anscombe",
+    "assess",
+    "baseline",
+    "benjamini_hochberg",
+    "category_profiles",
+    "concurrent_season",
+    "dispersion",
+    "dispersion_test",
+    "level_shift",
+    "lower_tail",
+    "robust_index",
+    "seasonal_index",
+    "seasoned",
+    "upper_tail",
+]
