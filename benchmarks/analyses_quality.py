@@ -362,6 +362,25 @@ def _rate(hits: pd.Series) -> float:
     return float(hits.mean()) if len(hits) else float("nan")
 
 
+WHO = (("product", "direction"), ("oracle", "oracle"))
+
+
+def false_flags(scored: pd.DataFrame, null: pd.DataFrame) -> dict[str, float]:
+    """Per product and oracle: FDP over the flags on `scored` cells (a flag is right only on a planted
+    rise read 'hoog' or a drop read 'laag'), their number, and flags per 1 000 tested `null` cells."""
+    out: dict[str, float] = {}
+    for who, col in WHO:
+        flagged = scored[scored[col] != ""]
+        right = ((flagged["anomaly"] == "stijging") & (flagged[col] == "hoog")) | (
+            (flagged["anomaly"] == "daling") & (flagged[col] == "laag")
+        )
+        out[f"fdp_{who}"] = float((~right).sum() / len(flagged)) if len(flagged) else 0.0
+        out[f"flags_{who}"] = len(flagged)
+        tested = null[null["tested"]]
+        out[f"null_{who}"] = 1000 * float((tested[col] != "").sum()) / max(len(tested), 1)
+    return out
+
+
 def score_setting(cells: pd.DataFrame) -> dict[str, object]:
     """The scores of one setting (k_week, k_month, history)."""
     planted, null = cells[cells["planted"]], cells[~cells["planted"]]
@@ -378,16 +397,7 @@ def score_setting(cells: pd.DataFrame) -> dict[str, object]:
         found = (_rate(part["direction"] == "hoog"), _rate(part["oracle"] == "hoog"))
         out["strata"][(stratum, "alle")] = (len(part), *found)
     out["drops"] = (len(drops), _rate(drops["direction"] == "laag"), _rate(drops["oracle"] == "laag"))
-    scored = planted[planted["anomaly"] != "verdubbeling"]
-    for who, col in (("product", "direction"), ("oracle", "oracle")):
-        flagged = scored[scored[col] != ""]
-        right = ((flagged["anomaly"] == "stijging") & (flagged[col] == "hoog")) | (
-            (flagged["anomaly"] == "daling") & (flagged[col] == "laag")
-        )
-        out[f"fdp_{who}"] = float((~right).sum() / len(flagged)) if len(flagged) else 0.0
-        out[f"flags_{who}"] = len(flagged)
-        nd = null[null["tested"]]
-        out[f"null_{who}"] = 1000 * float((nd[col] != "").sum()) / max(len(nd), 1)
+    out.update(false_flags(planted[planted["anomaly"] != "verdubbeling"], null))
     out["null_tests"] = int(null["tested"].sum())
     doubling = planted[planted["anomaly"] == "verdubbeling"]
     out["doubling"] = int((doubling["direction"] == "hoog").sum())
@@ -614,16 +624,9 @@ def score_weeks(cells: pd.DataFrame, planted: pd.Series) -> dict[str, float]:
     rises = p[(p["anomaly"] == "stijging") & (p["mu_week"] >= 1)]
     scored = p[p["anomaly"] != "verdubbeling"]
     out = {"n_rises": len(rises)}
-    for who, col in (("product", "direction"), ("oracle", "oracle")):
+    for who, col in WHO:
         out[f"recall_{who}"] = float((rises[col] == "hoog").mean()) if len(rises) else float("nan")
-        flagged = scored[scored[col] != ""]
-        right = ((flagged["anomaly"] == "stijging") & (flagged[col] == "hoog")) | (
-            (flagged["anomaly"] == "daling") & (flagged[col] == "laag")
-        )
-        out[f"fdp_{who}"] = float((~right).sum() / len(flagged)) if len(flagged) else 0.0
-        out[f"flags_{who}"] = len(flagged)
-        nd = n[n["tested"]]
-        out[f"null_{who}"] = 1000 * float((nd[col] != "").sum()) / max(len(nd), 1)
+    out.update(false_flags(scored, n))
     return out
 
 
