@@ -18,11 +18,13 @@ no code or assumptions with the demo generator (etl.demo, etl.demo_bvh):
   incident-level BVH exports              the buurt-level counts form (Buurtcode;Week;Categorie;Aantal)
 
 Per dispersion setting (k_week, k_month) one fresh SQLite warehouse gets the buurtkaart (squares, one
-gemeente GM8xxx per replicate) and one counts delivery through etl.load_bvh.load_bvh, holding per
-replicate a planted gemeente and a null twin (the same buurten with their own draws, nothing planted). The analysed
-months are the last `--maanden` months; each is assessed with etl.analyses.assess_month on the inputs
-etl.analyses.read_inputs gives, with the cells cut to the analysed month and the `h` months before it
-(h = 8, 14, 26, 48): exactly what the warehouse would hold had the gemeente delivered h months.
+gemeente GM8xxx each) and one counts delivery through etl.load_bvh.load_bvh, holding `--replicaten`
+planted gemeenten (default 4: a series is planted at most once, so the few series with 30-100 expected
+need several gemeenten) and `--nultweelingen` null twins (the same buurten with their own draws,
+nothing planted). The analysed months are the last `--maanden` months; each is assessed with
+etl.analyses.assess_month on the inputs etl.analyses.read_inputs gives, with the cells cut to the
+analysed month and the `h` months before it (h = 8, 14, 26, 48): exactly what the warehouse would
+hold had the gemeente delivered h months.
 
 **The oracle.** For the same buurt x category cells of the month: two-sided p-values
 min(1, 2 min(P(Y >= y), P(Y <= y))) from buurtbeeld.notable.upper_tail / lower_tail with the TRUE
@@ -33,8 +35,9 @@ Method.fdr over the non-degenerate buurt x category tests of the month, and the 
 category had no registrations in the month nor in the history the analysis sees.
 
 Scores per setting (k_week x k_month x history), buurt x category level only:
-  * recall per stratum (true expected count x multiplier band) of the product and the oracle; target
-    product >= 0.9 x oracle in every stratum where the oracle finds >= 0.3;
+  * recall per stratum of true expected count (3-5, 5-10, 10-30, 30-100; the multiplier bands pooled,
+    as the issue states the target) of the product and the oracle; target product >= 0.9 x oracle in
+    every stratum where the oracle finds >= 0.3; per stratum x band reported for information;
   * drops recall (reported);
   * FDP: flags on cells without a planted anomaly (or in the wrong direction) over all flags, pooled
     over the analysed months of the planted gemeenten; target <= 0.10;
@@ -327,30 +330,33 @@ def _week_months(gm) -> list[str]:
     return [month_of_week(y, w) for y, w in gm.weeks]
 
 
-def run_setting(k_week: float, k_month: float, args: argparse.Namespace, work: Path) -> pd.DataFrame:
+def generated(k_week: float, k_month: float, args: argparse.Namespace) -> list:
+    """The planted gemeenten (GM8rr1) and the null twins (GM8rr2) of one dispersion setting."""
     from benchmarks import independent_city as city
 
     rng = np.random.default_rng([SEED, *(int(k) if np.isfinite(k) else 0 for k in (k_week, k_month))])
     template = city.groningen(args.buurten)
-    last = pd.Period(LAST_MONTH, freq="M")
-    first = str(last - (args.maanden + max(HISTORIES) - 1))
-    gemeenten = []
-    for r in range(args.replicaten):
-        for plant, suffix in ((True, 1), (False, 2)):
-            gemeenten.append(
-                city.make_gemeente(
-                    f"GM8{r:02d}{suffix}",
-                    template,
-                    first,
-                    LAST_MONTH,
-                    args.maanden,
-                    k_week,
-                    k_month,
-                    rng,
-                    plant,
-                    per_cell=args.per_cel,
-                )
-            )
+    first = str(pd.Period(LAST_MONTH, freq="M") - (args.maanden + max(HISTORIES) - 1))
+    plan = [(r, True) for r in range(args.replicaten)] + [(r, False) for r in range(args.nultweelingen)]
+    return [
+        city.make_gemeente(
+            f"GM8{r:02d}{1 if plant else 2}",
+            template,
+            first,
+            LAST_MONTH,
+            args.maanden,
+            k_week,
+            k_month,
+            rng,
+            plant,
+            per_cell=args.per_cel,
+        )
+        for r, plant in plan
+    ]
+
+
+def run_setting(k_week: float, k_month: float, args: argparse.Namespace, work: Path) -> pd.DataFrame:
+    gemeenten = generated(k_week, k_month, args)
     settings = build_warehouse(work / f"kw{_k(k_week)}_km{_k(k_month)}", gemeenten)
     frames = [assess_gemeente(settings, gm, args.maanden, HISTORIES) for gm in gemeenten]
     planted_codes = {gm.code for gm in gemeenten if gm.anomalies}
@@ -369,12 +375,20 @@ def false_flags(scored: pd.DataFrame, null: pd.DataFrame) -> dict[str, float]:
     """Per product and oracle: FDP over the flags on `scored` cells (a flag is right only on a planted
     rise read 'hoog' or a drop read 'laag'), their number, and flags per 1 000 tested `null` cells."""
     out: dict[str, float] = {}
+    families = [c for c in ("gemeente", "month", "week") if c in scored.columns]
     for who, col in WHO:
-        flagged = scored[scored[col] != ""]
-        right = ((flagged["anomaly"] == "stijging") & (flagged[col] == "hoog")) | (
-            (flagged["anomaly"] == "daling") & (flagged[col] == "laag")
+        flags = scored[col] != ""
+        wrong = flags & ~(
+            ((scored["anomaly"] == "stijging") & (scored[col] == "hoog"))
+            | ((scored["anomaly"] == "daling") & (scored[col] == "laag"))
         )
-        out[f"fdp_{who}"] = float((~right).sum() / len(flagged)) if len(flagged) else 0.0
+        flagged = scored[flags]
+        out[f"fdp_{who}"] = float(wrong.sum() / flags.sum()) if flags.any() else 0.0
+        # What Benjamini-Hochberg bounds: the mean over the families (one gemeente's month or week) of
+        # false / max(flags, 1). Pooled over months, a family whose only flag is false weighs little in
+        # the proportion's denominator when real rises are rare, so the pooled FDP can exceed the FDR.
+        per = pd.DataFrame({"wrong": wrong, "flags": flags}).groupby([scored[c] for c in families]).sum()
+        out[f"fdr_{who}"] = float((per["wrong"] / per["flags"].clip(lower=1)).mean()) if len(per) else 0.0
         out[f"flags_{who}"] = len(flagged)
         tested = null[null["tested"]]
         out[f"null_{who}"] = 1000 * float((tested[col] != "").sum()) / max(len(tested), 1)
@@ -441,14 +455,15 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
         ", ".join(f"{k}: {v}" for k, v in meta.items()),
         "",
         "Recall per verwachte-aantal-stratum (alle vermenigvuldigers samen): product / orakel (n).",
-        "Doelen: recall >= 0,9 x orakel in elk stratum (verwacht x band) met orakel >= 0,3; FDP <= 0,10;",
-        "nulvlaggen <= 1 per 1 000 niet-ontaarde toetsen; verdubbeling <= 3 maanden en één niveaubericht.",
+        "Doelen: recall >= 0,9 x orakel in elk verwacht-stratum met orakel >= 0,3 (per band: ter informatie);",
+        "FDP <= 0,10; nulvlaggen <= 1 per 1 000 niet-ontaarde toetsen; verdubbeling <= 3 maanden en één niveaubericht.",
         "",
         "| k week | k maand | historie | "
         + " | ".join(f"recall {s}" for s in strata)
-        + " | dalingen | FDP prod / orakel (vlaggen) | nul/1000 prod / orakel | verdubbeling mnd prod / orakel"
+        + " | dalingen | FDP prod / orakel (vlaggen) | FDR prod / orakel | nul/1000 prod / orakel"
+        + " | verdubbeling mnd prod / orakel"
         + " | niveauberichten verdubbeling (nul/1000) | oordeel |",
-        "|" + "---|" * (3 + len(strata) + 6),
+        "|" + "---|" * (3 + len(strata) + 7),
     ]
     detail = [
         "",
@@ -469,12 +484,12 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
     for (kw, km, h), s in scores.items():
         fails = []
         for stratum in strata:
-            for band in bands:
+            for band in [*bands, "alle"]:
                 n, prod, orac = s["strata"].get((stratum, band), (0, float("nan"), float("nan")))
                 judged = n > 0 and orac >= 0.3
                 ok = (not judged) or prod >= 0.9 * orac
-                if not ok:
-                    fails.append(f"recall {stratum} {band}")
+                if not ok and band == "alle":
+                    fails.append(f"recall {stratum}")
                 detail.append(
                     f"| {_k(kw)} | {_k(km)} | {h} | {stratum} | {band} | {n} | {_fmt(prod)} | {_fmt(orac)} | "
                     f"{_fmt(prod / orac) if n and orac > 0 else '–'} | {('OK' if ok else 'NIET') if judged else '–'} |"
@@ -497,7 +512,7 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
             f"| {_k(kw)} | {_k(km)} | {h} | "
             + " | ".join(cells)
             + f" | {_fmt(prod)} / {_fmt(orac)} ({n}) | {_fmt(s['fdp_product'])} / {_fmt(s['fdp_oracle'])} "
-            f"({s['flags_product']} / {s['flags_oracle']}) "
+            f"({s['flags_product']} / {s['flags_oracle']}) | {_fmt(s['fdr_product'])} / {_fmt(s['fdr_oracle'])} "
             f"| {_fmt(s['null_product'], 1)} / {_fmt(s['null_oracle'], 1)} "
             f"| {s['doubling']} / {s['doubling_oracle']} van {s['doubling_months']} "
             f"| {s['doubling_messages']} ({_fmt(s['null_messages'], 2)}) "
@@ -540,6 +555,7 @@ def independent_main(args: argparse.Namespace) -> None:
         "replicaten": args.replicaten,
         "buurten": args.buurten or 108,
         "geanalyseerde maanden": args.maanden,
+        "nultweelingen": args.nultweelingen,
         "per stratum per maand": args.per_cel,
         "commit": commit,
         "looptijd": f"{time.perf_counter() - started:.0f} s",
@@ -598,6 +614,7 @@ def weekly_cells(gm, k_week: float, k_month: float, n_weeks: int = WEEKS_TESTED)
         frames.append(
             pd.DataFrame(
                 {
+                    "gemeente": gm.code,
                     "week": labels[t],
                     "tested": tested,
                     "in_family": [(gm.buurten[i], gm.groups[j]) in product for i, j in zip(bi, gi, strict=True)],
@@ -633,8 +650,6 @@ def score_weeks(cells: pd.DataFrame, planted: pd.Series) -> dict[str, float]:
 def weekly_main(args: argparse.Namespace) -> None:
     """The weekly stratum: the same generated gemeenten (seeds as the monthly run), the weekly list of
     the last WEEKS_TESTED weeks scored like the monthly analyses (no warehouse: the list reads counts)."""
-    from benchmarks import independent_city as city
-
     dispersions = DISPERSIONS_SNEL if args.snel else DISPERSIONS_FULL
     lines = [
         "# Weekoverzicht 'opvallend deze week' op onafhankelijke data: product tegen orakel",
@@ -642,36 +657,22 @@ def weekly_main(args: argparse.Namespace) -> None:
         f"Laatste {WEEKS_TESTED} weken, elk tegen de 26 weken ervoor; stijgingen: weken van een geplante maand met"
         " waar weekgemiddelde >= 1. Doelen als per maand: FDP <= 0,10, nulvlaggen <= 1 per 1 000 toetsen.",
         "",
-        "| k week | k maand | recall prod / orakel (n) | FDP prod / orakel (vlaggen) | nul/1000 prod / orakel |",
-        "|---|---|---|---|---|",
+        "| k week | k maand | recall prod / orakel (n) | FDP prod / orakel (vlaggen) | FDR prod / orakel "
+        "| nul/1000 prod / orakel |",
+        "|---|---|---|---|---|---|",
     ]
     for kw, km in dispersions:
         t0 = time.perf_counter()
-        rng = np.random.default_rng([SEED, *(int(k) if np.isfinite(k) else 0 for k in (kw, km))])
-        template = city.groningen(args.buurten)
-        first = str(pd.Period(LAST_MONTH, freq="M") - (args.maanden + max(HISTORIES) - 1))
         frames, flags = [], []
-        for r in range(args.replicaten):
-            for plant, suffix in ((True, 1), (False, 2)):
-                gm = city.make_gemeente(
-                    f"GM8{r:02d}{suffix}",
-                    template,
-                    first,
-                    LAST_MONTH,
-                    args.maanden,
-                    kw,
-                    km,
-                    rng,
-                    plant,
-                    per_cell=args.per_cel,
-                )
-                cells = weekly_cells(gm, kw, km)
-                frames.append(cells)
-                flags.append(np.full(len(cells), plant))
+        for gm in generated(kw, km, args):
+            cells = weekly_cells(gm, kw, km)
+            frames.append(cells)
+            flags.append(np.full(len(cells), bool(gm.anomalies)))
         s = score_weeks(pd.concat(frames, ignore_index=True), pd.Series(np.concatenate(flags)).to_numpy())
         lines.append(
             f"| {_k(kw)} | {_k(km)} | {_fmt(s['recall_product'])} / {_fmt(s['recall_oracle'])} ({s['n_rises']}) "
             f"| {_fmt(s['fdp_product'])} / {_fmt(s['fdp_oracle'])} ({s['flags_product']} / {s['flags_oracle']}) "
+            f"| {_fmt(s['fdr_product'])} / {_fmt(s['fdr_oracle'])} "
             f"| {_fmt(s['null_product'], 1)} / {_fmt(s['null_oracle'], 1)} |"
         )
         print(lines[-1], f"({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -683,10 +684,11 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="the earlier benchmark on the demo's own generator")
     parser.add_argument("--workdir", help="folder for the warehouses (demo: kept and reused)")
     parser.add_argument("--snel", action="store_true", help="smoke run: 3 dispersion settings, 6 analysed months")
-    parser.add_argument("--replicaten", type=int, default=1, help="planted gemeenten (each with a null twin)")
+    parser.add_argument("--replicaten", type=int, default=None, help="planted gemeenten (default 4; snel 2)")
+    parser.add_argument("--nultweelingen", type=int, default=1, help="gemeenten without anomalies (default 1)")
     parser.add_argument("--buurten", type=int, default=None, help="use the first N of Groningen's 108 buurten")
     parser.add_argument("--maanden", type=int, default=None, help="analysed months (default 12; snel 6)")
-    parser.add_argument("--per-cel", type=int, default=None, help="rises per stratum x band per month")
+    parser.add_argument("--per-cel", type=int, default=1, help="rises per stratum per month and gemeente")
     parser.add_argument("--cellen", action="store_true", help="also write every scored cell (csv.gz) to the workdir")
     parser.add_argument("--weken", action="store_true", help="the weekly list (Weekoverzicht) instead of the months")
     args = parser.parse_args()
@@ -694,7 +696,7 @@ def main() -> None:
         demo_main(args)
         return
     args.maanden = args.maanden or (6 if args.snel else 12)
-    args.per_cel = args.per_cel or (1 if args.snel else 2)
+    args.replicaten = args.replicaten or (2 if args.snel else 4)
     if args.weken:
         weekly_main(args)
         return

@@ -18,7 +18,8 @@ Independent of the demo generator (etl.demo, etl.demo_bvh), and on purpose unlik
   trend per category and a random trend per series (some buurten grow fast).
 * **Anomalies** (in the analysed months): rises stratified by the true expected count (3–5, 5–10,
   10–30, 30–100) and multiplier band (1.5–2, 2–3, 3–4), drops ×0.2–0.5, and one lasting doubling of
-  one buurt × category from the first analysed month on.
+  one buurt × category from the first analysed month on; a series gets at most one anomaly, so
+  sample size comes from replicate gemeenten rather than from planting the same series again.
 
 Delivered as gemeenten do: the buurt-level counts form (Buurtcode;Week;Categorie;Aantal).
 """
@@ -149,8 +150,9 @@ def make_gemeente(
     per_cell: int = 1,
 ) -> Gemeente:
     """Weekly NB counts for every buurt × category from `first` to `last`; with `plant`, anomalies in
-    the last `analysed` months (per month `per_cell` rises per stratum × band and one drop per stratum
-    from 5 up) and one lasting doubling from the first analysed month on."""
+    the last `analysed` months (per month `per_cell` rises per stratum, the band turning month by month,
+    and one drop, the stratum from 5 up turning) and one lasting doubling from the first analysed month
+    on; each series at most one of them."""
     months, weeks, month_of = month_weeks(first, last)
     groups = list(CATEGORIES)
     nb, ng, nw, nm = len(template.population), len(groups), len(weeks), len(months)
@@ -202,16 +204,18 @@ def make_gemeente(
         for t in range(first_analysed, nm):
             expected = float(mu[b, g, t])
             anomalies.append(Anomaly(buurten[b], groups[g], months[t], "verdubbeling", 2.0, expected, "", ""))
-        for t in range(first_analysed, nm):
-            taken = used.copy()
-            plan = [("stijging", s, band) for s in STRATA for band in BANDS for _ in range(per_cell)]
-            plan += [("daling", s, DROP) for s in STRATA[1:] for _ in range(per_cell)]
+        # At most one anomaly per series: planted anew every month, the few series with 30-100 expected
+        # (about 13 per gemeente) carried an anomaly in half their months, so their own history was
+        # mostly outbreaks, which no surveillance baseline is built for and the oracle never sees.
+        for i, t in enumerate(range(first_analysed, nm)):
+            plan = [("stijging", s, BANDS[(i + j) % len(BANDS)]) for s in STRATA for j in range(per_cell)]
+            plan.append(("daling", STRATA[1 + i % (len(STRATA) - 1)], DROP))
             for kind, (lo, hi), (f_lo, f_hi) in plan:
-                cand = np.argwhere((mu[:, :, t] >= lo) & (mu[:, :, t] < hi) & ~taken)
+                cand = np.argwhere((mu[:, :, t] >= lo) & (mu[:, :, t] < hi) & ~used)
                 if not len(cand):
                     continue
                 b, g = cand[rng.integers(len(cand))]
-                taken[b, g] = True
+                used[b, g] = True
                 f = float(np.round(rng.uniform(f_lo, f_hi), 2))
                 mult[b, g, t] = f
                 band = f"x{f_lo:g}-{f_hi:g}"
