@@ -104,11 +104,16 @@ def _propagate(
     return low, high
 
 
+class LimitReached(ArithmeticError):
+    """The solver stopped at its iteration limit: the bound is unknown, so nothing may rest on it."""
+
+
 class _Program:
     """The attacker's linear program over cells 0..n-1: the relations (equalities, or parent >= parts
     for a partial one) and the box [low, high]; solved by HiGHS through scipy."""
 
-    def __init__(self, low: np.ndarray, high: np.ndarray, rel: Relations) -> None:
+    def __init__(self, low: np.ndarray, high: np.ndarray, rel: Relations, max_iterations: int | None = None) -> None:
+        self.max_iterations = max_iterations
         index, heads, r = rel.compact()
         self.n = len(low)
         rows = np.concatenate([np.arange(r), index])
@@ -132,7 +137,10 @@ class _Program:
             b_eq=np.zeros(self.equal.shape[0]),
             bounds=[(lo, None if np.isnan(hi) else hi) for lo, hi in self.bounds],
             method="highs",
+            options={} if self.max_iterations is None else {"maxiter": self.max_iterations},
         )
+        if res.status == 1:
+            raise LimitReached(res.message)
         if res.status == 3:  # unbounded: the direction has no optimum; one coordinate runs off
             return np.full(self.n, np.nan)
         if res.status != 0:  # pragma: no cover - the truth is feasible, so the program is
@@ -140,9 +148,13 @@ class _Program:
         return res.x
 
 
-def lp_bounds(low: np.ndarray, high: np.ndarray, rel: Relations, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The exact LP bounds of `cells` (indices) under the relations and the box [low, high]."""
-    program = _Program(low, high, rel)
+def lp_bounds(
+    low: np.ndarray, high: np.ndarray, rel: Relations, cells: np.ndarray, max_iterations: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact LP bounds of `cells` (indices) under the relations and the box [low, high]; with
+    `max_iterations`, LimitReached when one program needs more simplex iterations (deterministic,
+    unlike a time limit, so a rebuild decides as the incremental publication did)."""
+    program = _Program(low, high, rel, max_iterations)
     lows, highs = np.empty(len(cells)), np.empty(len(cells))
     for k, i in enumerate(cells):
         for sign, out in ((1.0, lows), (-1.0, highs)):

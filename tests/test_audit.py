@@ -83,6 +83,19 @@ def test_no_linear_program_narrows_a_shared_small_count(seed: int, rate: float) 
     assert (lp_high <= frame["high"].to_numpy()[small] + 1e-6).all()
 
 
+def test_the_lp_stops_at_its_iteration_limit_and_says_so() -> None:
+    """A bound from a program the solver did not finish is no bound: LimitReached, never a number."""
+    cube = random_cube(3, 2.0)
+    frame = audit_year(cube, HIERARCHY, T).cells
+    rel = cube_relations(cube[shared_design(cube)].reset_index(drop=True))
+    box = d.rounding_box(frame["shared_count"].fillna(0).to_numpy(), (frame["status"] != d.SHOWN).to_numpy(), T)
+    small = np.flatnonzero(frame["count"].between(1, T - 1).to_numpy())[:2]
+    with pytest.raises(audit.LimitReached):
+        audit.lp_bounds(*box, rel, small, max_iterations=5)
+    low, high = audit.lp_bounds(*box, rel, small, max_iterations=100_000)
+    assert (high - low >= d.MIN_WIDTH - 1e-6).all()
+
+
 def test_relations_of_a_year_cube_hold_for_its_counts() -> None:
     cube = random_cube(3, 1.0)
     rel = cube_relations(cube)

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from buurtbeeld.audit import Relations
+from buurtbeeld.audit import LimitReached, Relations
+from etl import publish
 from etl.publish import (
     CONTENT_KEY,
     Pair,
@@ -138,6 +139,24 @@ def test_a_kept_total_is_shown_when_the_exact_lp_leaves_its_small_parts_wide(
     twins = Twins.of(np.linspace(0.1, 0.9, n), counts_)
     _, now_hidden = _reveal(figures_, hidden, figures_, counts_, T, kept, twins, rel, None)
     assert bool(now_hidden[-1]) is not shown
+
+
+def test_the_exact_lp_is_only_asked_within_its_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cube beyond LP_MAX_CELLS, or a program beyond LP_MAX_ITERATIONS, is not settled by the LP: the
+    total stays hidden as the guard margin decided (a city of 600 buurten spent minutes on one LP)."""
+    counts, figures = np.array([4, 4, 6, 14]), np.array([0, 0, 5, 15])
+    rel = Relations(np.full(3, 3), np.arange(3), np.zeros(3, dtype=np.int64))
+    args = (figures, np.arange(4) == 3, figures, counts, T, counts >= T, Twins.of(np.linspace(0.1, 0.9, 4), counts))
+    monkeypatch.setattr(publish, "LP_MAX_CELLS", 3)
+    assert _reveal(*args, rel, None)[1][-1]
+    monkeypatch.setattr(publish, "LP_MAX_CELLS", 4)
+    assert not _reveal(*args, rel, None)[1][-1]
+
+    def stopped(*args, **kwargs):
+        raise LimitReached("Iteration limit reached.")  # as HiGHS on a large year (tests/test_audit.py)
+
+    monkeypatch.setattr(publish, "lp_bounds", stopped)
+    assert _reveal(*args, rel, None)[1][-1]
 
 
 def test_a_count_published_at_its_floor_only_has_to_stay_as_wide() -> None:
