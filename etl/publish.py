@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
-from buurtbeeld.audit import Finding, LimitReached, Relations, findings, lp_bounds, lp_narrowed, propagate
+from buurtbeeld.audit import Finding, Relations, findings, lp_bounds, lp_narrowed, propagate
 from buurtbeeld.memory import release_memory
 from buurtbeeld.periods import (
     containing,
@@ -556,7 +556,9 @@ REVEAL_CHECKS = 160
 LP_CELLS = 4  # exact LPs (about 0.1 s each on a year of the demo) per kept total at most
 # The LP's cost grows faster than its size: a year of the demo is about 2 000 cells and 2 500 simplex
 # iterations (0.1 s); a city of 600 buurten 70 000 cells, where one LP ran minutes. Beyond these the
-# total stays hidden (as the guard margin decided), which is safe and keeps a republish in seconds.
+# total stays hidden (as the guard margin decided), which is safe. Cells: the program's, so a year with
+# the previous publication's cells beside it. Iterations, not seconds: the same HiGHS build decides the
+# same on a rebuild (scipy differs between Python 3.11 and 3.12 in uv.lock; one deployment has one).
 LP_MAX_CELLS = 10_000
 LP_MAX_ITERATIONS = 25_000
 
@@ -605,7 +607,7 @@ def _reveal(
             return False
         try:
             lp_low, lp_high = lp_bounds(low, high, relations, tight, LP_MAX_ITERATIONS)
-        except LimitReached:
+        except ArithmeticError:  # LimitReached, or a program HiGHS could not solve: no bound to rest on
             return False
         return bool((lp_high - lp_low >= disclosure.MIN_WIDTH).all())
 
