@@ -35,9 +35,9 @@ Method.fdr over the non-degenerate buurt x category tests of the month, and the 
 category had no registrations in the month nor in the history the analysis sees.
 
 Scores per setting (k_week x k_month x history), buurt x category level only:
-  * recall per stratum of true expected count (3-5, 5-10, 10-30, 30-100; the multiplier bands pooled,
-    as the issue states the target) of the product and the oracle; target product >= 0.9 x oracle in
-    every stratum where the oracle finds >= 0.3; per stratum x band reported for information;
+  * recall per stratum of true expected count (3-5, 5-10, 10-30, 30-100, as the issue states the
+    target) of the product and the oracle, pooled over the multiplier bands in which the oracle finds
+    >= 0.3; target product >= 0.9 x oracle; per stratum x band and all bands reported too;
   * drops recall (reported);
   * FDP: flags on cells without a planted anomaly (or in the wrong direction) over all flags, pooled
     over the analysed months of the planted gemeenten; target <= 0.10;
@@ -410,6 +410,12 @@ def score_setting(cells: pd.DataFrame) -> dict[str, object]:
     for stratum, part in rises.groupby("stratum"):
         found = (_rate(part["direction"] == "hoog"), _rate(part["oracle"] == "hoog"))
         out["strata"][(stratum, "alle")] = (len(part), *found)
+        # What is judged: the bands where the oracle finds >= 0.3, pooled (about 16 rises a band is too
+        # few to judge a band alone; pooled with a band the oracle cannot see, a gap would hide).
+        visible = part.groupby("band")["oracle"].transform(lambda o: (o == "hoog").mean() >= 0.3)
+        seen = part[visible.astype(bool)]
+        found = (_rate(seen["direction"] == "hoog"), _rate(seen["oracle"] == "hoog"))
+        out["strata"][(stratum, "beoordeeld")] = (len(seen), *found)
     out["drops"] = (len(drops), _rate(drops["direction"] == "laag"), _rate(drops["oracle"] == "laag"))
     out.update(false_flags(planted[planted["anomaly"] != "verdubbeling"], null))
     out["null_tests"] = int(null["tested"].sum())
@@ -420,6 +426,12 @@ def score_setting(cells: pd.DataFrame) -> dict[str, object]:
     out["doubling_months_per_gemeente"] = int(doubling["month"].nunique())
     out["doubling_messages"] = int(doubling["shift_new"].sum())
     out["doubling_gemeenten"] = int(doubling["gemeente"].nunique())
+    # Judged per gemeente: one gemeente's six flagged months is not made good by three quiet ones.
+    per = doubling.groupby("gemeente").agg(
+        flagged=("direction", lambda d: int((d == "hoog").sum())), messages=("shift_new", "sum")
+    )
+    out["doubling_max"] = int(per["flagged"].max()) if len(per) else 0
+    out["doubling_one_message"] = int((per["messages"] == 1).sum())
     # Level-shift messages where nothing shifted: per 1 000 non-degenerate tests of the null twins.
     out["null_messages"] = 1000 * float(null.loc[null["tested"], "shift_new"].sum()) / max(int(null["tested"].sum()), 1)
     # Diagnostics on the null twins' non-degenerate cells with a true expected count >= 3.
@@ -455,14 +467,14 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
         ", ".join(f"{k}: {v}" for k, v in meta.items()),
         "",
         "Recall per verwachte-aantal-stratum (alle vermenigvuldigers samen): product / orakel (n).",
-        "Doelen: recall >= 0,9 x orakel in elk verwacht-stratum met orakel >= 0,3 (per band: ter informatie);",
+        "Doelen: recall >= 0,9 x orakel per verwacht-stratum, over de banden waarin het orakel >= 0,3 vindt;",
         "FDP <= 0,10; nulvlaggen <= 1 per 1 000 niet-ontaarde toetsen; verdubbeling <= 3 maanden en één niveaubericht.",
         "",
         "| k week | k maand | historie | "
         + " | ".join(f"recall {s}" for s in strata)
         + " | dalingen | FDP prod / orakel (vlaggen) | FDR prod / orakel | nul/1000 prod / orakel"
         + " | verdubbeling mnd prod / orakel"
-        + " | niveauberichten verdubbeling (nul/1000) | oordeel |",
+        + " | niveauberichten verdubbeling, gemeenten met precies één (nul/1000) | oordeel |",
         "|" + "---|" * (3 + len(strata) + 7),
     ]
     detail = [
@@ -484,11 +496,11 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
     for (kw, km, h), s in scores.items():
         fails = []
         for stratum in strata:
-            for band in [*bands, "alle"]:
+            for band in [*bands, "alle", "beoordeeld"]:
                 n, prod, orac = s["strata"].get((stratum, band), (0, float("nan"), float("nan")))
                 judged = n > 0 and orac >= 0.3
                 ok = (not judged) or prod >= 0.9 * orac
-                if not ok and band == "alle":
+                if not ok and band == "beoordeeld":
                     fails.append(f"recall {stratum}")
                 detail.append(
                     f"| {_k(kw)} | {_k(km)} | {h} | {stratum} | {band} | {n} | {_fmt(prod)} | {_fmt(orac)} | "
@@ -498,9 +510,9 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
             fails.append("FDP")
         if s["null_product"] > 1.0:
             fails.append("nul")
-        if s["doubling"] > 3 * s["doubling_months"] / max(s["doubling_months_per_gemeente"], 1):
+        if s["doubling_max"] > 3:
             fails.append("verdubbeling")
-        if s["doubling_messages"] != s["doubling_gemeenten"]:
+        if s["doubling_one_message"] != s["doubling_gemeenten"]:
             fails.append("niveaubericht")
         all_ok &= not fails
         cells = []
@@ -514,8 +526,9 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
             + f" | {_fmt(prod)} / {_fmt(orac)} ({n}) | {_fmt(s['fdp_product'])} / {_fmt(s['fdp_oracle'])} "
             f"({s['flags_product']} / {s['flags_oracle']}) | {_fmt(s['fdr_product'])} / {_fmt(s['fdr_oracle'])} "
             f"| {_fmt(s['null_product'], 1)} / {_fmt(s['null_oracle'], 1)} "
-            f"| {s['doubling']} / {s['doubling_oracle']} van {s['doubling_months']} "
-            f"| {s['doubling_messages']} ({_fmt(s['null_messages'], 2)}) "
+            f"| {s['doubling']} / {s['doubling_oracle']} van {s['doubling_months']}, max {s['doubling_max']} "
+            f"| {s['doubling_messages']}, {s['doubling_one_message']} van {s['doubling_gemeenten']} precies één "
+            f"({_fmt(s['null_messages'], 2)}) "
             f"| {('NIET: ' + ', '.join(fails)) if fails else 'OK'} |"
         )
         diag.append(

@@ -207,9 +207,16 @@ def make_gemeente(
         # At most one anomaly per series: planted anew every month, the few series with 30-100 expected
         # (about 13 per gemeente) carried an anomaly in half their months, so their own history was
         # mostly outbreaks, which no surveillance baseline is built for and the oracle never sees.
+        # The band turns per stratum and gemeente from a drawn offset, so no calendar month (December's
+        # peaks, the last analysed month) always gets the same band.
+        offset = rng.integers(len(BANDS), size=len(STRATA))
         for i, t in enumerate(range(first_analysed, nm)):
-            plan = [("stijging", s, BANDS[(i + j) % len(BANDS)]) for s in STRATA for j in range(per_cell)]
-            plan.append(("daling", STRATA[1 + i % (len(STRATA) - 1)], DROP))
+            plan = [
+                ("stijging", s, BANDS[(i + j + offset[si]) % len(BANDS)])
+                for si, s in enumerate(STRATA)
+                for j in range(per_cell)
+            ]
+            plan.append(("daling", STRATA[1 + (i + offset[0]) % (len(STRATA) - 1)], DROP))
             for kind, (lo, hi), (f_lo, f_hi) in plan:
                 cand = np.argwhere((mu[:, :, t] >= lo) & (mu[:, :, t] < hi) & ~used)
                 if not len(cand):
