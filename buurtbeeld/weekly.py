@@ -22,14 +22,15 @@ buurten. The statistics are those of the monthly analyses (buurtbeeld.notable), 
 * **Overdispersion at the week level**, per category (`notable.dispersion` on the weekly residuals;
   one area level: buurten), shrunk towards the buurten's pooled value. Weekly k is not monthly k: a
   week effect averages out in a month, so the month's 1/k would be too small for a week.
-* **The test**: the two-sided negative-binomial tail with 1/k widened by the estimation variance of
-  the baseline (`notable.assess`), Benjamini–Hochberg at 10 % over this week's tests of the gemeente
-  (its own family, not the month's): a category a buurt has no registrations in, this week nor in
-  the history, is not a test and does not pad the family. A rise is not called notable below 5
-  registrations, a fall not when fewer than 5 were expected (as the monthly analyses). A cell with a
-  history stays in the family when its count this week is below 5: leaving it out for its count would
-  choose the tests by their outcome, and the rest's p-values would no longer be uniform under the
-  null (a buurt with 0.3 expected and 5 registered would then be one of few tests, not of hundreds).
+* **The test**: the two-sided tail of the week's negative-binomial count around a baseline that is
+  itself estimated (`notable.assess`, `notable.level_mixed_tails`), Benjamini–Hochberg at 10 % over this
+  week's tests of the gemeente (its own family, not the month's): a category a buurt has no
+  registrations in, this week nor in the history, is not a test and does not pad the family. A rise is
+  not called notable below 5 registrations, a fall not when fewer than 5 were expected (as the monthly
+  analyses). A cell with a history stays in the family when its count this week is below 5: leaving it
+  out for its count would choose the tests by their outcome, and the rest's p-values would no longer be
+  uniform under the null (a buurt with 0.3 expected and 5 registered would then be one of few tests, not
+  of hundreds).
 * **Ranking**: by absolute excess (registered − expected) among the notable cells, as DESIGN §5
   says: the analyst's Monday list starts with the largest differences there is evidence for, not the
   largest raw increase.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -40,6 +41,65 @@ def test_negative_binomial_tail_is_wider_than_poisson() -> None:
     got = notable.upper_tail(np.array([12]), np.array([4.0]), inv_size=0.5)[0]
     assert got == pytest.approx(nb, rel=1e-9)
     assert got > 40 * poisson_sf(12, 4.0)  # overdispersion makes 12 of 4 far less surprising
+
+
+def test_the_level_mixed_tail_is_the_beta_negative_binomial_with_iid_months() -> None:
+    """A history of n months with S cases and month-level shape k: the count of the next month given
+    the history is beta negative binomial (k, n k, S) (prior 1 / λ on the level). The quadrature
+    reproduces scipy's closed form to 1e-5 relative, in both tails, from the bulk to 1e-7."""
+    cases = [(24, 12, 2.0, 12), (200, 12, 20.0, 40), (1, 12, 2.0, 5), (0.5, 8, 2.0, 3), (60, 26, 5.0, 9)]
+    for s, n, k, y in cases:
+        up, down = notable.level_mixed_tails(
+            np.array([y]), np.array([s / n]), np.array([1 / k]), np.array([s]), np.array([n * k])
+        )
+        assert up[0] == pytest.approx(stats.betanbinom.sf(y - 1, k, n * k, s), rel=1e-5)
+        assert down[0] == pytest.approx(stats.betanbinom.cdf(y, k, n * k, s), rel=1e-5)
+    # The same level with a smaller history is less certain: the tail is wider.
+    wide = notable.level_mixed_tails(np.array([12]), np.array([2.0]), np.array([0.5]), np.array([6]), np.array([6]))
+    assert wide[0][0] > 2 * stats.betanbinom.sf(11, 2.0, 24.0, 24)
+
+
+@pytest.mark.parametrize("mu", [2.0, 15.0])
+def test_far_tail_is_calibrated_when_the_level_is_estimated(mu: float) -> None:
+    """Twelve months of negative-binomial counts (k = 2, known) give the level; the thirteenth is
+    tested. A p-value of 1e-3 or less comes at most about as often as promised. The negative binomial
+    with the level's variance added to 1/k, which assess() used before, was three to four times too
+    often this small at 1e-4 (one gamma has a lighter tail than a gamma month effect times an
+    estimated level): checked here too, so this test can tell the two apart."""
+    rng = np.random.default_rng(int(mu))
+    k, n, series = 2.0, 12, 300_000
+    counts = rng.poisson(mu * rng.gamma(k, 1 / k, (series, n + 1))).astype(float)
+    inv = np.full(series, 1 / k)
+    base = notable.baseline(counts[:, :n], inv_k=inv, reweight=False)
+    out = notable.assess(counts[:, n], base, np.array(["a"] * series), inv_k=inv)
+    assert np.mean(out.p_up <= 1e-3) < 1.3e-3
+    assert np.mean(out.p_up <= 1e-4) < 1.6e-4
+    assert np.mean(out.p_up <= 1e-2) > 0.5e-2  # not calibrated by being useless
+    plain = notable.upper_tail(counts[:, n], np.maximum(base.expected, 0.5 / 12), inv + base.log_var)
+    assert np.mean(plain <= 1e-4) > 2.0e-4
+
+
+def test_tests_left_on_the_plain_tail_could_not_be_significant() -> None:
+    """assess() computes the level-mixed tail only where the plain two-sided p-value is below
+    MIXED_BELOW. Over a grid of what baselines give (0.05-500 expected, 1/k 0-2, 6-60 months of
+    history, a seasonal index variance up to 0.1), no test above that gets a mixed p-value that
+    Benjamini–Hochberg at 10 % could reject."""
+    from buurtbeeld.notable.assessment import MIXED_BELOW
+
+    rows = []
+    for mu, inv, months, season in itertools.product(
+        [0.05, 0.3, 1, 3, 10, 30, 100, 500], [0.0, 0.02, 0.1, 0.5, 2.0], [6, 12, 26, 60], [0, 0.01, 0.05, 0.1]
+    ):
+        cases = 1 / (1 / (months * mu + 0.5) + season)
+        months_k = months / inv if inv > 0 else 1e9
+        rows += [(y, mu, inv, cases, months_k) for y in np.unique(np.round(np.linspace(0, 6 * mu + 10, 80)))]
+    y, mu, inv, cases, months_k = np.array(rows).T
+    size = inv + 1 / cases + 1 / months_k
+    plain = np.minimum(1, 2 * np.minimum(notable.upper_tail(y, mu, size), notable.lower_tail(y, mu, size)))
+    up, down = notable.level_mixed_tails(y, mu, inv, cases, months_k)
+    mixed = np.minimum(1, 2 * np.minimum(up, down))
+    assert (plain >= MIXED_BELOW).sum() > 5_000
+    assert mixed[plain >= MIXED_BELOW].min() > 0.1
 
 
 def test_benjamini_hochberg_order_and_step_up() -> None:
@@ -171,8 +231,9 @@ def test_p_values_are_uniform_under_the_null(k: float, where: str) -> None:
         window = slice(target - 24, target + 1)
         out = analyses.month_statistics(counts[:, window], exposure[:, window], keys, ["a"], notable.DEFAULT)
         y, mu = out.observed, np.maximum(out.expected, 0.5 / 12)
-        above = notable.upper_tail(y + 1, mu, out.inv_size)
-        at = notable.upper_tail(y, mu, out.inv_size) - above
+        shapes = (out.inv_k, out.cases, out.months_k)
+        above = notable.level_mixed_tails(y + 1, mu, *shapes)[0]
+        at = notable.level_mixed_tails(y, mu, *shapes)[0] - above
         u = above + rng.random(len(y)) * at
         p_two = np.minimum(1, 2 * np.minimum(out.p_up, out.p_down))
         for level in pit:

@@ -54,8 +54,8 @@ def run(y: np.ndarray, weeks: list[str]) -> pd.DataFrame:
 @pytest.mark.parametrize("k", [2.0, 5.0, 20.0])
 def test_few_false_flags_under_the_null(k: float) -> None:
     """No rise anywhere: at most 1 flag per 1 000 non-degenerate tests (the issue's target), over
-    30 simulated weeks of 80 buurten (some 11 800 tests per k). Measured: 5, 0 and 2 flags, 0.42, 0
-    and 0.17 per 1 000 at k = 2, 5, 20."""
+    30 simulated weeks of 80 buurten (some 11 800 tests per k). Measured: 1, 0 and 1 flags, 0.08, 0
+    and 0.08 per 1 000 at k = 2, 5, 20 (5, 0 and 2 before the level-mixed tail of December 2026)."""
     flags = tests = 0
     for seed in range(30):
         result = run(*_drop_mu(simulate(k, seed)))
@@ -172,10 +172,13 @@ def test_evidence_text() -> None:
 @pytest.mark.parametrize("k", [5.0, 20.0])
 def test_recall_close_to_the_oracle_and_few_false_discoveries(k: float) -> None:
     """Eight rises of ×2.5-4 a week in cells with 3 or more expected, over 20 simulated weeks: the list
-    finds about as many as the oracle (the same tails, BH and minimum on the true means and k) and
-    few of its flags are false. Measured: recall 0.12 and 0.55 (oracle 0.12 and 0.56), FDP 0.10 and
-    0.01 at k = 5 and 20."""
-    found = oracle_found = planted_total = flags = false = 0
+    finds about as many as an oracle that knows everything but the level (the true k and season,
+    the level estimated from the same 26 history weeks, the exact predictive tail, BH and minimum),
+    and few of its flags are false. The full oracle (true means) sees more: no method that has to
+    estimate the level can match it, and a list that did (recall 0.11 against 0.12 at k = 5 until
+    December 2026) paid with a far tail several times too light. Measured: 13 and 83 found (that
+    oracle 12 and 89, the full oracle 20 and 89), 0 and 1 false flags, at k = 5 and 20."""
+    found = oracle_found = estimating_found = planted_total = flags = false = 0
     for seed in range(400, 420):
         y, mu, weeks = simulate(k, seed)
         rng = np.random.default_rng(seed)
@@ -196,10 +199,21 @@ def test_recall_close_to_the_oracle_and_few_false_discoveries(k: float) -> None:
         p = np.minimum(1, 2 * np.minimum(notable.upper_tail(obs, truth, 1 / k), notable.lower_tail(obs, truth, 1 / k)))
         hit = (notable.benjamini_hochberg(p) <= 0.10) & (obs > truth) & (obs >= 5)
         oracle = set(zip(cells_tested["area_code"][hit], cells_tested["group_code"][hit], strict=True))
+        # The oracle without the level: S cases in the n history weeks, scaled by the true season
+        # (level_mixed_tails is checked against scipy's closed form in tests/test_notable.py).
+        hist = [weeks.index(w) for w in weekly.history_weeks(weeks, weeks[-1])]
+        cases = y[b, g][:, hist].sum(axis=1) + 0.5
+        level = truth * cases / mu[b, g][:, hist].sum(axis=1)
+        n = np.full(len(obs), 1.0)
+        up, down = notable.level_mixed_tails(obs, level, n / k, cases, n * len(hist) * k)
+        hit = (notable.benjamini_hochberg(np.minimum(1, 2 * np.minimum(up, down))) <= 0.10) & (obs > level) & (obs >= 5)
+        estimating = set(zip(cells_tested["area_code"][hit], cells_tested["group_code"][hit], strict=True))
         planted_total += len(planted)
         found, oracle_found = found + len(planted & flagged), oracle_found + len(planted & oracle)
+        estimating_found += len(planted & estimating)
         flags, false = flags + len(flagged), false + len(flagged - planted)
-    assert found >= 0.9 * oracle_found - 2, (found, oracle_found, planted_total)
+    assert estimating_found <= oracle_found  # knowing less finds less: the comparison is not rigged
+    assert found >= 0.9 * estimating_found - 2, (found, estimating_found, oracle_found, planted_total)
     if k >= 20:
         assert oracle_found >= 0.3 * planted_total  # a setting where recall means something
     assert false <= 0.15 * flags + 1, (false, flags)

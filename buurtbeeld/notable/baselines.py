@@ -28,6 +28,11 @@ class Baseline:
     shift: np.ndarray = field(default_factory=lambda: np.empty(0))  # +1 / -1: a lasting level shift, else 0
     since: np.ndarray = field(default_factory=lambda: np.empty(0))  # history index the new level starts at
     shift_new: np.ndarray = field(default_factory=lambda: np.empty(0))  # shift not yet seen a month earlier
+    # The count-shaped part of log_var: 1 / the history's cases (about), plus the seasonal index's
+    # variance once `seasoned` applies it (a ratio of this month's counts elsewhere). The rest of
+    # log_var is what the history's month effects add. assess() needs the split for the shape of
+    # the level's uncertainty (see tails.level_mixed_tails).
+    poisson_var: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def seasonal_index(total: np.ndarray, method: Method = DEFAULT) -> float:
@@ -139,7 +144,9 @@ def baseline(
     total = y.sum(axis=1)
     if h < method.min_months:
         empty = np.empty((n, 0))
-        return Baseline(expected, log_var, kind, empty, empty, n_params, total, unseasoned, shift, since, shift_new)
+        return Baseline(
+            expected, log_var, kind, empty, empty, n_params, total, unseasoned, shift, since, shift_new, log_var.copy()
+        )
 
     # The recent level on the profile's scale (every series has one: it is what a concurrent seasonal
     # index multiplies, and the fallback when no same-month history exists).
@@ -159,15 +166,17 @@ def baseline(
 
     expected = unseasoned * s
     log_var = short_var
+    poisson_var = 1.0 / (wy + 0.5)
     kind = np.where(s != 1.0, "recent_seizoen", "recent").astype(object)
     ref_y, ref_mu = np.where(w_short > 0, ry_short, np.nan), short_mu
     farrington = np.broadcast_to(np.asarray(same_month, dtype=bool), (n,))
     if h >= 12 * method.full_years and farrington.any():
         at = np.flatnonzero(farrington)
-        f_expected, f_log_var, f_kind, f_ref_y, f_ref_mu, f_params = _farrington(
+        f_expected, f_log_var, f_kind, f_ref_y, f_ref_mu, f_params, f_poisson = _farrington(
             y[at], e[at], inv[at], robust, reweight, method
         )
         expected[at], log_var[at], kind[at], n_params[at] = f_expected, f_log_var, f_kind, f_params
+        poisson_var[at] = f_poisson
         width = max(ref_y.shape[1], f_ref_y.shape[1])
         ref_y, ref_mu = _pad(ref_y, width), _pad(ref_mu, width)
         ref_y[at], ref_mu[at] = _pad(f_ref_y, width), _pad(f_ref_mu, width)
@@ -198,16 +207,20 @@ def baseline(
         unseasoned[at] = rate_after[found] * e[at, h]
         expected[at] = unseasoned[at] * s[at]
         after_mu = o_after[found] / length[found]
-        log_var[at] = 1.0 / (o_after[found] + 0.5) * (1.0 + inv[at] * after_mu)
+        poisson_var[at] = 1.0 / (o_after[found] + 0.5)
+        log_var[at] = poisson_var[at] * (1.0 + inv[at] * after_mu)
         kind[at] = "niveau"
-    return Baseline(expected, log_var, kind, ref_y, ref_mu, n_params, total, unseasoned, shift, since, shift_new)
+    return Baseline(
+        expected, log_var, kind, ref_y, ref_mu, n_params, total, unseasoned, shift, since, shift_new, poisson_var
+    )
 
 
 def _farrington(
     y: np.ndarray, e: np.ndarray, inv: np.ndarray, robust: bool, reweight: bool, method: Method
 ) -> tuple[np.ndarray, ...]:
     """Farrington flexible on the same months of earlier years (see the buurtbeeld.notable docstring): expected,
-    Var(log expected), kind, reference counts and fitted values, parameters per series."""
+    Var(log expected), kind, reference counts and fitted values, parameters per series, and the
+    Poisson part of Var(log expected)."""
     h = y.shape[1]
     offsets = _reference_offsets(h, method)
     cols = h - offsets
@@ -236,9 +249,10 @@ def _farrington(
     # dispersion estimate (the first pass), the series' own quasi-Poisson phi as before.
     mean_ref = np.nanmean(np.where(w > 0, ref_mu, np.nan), axis=1)
     widen = 1.0 + inv * mean_ref if robust else np.where(keep, phi, 1.0)
-    log_var = np.where(keep, v_aa, 1.0 / (fy + 0.5)) * widen
+    poisson_var = np.where(keep, v_aa, 1.0 / (fy + 0.5))
+    log_var = poisson_var * widen
     kind = np.where(keep, "trend", "seizoen").astype(object)
-    return expected, log_var, kind, np.where(w > 0, ry, np.nan), ref_mu, np.where(keep, 2.0, 1.0)
+    return expected, log_var, kind, np.where(w > 0, ry, np.nan), ref_mu, np.where(keep, 2.0, 1.0), poisson_var
 
 
 def _pad(a: np.ndarray, width: int) -> np.ndarray:

@@ -120,5 +120,9 @@ def seasoned(base: Baseline, season: np.ndarray, season_var: np.ndarray, label: 
         base,
         expected=np.where(apply, base.unseasoned * s, base.expected),
         log_var=np.where(apply, base.log_var + np.asarray(season_var, dtype=float), base.log_var),
+        # The index is a ratio of this month's counts elsewhere in the gemeente to their expectation:
+        # its error is a count's (gamma-shaped, light right tail), like the history's cases, not a
+        # month effect's (see tails.level_mixed_tails).
+        poisson_var=np.where(apply, base.poisson_var + np.asarray(season_var, dtype=float), base.poisson_var),
         kind=np.where(short, np.where(s != 1.0, label, "recent"), base.kind).astype(object),
     )

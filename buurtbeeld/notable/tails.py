@@ -1,10 +1,17 @@
-"""Count distributions and multiple testing: exact Poisson / negative-binomial tails, the Dean–Lawless
-dispersion score test, and Benjamini–Hochberg q-values."""
+"""Count distributions and multiple testing: exact Poisson / negative-binomial tails, the same with
+an estimated level (beta negative binomial), the Dean–Lawless dispersion score test, and
+Benjamini–Hochberg q-values."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
+
+# Quadrature nodes over the level's log, in standard deviations: 61 nodes over ±9 sd match scipy's
+# closed-form beta negative binomial to 1e-5 relative down to tails of 1e-7 with at least one case in
+# the history (tests/test_notable.py), to 3e-3 with none; below 1e-12 the range cuts the tail, which
+# no test at 10 % FDR notices.
+_LEVEL_NODES = np.linspace(-9.0, 9.0, 61)
 
 
 def upper_tail(y: np.ndarray, mu: np.ndarray, inv_size: np.ndarray | float = 0.0) -> np.ndarray:
@@ -33,6 +40,38 @@ def _tail(y: np.ndarray, mu: np.ndarray, inv_size: np.ndarray | float, upper: bo
 def lower_tail(y: np.ndarray, mu: np.ndarray, inv_size: np.ndarray | float = 0.0) -> np.ndarray:
     """P(Y ≤ y) for the same distributions as upper_tail."""
     return _tail(y, mu, inv_size, upper=False)
+
+
+def level_mixed_tails(
+    y: np.ndarray, mu: np.ndarray, inv_k: np.ndarray, cases: np.ndarray, months_k: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(Y ≥ y) and P(Y ≤ y) when the month's count is negative binomial (mean λ, Var λ + λ² inv_k)
+    around a level λ that is itself estimated: λ = mu · (months_k / cases) · X with X beta prime
+    (cases, months_k), so that Var(log λ) ≈ 1 / cases + 1 / months_k.
+
+    With iid months this is exact: a history of n months with S cases and month-level shape k gives
+    the beta negative binomial (k, n k, S) as the predictive distribution (prior 1 / λ), and its tail
+    is calibrated. The product of a gamma month effect and a level error has a heavier tail than one
+    gamma with the summed variance, which is what the plain negative binomial with inv_k + Var(log λ)
+    assumes: measured on simulated series (k = 2, 12 months), P(p ≤ 1e-4) was 3-4 times 1e-4 with
+    that approximation and 1.0-1.1 times with this one. The general case (a seasonal profile, a
+    trend, a seasonal index with its own variance) has no closed form, so the level is integrated
+    numerically on its log scale, where its density is smooth: exp(a t) (1 + e^t)^-(a+b) / B(a, b)."""
+    y, mu, inv_k, a, b = (np.asarray(v, dtype=float) for v in (y, mu, inv_k, cases, months_k))
+    if len(y) == 0:
+        return np.empty(0), np.empty(0)
+    centre = special.digamma(a) - special.digamma(b)
+    spread = np.sqrt(special.polygamma(1, a) + special.polygamma(1, b))
+    t = centre[:, None] + spread[:, None] * _LEVEL_NODES[None, :]
+    log_density = a[:, None] * t - (a + b)[:, None] * np.logaddexp(0.0, t)
+    weight = np.exp(log_density - log_density.max(axis=1, keepdims=True))
+    weight /= weight.sum(axis=1, keepdims=True)
+    lam = (mu * b / a)[:, None] * np.exp(t)
+    rows = np.broadcast_to(y[:, None], lam.shape)
+    inv = np.broadcast_to(inv_k[:, None], lam.shape)
+    upper = (weight * _tail(rows, lam, inv, upper=True)).sum(axis=1)
+    lower = (weight * _tail(rows, lam, inv, upper=False)).sum(axis=1)
+    return np.minimum(upper, 1.0), np.minimum(lower, 1.0)
 
 
 def dispersion_test(y: np.ndarray, mu: np.ndarray, n_params: np.ndarray | int = 0) -> tuple[float, float, float]:
