@@ -44,7 +44,7 @@ MIXED_BELOW = 0.3
 _CHUNK = 20_000  # rows of the mixture at a time: 61 nodes × 8 bytes × a few arrays each
 
 
-def level_shapes(base: Baseline, inv_k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def level_shapes(base: Baseline) -> tuple[np.ndarray, np.ndarray]:
     """The beta-prime shapes of the level's uncertainty (tails.level_mixed_tails): the cases behind
     it (1 / the count-shaped part of Var(log expected): the history's cases and the seasonal index's),
     and what the history's month effects add, as months × k."""
@@ -85,7 +85,7 @@ def assess(
     tested = np.isfinite(base.expected) & ((y > 0) | (history_total > 0))
     p_up = np.where(tested, upper_tail(y, mu, inv_size), np.nan)
     p_down = np.where(tested, lower_tail(y, mu, inv_size), np.nan)
-    cases, months_k = level_shapes(base, inv)
+    cases, months_k = level_shapes(base)
     # The level is estimated: where it can matter, the tails of the count around an uncertain level
     # (level_mixed_tails) replace the one negative binomial with the summed variance, whose far tail
     # is several times too light (false flags where the expected came out low by chance).
