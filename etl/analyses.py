@@ -96,11 +96,14 @@ def _population(inputs: Inputs, keys: pd.DataFrame, months: list[str]) -> np.nda
 def exposure(inputs: Inputs, keys: pd.DataFrame, months: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Population per series and month, and the exposure the counts are proportional to: population ×
     ISO weeks in the month (a month has four or five; ignoring that alone makes every fifth month
-    look 25 % high). A series without a population figure uses weeks only."""
+    look 25 % high). A month without a figure (a buurt new or gone that year) takes the series'
+    nearest month with one; a series without any uses weeks only. Per month, not per series over the
+    window: the window moves a month at a time, and the months of the history must keep their
+    exposure (the level-shift state of the previous month is re-computed from it)."""
     pop = _population(inputs, keys, months)
     weeks = np.array([len(weeks_of_month(m)) for m in months], dtype=float)
-    known = np.isfinite(pop).all(axis=1) & (pop > 0).all(axis=1)
-    return pop, np.where(known[:, None], pop, 1.0) * weeks[None, :]
+    known = pd.DataFrame(np.where(pop > 0, pop, np.nan)).ffill(axis=1).bfill(axis=1).to_numpy()
+    return pop, np.where(np.isfinite(known), known, 1.0) * weeks[None, :]
 
 
 def analyse(inputs: Inputs, method: notable.Method = notable.DEFAULT) -> list[dict[str, Any]]:
@@ -208,6 +211,81 @@ def _robust_profile(
     return out
 
 
+def _month_profile(
+    dense: np.ndarray,
+    offset: np.ndarray,
+    level: np.ndarray,
+    group: np.ndarray,
+    groups: list[str],
+    method: notable.Method,
+) -> np.ndarray:
+    """(series, history months) seasonal profile for the history `dense[:, :-1]`: the gemeente's
+    robust factor of each category and month for buurten and wijken (1 elsewhere), scaled to a mean
+    of 1 over the recent level's window."""
+    h = dense.shape[1] - 1
+    local = np.isin(level, LOCAL_LEVELS)
+    profile = np.ones((len(level), h))
+    span = min(h, PROFILE_MONTHS)
+    if span:
+        profile[:, h - span :] = _robust_profile(dense[:, h - span : h], offset[:, h - span : h], level, group, groups)
+        profile[~local] = 1.0
+        recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
+        profile = np.where(recent > 0, profile / recent, 1.0)
+    return profile
+
+
+def _first_pass(
+    dense: np.ndarray,
+    offset: np.ndarray,
+    level: np.ndarray,
+    group: np.ndarray,
+    groups: list[str],
+    method: notable.Method,
+    only: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The profile and the month-level 1/k (per area level × category; `only` the series whose
+    category is needed) of the month after the history `dense[:, :-1]`: every reference month kept,
+    the residuals estimate the dispersion."""
+    local = np.isin(level, LOCAL_LEVELS)
+    profile = _month_profile(dense, offset, level, group, groups, method)
+    first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
+    return profile, notable.dispersion(first, level, group, method, only=only)
+
+
+def _previous_shifts(
+    dense: np.ndarray,
+    offset: np.ndarray,
+    level: np.ndarray,
+    group: np.ndarray,
+    groups: list[str],
+    method: notable.Method,
+) -> notable.ShiftState | None:
+    """The level-shift state of the previous month's analysis (buurten and wijken), re-computed with
+    that month's own profile and 1/k, adopting what the month before it found: exactly what that
+    analysis found and compared with, given the same counts and population figures."""
+    h = dense.shape[1] - 1
+    need = method.shift_before + method.shift_after
+    if h - 1 < need:
+        return None
+    local = np.isin(level, LOCAL_LEVELS)
+    rows = np.flatnonzero(local)
+    adopt = None
+    if h - 2 >= need:
+        profile, inv = _first_pass(dense[:, :-2], offset[:, :-2], level, group, groups, method, local)
+        two = notable.shift_before(dense[rows, : h - 2], offset[rows, : h - 1], profile[rows], inv[rows], method)
+        adopt = (two.found, two.found_since)
+    profile, inv = _first_pass(dense[:, :-1], offset[:, :-1], level, group, groups, method, local)
+    one = notable.shift_before(dense[rows, : h - 1], offset[rows, :h], profile[rows], inv[rows], method, adopt)
+    n = len(level)
+    full = {
+        name: np.zeros(n) if name in ("sign", "found") else np.full(n, -1 if "since" in name else np.nan)
+        for name in ("sign", "since", "found", "found_since", "rate_after", "cases_after")
+    }
+    for name, values in full.items():
+        values[rows] = getattr(one, name)
+    return notable.ShiftState(new=np.zeros(n, dtype=bool), **full)
+
+
 def month_statistics(
     dense: np.ndarray, offset: np.ndarray, keys: pd.DataFrame, groups: list[str], method: notable.Method
 ) -> notable.Assessment:
@@ -219,28 +297,33 @@ def month_statistics(
     gemeente's monthly profile) times the rest of the gemeente in the same month, at every history
     length (no earlier year needed). Stadsdelen and the gemeente: Farrington from three years, before
     that the last 12 months times last year's gemeente season (from 13 months of history; before
-    that none, and the texts say so)."""
-    h = dense.shape[1] - 1
+    that none, and the texts say so).
+
+    Level shifts (buurten and wijken) carry over from the previous month's analysis, re-computed with
+    its own profile and 1/k (`_previous_shifts`): what it found holds while the data bear it out, and
+    a shift is news when it compared with none that way. Re-tested with this month's 1/k instead, a
+    tail near the threshold crossed it between two months (the estimate moves 10-30 % a month), and
+    the benchmark's doubling was announced twice, or never."""
     level = keys["area_level"].to_numpy()
     group = keys["group_code"].to_numpy()
     local = np.isin(level, LOCAL_LEVELS)
     gm_rows = level == "gemeente"
-    profile = np.ones((len(keys), h))
     last_year = np.ones(len(keys))
-    window = min(h, method.short_months)
     for g in groups:
         at_gm = gm_rows & (group == g)
         last_year[group == g] = notable.seasonal_index(dense[at_gm, :-1].sum(axis=0), method)
-    span = min(h, PROFILE_MONTHS)
-    if span:
-        profile[:, h - span :] = _robust_profile(dense[:, h - span : h], offset[:, h - span : h], level, group, groups)
-        profile[~local] = 1.0
-        recent = profile[:, h - window :].mean(axis=1, keepdims=True)
-        profile = np.where(recent > 0, profile / recent, 1.0)
-    first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
-    inv = notable.dispersion(first, level, group, method)
+    profile, inv = _first_pass(dense, offset, level, group, groups, method)
+    previous = _previous_shifts(dense, offset, level, group, groups, method) if local.any() else None
     base = notable.baseline(
-        dense[:, :-1], offset, None, method, profile, inv_k=inv, detect_shift=local, same_month=~local
+        dense[:, :-1],
+        offset,
+        None,
+        method,
+        profile,
+        inv_k=inv,
+        detect_shift=local,
+        same_month=~local,
+        previous_shift=previous,
     )
     concurrent, concurrent_var = notable.concurrent_season(
         dense[:, -1], base.unseasoned, inv, group, level == "buurt", method

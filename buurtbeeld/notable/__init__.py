@@ -24,12 +24,14 @@ Method, and what was taken from where:
   months). Stadsdelen and the gemeente (whose own series would explain itself away) keep Farrington
   from three years, before that the last 12 months times last year's gemeente season (from 13
   months; with less, none: the texts then say "zonder seizoenscorrectie").
-* **Level shifts** (`level_shift`, buurten and wijken): a changepoint test on the last 3-12 months
-  against up to 12 before, at least 5 (exact negative-binomial tail ≤ 1e-5, ratio ≥ 1.5, the last
-  two months on the new side). After a shift the new level is the baseline, and the shift is
-  announced once: not when the same test on the history of one of the three months before already
-  saw it, nor when that re-test finds it at its earliest possible month with a tail ≤ 1e-4 (that
-  month's analysis had its own dispersion estimate, and may have announced it then).
+* **Level shifts** (`level_shift`, `shift_state`, buurten and wijken): a changepoint test on the last
+  3-12 months against up to 12 before, at least 5 (exact negative-binomial tail ≤ 1e-5 without the
+  month furthest on the new side, so one outbreak is not a new level; ratio ≥ 1.5, the first and the
+  last two months on the new side). After a shift the new level is the baseline. A shift found in
+  one of the three months before, or by the previous month's analysis with its own profile and 1/k
+  (`shift_before`, re-computed by etl.analyses), holds while the months since have a tail ≤ 1e-3
+  and the last two are not both nearer the old level. It is announced once: in the month whose
+  analysis has it while the previous month's compared with none that way.
 * **The baseline is itself an estimate (Poisson e-test, Krishnamoorthy & Thomson 2004).** The e-test
   compares two Poisson rates without pretending one of them is known. We keep that idea but not its
   double sum: the month's count is negative binomial (the month effect) around a level with a beta-prime
@@ -58,11 +60,11 @@ from the gemeente), `assessment` (one month's tests). Callers use the names belo
 """
 
 from buurtbeeld.notable.assessment import Assessment, assess
-from buurtbeeld.notable.baselines import Baseline, anscombe, baseline, seasonal_index
+from buurtbeeld.notable.baselines import Baseline, anscombe, baseline, seasonal_index, shift_before
 from buurtbeeld.notable.method import DEFAULT, DEFAULT_CAP_Z, Method
 from buurtbeeld.notable.overdispersion import dispersion
 from buurtbeeld.notable.seasons import PROFILE_INV_K, category_profiles, concurrent_season, robust_index, seasoned
-from buurtbeeld.notable.shifts import level_shift
+from buurtbeeld.notable.shifts import ShiftState, level_shift, shift_state
 from buurtbeeld.notable.tails import benjamini_hochberg, dispersion_test, level_mixed_tails, lower_tail, upper_tail
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "Assessment",
     "Baseline",
     "Method",
+    "ShiftState",
     "anscombe",
     "assess",
     "baseline",
@@ -86,5 +89,7 @@ __all__ = [
     "robust_index",
     "seasonal_index",
     "seasoned",
+    "shift_before",
+    "shift_state",
     "upper_tail",
 ]

@@ -4,13 +4,13 @@ capping and reweighting; a lasting level shift moves the baseline to the new lev
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
 from buurtbeeld.notable.method import DEFAULT, DEFAULT_CAP_Z, Method
-from buurtbeeld.notable.shifts import level_shift
+from buurtbeeld.notable.shifts import ShiftState, shift_state
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Baseline:
     unseasoned: np.ndarray = field(default_factory=lambda: np.empty(0))  # expected before the target season
     shift: np.ndarray = field(default_factory=lambda: np.empty(0))  # +1 / -1: a lasting level shift, else 0
     since: np.ndarray = field(default_factory=lambda: np.empty(0))  # history index the new level starts at
-    shift_new: np.ndarray = field(default_factory=lambda: np.empty(0))  # shift not yet seen a month earlier
+    shift_new: np.ndarray = field(default_factory=lambda: np.empty(0))  # no such shift a month earlier
     # The count-shaped part of log_var: 1 / the history's cases (about), plus the seasonal index's
     # variance once `seasoned` applies it (a ratio of this month's counts elsewhere). The rest of
     # log_var is what the history's month effects add. assess() needs the split for the shape of
@@ -101,6 +101,36 @@ def _as_rows(value: np.ndarray | float | None, n: int, default: float) -> np.nda
     return np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
 
 
+def _cleaned(
+    history: np.ndarray, exposure: np.ndarray | None, profile: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts, exposure ((series, months + 1); ones for a series with any unknown value: plain counts)
+    and profile (1 where unknown) as the baseline reads them."""
+    y = np.asarray(history, dtype=float)
+    n, h = y.shape
+    e = np.ones((n, h + 1)) if exposure is None else np.asarray(exposure, dtype=float)
+    e = np.where(np.isfinite(e) & (e > 0), e, np.nan)
+    e = np.where(np.isnan(e).any(axis=1, keepdims=True), 1.0, e)
+    p = np.ones((n, h)) if profile is None else np.asarray(profile, dtype=float)
+    return y, e, np.where(np.isfinite(p) & (p > 0), p, 1.0)
+
+
+def shift_before(
+    history: np.ndarray,
+    exposure: np.ndarray | None,
+    profile: np.ndarray | None,
+    inv_k: np.ndarray,
+    method: Method = DEFAULT,
+    adopt: tuple[np.ndarray, np.ndarray] | None = None,
+) -> ShiftState:
+    """The level-shift state `baseline(..., detect_shift=True)` has for the month after `history`
+    with this profile and 1/k (and `adopt`, what the month before that found): what that month's
+    analysis found (`found`) and compared with (`sign`), for the next month's `previous_shift`. Its
+    `new` is not what that analysis said (that needs the month before; nothing reads it)."""
+    y, e, p = _cleaned(history, exposure, profile)
+    return shift_state(y, e[:, :-1], p, np.asarray(inv_k, dtype=float), method, adopt)
+
+
 def baseline(
     history: np.ndarray,
     exposure: np.ndarray | None = None,
@@ -111,6 +141,7 @@ def baseline(
     detect_shift: np.ndarray | bool = False,
     reweight: bool = True,
     same_month: np.ndarray | bool = True,
+    previous_shift: ShiftState | None = None,
 ) -> Baseline:
     """Expected counts for the month after `history` ((series, months) counts, oldest first).
 
@@ -122,18 +153,16 @@ def baseline(
     mistaken for overdispersion. `inv_k` (per series, the month-level 1/k) makes the outbreak
     weights and the estimation variance negative-binomial; without it (the first pass) every
     reference month counts and the variance is Poisson. `detect_shift` (per series) looks for a
-    lasting level shift in the last months (see `level_shift`). `reweight=False` keeps every
+    lasting level shift in the last months (see `shift_state`); `previous_shift` (per series, from
+    `shift_before`) is the previous month's analysis' own state, so that a shift is said once and
+    kept (without it, the history one month shorter under this month's profile and 1/k stands in).
+    `reweight=False` keeps every
     reference month (the first pass, whose residuals estimate the dispersion). Series with
     `same_month` False use the recent level at every history length (buurten and wijken, whose
     concurrent seasonal index from the gemeente beats their own few same-month values: measured
     median |log error| 0.13 against 0.19 with 48 months)."""
-    y = np.asarray(history, dtype=float)
+    y, e, p = _cleaned(history, exposure, profile)
     n, h = y.shape
-    e = np.ones((n, h + 1)) if exposure is None else np.asarray(exposure, dtype=float)
-    e = np.where(np.isfinite(e) & (e > 0), e, np.nan)
-    e = np.where(np.isnan(e).any(axis=1, keepdims=True), 1.0, e)  # unknown exposure: plain counts
-    p = np.ones((n, h)) if profile is None else np.asarray(profile, dtype=float)
-    p = np.where(np.isfinite(p) & (p > 0), p, 1.0)
     robust = inv_k is not None
     inv = _as_rows(inv_k, n, 0.0)
     s = _as_rows(season, n, 1.0)
@@ -183,27 +212,17 @@ def baseline(
 
     rows = np.broadcast_to(np.asarray(detect_shift, dtype=bool), (n,))
     if rows.any() and h >= method.shift_before + method.shift_after:
-        sign, length, rate_after, o_after = level_shift(y[rows], e[rows, :h], p[rows], inv[rows], method)
+        adopt, said = None, None
+        if previous_shift is not None:
+            adopt = (previous_shift.found[rows], previous_shift.found_since[rows])
+            said = previous_shift.sign[rows]
+        state = shift_state(y[rows], e[rows, :h], p[rows], inv[rows], method, adopt, said)
         idx = np.flatnonzero(rows)
-        found = sign != 0
+        found = state.sign != 0
         at = idx[found]
-        shift[at], since[at] = sign[found], h - length[found]
-        # Said once: new unless one of the last three months' analyses (the same test on the history
-        # less one, two, three months) already saw a shift in the same direction. That analysis had
-        # its own month's dispersion estimate, so the re-test's tail can differ from its own by a few
-        # times: a shift it finds at its earliest possible month (`shift_after` months at the new
-        # level) with a tail up to `shift_seen_p` may have been announced then, and is not new (at
-        # the strict level alone the benchmark's doubling was announced in two successive months).
-        seen_before = np.zeros(len(at), dtype=bool)
-        lenient = replace(method, shift_p=max(method.shift_p, method.shift_seen_p))
-        for back in range(1, 4):
-            if h - back < method.shift_before + method.shift_after:
-                break
-            args = (y[at, :-back], e[at, : h - back], p[at, :-back], inv[at])
-            prev, _, _, _ = level_shift(*args, method)
-            near, near_length, _, _ = level_shift(*args, lenient)
-            seen_before |= (prev == sign[found]) | ((near == sign[found]) & (near_length == method.shift_after))
-        shift_new[at] = ~seen_before
+        shift[at], since[at], shift_new[at] = state.sign[found], state.since[found], state.new[found]
+        rate_after, o_after = state.rate_after, state.cases_after
+        length = h - state.since
         unseasoned[at] = rate_after[found] * e[at, h]
         expected[at] = unseasoned[at] * s[at]
         after_mu = o_after[found] / length[found]

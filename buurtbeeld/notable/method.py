@@ -23,7 +23,8 @@ class Method:
     outbreak_cap_z: float = 3.0  # earlier outbreak months capped at this many NB sd
     concurrent_min: float = 30.0  # expected cases in the gemeente's buurten for a concurrent index
     shift_p: float = 1e-5
-    shift_seen_p: float = 1e-4  # a re-test of an earlier month near this level already saw the shift
+    shift_keep: int = 3  # months a shift found earlier holds without being found again
+    shift_keep_p: float = 1e-3  # ... while the months since its start still have a tail this small
     shift_ratio: float = 1.5
     shift_after: int = 3  # months at a new level before it is one (2: the benchmark's repeated spikes)
     shift_before: int = 5  # months at the old level at least (8 months of history can show a shift)
