@@ -211,29 +211,6 @@ def _robust_profile(
     return out
 
 
-def _month_profile(
-    dense: np.ndarray,
-    offset: np.ndarray,
-    level: np.ndarray,
-    group: np.ndarray,
-    groups: list[str],
-    method: notable.Method,
-) -> np.ndarray:
-    """(series, history months) seasonal profile for the history `dense[:, :-1]`: the gemeente's
-    robust factor of each category and month for buurten and wijken (1 elsewhere), scaled to a mean
-    of 1 over the recent level's window."""
-    h = dense.shape[1] - 1
-    local = np.isin(level, LOCAL_LEVELS)
-    profile = np.ones((len(level), h))
-    span = min(h, PROFILE_MONTHS)
-    if span:
-        profile[:, h - span :] = _robust_profile(dense[:, h - span : h], offset[:, h - span : h], level, group, groups)
-        profile[~local] = 1.0
-        recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
-        profile = np.where(recent > 0, profile / recent, 1.0)
-    return profile
-
-
 def _first_pass(
     dense: np.ndarray,
     offset: np.ndarray,
@@ -244,10 +221,19 @@ def _first_pass(
     only: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The profile and the month-level 1/k (per area level × category; `only` the series whose
-    category is needed) of the month after the history `dense[:, :-1]`: every reference month kept,
-    the residuals estimate the dispersion."""
+    category is needed) of the month after the history `dense[:, :-1]`. The profile: for buurten and
+    wijken the gemeente's robust factor of each category and month (1 elsewhere), scaled to a mean
+    of 1 over the recent level's window. The 1/k: from a first baseline with every reference month
+    kept, whose residuals estimate the dispersion."""
+    h = dense.shape[1] - 1
     local = np.isin(level, LOCAL_LEVELS)
-    profile = _month_profile(dense, offset, level, group, groups, method)
+    profile = np.ones((len(level), h))
+    span = min(h, PROFILE_MONTHS)
+    if span:
+        profile[:, h - span :] = _robust_profile(dense[:, h - span : h], offset[:, h - span : h], level, group, groups)
+        profile[~local] = 1.0
+        recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
+        profile = np.where(recent > 0, profile / recent, 1.0)
     first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
     return profile, notable.dispersion(first, level, group, method, only=only)
 
