@@ -156,11 +156,10 @@ def baseline(
     lasting level shift in the last months (see `shift_state`); `previous_shift` (per series, from
     `shift_before`) is the previous month's analysis' own state, so that a shift is said once and
     kept (without it, the history one month shorter under this month's profile and 1/k stands in).
-    `reweight=False` keeps every
-    reference month (the first pass, whose residuals estimate the dispersion). Series with
-    `same_month` False use the recent level at every history length (buurten and wijken, whose
-    concurrent seasonal index from the gemeente beats their own few same-month values: measured
-    median |log error| 0.13 against 0.19 with 48 months)."""
+    `reweight=False` keeps every reference month (the first pass, whose residuals estimate the
+    dispersion). Series with `same_month` False use the recent level at every history length
+    (buurten and wijken, whose concurrent seasonal index from the gemeente beats their own few
+    same-month values: measured median |log error| 0.13 against 0.19 with 48 months)."""
     y, e, p = _cleaned(history, exposure, profile)
     n, h = y.shape
     robust = inv_k is not None
