@@ -307,6 +307,7 @@ def test_stadsdeel_role_sees_only_its_buurten(server: str, browser: object, demo
     page.goto(f"{server}/weekoverzicht")
     settle(page)
     cells = "#wo-ranked .ag-cell[col-id=Buurt]"
+    page.wait_for_selector(cells)  # AG Grid draws its rows after the callback has returned
     own_rows = page.locator(cells).all_inner_texts()
     page.goto(f"{server}/buurtprofiel")
     settle(page)
@@ -317,6 +318,7 @@ def test_stadsdeel_role_sees_only_its_buurten(server: str, browser: object, demo
     analist = login(browser, server, "anna")
     analist.goto(f"{server}/weekoverzicht")
     settle(analist)
+    analist.wait_for_selector(cells)
     first_page = analist.locator(cells).all_inner_texts()
     analist.context.close()
     assert set(own_rows) == noord  # every buurt of Noord (one page), nothing else
