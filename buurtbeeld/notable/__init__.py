@@ -40,13 +40,14 @@ Method, and what was taken from where:
   exact predictive distribution. Adding the level's variance to 1/k in one negative binomial, as before
   December 2026, gave p ≤ 1e-4 three to four times too often at k = 2.
 * **Overdispersion.** Month-level 1/k per area level × category (`dispersion`): a simulated-moments
-  estimate on series medians of |z| around a capped fit, series with an outbreak month left out,
-  shrunk towards the value pooled over the level's categories by n / (n + 100), n its reference
-  months with mu ≥ 1. Per level, because month effects
-  average out in sums (pooled over levels, a buurt's 1/k was 0.07-0.20 of the truth), and without
-  the all-categories totals in the pool for the same reason; robust, because the plain moment estimate
-  let earlier outbreaks set it (15-20 times the truth on the benchmark). Always used: a test that
-  switches it on only when significant is not calibrated.
+  estimate on series medians of |z| around a capped fit, shrunk by empirical Bayes (weight τ² / (τ² +
+  v), DerSimonian–Laird) towards the precision-weighted mean of the level's categories, v from what
+  its months say about 1/k: a sparse category's noisy estimate takes the level's value where the
+  categories are alike, a category whose data say it differs keeps its own. Per level, because month
+  effects average out in sums (pooled over levels, a buurt's 1/k was 0.07-0.20 of the truth), and
+  without the all-categories totals in the pool for the same reason; robust, because the plain moment
+  estimate let earlier outbreaks set it (15-20 times the truth on the benchmark). Always used: a test
+  that switches it on only when significant is not calibrated.
 * **Multiple testing.** Benjamini–Hochberg per area level over the non-degenerate tests: a category
   with no registrations in the month nor in its history is not a test (80 % of the old family were
   such p = 1 cells, which made the FDR look kept while it was not). A rise is never called notable

@@ -19,7 +19,7 @@ class Method:
     trend_alpha: float = 0.05
     dispersion_alpha: float = 0.05
     seasonal_min_year_total: float = 100.0
-    dispersion_prior: float = 100.0  # reference months (mu ≥ 1) worth the level's pooled 1/k
+    dispersion_prior: float = 100.0  # reference months (mu ≥ 1) for an own 1/k; a total's weight n / (n + this)
     outbreak_cap_z: float = 3.0  # earlier outbreak months capped at this many NB sd
     concurrent_min: float = 30.0  # expected cases in the gemeente's buurten for a concurrent index
     shift_p: float = 1e-5
