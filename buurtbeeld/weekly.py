@@ -20,8 +20,9 @@ buurten. The statistics are those of the monthly analyses (buurtbeeld.notable), 
   tested (the Monday list is about last week): it reads low in every buurt, and the gemeente's index
   lowers every expectation with it.
 * **Overdispersion at the week level**, per category (`notable.dispersion` on the weekly residuals;
-  one area level: buurten), shrunk towards the buurten's pooled value. Weekly k is not monthly k: a
-  week effect averages out in a month, so the month's 1/k would be too small for a week.
+  one area level: buurten), shrunk by empirical Bayes towards the buurten's value across the
+  categories. Weekly k is not monthly k: a week effect averages out in a month, so the month's 1/k
+  would be too small for a week.
 * **The test**: the two-sided tail of the week's negative-binomial count around a baseline that is
   itself estimated (`notable.assess`, `notable.level_mixed_tails`), Benjamini–Hochberg at 10 % over this
   week's tests of the gemeente (its own family, not the month's): a category a buurt has no

@@ -323,6 +323,44 @@ def test_a_sparse_category_borrows_its_dispersion_and_a_busy_one_keeps_its_own()
     assert all(per[f"c{i}"] < 0.045 for i in range(3, 7)), per
 
 
+def test_the_spread_between_categories_by_hand() -> None:
+    """DerSimonian–Laird: w = 1/v = 100, 25, 25; weighted mean 0.1; Q = 1 + 1 + 1 = 3;
+    τ² = (3 - 2) / (150 - 11 250 / 150) = 1/75; random-effects weights 1 / (v + τ²) give 0.14."""
+    from buurtbeeld.notable.overdispersion import _between_categories
+
+    centre, spread = _between_categories(np.array([0.0, 0.3, 0.3]), np.array([0.01, 0.04, 0.04]))
+    assert spread == pytest.approx(1 / 75)
+    assert centre == pytest.approx(0.14)
+    # Estimates no further apart than their noise: no spread, the precision-weighted mean.
+    assert _between_categories(np.array([0.0, 0.1, 0.2]), np.full(3, 0.01)) == pytest.approx((0.1, 0.0))
+
+
+def test_two_categories_lean_on_the_level_by_their_months() -> None:
+    """With fewer than three categories of their own the spread cannot be estimated: each is shrunk
+    by n / (n + 100) months towards the level's pooled value, as before December 2026."""
+    from buurtbeeld.notable.overdispersion import _pooled, _robust_inv_k
+
+    base, level, category = _categories(np.random.default_rng(13), [(4.0, 0.05), (4.0, 0.3)])
+    inv = notable.dispersion(base, level, category)
+    series = np.isfinite(base.expected) & (np.nan_to_num(base.ref_y).sum(axis=1) > 0)
+    pooled = _pooled(base, series, notable.DEFAULT)
+    for c in ("c0", "c1"):
+        r = category == c
+        n = int((base.ref_mu[r] >= 1).sum())
+        own = _robust_inv_k(base.ref_y[r], base.ref_mu[r], notable.DEFAULT)
+        assert inv[r][0] == pytest.approx((n * own + 100 * pooled) / (n + 100))
+
+
+def test_only_some_series_get_what_the_whole_level_gives_them() -> None:
+    """`only` saves work, never changes a value: the previous month's re-computation
+    (etl.analyses._previous_shifts) must give exactly what that month's analysis gave."""
+    base, level, category = _categories(np.random.default_rng(14), [(1.0, 0.01), (10.0, 0.01)] * 2 + [(10.0, 0.3)])
+    whole = notable.dispersion(base, level, category)
+    only = np.isin(category, ["c0", "c4"])
+    part = notable.dispersion(base, level, category, only=only)
+    assert np.array_equal(part[only], whole[only]) and (part[~only] == 0).all()
+
+
 def test_a_lasting_doubling_is_a_new_level_said_once() -> None:
     """From the fourth month at twice the level the comparison is with the new level (not notable
     every month), and the shift is new only in the first month it is seen."""

@@ -41,9 +41,10 @@ Method, and what was taken from where:
   December 2026, gave p ≤ 1e-4 three to four times too often at k = 2.
 * **Overdispersion.** Month-level 1/k per area level × category (`dispersion`): a simulated-moments
   estimate on series medians of |z| around a capped fit, shrunk by empirical Bayes (weight τ² / (τ² +
-  v), DerSimonian–Laird) towards the precision-weighted mean of the level's categories, v from what
+  v), DerSimonian–Laird) towards the random-effects mean of the level's categories, v from what
   its months say about 1/k: a sparse category's noisy estimate takes the level's value where the
-  categories are alike, a category whose data say it differs keeps its own. Per level, because month
+  categories are alike, a category whose data say it differs keeps its own (with fewer than three
+  categories of their own: by n / (n + 100) towards the level's pooled value). Per level, because month
   effects average out in sums (pooled over levels, a buurt's 1/k was 0.07-0.20 of the truth), and
   without the all-categories totals in the pool for the same reason; robust, because the plain moment
   estimate let earlier outbreaks set it (15-20 times the truth on the benchmark). Always used: a test

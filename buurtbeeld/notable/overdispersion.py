@@ -1,5 +1,5 @@
 """Month-level overdispersion (1/k) per area level × category, by simulated moments on a robust
-statistic, shrunk towards the level's pooled value."""
+statistic, shrunk by empirical Bayes towards the level's value across its categories."""
 
 from __future__ import annotations
 
@@ -117,15 +117,17 @@ def dispersion(
     only: np.ndarray | None = None,
 ) -> np.ndarray:
     """Month-level 1/k per series: a robust estimate per area level × category from the reference
-    months (`_robust_inv_k`), shrunk towards the level's value pooled over categories by empirical
-    Bayes: weight τ² / (τ² + v), with v the estimate's sampling variance from what its months say
-    about 1/k (`_sampling_variance`) and τ² the spread of the categories' true values around each
-    other (DerSimonian–Laird over the level's categories). A sparse category's own estimate is noisy
-    and, cut at 0, biased up (on the independent benchmark at k week 20, 1/k 0.07 for series with
-    1-3 expected a month where the truth was 0.012): where the level's categories are alike it takes
-    the level's value; a category whose data say it differs keeps its own. Until December 2026 the
-    weight was n / (n + `dispersion_prior`) with n the reference months with mu ≥ 1, which counts a
-    month with 1 expected as much as one with 20.
+    months (`_robust_inv_k`), shrunk by empirical Bayes towards the level's value across its
+    categories: weight τ² / (τ² + v), with v the estimate's sampling variance from what its months
+    say about 1/k (`_sampling_variance`), τ² the spread of the categories' true values and the
+    level's value their random-effects mean (`_between_categories`, DerSimonian–Laird). A sparse
+    category's own estimate is noisy and, cut at 0, biased up (simulated categories with 1 expected
+    a month: 0.07-0.10 where the truth is 0.01, tests/test_notable.py): where the level's categories
+    are alike it takes the level's value; a category whose data say it differs keeps its own. With
+    fewer than three categories of their own the spread cannot be told from the noise: they are
+    shrunk by n / (n + `dispersion_prior`) towards the level's pooled value (n their reference months
+    with mu ≥ 1), which was the rule for every category until December 2026 (a month with 1 expected
+    counted as much as one with 20).
 
     Estimated per level because month effects average out in sums: pooled over levels, the wijk and
     gemeente series (largest Σmu²) set a buurt's dispersion (measured: 0.07-0.20 of the true one at
@@ -155,33 +157,40 @@ def dispersion(
             continue
         # Every category of the level, also where `only` wants a few: the centre and the spread are
         # the level's, and the previous month's re-computation must give what that month gave.
-        own: dict[str, tuple[float, np.ndarray]] = {}  # category: (own estimate, its months' mu)
+        own: dict[str, tuple[float, np.ndarray, int]] = {}  # category: (own estimate, months' mu, months)
         for c in np.unique(category[at_level]):
             r = at_level & (category == c)
+            n = int((np.nan_to_num(base.ref_mu[r]) >= 1).sum())
             # A category's own estimate only where it could say something (and costs a simulation):
             # a gemeente's one series per category takes the level's value.
-            if (np.nan_to_num(base.ref_mu[r]) >= 1).sum() >= method.dispersion_prior:
-                own[c] = (_robust_inv_k(base.ref_y[r], base.ref_mu[r], method), base.ref_mu[r])
-        alike = [v for c, v in own.items() if c != total]
-        centre, spread = _between_categories(alike) if len(alike) >= 3 else (np.nan, np.inf)
-        if not np.isfinite(centre):
+            if n >= method.dispersion_prior:
+                own[c] = (_robust_inv_k(base.ref_y[r], base.ref_mu[r], method), base.ref_mu[r], n)
+        alike = [c for c in own if c != total]
+        shrunk: dict[str, float] = {}
+        if len(alike) >= 3:
+            raw = np.array([own[c][0] for c in alike])
+            # Sampling variances at the categories' median, so that an estimate that hit 0 does not
+            # make its own category the most precise.
+            variance = np.array([_sampling_variance(own[c][1], float(np.median(raw))) for c in alike])
+            centre, spread = _between_categories(raw, variance)
+            shrunk = dict(zip(alike, centre + spread / (spread + variance) * (raw - centre), strict=True))
+        else:
+            # Too few categories to tell their spread from their noise: the level's pooled value,
+            # worth `dispersion_prior` months.
             centre = _pooled(base, at_level & (category != total), method)
+            prior = method.dispersion_prior
+            shrunk = {c: (own[c][2] * own[c][0] + prior * centre) / (own[c][2] + prior) for c in alike}
         for c in cats:
             into = (level == lvl) & (category == c)
             if c == total:
                 r = at_level & (category == c)
                 n = int((np.nan_to_num(base.ref_mu[r]) >= 1).sum())
                 everything = _pooled(base, at_level, method)
-                raw = own[c][0] if c in own else everything
+                raw_total = own[c][0] if c in own else everything
                 prior = method.dispersion_prior
-                out[into] = (n * raw + prior * everything) / (n + prior)
-            elif c in own:
-                raw, mu = own[c]
-                variance = _sampling_variance(mu, centre)
-                weight = 1.0 if np.isinf(spread) else spread / (spread + variance)
-                out[into] = centre + weight * (raw - centre)
+                out[into] = (n * raw_total + prior * everything) / (n + prior)
             else:
-                out[into] = centre
+                out[into] = shrunk.get(c, centre)
     return out
 
 
@@ -208,19 +217,19 @@ def _pooled(base: Baseline, among: np.ndarray, method: Method) -> float:
     return _robust_inv_k(base.ref_y[rows], base.ref_mu[rows], method)
 
 
-def _between_categories(estimates: list[tuple[float, np.ndarray]]) -> tuple[float, float]:
-    """The level's 1/k and the variance of the categories' true 1/k around it (DerSimonian–Laird),
-    from their estimates and the months behind them.
+def _between_categories(raw: np.ndarray, variance: np.ndarray) -> tuple[float, float]:
+    """The level's 1/k and the variance τ² of the categories' true 1/k around it, from their
+    estimates and sampling variances (DerSimonian–Laird: τ² from Cochran's Q around the
+    precision-weighted mean; the level's value the random-effects mean, weights 1 / (v + τ²), so that
+    one busy category that truly differs does not carry it).
 
-    The level's value is the categories' estimates weighted by their precision, not one robust
-    estimate over a sample of the level's series: that statistic (a weighted median of per-series
-    medians of small counts) is coarse, and on the benchmark it came out at 0.005 or 0.030 from two
-    samples of one month's buurten at k week 20 (truth 0.012, the categories' own 0.00-0.05). The
-    sampling variances are taken at the categories' median, so that a category whose estimate hit 0
-    does not weigh most."""
-    raw = np.array([r for r, _ in estimates], dtype=float)
-    variance = np.array([_sampling_variance(mu, float(np.median(raw))) for _, mu in estimates])
+    The level's value is made from the categories' estimates, not from one robust estimate over a
+    sample of the level's series: that statistic (a weighted median of per-series medians of small
+    counts) is coarse, and on the benchmark it came out at 0.005 from 300 of one month's buurt series
+    and at 0.030 from all of them at k week 20 (truth 0.012, the categories' own 0.00-0.05)."""
     w = 1.0 / variance
     mean = float((w * raw).sum() / w.sum())
     q = float((w * (raw - mean) ** 2).sum())
-    return mean, max(0.0, (q - (len(raw) - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    spread = max(0.0, (q - (len(raw) - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    w_random = 1.0 / (variance + spread)
+    return float((w_random * raw).sum() / w_random.sum()), spread
