@@ -178,17 +178,12 @@ def dispersion(
             # Too few categories to tell their spread from their noise: the level's pooled value,
             # worth `dispersion_prior` months.
             centre = _pooled(base, at_level & (category != total), method)
-            prior = method.dispersion_prior
-            shrunk = {c: (own[c][2] * own[c][0] + prior * centre) / (own[c][2] + prior) for c in alike}
+            shrunk = {c: _by_months(own[c][0], own[c][2], centre, method) for c in alike}
         for c in cats:
             into = (level == lvl) & (category == c)
             if c == total:
-                r = at_level & (category == c)
-                n = int((np.nan_to_num(base.ref_mu[r]) >= 1).sum())
                 everything = _pooled(base, at_level, method)
-                raw_total = own[c][0] if c in own else everything
-                prior = method.dispersion_prior
-                out[into] = (n * raw_total + prior * everything) / (n + prior)
+                out[into] = _by_months(own[c][0], own[c][2], everything, method) if c in own else everything
             else:
                 out[into] = shrunk.get(c, centre)
     return out
@@ -205,6 +200,11 @@ def _sampling_variance(mu: np.ndarray, inv: float) -> float:
     m = np.minimum(np.nan_to_num(np.asarray(mu, dtype=float)), 20.0)
     information = float(((m / (1.0 + m * max(inv, 0.0))) ** 2).sum())
     return ESTIMATE_VARIANCE / information if information > 0 else np.inf
+
+
+def _by_months(own: float, months: int, pooled: float, method: Method) -> float:
+    """A group's own 1/k shrunk towards `pooled` by months / (months + `dispersion_prior`)."""
+    return (months * own + method.dispersion_prior * pooled) / (months + method.dispersion_prior)
 
 
 def _pooled(base: Baseline, among: np.ndarray, method: Method) -> float:
