@@ -79,6 +79,19 @@ def test_far_tail_is_calibrated_when_the_level_is_estimated(mu: float) -> None:
     assert np.mean(plain <= 1e-4) > 2.0e-4
 
 
+@pytest.mark.filterwarnings("error")
+def test_a_level_resting_on_almost_nothing_is_no_evidence() -> None:
+    """Shapes far below a case (an exploding seasonal-index variance) once gave a tail of 1e-123 for
+    3 registrations where 2 were expected, or NaN: the 61 nodes missed the degenerate beta prime. Now
+    they count as half a case, which leaves such a month unremarkable, without overflow."""
+    for inv in (0.0, 0.3):
+        for cases, months_k in ((1e-3, 10.0), (0.5, 1e-4), (1e-6, 1e-6)):
+            up, down = notable.level_mixed_tails(
+                np.array([3.0]), np.array([2.0]), np.array([inv]), np.array([cases]), np.array([months_k])
+            )
+            assert 2 * min(up[0], down[0]) > 0.5, (inv, cases, months_k)
+
+
 def test_tests_left_on_the_plain_tail_could_not_be_significant() -> None:
     """assess() computes the level-mixed tail only where the plain two-sided p-value is below
     MIXED_BELOW. Over a grid of what baselines give (0.05-500 expected, 1/k 0-2, 6-60 months of
