@@ -288,12 +288,15 @@ def notable(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 
 def _hidden_sentence(hidden: int, also: bool) -> str:
-    # In words: a digit 1-4 here would read like a (suppressed) number of incidents.
-    if hidden == 1:
-        text = "is er één opvallende uitkomst die om privacyredenen niet wordt getoond."
-    else:
-        text = f"zijn er {in_words(hidden)} opvallende uitkomsten die om privacyredenen niet worden getoond."
-    return f"Daarnaast {text}" if also else text[0].upper() + text[1:]
+    # In words: a digit 1-4 here would read like a (suppressed) number of incidents. "Daarnaast is
+    # er ..." inverts; on its own the sentence starts with "Er is" ("Is er" asks a question).
+    verb = "is" if hidden == 1 else "zijn"
+    rest = (
+        "één opvallende uitkomst die om privacyredenen niet wordt getoond."
+        if hidden == 1
+        else f"{in_words(hidden)} opvallende uitkomsten die om privacyredenen niet worden getoond."
+    )
+    return f"Daarnaast {verb} er {rest}" if also else f"Er {verb} {rest}"
 
 
 def below_phrase(below: dict[str, int]) -> str:

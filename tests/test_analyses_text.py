@@ -185,6 +185,17 @@ def test_an_expected_four_and_a_half_reads_five() -> None:
     assert narrative.expected_phrase(6.5, 1) == "ongeveer 7" and narrative.expected_phrase(0.4, 1) == "minder dan 1"
 
 
+def test_the_hidden_results_sentence_is_a_statement() -> None:
+    """On its own it starts "Er is/zijn" ("Is er ..." asks a question, as headlines of the demo read
+    until December 2026); after "Daarnaast" it inverts."""
+    assert narrative._hidden_sentence(1, also=False) == (
+        "Er is één opvallende uitkomst die om privacyredenen niet wordt getoond."
+    )
+    assert narrative._hidden_sentence(2, also=False).startswith("Er zijn twee opvallende uitkomsten die")
+    assert narrative._hidden_sentence(1, also=True).startswith("Daarnaast is er één opvallende uitkomst")
+    assert narrative._hidden_sentence(3, also=True).startswith("Daarnaast zijn er drie opvallende")
+
+
 def test_a_chart_with_nothing_to_draw_is_a_sentence_not_an_empty_frame() -> None:
     from dashboard import report
 
