@@ -313,7 +313,7 @@ def test_the_sampling_variance_of_a_dispersion_estimate_is_what_its_data_say() -
             errors.append(_robust_inv_k(base.ref_y, base.ref_mu, notable.DEFAULT) - inv)
             variance.append(_sampling_variance(base.ref_mu, inv))
         ratio = np.mean(np.square(errors)) / np.mean(variance)
-        assert 1 / 2.5 < ratio < 2.5, (mean, inv, ratio)
+        assert 0.4 < ratio < 2.5, (mean, inv, ratio)  # within a factor 2.5 either way
 
 
 def _per_category(rng: np.random.Generator, spec: list[tuple[float, float]]) -> dict[str, float]:
