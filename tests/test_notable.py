@@ -417,6 +417,21 @@ def test_one_outbreak_month_is_not_a_new_level() -> None:
     assert all(shift == 0 for _, shift, _ in _levels(series, 25))
 
 
+def test_an_outbreak_of_two_months_is_not_a_new_level() -> None:
+    """The demo's burglary outbreak in one buurt: 14 and 14 on a level of about 0.4 a month, then 1, 2
+    and 1. Without its highest month the rest still has a tail far below shift_p, and every month
+    since is above the old level; but at every month one of the last two is nearer the old level
+    than the new. Detected, it was "sinds augustus een hoger niveau", and said again after it lapsed.
+    A level that truly moved to 7 a month is one."""
+    quiet = np.zeros(30)
+    quiet[[1, 4, 9, 13, 17, 21]] = 1.0
+    outbreak = np.r_[quiet[:25], 14.0, 14.0, 1.0, 2.0, 1.0]
+    assert notable.upper_tail(18.0, 1.6) < notable.DEFAULT.shift_p  # the months but the highest would pass
+    assert all(shift == 0 for _, shift, _ in _levels(outbreak, 28))
+    moved = np.r_[quiet[:25], 14.0, 7.0, 5.0, 8.0, 6.0]
+    assert _levels(moved, 30 - 1)[-1][1] == 1
+
+
 def test_a_new_level_holds_through_a_month_back_and_is_said_once() -> None:
     """At twice the level from month 20, one month (25) as low as the old level breaks the test's
     'last two months on the new side' for two months; the new level holds through them (it was found
