@@ -163,6 +163,17 @@ def test_trend_kept_only_within_the_reference_range() -> None:
     assert base.expected[1] == pytest.approx(np.mean([rising[60 - o] for o in offsets]), rel=1e-6)
 
 
+def test_no_trend_through_a_single_case() -> None:
+    """One case in the fourteen reference months, four years back (a gemeente's overval in the national
+    benchmark): the log-linear fit runs off towards an expected count of 0 (7e-35 there). Without a
+    trend the expectation is that case over the fourteen months."""
+    history = np.zeros(60)
+    history[60 - 49] = 1.0
+    base = notable.baseline(history[None, :])
+    assert base.kind[0] == "seizoen"
+    assert base.expected[0] == pytest.approx(1 / 14, rel=1e-6)
+
+
 def test_short_history_exposure_and_season() -> None:
     history = np.full((3, 12), 10.0)
     exposure = np.ones((3, 13))
