@@ -28,8 +28,9 @@ Method, and what was taken from where:
   months; with less, none: the texts then say "zonder seizoenscorrectie").
 * **Level shifts** (`level_shift`, `shift_state`, buurten and wijken): a changepoint test on the last
   3-12 months against up to 12 before, at least 5 (exact negative-binomial tail ≤ 1e-5 without the
-  month furthest on the new side, so one outbreak is not a new level; ratio ≥ 1.5, the first and the
-  last two months on the new side). After a shift the new level is the baseline. A shift found in
+  month furthest on the new side, so one outbreak is not a new level; ratio ≥ 1.5, the first month on
+  the new side, the last two nearer the new level than the old, so an outbreak of two months is not
+  one either). After a shift the new level is the baseline. A shift found in
   one of the three months before, or by the previous month's analysis with its own profile and 1/k
   (`shift_before`, re-computed by etl.analyses), holds while the months since have a tail ≤ 1e-3
   and the last two are not both nearer the old level. It is announced once: in the month whose
