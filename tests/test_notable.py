@@ -164,14 +164,18 @@ def test_trend_kept_only_within_the_reference_range() -> None:
 
 
 def test_no_trend_through_a_single_case() -> None:
-    """One case in the fourteen reference months, four years back (a gemeente's overval in the national
-    benchmark): the log-linear fit runs off towards an expected count of 0 (7e-35 there). Without a
-    trend the expectation is that case over the fourteen months."""
-    history = np.zeros(60)
-    history[60 - 49] = 1.0
+    """One case in the fifteen reference months, in the oldest (five years back; a gemeente's overval
+    in the national benchmark had the like): the likelihood of a log-linear trend has no maximum, the
+    fit runs off towards an expected count of 0 (4.5e-34 here, 7e-35 there) and its Wald z passed.
+    Without a trend the expectation is that case over the fifteen months. A real decline, from 19 a
+    month to 2 over the five years, keeps its trend."""
+    history = np.zeros(61)
+    history[0] = 1.0
     base = notable.baseline(history[None, :])
     assert base.kind[0] == "seizoen"
-    assert base.expected[0] == pytest.approx(1 / 14, rel=1e-6)
+    assert base.expected[0] == pytest.approx(1 / 15, rel=1e-6)
+    falling = np.round(20 * np.exp(-0.04 * np.arange(1, 62)))
+    assert notable.baseline(falling[None, :]).kind[0] == "trend"
 
 
 def test_short_history_exposure_and_season() -> None:

@@ -10,8 +10,8 @@ Method, and what was taken from where:
   series, and its trend is kept only when it is significant at 5 % (with the quasi-Poisson
   dispersion), the fit rests on at least three years, and the prediction stays within the range of
   the reference values: Farrington's three guards against a runaway trend. A fourth guards the
-  other way: the prediction must rest on about a case (Var(log prediction) ≤ 1), or a trend through
-  one old case runs off towards an expectation of nothing. Taken in simplified form:
+  other way: the fit must converge (with every case at one end of the reference years it has no
+  maximum and runs off towards an expectation of nothing). Taken in simplified form:
   the down-weighting of past outbreaks (a reference month with an Anscombe residual above 2.58,
   scaled by the negative-binomial spread, is left out and the fit repeated), so one burglary wave
   does not hide next year's. Not taken: the
