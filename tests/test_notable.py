@@ -451,23 +451,23 @@ def test_one_outbreak_month_is_not_a_new_level() -> None:
 
 
 def test_an_outbreak_of_two_months_is_not_a_new_level() -> None:
-    """The demo's burglary outbreak in one buurt: 14 and 14 on a level of about 0.4 a month, then 1, 2
-    and 1. Without its highest month the rest still has a tail far below shift_p, and every month
-    since is above the old level; but at every month one of the last two is nearer the old level
-    than the new. Detected, it was "sinds augustus een hoger niveau", and said again after it lapsed.
-    A level that truly moved to 7 a month is one."""
-    quiet = np.zeros(30)
-    quiet[[1, 4, 9, 13, 17, 21]] = 1.0
-    outbreak = np.r_[quiet[:25], 14.0, 14.0, 1.0, 2.0, 1.0]
+    """The demo's burglary outbreak in one buurt: 14 and 14 on a level of 0.25 a month, then 1, 2, 1
+    and quiet months again. Without its highest month the rest still has a tail far below shift_p,
+    and the months after it are above the old level; but in no month are both of the last two
+    nearer the new level than the old. Detected, it was "sinds augustus een hoger niveau", lapsed,
+    and was said again. A level that truly moved to 7 a month is one."""
+    quiet = np.zeros(36)
+    quiet[[1, 4, 9, 13, 17, 21, 32]] = 1.0
+    outbreak = np.r_[quiet[:25], 14.0, 14.0, 1.0, 2.0, 1.0, quiet[30:]]
     assert notable.upper_tail(18.0, 1.6) < notable.DEFAULT.shift_p  # the months but the highest would pass
-    assert all(shift == 0 for _, shift, _ in _levels(outbreak, 28))
+    assert all(shift == 0 for _, shift, _ in _levels(outbreak, 28))  # targets 28-35
     moved = np.r_[quiet[:25], 14.0, 7.0, 5.0, 8.0, 6.0]
     assert _levels(moved, 30 - 1)[-1][1] == 1
 
 
 def test_a_new_level_holds_through_a_month_back_and_is_said_once() -> None:
     """At twice the level from month 20, one month (25) as low as the old level breaks the test's
-    'last two months on the new side' for two months; the new level holds through them (it was found
+    'last two months nearer the new level' for two months; the new level holds through them (it was found
     before and the months since still say so) and is announced once."""
     series = np.where(np.arange(36) % 2 == 0, 22.0, 18.0)
     series[20:] = np.where(np.arange(16) % 2 == 0, 37.0, 43.0)

@@ -121,10 +121,10 @@ def dispersion(
     gemeente series (largest Σmu²) set a buurt's dispersion (measured: 0.07-0.20 of the true one at
     k = 2-5). For the same reason the areas' all-categories totals (`total`) are not part of the
     categories' pooled value: a sum of categories is far less overdispersed, and its large counts
-    carried the weighted median (measured on the benchmark at k = 2 by month: pooled 0.27 where every
-    category's 1/k was 0.5, and bedrijfsinbraak's buurten shrunk to 0.10). The totals, one series per
-    area and nothing alike to borrow from, get their own estimate, shrunk by n / (n + 100) towards
-    the level's value over all series where they have few months.
+    carried the statistic (then a weighted median; measured on the benchmark at k = 2 by month:
+    pooled 0.27 where every category's 1/k was 0.5, and bedrijfsinbraak's buurten shrunk to 0.10).
+    The totals, one series per area and nothing alike to borrow from, get their own estimate, shrunk
+    by n / (n + 100) towards the level's value over all series where they have few months.
 
     Tried before and not kept: the same shrinkage with v from a parametric bootstrap (a third more
     time) while the robust statistic still left out series with an outbreak month: a category

@@ -172,7 +172,7 @@ def shift_state(
 
     Found: a shift `level_shift` finds on the history, or on the history one to `shift_keep` months
     shorter while the months since its start still bear it out (`_holding`). Without this a shift
-    found in one month and not in the next (one month back on the old side breaks the test's
+    found in one month and not in the next (one month back near the old level breaks the test's
     last-two rule) made the baseline flip between levels, and each return was announced again.
 
     These re-tests use this month's 1/k, which moves 10-30 % a month and moved tails near `shift_p`
