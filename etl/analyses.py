@@ -248,21 +248,18 @@ def _previous_shifts(
 ) -> notable.ShiftState | None:
     """The level-shift state of the previous month's analysis (buurten and wijken), re-computed with
     that month's own profile and 1/k, adopting what the month before it found: exactly what that
-    analysis found and compared with, given the same counts and population figures. Its `sign` (what
-    this month's shift is news against) is the direction the previous month compared with, or where
-    that was none, the month before it: a shift that lapsed for one month and is found again is not
-    said again (on the independent benchmark 4 of 43 messages for the doubling were such repeats)."""
+    analysis found and compared with, given the same counts and population figures."""
     h = dense.shape[1] - 1
     need = method.shift_before + method.shift_after
     if h - 1 < need:
         return None
     local = np.isin(level, LOCAL_LEVELS)
     rows = np.flatnonzero(local)
-    adopt, before = None, np.zeros(len(rows))
+    adopt = None
     if h - 2 >= need:
         profile, inv = _first_pass(dense[:, :-2], offset[:, :-2], level, group, groups, method, local)
         two = notable.shift_before(dense[rows, : h - 2], offset[rows, : h - 1], profile[rows], inv[rows], method)
-        adopt, before = (two.found, two.found_since), two.sign
+        adopt = (two.found, two.found_since)
     profile, inv = _first_pass(dense[:, :-1], offset[:, :-1], level, group, groups, method, local)
     one = notable.shift_before(dense[rows, : h - 1], offset[rows, :h], profile[rows], inv[rows], method, adopt)
     n = len(level)
@@ -272,7 +269,6 @@ def _previous_shifts(
     }
     for name, values in full.items():
         values[rows] = getattr(one, name)
-    full["sign"][rows] = np.where(one.sign != 0, one.sign, before)
     return notable.ShiftState(new=np.zeros(n, dtype=bool), **full)
 
 
