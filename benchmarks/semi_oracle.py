@@ -1,0 +1,96 @@
+"""How much of the monthly analyses' recall gap to the oracle is information: a semi-oracle.
+
+benchmarks/analyses_quality.py scores the product against an oracle that knows each buurt ×
+category's true expected count. No method can know that: it has to estimate the level from the
+history. The semi-oracle knows the true seasonal shape and dispersion but takes the level from
+`--maanden` months of counts drawn at the truth (negative binomial, the month-level 1/k), and tests
+like the product (the level-mixed tail, Benjamini-Hochberg at 10 % per gemeente-month, the same
+min_count rule). Where it falls short of 0.9 × the oracle, the target asks for information a history
+of that length does not hold; where the product falls short of it, the gap is the product's.
+
+Reads the cells `analyses_quality.py --cellen --workdir DIR` wrote (no warehouse is built):
+
+    .venv/bin/python benchmarks/semi_oracle.py --workdir DIR [--historie 48] [--maanden 12] [--trekkingen 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STRATA = ("3-5", "5-10", "10-30", "30-100")
+SEED = 20261204
+
+
+def semi_oracle_flags(cells: pd.DataFrame, months: int, rng: np.random.Generator) -> pd.Series:
+    """'hoog' / 'laag' / '' per tested cell (observed, mu_true, inv_true; gemeente, month), from a
+    level estimated on `months` months drawn at the truth."""
+    from buurtbeeld import notable
+
+    method = notable.DEFAULT
+    mu, inv, y = (cells[c].to_numpy(dtype=float) for c in ("mu_true", "inv_true", "observed"))
+    k_sum = months / np.maximum(inv, 1e-9)  # the 1/k of a sum of `months` independent month effects
+    cases = rng.poisson(months * mu * rng.gamma(k_sum, 1.0 / k_sum)) + 0.5
+    up, down = notable.level_mixed_tails(y, cases / months, inv, cases, np.minimum(k_sum, 1e9))
+    p = np.minimum(1.0, 2.0 * np.minimum(up, down))
+    flags = pd.Series("", index=cells.index, dtype=object)
+    for _, rows in cells.groupby(["gemeente", "month"]).indices.items():
+        q = notable.benjamini_hochberg(p[rows])
+        sig = q <= method.fdr
+        up_ok = sig & (y[rows] > mu[rows]) & (y[rows] >= method.min_count)
+        down_ok = sig & (y[rows] < mu[rows]) & (mu[rows] >= method.min_count)
+        flags.iloc[rows] = np.where(up_ok, "hoog", np.where(down_ok, "laag", ""))
+    return flags
+
+
+def recall_table(
+    cells: pd.DataFrame, months: int, rng: np.random.Generator, draws: int
+) -> dict[str, tuple[float, ...]]:
+    """Per stratum: recall of planted rises by the product, the semi-oracle (mean over `draws`
+    histories drawn anew) and the oracle."""
+    tested = cells[cells["tested"] & cells["planted"]]
+    semi = [semi_oracle_flags(tested, months, rng) == "hoog" for _ in range(draws)]
+    rise = (tested["anomaly"] == "stijging").to_numpy()
+    out = {}
+    for stratum in STRATA:
+        at = rise & (tested["stratum"] == stratum).to_numpy()
+        if not at.any():
+            out[stratum] = (np.nan, np.nan, np.nan)
+            continue
+        out[stratum] = (
+            float((tested["direction"].to_numpy()[at] == "hoog").mean()),
+            float(np.mean([s.to_numpy()[at].mean() for s in semi])),
+            float((tested["oracle"].to_numpy()[at] == "hoog").mean()),
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", required=True, help="the workdir of analyses_quality.py --cellen")
+    parser.add_argument("--historie", type=int, default=48, help="the history length to score (8, 14, 26, 48)")
+    parser.add_argument("--maanden", type=int, default=12, help="months the semi-oracle's level rests on")
+    parser.add_argument("--trekkingen", type=int, default=10, help="histories drawn per cell (averaged)")
+    args = parser.parse_args()
+    rng = np.random.default_rng(SEED)
+    print(f"Recall van geplante stijgingen, historie {args.historie} maanden: product / semi-orakel / orakel")
+    print("| bestand | " + " | ".join(STRATA) + " |")
+    print("|---|" + "---|" * len(STRATA))
+    for path in sorted(Path(args.workdir).glob("cellen_*.csv.gz")):
+        cells = pd.read_csv(path, low_memory=False)
+        for column in ("direction", "oracle", "anomaly", "stratum"):
+            cells[column] = cells[column].fillna("")
+        table = recall_table(cells[cells["history"] == args.historie], args.maanden, rng, args.trekkingen)
+        row = " | ".join(" / ".join(f"{v:.2f}" for v in table[s]) for s in STRATA)
+        print(f"| {path.name[7:-7]} | {row} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
