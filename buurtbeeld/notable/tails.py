@@ -59,8 +59,9 @@ def level_mixed_tails(
     trend, a seasonal index with its own variance) has no closed form, so the level is integrated
     numerically on its log scale, where its density is smooth: exp(a t) (1 + e^t)^-(a+b) / B(a, b).
 
-    Shapes below `MIN_SHAPE` are raised to it. A level resting on less than half a case (a seasonal
-    index of a category the gemeente hardly has, whose variance explodes) is a degenerate beta prime:
+    Shapes below `MIN_SHAPE` are raised to it. A level resting on less than half a case (on the
+    national benchmark: a gemeente's overval expected by a runaway trend through one old case, see
+    baselines._farrington; otherwise a history without cases) is a degenerate beta prime:
     its mass sits at a level near 0 with rare huge values, the 61 nodes miss it, and the tail came out
     at 1e-123 for 3 registrations where 2 were expected (1/k 0; NaN with 1/k 0.3), found on the
     national speed benchmark. At half a case the two-sided p-value of such a month is above 0.5."""
