@@ -81,7 +81,7 @@ def test_far_tail_is_calibrated_when_the_level_is_estimated(mu: float) -> None:
 
 @pytest.mark.filterwarnings("error")
 def test_a_level_resting_on_almost_nothing_is_no_evidence() -> None:
-    """Shapes far below a case (an exploding seasonal-index variance) once gave a tail of 1e-123 for
+    """Shapes far below a case (a runaway trend through one old case) once gave a tail of 1e-123 for
     3 registrations where 2 were expected, or NaN: the 61 nodes missed the degenerate beta prime. Now
     they count as half a case, which leaves such a month unremarkable, without overflow."""
     for inv in (0.0, 0.3):
