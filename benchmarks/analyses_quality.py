@@ -246,11 +246,19 @@ def oracle_flags(y: np.ndarray, mu: np.ndarray, inv: np.ndarray, tested: np.ndar
     from buurtbeeld import notable
 
     p_two = np.minimum(1.0, 2.0 * np.minimum(notable.upper_tail(y, mu, inv), notable.lower_tail(y, mu, inv)))
+    return bh_flags(p_two, y, mu, tested, method), p_two
+
+
+def bh_flags(p_two: np.ndarray, y: np.ndarray, mu: np.ndarray, tested: np.ndarray, method) -> np.ndarray:
+    """'hoog' / 'laag' / '': Benjamini-Hochberg over the `tested` cells and the product's min_count
+    rule (a rise needs min_count cases, a fall min_count expected), against the true expected `mu`."""
+    from buurtbeeld import notable
+
     q = notable.benjamini_hochberg(np.where(tested, p_two, np.nan))
     sig = q <= method.fdr
     up = sig & (y > mu) & (y >= method.min_count)
     down = sig & (y < mu) & (mu >= method.min_count)
-    return np.where(up, "hoog", np.where(down, "laag", "")), p_two
+    return np.where(up, "hoog", np.where(down, "laag", ""))
 
 
 def assess_gemeente(settings, gm, analysed: int, histories: tuple[int, ...]) -> pd.DataFrame:

@@ -31,10 +31,11 @@ SEED = 20261204
 
 def semi_oracle_flags(cells: pd.DataFrame, months: int, rng: np.random.Generator) -> pd.Series:
     """'hoog' / 'laag' / '' per tested cell (observed, mu_true, inv_true; gemeente, month), from a
-    level estimated on `months` months drawn at the truth."""
+    level estimated on `months` months drawn at the truth, flagged as the oracle's are (per
+    gemeente-month)."""
+    from benchmarks.analyses_quality import bh_flags
     from buurtbeeld import notable
 
-    method = notable.DEFAULT
     mu, inv, y = (cells[c].to_numpy(dtype=float) for c in ("mu_true", "inv_true", "observed"))
     k_sum = months / np.maximum(inv, 1e-9)  # the 1/k of a sum of `months` independent month effects
     cases = rng.poisson(months * mu * rng.gamma(k_sum, 1.0 / k_sum)) + 0.5
@@ -42,11 +43,8 @@ def semi_oracle_flags(cells: pd.DataFrame, months: int, rng: np.random.Generator
     p = np.minimum(1.0, 2.0 * np.minimum(up, down))
     flags = pd.Series("", index=cells.index, dtype=object)
     for _, rows in cells.groupby(["gemeente", "month"]).indices.items():
-        q = notable.benjamini_hochberg(p[rows])
-        sig = q <= method.fdr
-        up_ok = sig & (y[rows] > mu[rows]) & (y[rows] >= method.min_count)
-        down_ok = sig & (y[rows] < mu[rows]) & (mu[rows] >= method.min_count)
-        flags.iloc[rows] = np.where(up_ok, "hoog", np.where(down_ok, "laag", ""))
+        everything = np.ones(len(rows), dtype=bool)
+        flags.iloc[rows] = bh_flags(p[rows], y[rows], mu[rows], everything, notable.DEFAULT)
     return flags
 
 
