@@ -117,3 +117,35 @@ def test_the_exact_audit_clears_a_published_cube_and_catches_a_planted_leak() ->
     low, high = np.array([12.0, 0.0, 9.0]), np.array([12.0, np.inf, 9.0])
     narrow, lp_low, lp_high = audit.lp_narrowed(low, high, rel, np.array([1]), truth, d.MIN_WIDTH)
     assert narrow.tolist() == [1] and lp_low.tolist() == [3.0] and lp_high.tolist() == [3.0]
+
+
+def test_a_stadsdeel_is_the_sum_of_its_wijken_where_no_buurt_is_offered() -> None:
+    """The gedeeld figures offer a wijk's category groups per month, not its buurten's. Two wijken of
+    4 drug cases each (shown as 0: 0..4) and their stadsdeel's 8 (shown as 10: 8..12) pin both at 4:
+    the attacker knows a stadsdeel is the sum of its wijken. Linked through the buurten only, as the
+    auditor did until December 2026, the relation was missing (the gemeente, with another stadsdeel's
+    12, leaves them 2..4), and a demo build published two such pins."""
+    hierarchy = pd.DataFrame(
+        {
+            "buurt_code": ["BU00010001", "BU00010101", "BU00010201"],
+            "wijk_code": ["WK000100", "WK000101", "WK000102"],
+            "stadsdeel": ["Noord", "Noord", "Zuid"],
+        }
+    )
+    cells = pd.DataFrame(
+        [
+            ("buurt", "BU00010001", "*", 6, 5),
+            ("buurt", "BU00010101", "*", 6, 5),
+            ("buurt", "BU00010201", "*", 12, 10),
+            ("wijk", "WK000100", "drugs", 4, 0),
+            ("wijk", "WK000101", "drugs", 4, 0),
+            ("wijk", "WK000102", "drugs", 12, 10),
+            ("stadsdeel", "Noord", "drugs", 8, 10),
+            ("stadsdeel", "Zuid", "drugs", 12, 10),
+            ("gemeente", "GM0001", "drugs", 20, 20),
+        ],
+        columns=["area_level", "area_code", "group_code", "count", "shared_count"],
+    ).assign(period_type="month", period="2026-02", mk_code="*", status=d.SHOWN)
+    assert shared_design(cells).all()
+    found = audit_year(cells, hierarchy, T).findings
+    assert sorted((f.count, f.low, f.high) for f in found) == [(4, 4.0, 4.0), (4, 4.0, 4.0)]

@@ -220,9 +220,13 @@ def test_a_partial_year_keeps_its_cube_numeric() -> None:
 def _relations_by_rule(cells: pd.DataFrame) -> set[tuple[int, int, int]]:
     """(relation, parent, child) of every cell, read off the rule one cell at a time: a category
     group is part of its area's all-categories cell, an MK code of its group's cell, a buurt of its
-    wijk and its stadsdeel, a wijk and a stadsdeel of the gemeente. Relation ids as `links` numbers
-    them: parent position + cube size x the relation's kind."""
+    wijk, a wijk of its stadsdeel when all its buurten lie in one (else each buurt of it), a wijk and a
+    stadsdeel of the gemeente. Relation ids as `links` numbers them: parent position + cube size x the
+    relation's kind."""
     position = {tuple(row): i for i, row in enumerate(cells[KEY].itertuples(index=False))}
+    buurten = cells[cells["area_level"] == "buurt"]
+    stadsdelen_of = {w: set(g["stadsdeel"].tolist()) for w, g in buurten.groupby("wijk", dropna=False)}
+    whole = {w: next(iter(sd)) for w, sd in stadsdelen_of.items() if len(sd) == 1}
     stadsdelen = (cells["area_level"] == "stadsdeel").any()
     kinds = ["all categories", "group", "wijk", "gemeente from wijk"] + (
         ["stadsdeel", "gemeente from stadsdeel"] if stadsdelen else []
@@ -238,7 +242,10 @@ def _relations_by_rule(cells: pd.DataFrame) -> set[tuple[int, int, int]]:
             wanted.append(("group", (period, level, area, group, ALL)))
         if level == "buurt":
             wanted.append(("wijk", (period, "wijk", cell.wijk, group, mk)))
-            wanted.append(("stadsdeel", (period, "stadsdeel", cell.stadsdeel, group, mk)))
+            if not (cell.wijk in whole and (period, "wijk", cell.wijk, group, mk) in position):
+                wanted.append(("stadsdeel", (period, "stadsdeel", cell.stadsdeel, group, mk)))
+        if level == "wijk" and area in whole:
+            wanted.append(("stadsdeel", (period, "stadsdeel", whole[area], group, mk)))
         if level in ("wijk", "stadsdeel"):
             wanted.append((f"gemeente from {level}", (period, "gemeente", gemeente, group, mk)))
         for kind, key in wanted:
