@@ -798,9 +798,7 @@ class Pair:
         self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int
     ) -> tuple[int, int]:
         """(below MIN_WIDTH, below MIN_WIDTH + GUARD_MARGIN) of `narrowed`, from one attack."""
-        low, high = propagate(*self.boxes(*disclosure.rounding_box(figures, hidden, threshold)), self.relations)
-        every = np.concatenate([counts, self.counts[self.before_only]])
-        small, width = (every > 0) & (every < threshold), high - low
+        small, width = self._widths(figures, hidden, counts, threshold)
         strict = small & (width < np.minimum(self.floor, disclosure.MIN_WIDTH))
         guarded = small & (width < np.minimum(self.floor, disclosure.MIN_WIDTH + GUARD_MARGIN))
         return int(strict.sum()), int(guarded.sum())
@@ -809,10 +807,16 @@ class Pair:
         self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int, margin: int = GUARD_MARGIN
     ) -> np.ndarray:
         """The unknowns (new cells, then old counts) whose true small count the pair attack narrows."""
+        small, width = self._widths(figures, hidden, counts, threshold)
+        return small & (width < np.minimum(self.floor, disclosure.MIN_WIDTH + margin))
+
+    def _widths(
+        self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per unknown: whether its true count is small, and the width of the pair attack's interval."""
         low, high = propagate(*self.boxes(*disclosure.rounding_box(figures, hidden, threshold)), self.relations)
         every = np.concatenate([counts, self.counts[self.before_only]])
-        need = np.minimum(self.floor, disclosure.MIN_WIDTH + margin)
-        return (every > 0) & (every < threshold) & (high - low < need)
+        return (every > 0) & (every < threshold), high - low
 
     def boxes(self, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The new cube's boxes, narrowed where a count is unchanged, followed by the old counts'."""
