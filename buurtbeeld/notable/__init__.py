@@ -27,7 +27,7 @@ Method, and what was taken from where:
   from three years, before that the last 12 months times last year's gemeente season (from 13
   months; with less, none: the texts then say "zonder seizoenscorrectie").
 * **Level shifts** (`level_shift`, `shift_state`, buurten and wijken): a changepoint test on the last
-  3-12 months against up to 12 before, at least 5 (exact negative-binomial tail ≤ 1e-4 without the
+  3-12 months against up to 12 before, at least 5 (exact negative-binomial tail ≤ 1e-5 without the
   month furthest on the new side, so one outbreak is not a new level; ratio ≥ 1.5, the first month on
   the new side, the last two nearer the new level than the old, so an outbreak of two months is not
   one either). After a shift the new level is the baseline. A shift found in

@@ -22,9 +22,7 @@ class Method:
     dispersion_prior: float = 100.0  # reference months (mu ≥ 1) for an own 1/k; a total's weight n / (n + this)
     outbreak_cap_z: float = 3.0  # earlier outbreak months capped at this many NB sd
     concurrent_min: float = 30.0  # expected cases in the gemeente's buurten for a concurrent index
-    # 1e-5 until December 2026 said a new level in fewer cases (20 of 40 in tests/test_notable.py
-    # against 32) without fewer false ones; 1e-3 made 4 false ones among 260 quiet buurten.
-    shift_p: float = 1e-4
+    shift_p: float = 1e-5
     shift_keep: int = 3  # months a shift found earlier holds without being found again
     shift_keep_p: float = 1e-3  # ... while the months since its start still have a tail this small
     shift_ratio: float = 1.5

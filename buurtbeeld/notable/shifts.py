@@ -104,9 +104,8 @@ def level_shift(
     since, less the month furthest on the new side, are compared with the level of up to 12 months
     before (on the seasonal profile `p` and the exposure `e`) by the exact negative-binomial tail,
     with the series' 1/k and the estimation variance of the old level. A shift needs a tail below
-    `shift_p` (about a dozen candidates per series and every series of the month: far below a single
-    test's level, which with the rules below keeps quiet series quiet; the normal approximation gave
-    a false shift per 250 quiet series), a ratio of at least
+    `shift_p` (about a dozen candidates per series and every series of the month: a Bonferroni-sized
+    level; the normal approximation gave a false shift per 250 quiet series), a ratio of at least
     `shift_ratio` either way, a level of at least `min_count` a month before or after, the first
     month on the new side, and the last two nearer the new level than the old (on a log(x + 0.5)
     scale; a found shift is kept until both are nearer the old, `_holding`). Only on the new side of
