@@ -28,7 +28,13 @@ small areas:
    relation at once, with what each figure allows (`rounding_box`; an 'x' is at least 1, since only
    counted cells are stored), no true 1-4 may be narrowed below
    MIN_WIDTH (three candidate values); narrowed cells are rounded the other way or, failing that,
-   hidden ("x", like every cell outside the design).
+   hidden ("x", like every cell outside the design);
+4. a total the targets keep (the gemeente's, a stadsdeel's, a buurt's own month, quarter or year of at
+   least the threshold) that hiding would take is shown coarser instead, and marked: "≈10", the
+   nearest multiple of twice the threshold (`coarse_figure`; the attacker then knows 5..14, not
+   8..12). A marked figure is honest to the reader and to the auditor, who reads it with exactly that
+   box; an unmarked figure that means something else than the legend says would be neither. Rates
+   and sums with one in them are marked too.
 
 Rates, averages, differences and rankings for the gedeeld audience are computed from the shared
 figures. Months are unions of ISO weeks (a week belongs to the month of its Thursday), so periods nest.
@@ -47,10 +53,12 @@ import numpy as np
 import pandas as pd
 
 # Status 1 (a primary-suppressed '<5') belonged to the first design, which the rounding replaced:
-# every hidden cell now looks the same, so the code is not used and not reused.
-SHOWN, SECONDARY = 0, 2
+# every hidden cell now looks the same, so the code is not used and not reused. COARSE: shown as a
+# marked coarser figure (`coarse_figure`), read as shown by everything that computes with figures.
+SHOWN, SECONDARY, COARSE = 0, 2, 3
 ArrayLike = np.ndarray | pd.Series
 SECONDARY_SIGN = "x"
+COARSE_SIGN = "≈"
 INTERN, GEDEELD = "intern", "gedeeld"
 CONFIDENTIAL = "Vertrouwelijk — niet delen"
 
@@ -68,7 +76,9 @@ def legend(threshold: int, audience: str = GEDEELD) -> str:
         f"{threshold} betekent 1 t/m {threshold + (threshold - 1) // 2}, grotere aantallen wijken hooguit "
         f"{(threshold - 1) // 2} af. '{SECONDARY_SIGN}': niet beschikbaar in de gedeelde weergave "
         "(wekelijkse cijfers van wijken en buurten; per maand en kwartaal: categorieën van een buurt, MK-codes "
-        "van een buurt of wijk) of afgeschermd."
+        "van een buurt of wijk) of afgeschermd. "
+        f"'{COARSE_SIGN}': grover afgerond op {2 * threshold}-tallen om kleine aantallen ernaast te beschermen "
+        f"({COARSE_SIGN}{2 * threshold} betekent {threshold} t/m {3 * threshold - 1})."
     )
 
 
@@ -113,15 +123,32 @@ def round_shared(counts: np.ndarray, keys: np.ndarray, base: int) -> np.ndarray:
     return np.where((c > 0) & (c < base), np.where(keys < c / base, base, 0), nearest).astype(np.int64)
 
 
-def rounding_box(shared: np.ndarray, hidden: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+def coarse_figure(counts: np.ndarray, base: int) -> np.ndarray:
+    """The marked coarser figure of a count of at least `base`: the nearest multiple of 2 * base, half
+    up (base 5: 5..14 reads ≈10, 15..24 ≈20)."""
+    c = np.asarray(counts, dtype=np.int64)
+    return ((c + base) // (2 * base) * (2 * base)).astype(np.int64)
+
+
+def rounding_box(
+    shared: np.ndarray, hidden: np.ndarray, base: int, coarse: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """What a shared figure tells about its true count under `round_shared` (base 5: 0 is 0..4, 5 is
-    1..7, a larger r is r-2..r+2). A hidden cell can be any count but 0: only cells with a count are
-    stored, and an offered cell without one reads 0, so an 'x' is never a zero."""
+    1..7, a larger r is r-2..r+2), or under `coarse_figure` where `coarse` (≈r is r-5..r+4). A hidden
+    cell can be any count but 0: only cells with a count are stored, and an offered cell without one
+    reads 0, so an 'x' is never a zero."""
     r = np.asarray(shared, dtype=np.float64)
     half = (base - 1) // 2
     low = np.where(r == 0, 0.0, np.where(r == base, 1.0, r - (base - 1 - half)))
     high = np.where(r == 0, base - 1.0, r + half)
+    if coarse is not None:
+        low, high = np.where(coarse, r - base, low), np.where(coarse, r + base - 1, high)
     return np.where(hidden, 1.0, low), np.where(hidden, np.inf, high)
+
+
+def visible(status: ArrayLike | int) -> np.ndarray | bool:
+    """Whether a figure is shown (exactly as rounded, or coarser and marked), not hidden."""
+    return np.isin(status, (SHOWN, COARSE))
 
 
 SHARED_LEVELS = ("gemeente", "stadsdeel")
@@ -151,11 +178,12 @@ def for_audience(frame: pd.DataFrame, audience: str, offered: np.ndarray | bool 
     if audience == INTERN:
         frame["status"] = np.zeros(len(frame), dtype=np.int8)
         return frame.drop(columns="shared_count")
-    shown = np.asarray(offered) & (frame["status"].to_numpy() == SHOWN)
+    status = frame["status"].to_numpy()
+    shown = np.asarray(offered) & visible(status)
     shared = frame["shared_count"].astype("float64")
     shared = shared.where(shared.notna(), np.where(frame["count"].to_numpy() == 0, 0.0, np.nan))
     frame["count"] = shared.where(shown)
-    frame["status"] = np.where(shown, SHOWN, SECONDARY).astype(np.int8)
+    frame["status"] = np.where(shown, np.where(status == COARSE, COARSE, SHOWN), SECONDARY).astype(np.int8)
     return frame.drop(columns="shared_count")
 
 
@@ -166,37 +194,41 @@ def audience_line(audience: str, threshold: int) -> str:
     return f"Weergave gedeeld: beschermde cijfers, afgerond op {threshold}-tallen."
 
 
+def combined_status(status: ArrayLike) -> int:
+    """The status of a figure computed from several: hidden when any is, marked coarse when any is."""
+    s = np.asarray(status)
+    return SECONDARY if not visible(s).all() else COARSE if (s == COARSE).any() else SHOWN
+
+
 def window_sum(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Sum of `count` over periods per `by` group, shown only when every period is shown (rule 3).
 
     frame holds one row per period and group with `count` and `status`; missing periods count as zero
     (zero cells are not stored), so a group needs no row per period to be complete."""
     g = frame.groupby(by, dropna=False)
-    out = pd.DataFrame(
-        {"count": g["count"].sum(min_count=0), "_hidden": g["status"].apply(lambda s: (s != SHOWN).any())}
-    )
-    out["status"] = np.where(out["_hidden"], SECONDARY, SHOWN).astype(np.int8)
-    out["count"] = out["count"].where(out["status"] == SHOWN)
-    return out.drop(columns="_hidden").reset_index()
+    out = pd.DataFrame({"count": g["count"].sum(min_count=0), "status": g["status"].apply(combined_status)})
+    out["status"] = out["status"].astype(np.int8)
+    out["count"] = out["count"].where(visible(out["status"]))
+    return out.reset_index()
 
 
 def rolling_shown_mean(values: pd.Series, status: pd.Series, window: int) -> pd.Series:
     """Moving average of a series, NaN wherever any period in the window is hidden (rule 3)."""
-    hidden = pd.Series(np.asarray(status) != SHOWN, index=values.index).astype(float)
+    hidden = pd.Series(~visible(status), index=values.index).astype(float)
     mean = values.where(~hidden.astype(bool), 0.0).rolling(window).mean()
     return mean.where(hidden.rolling(window).sum() == 0)
 
 
 def masked(counts: pd.Series, status: pd.Series) -> pd.Series:
     """Counts as floats with NaN where hidden: what charts may plot."""
-    return counts.astype("float64").where(status.to_numpy() == SHOWN)
+    return counts.astype("float64").where(visible(status.to_numpy()))
 
 
 def masked_rate(counts: pd.Series, status: pd.Series, base: pd.Series, per: float = 1000.0) -> pd.Series:
     """count / base × per, hidden where the count is hidden or the base is unknown or zero."""
     b = base.astype("float64")
     rate = counts.astype("float64") / b.where(b > 0) * per
-    return rate.where(status.to_numpy() == SHOWN)
+    return rate.where(visible(status.to_numpy()))
 
 
 def format_number(value: float | int | None, decimals: int = 0) -> str:
@@ -230,13 +262,13 @@ def label(count: float | int | None, status: int, threshold: int) -> str:
     """What a user reads for one count cell."""
     if status == SECONDARY:
         return SECONDARY_SIGN
-    return format_number(count)
+    return (COARSE_SIGN if status == COARSE else "") + format_number(count)
 
 
 def rate_label(rate: float | None, status: int, threshold: int, decimals: int = 1) -> str:
     if status == SECONDARY:
         return SECONDARY_SIGN
-    return format_number(rate, decimals)
+    return (COARSE_SIGN if status == COARSE else "") + format_number(rate, decimals)
 
 
 def labels(counts: pd.Series, status: pd.Series, threshold: int) -> pd.Series:

@@ -61,7 +61,7 @@ KIND_TEXT = {
 def basis_text(row: dict[str, Any]) -> str:
     """The baseline of one row in words; a new level names the month it started. A hidden cell's
     baseline is not said (a new level there would tell that its count moved): for gedeeld "–"."""
-    if int(row.get("status", disclosure.SHOWN)) != disclosure.SHOWN:
+    if not disclosure.visible(int(row.get("status", disclosure.SHOWN))):
         return "–"
     if row.get("kind") == "niveau" and row.get("since"):
         return f"het nieuwe niveau sinds {month_name(str(row['since']))}"
@@ -209,6 +209,8 @@ def _said(row: pd.Series | dict[str, Any], threshold: int) -> str:
     table's sign ('x incidenten' reads as a typo)."""
     if int(row["status"]) == disclosure.SECONDARY:
         return "een afgeschermd aantal"
+    if int(row["status"]) == disclosure.COARSE:
+        return f"ongeveer {disclosure.format_number(row['shown'])}"
     return disclosure.format_number(row["shown"])
 
 
@@ -235,13 +237,14 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
     out = []
     ranked = sorted(records(facts.rows), key=lambda r: (r["group"] != ALL, -_shown_or_none(r), r["label"]))
     for row in ranked:
-        shown = int(row["status"]) == disclosure.SHOWN
+        status = int(row["status"])
+        shown = bool(disclosure.visible(status))
         out.append(
             {
                 "Categorie": "Alle categorieën" if row["group"] == ALL else row["label"],
                 "Geregistreerd": _obs(row, facts.threshold),
                 "Verwacht": disclosure.expected_label(row["expected"], t) if row["kind"] != "geen" else "–",
-                "Per 1.000 inwoners": disclosure.format_number(row["rate"], 1) if shown else "–",
+                "Per 1.000 inwoners": disclosure.rate_label(row["rate"], status, facts.threshold) if shown else "–",
                 "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
                 if shown
                 else "",
@@ -253,7 +256,7 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
 
 def _shown_or_none(row: dict[str, Any]) -> float:
     """The shown figure for ranking; a hidden one ranks below every shown figure, zero included."""
-    if int(row["status"]) != disclosure.SHOWN or row["shown"] != row["shown"]:
+    if not disclosure.visible(int(row["status"])) or row["shown"] != row["shown"]:
         return -1.0
     return float(row["shown"])
 
@@ -341,7 +344,7 @@ def level_shifts(rows: list[dict[str, Any]], audience: str) -> list[str]:
     for r in rows:
         if not r.get("shift_new") or r.get("shift") not in ("hoger", "lager") or not r.get("since"):
             continue
-        if audience != disclosure.INTERN and int(r["status"]) != disclosure.SHOWN:
+        if audience != disclosure.INTERN and not disclosure.visible(int(r["status"])):
             continue
         what = "alle categorieën samen" if r["group"] == ALL else r["label"].lower()
         out.append(
@@ -428,7 +431,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     # Ranked on the figures this audience reads: for gedeeld the shared ones, ties by label (their
     # exact order is not shown), hidden ones not ranked at all; for intern the exact counts.
     shown_cats = sorted(
-        (r for r in cats if int(r["status"]) == disclosure.SHOWN and r["shown"] > 0),
+        (r for r in cats if disclosure.visible(int(r["status"])) and r["shown"] > 0),
         key=lambda r: (-float(r["shown"]), r["label"]),
     )
     if shown_cats:
@@ -444,11 +447,11 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
             + ", ".join(parts)
             + "."
         )
-    if int(total["status"]) == disclosure.SHOWN and pd.notna(total["rate"]):
+    if disclosure.visible(int(total["status"])) and pd.notna(total["rate"]):
         compare = "; ".join(f"{name}: {rate}" for name, rate in facts.parent_rates)
+        rate = disclosure.rate_label(total["rate"], int(total["status"]), t)
         paragraphs.append(
-            f"Per 1.000 inwoners: {disclosure.format_number(total['rate'], 1)} incidenten"
-            + (f" (ter vergelijking: {compare})." if compare else ".")
+            f"Per 1.000 inwoners: {rate} incidenten" + (f" (ter vergelijking: {compare})." if compare else ".")
         )
     for child in facts.children:
         paragraphs.append(child["text"])
@@ -465,7 +468,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     by_label = sorted(cats, key=lambda r: r["label"])
     groups_chart = {
         "labels": [r["label"] for r in by_label],
-        "observed": [float(r["shown"]) if int(r["status"]) == disclosure.SHOWN else None for r in by_label],
+        "observed": [float(r["shown"]) if disclosure.visible(int(r["status"])) else None for r in by_label],
         "expected": [disclosure.expected_shown(r["expected"], t) if r["kind"] != "geen" else None for r in by_label],
     }
     return {

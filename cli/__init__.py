@@ -434,6 +434,7 @@ def restore_cmd(source: Path, ja: bool) -> None:
 
 
 def _audit(settings: Settings, gemeenten: tuple[str, ...], exact: bool) -> None:
+    from buurtbeeld import disclosure
     from etl.publish import audit_published
 
     broken = 0
@@ -446,7 +447,8 @@ def _audit(settings: Settings, gemeenten: tuple[str, ...], exact: bool) -> None:
             )
         click.echo(
             f"{gemeente}: {report['totalen_verborgen']} van {report['totalen']} totalen van gemeente, stadsdelen "
-            "en buurten (maand, kwartaal, jaar; buurt vanaf 5) niet getoond"
+            f"en buurten (maand, kwartaal, jaar; buurt vanaf 5) niet getoond, {report['totalen_grover']} grover "
+            f"getoond ({disclosure.COARSE_SIGN})"
         )
         click.echo(
             f"{gemeente}: verlies in de gedeelde cijfers (aantal >= 5: niet of met meer dan 2 verschil getoond; "

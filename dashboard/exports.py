@@ -64,11 +64,14 @@ def workbook(sheets: dict[str, pd.DataFrame], about: pd.DataFrame) -> bytes:
 
 
 def cell_values(values: pd.Series, status: pd.Series, decimals: int = 0) -> list[object]:
-    """Numbers where shown (so Excel can sum them), the disclosure sign where hidden."""
+    """Numbers where shown (so Excel can sum them), the disclosure sign where hidden, and a coarser
+    figure as its marked text ("≈10"): as a number, Excel would sum it as if it were as exact."""
     out: list[object] = []
     for v, s in zip(values, status, strict=True):
         if int(s) == disclosure.SHOWN and pd.notna(v):
             out.append(round(float(v), decimals) if decimals else int(v))
+        elif int(s) == disclosure.COARSE and pd.notna(v):
+            out.append(disclosure.rate_label(v, int(s), threshold(), decimals))
         else:
             out.append(disclosure.label(None, int(s), threshold()) if int(s) else "–")
     return out

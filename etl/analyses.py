@@ -139,7 +139,7 @@ def assess_month(
     dense = keys[index].merge(counts.reset_index(), on=index, how="left")[months].fillna(0.0).to_numpy()
     # What the documents' readers see: the shared figure (0 where no cell is stored, NaN where hidden).
     wide = cells.set_index([*index, "period"])  # one row per cell: mk '*' only
-    shared = wide["shared_count"].where(wide["status"] == disclosure.SHOWN).unstack("period").reindex(columns=months)
+    shared = wide["shared_count"].where(disclosure.visible(wide["status"])).unstack("period").reindex(columns=months)
     present = wide["count"].unstack("period").reindex(columns=months)
     seen = keys[index].merge(shared.reset_index(), on=index, how="left")[months].to_numpy(dtype=float)
     stored = keys[index].merge(present.reset_index(), on=index, how="left")[months].notna().to_numpy()
@@ -401,7 +401,7 @@ def _documents(
                 values = [float(v) for v in exact_trend[i]]
             else:
                 values = [
-                    float(v) if s == disclosure.SHOWN else None
+                    float(v) if disclosure.visible(s) else None
                     for v, s in zip(trend_values[i], trend_status[i], strict=True)
                 ]
             facts = narrative.AreaFacts(

@@ -380,7 +380,8 @@ def share(
     keeps its figure or its hiding, and so do its `Twins` (two roundings of one count tell more than
     either); only new and changed figures are flipped or hidden. So a figure changes only with its
     count, unless that fails and the year protected on its own passes the pair attack. Last,
-    `_reveal` shows again what the hiding took without need."""
+    `_reveal` shows again what the hiding took without need, and `_coarsen` shows a kept total that
+    is still hidden as its marked coarser figure (disclosure, point 4)."""
     design = shared_design(cells)
     shared = pd.Series(np.nan, index=cells.index)
     status = np.full(len(cells), disclosure.SECONDARY, dtype=np.int8)
@@ -431,9 +432,10 @@ def share(
         result = _reveal(*result, rounded, counts, threshold, kept, twins, rel, pair)
     if result is None:
         raise RuntimeError(f"{gemeente}: the shared figures could not be protected; nothing is published")
-    rounded, hidden = result
+    rounded, hidden, coarse = _coarsen(*result, counts, threshold, kept, twins, rel, pair)
     shared.iloc[np.flatnonzero(design)] = np.where(hidden, np.nan, rounded)
     status[np.flatnonzero(design)[~hidden]] = disclosure.SHOWN
+    status[np.flatnonzero(design)[coarse]] = disclosure.COARSE
     return cells.assign(shared_count=shared, status=status)
 
 
@@ -688,6 +690,60 @@ def _reveal(
     return figures, hidden
 
 
+def _coarsen(
+    figures: np.ndarray,
+    hidden: np.ndarray,
+    counts: np.ndarray,
+    threshold: int,
+    kept: np.ndarray,
+    twins: Twins,
+    rel: Relations,
+    pair: Pair | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(figures, hidden, coarse): kept totals that the protection still hides, shown instead as their
+    marked coarser figure (disclosure.coarse_figure) where the attack (beside `pair`) then narrows no
+    more than with them hidden; all at once, else in halving batches. A carried coarse figure stays:
+    `Pair.carried` hides it (its box, the previous publication's, is all the attacker has of it), here
+    it is shown again as it was."""
+    coarse = np.zeros(len(counts), dtype=bool)
+    if pair is not None:
+        coarse = hidden & pair.carried_coarse(twins)
+        hidden = hidden & ~coarse
+    small = (counts > 0) & (counts < threshold)
+
+    def narrowed(f: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[int, int]:
+        if pair is not None:
+            return pair.narrowed_counts(f, h, counts, threshold, c)
+        low, high = propagate(*disclosure.rounding_box(f, h, threshold, c), rel)
+        width = high - low
+        return int((small & (width < disclosure.MIN_WIDTH)).sum()), int(
+            (small & (width < disclosure.MIN_WIDTH + GUARD_MARGIN)).sum()
+        )
+
+    # Carried 'x's too: the pair attack holds what the old 'x' said (at least 1) beside the new box, and
+    # a warehouse published before coarse figures existed gets its hidden totals shown this way by
+    # one `buurtbeeld publiceer`, as a rebuild would show them.
+    candidates = np.flatnonzero(twins.spread(hidden & kept & (counts >= threshold)) & hidden)
+    if not len(candidates):
+        return figures, hidden, coarse
+    strict, guarded = narrowed(figures, hidden, coarse)
+    pending, checks = [candidates], 0
+    while pending and checks < REVEAL_CHECKS:
+        batch = pending.pop(0)
+        mask = np.zeros(len(counts), dtype=bool)
+        mask[batch] = True
+        mask = twins.spread(mask) & hidden
+        f = np.where(mask, disclosure.coarse_figure(counts, threshold), figures)
+        h, c = hidden & ~mask, coarse | mask
+        checks += 1
+        now = narrowed(f, h, c)
+        if now[0] <= strict and now[1] <= guarded:
+            figures, hidden, coarse = f, h, c
+        elif len(batch) > 1:
+            pending += [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
+    return figures, hidden, coarse
+
+
 @dataclass(frozen=True)
 class Twins:
     """Cells made of the same weekly records (equal content keys: a quarter with incidents in one month
@@ -721,7 +777,8 @@ class Pair:
     before_only: np.ndarray  # positions in the previous cube of changed or vanished cells
     counts: np.ndarray  # previous counts (by previous position)
     figure: np.ndarray  # previous shared figures
-    hidden: np.ndarray  # previous hidden cells
+    hidden: np.ndarray  # previous hidden cells, and coarse ones (`carried`)
+    coarse: np.ndarray  # previous cells shown coarser (disclosure.COARSE)
     low: np.ndarray  # previous boxes
     high: np.ndarray
     relations: Relations  # the new cube's relations and the previous cube's, over all unknowns
@@ -753,16 +810,16 @@ class Pair:
             np.concatenate([rel_after.relation, rel_before.relation + offset]),
             rel_after.partial | frozenset(p + offset for p in rel_before.partial),
         )
-        hidden = (before["status"] != disclosure.SHOWN).to_numpy()
+        hidden, coarse = _hidden_coarse(before)
         figure = before["shared_count"].fillna(0).to_numpy().astype(np.int64)
-        low, high = disclosure.rounding_box(figure, hidden, threshold)
+        low, high = disclosure.rounding_box(figure, hidden, threshold, coarse)
         # An unchanged count that the previous publication already left narrower than the guard (the
         # exact LP allowed it: `_reveal`) only has to stay as wide as it was: the attacker learns nothing
         # new of it, and without this every later state would be refused for what it cannot change.
         was_low, was_high = propagate(low, high, rel_before)
         floor = np.full(len(after) + len(before_only), float(disclosure.MIN_WIDTH + GUARD_MARGIN))
         floor[same] = np.clip(was_high[same_before] - was_low[same_before], disclosure.MIN_WIDTH, floor[same])
-        return cls(same, same_before, before_only, old, figure, hidden, low, high, relations, floor)
+        return cls(same, same_before, before_only, old, figure, hidden | coarse, coarse, low, high, relations, floor)
 
     def carried(self, fresh: np.ndarray, twins: Twins, hide_new: bool | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(figures, hidden) carried over: a cell whose count did not change keeps its previous figure
@@ -781,6 +838,12 @@ class Pair:
         figures[self.same], hidden[self.same] = self.figure[self.same_before], self.hidden[self.same_before]
         return figures, hidden
 
+    def carried_coarse(self, twins: Twins) -> np.ndarray:
+        """Cells whose unchanged count, or a twin's, the previous publication showed coarser."""
+        mask = np.zeros(len(twins.of_cell), dtype=bool)
+        mask[self.same[self.coarse[self.same_before]]] = True
+        return twins.spread(mask)
+
     def anchored(self, twins: Twins) -> np.ndarray:
         """Cells whose count, or a twin's, the previous publication already showed or hid."""
         mask = np.zeros(len(twins.of_cell), dtype=bool)
@@ -795,26 +858,43 @@ class Pair:
         return int(self.narrowed_cells(figures, hidden, counts, threshold, margin).sum())
 
     def narrowed_counts(
-        self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int
+        self,
+        figures: np.ndarray,
+        hidden: np.ndarray,
+        counts: np.ndarray,
+        threshold: int,
+        coarse: np.ndarray | None = None,
     ) -> tuple[int, int]:
         """(below MIN_WIDTH, below MIN_WIDTH + GUARD_MARGIN) of `narrowed`, from one attack."""
-        small, width = self._widths(figures, hidden, counts, threshold)
+        small, width = self._widths(figures, hidden, counts, threshold, coarse)
         strict = small & (width < np.minimum(self.floor, disclosure.MIN_WIDTH))
         guarded = small & (width < np.minimum(self.floor, disclosure.MIN_WIDTH + GUARD_MARGIN))
         return int(strict.sum()), int(guarded.sum())
 
     def narrowed_cells(
-        self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int, margin: int = GUARD_MARGIN
+        self,
+        figures: np.ndarray,
+        hidden: np.ndarray,
+        counts: np.ndarray,
+        threshold: int,
+        margin: int = GUARD_MARGIN,
+        coarse: np.ndarray | None = None,
     ) -> np.ndarray:
         """The unknowns (new cells, then old counts) whose true small count the pair attack narrows."""
-        small, width = self._widths(figures, hidden, counts, threshold)
+        small, width = self._widths(figures, hidden, counts, threshold, coarse)
         return small & (width < np.minimum(self.floor, disclosure.MIN_WIDTH + margin))
 
     def _widths(
-        self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, threshold: int
+        self,
+        figures: np.ndarray,
+        hidden: np.ndarray,
+        counts: np.ndarray,
+        threshold: int,
+        coarse: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per unknown: whether its true count is small, and the width of the pair attack's interval."""
-        low, high = propagate(*self.boxes(*disclosure.rounding_box(figures, hidden, threshold)), self.relations)
+        box = disclosure.rounding_box(figures, hidden, threshold, coarse)
+        low, high = propagate(*self.boxes(*box), self.relations)
         every = np.concatenate([counts, self.counts[self.before_only]])
         return (every > 0) & (every < threshold), high - low
 
@@ -920,7 +1000,7 @@ def publish(
             written += published.replace_year(conn, gemeente, iso_year, cells, batch_id)
         else:
             written += published.replace_periods(conn, gemeente, _periods_in(parts), cells, batch_id)
-        hidden += int((cells["status"] != disclosure.SHOWN).sum())
+        hidden += int((cells["status"] == disclosure.SECONDARY).sum())
         months_done += [m for m in months if parts is None or m in periods["month"]]
         del counts, cells
         release_memory()  # this year's frames, before the next year's
@@ -1099,6 +1179,18 @@ class YearAudit:
     findings: list[Finding]
 
 
+def _hidden_coarse(cube: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per published cell: hidden ('x'), and shown coarser (disclosure.COARSE)."""
+    status = cube["status"].to_numpy()
+    return status == disclosure.SECONDARY, status == disclosure.COARSE
+
+
+def _published_box(cube: pd.DataFrame, threshold: int) -> tuple[np.ndarray, np.ndarray]:
+    """What each published figure of `cube` tells an attacker (disclosure.rounding_box)."""
+    hidden, coarse = _hidden_coarse(cube)
+    return disclosure.rounding_box(cube["shared_count"].fillna(0).to_numpy(), hidden, threshold, coarse)
+
+
 def audit_year(cells: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int, exact: bool = False) -> YearAudit:
     """Attack what the gedeeld audience sees of one ISO year of a published cube: the cells of the
     shared design with their shared figures (a hidden one: any count), every relation among them.
@@ -1106,8 +1198,7 @@ def audit_year(cells: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int, exa
     for every true small count (buurtbeeld.audit.lp_narrowed), and the findings are then the LP's.
     Cells outside the design are offered to nobody outside the analysts."""
     cube = located(cells, hierarchy)
-    hidden = (cube["status"] != disclosure.SHOWN).to_numpy()
-    box = disclosure.rounding_box(cube["shared_count"].fillna(0).to_numpy(), hidden, threshold)
+    box = _published_box(cube, threshold)
     rel = cube_relations(cube)
     low, high = propagate(*box, rel)
     counts = cube["count"].to_numpy()
@@ -1128,8 +1219,7 @@ def audit_pair(before: pd.DataFrame, after: pd.DataFrame, hierarchy: pd.DataFram
     design cells (`located`) or, from there on, among the old counts of cells that changed."""
     new, old = located(after, hierarchy), located(before, hierarchy)
     pair = Pair.of(new, cube_relations(new), old, threshold)
-    hidden = (new["status"] != disclosure.SHOWN).to_numpy()
-    box = disclosure.rounding_box(new["shared_count"].fillna(0).to_numpy(), hidden, threshold)
+    box = _published_box(new, threshold)
     low, high = propagate(*pair.boxes(*box), pair.relations)
     counts = np.concatenate([new["count"].to_numpy(), pair.counts[pair.before_only]])
     return findings(counts, np.ones(len(counts), dtype=bool), low, high, threshold, disclosure.MIN_WIDTH)
@@ -1141,7 +1231,7 @@ def information_loss(cells: pd.DataFrame) -> pd.DataFrame:
     off; of its cells of at least 20: the share not shown; and of all cells of at least 20, those
     outside the design (weekly buurt and wijk figures, MK codes of buurten and wijken) included."""
     design = shared_design(cells)
-    hidden = (cells["status"] != disclosure.SHOWN).to_numpy()
+    hidden = (cells["status"] == disclosure.SECONDARY).to_numpy()
     changed = ((cells["shared_count"] - cells["count"]).abs() > 2).to_numpy()
     frame = cells[["area_level", "period_type", "count"]].assign(design=design, hidden=hidden, lost=hidden | changed)
 
@@ -1194,7 +1284,8 @@ def audit_published(
             out[gemeente] = {
                 "jaren": years,
                 "verlies": information_loss(cells),
-                "totalen_verborgen": int((kept & (cells["status"] != disclosure.SHOWN).to_numpy()).sum()),
+                "totalen_verborgen": int((kept & (cells["status"] == disclosure.SECONDARY).to_numpy()).sum()),
+                "totalen_grover": int((kept & (cells["status"] == disclosure.COARSE).to_numpy()).sum()),
                 "totalen": int(kept.sum()),
             }
     return out

@@ -164,6 +164,24 @@ def test_meest_geregistreerd_ranks_the_figures_the_audience_reads() -> None:
     assert ranked == "Meest geregistreerd: woninginbraak (23), vernieling (21), overlast (19)."
 
 
+def test_a_coarse_total_is_said_approximately_and_ranked_by_its_figure() -> None:
+    """A total shown coarser (disclosure.COARSE) reads 'ongeveer 10' in sentences, '≈10' in the table,
+    with its rate marked; it ranks by its figure among the shown ones, and the exact count is not said."""
+    coarse = disclosure.COARSE
+    rows = _rows(
+        ("*", "Alle categorieën", 7, 10.0, coarse, 2.0, "hoog", 5.0, 2.5, "seizoen"),
+        ("A", "Woninginbraak", 6, 5.0, SHOWN, 1.0, "", 5.0, 1.25, "seizoen"),
+        ("B", "Vernieling", 1, 0.0, SHOWN, 0.5, "", 0.5, 0.0, "seizoen"),
+    )
+    shared = narrative.describe(_facts(rows))
+    text = " ".join([shared["headline"], *shared["paragraphs"]])
+    assert "ongeveer 10" in text and " 7 " not in f" {text} " and "Per 1.000 inwoners: ≈2,5 incidenten" in text
+    table = {r["Categorie"]: r for r in shared["table"]}
+    assert table["Alle categorieën"]["Geregistreerd"] == "≈10"
+    assert table["Alle categorieën"]["Per 1.000 inwoners"] == "≈2,5"
+    assert shared["charts"]["groups"]["observed"] == [0.0, 5.0]
+
+
 @pytest.mark.parametrize(
     ("value", "decimals", "expected"),
     [

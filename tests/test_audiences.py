@@ -81,6 +81,66 @@ def test_intern_reads_exact_counts_and_gedeeld_reads_protected_ones(app, demo_wa
     assert "gedeeld" in sam_note and "Vertrouwelijk" not in sam_note
 
 
+def _clear_query_caches() -> None:
+    for value in vars(queries).values():
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
+
+
+def test_a_coarse_figure_reads_marked_on_the_page_and_in_the_download(app, demo_warehouse: Settings) -> None:
+    """A kept total shown coarser (disclosure.COARSE, etl.publish._coarsen) reaches the gedeeld reader as
+    '≈10', its rate marked too, on the Trends page and in its Excel download (as text: summed as a
+    number it would pass for exact); the analist still reads the exact count."""
+    from sqlalchemy import text
+
+    from dashboard.pages import trends
+    from warehouse.db import get_engine
+
+    url = demo_warehouse.warehouse_url
+    cube = published(url, "GM9999")
+    cell = cube.query(
+        "period_type == 'month' and area_level == 'buurt' and group_code == '*' and mk_code == '*' "
+        "and status == 0 and count >= 5 and count % 10 not in (0, 5)"
+    ).iloc[-1]
+    figure = int(disclosure.coarse_figure(cell["count"], 5))
+    where = (
+        "WHERE gemeente_code = 'GM9999' AND period_type = 'month' AND period = :p AND area_level = 'buurt' "
+        "AND area_code = :a AND group_code = '*' AND mk_code = '*'"
+    )
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE published_count SET status = 3, shared_count = :v {where}"),
+            {"v": figure, "p": cell["period"], "a": cell["area_code"]},
+        )
+    _clear_query_caches()
+    try:
+        seen = {}
+        for user in ("sam", "anna"):
+            with app.server.test_request_context("/"):
+                sign_in(user)
+                series = trends.series_frame("GM9999", "buurt", cell["area_code"], "*", "month").set_index("period")
+                chart = trends.update("GM9999", "buurt", cell["area_code"], "*", "month", "aantal")
+                download = trends.export(1, "GM9999", "buurt", cell["area_code"], "*", "month")
+            book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+            values = {v for row in book.worksheets[0].iter_rows(values_only=True) for v in row}
+            seen[user] = (series.loc[cell["period"]], str(chart), values)
+        sam, sam_chart, sam_values = seen["sam"]
+        assert int(sam["status"]) == disclosure.COARSE and sam["count"] == figure
+        assert f"≈{figure}" in sam_chart and f"≈{figure}" in sam_values
+        assert any(isinstance(v, str) and v.startswith("≈") and "," in v for v in sam_values)  # the rate
+        anna, anna_chart, anna_values = seen["anna"]
+        assert anna["count"] == cell["count"] and int(anna["status"]) == disclosure.SHOWN
+        assert "≈" not in anna_chart and not any(isinstance(v, str) and "≈" in v for v in anna_values)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text(f"UPDATE published_count SET status = 0, shared_count = :v {where}"),
+                {"v": int(cell["shared_count"]), "p": cell["period"], "a": cell["area_code"]},
+            )
+        _clear_query_caches()
+
+
 def test_every_intern_export_is_marked_vertrouwelijk(app, demo_warehouse: Settings) -> None:
     from dashboard.pages import maandanalyses, trends, weekoverzicht
 
@@ -127,9 +187,8 @@ def test_the_page_talks_to_this_origin_only_and_charts_offer_no_upload(app, monk
 def test_the_demo_gedeeld_figures_withstand_the_auditor_and_lose_little(demo_warehouse: Settings) -> None:
     """The demo as built, one weekly delivery after another: the auditor pins or narrows no small
     count in any year. Issue 23's loss targets: at most 5 % of the offered cells of 20 or more hidden
-    (0.1-0.32 % over four secret keys, docs/privacy.md), and no kept total hidden, which this method cannot
-    meet for every key (0-3 of 3 000, each a month or quarter that would pin a small month beside it,
-    docs/privacy.md): the bound below guards that level against regressions."""
+    (0.1-0.32 % over four secret keys, docs/privacy.md), and no kept total hidden: one that would pin
+    a small month beside it is shown coarser and marked (0-3 of 3 000 per key, docs/privacy.md)."""
     from etl.publish import audit_published
 
     [(_, result)] = audit_published(demo_warehouse).items()
@@ -137,6 +196,6 @@ def test_the_demo_gedeeld_figures_withstand_the_auditor_and_lose_little(demo_war
         year: (0, 0) for year in result["jaren"]
     }
     assert sum(y["klein"] for y in result["jaren"].values()) > 10_000  # there was something to attack
-    assert result["totalen"] > 1_000 and result["totalen_verborgen"] <= 5
+    assert result["totalen"] > 1_000 and result["totalen_verborgen"] == 0 and result["totalen_grover"] <= 5
     overall = result["verlies"].set_index(["area_level", "period_type"]).loc[("alle", "alle")]
     assert overall["cells_ge20"] > 1_000 and overall["hidden_ge20"] <= 0.05, overall

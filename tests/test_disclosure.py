@@ -84,3 +84,27 @@ def test_expected_counts_round_half_up_and_never_below_the_threshold() -> None:
     assert expected_shown(4.5, 5) == 5.0 and expected_shown(6.5, 5) == 7.0 and expected_shown(7.49, 5) == 7.0
     assert expected_shown(4.49, 5) is None and expected_shown(float("nan"), 5) is None
     assert expected_label(4.5, 5) == "5"
+
+
+def test_a_coarse_figure_is_marked_honest_and_read_as_shown() -> None:
+    """A kept total shown coarser: the nearest multiple of 2 x the threshold, 'verbatim' in its box,
+    marked wherever it is read, and counted as shown by every computation (a sum with one is marked)."""
+    counts = np.arange(5, 400)
+    coarse = d.coarse_figure(counts, T)
+    assert (
+        (coarse % (2 * T) == 0).all()
+        and coarse[0] == 10
+        and d.coarse_figure(np.array([14, 15]), T).tolist() == [10, 20]
+    )
+    low, high = d.rounding_box(coarse, np.zeros(len(counts), bool), T, np.ones(len(counts), bool))
+    assert ((low <= counts) & (counts <= high)).all() and (high - low == 2 * T - 1).all()
+    assert d.label(10, d.COARSE, T) == "≈10" and d.rate_label(2.5, d.COARSE, T) == "≈2,5"
+    frame = pd.DataFrame({"count": [7, 3], "shared_count": [10.0, 5.0], "status": [d.COARSE, d.SHOWN]})
+    shared = d.for_audience(frame.copy(), d.GEDEELD, np.array([True, True]))
+    assert shared["count"].tolist() == [10.0, 5.0] and shared["status"].tolist() == [d.COARSE, d.SHOWN]
+    assert d.masked_rate(shared["count"], shared["status"], pd.Series([1000.0, 1000.0])).tolist() == [10.0, 5.0]
+    windows = pd.DataFrame({"area": ["a", "a", "b", "b"], "count": [10.0, 5.0, 10.0, np.nan], "status": [3, 0, 3, 2]})
+    out = d.window_sum(windows, ["area"]).set_index("area")
+    assert out.loc["a", "count"] == 15 and out.loc["a", "status"] == d.COARSE
+    assert np.isnan(out.loc["b", "count"]) and out.loc["b", "status"] == d.SECONDARY
+    assert "≈10 betekent 5 t/m 14" in d.legend(T)

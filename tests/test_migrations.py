@@ -193,3 +193,31 @@ def test_weekly_counts_keep_their_cells_when_the_cell_becomes_the_key(db_url: st
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM weekly_count"))
     upgrade(db_url)
+
+
+def test_published_cells_may_be_shown_coarser_and_going_down_hides_them(db_url: str) -> None:
+    """e7b2c4d91f36: status 3 (a kept total shown coarser, buurtbeeld.disclosure) is allowed after it and
+    refused before it; going down turns such cells into hidden ones, which the older version reads."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    insert = text(
+        "INSERT INTO published_count (gemeente_code, indeling_year, period_type, period, period_start, "
+        "area_level, area_code, group_code, mk_code, count, shared_count, status) VALUES ('GM0001', 2025, "
+        "'month', :p, '2025-01-01', 'buurt', 'BU00010001', '*', '*', 7, :shared, :status)"
+    )
+    upgrade(db_url, "9c4a1f7e2d58")
+    engine = get_engine(db_url)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"p": "2025-01", "shared": 10, "status": 3})
+    with engine.begin() as conn:
+        conn.execute(insert, {"p": "2025-01", "shared": 5, "status": 0})
+    upgrade(db_url)
+    with engine.begin() as conn:
+        conn.execute(insert, {"p": "2025-02", "shared": 10, "status": 3})
+    downgrade(db_url, "9c4a1f7e2d58")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT period, shared_count, status FROM published_count ORDER BY period")).all()
+    assert [tuple(r) for r in rows] == [("2025-01", 5, 0), ("2025-02", None, 2)]
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"p": "2025-03", "shared": 10, "status": 3})

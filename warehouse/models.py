@@ -395,7 +395,7 @@ class PublishedCount(Base):
     Per gemeente, period (ISO week; month, quarter and year as unions of weeks, see buurtbeeld.periods),
     area level, area, category group ('*' = all) and MK code ('*' = the whole group): the exact count
     (what the intern audience reads), the shared figure and its status for the gedeeld audience (0
-    shown, 2 not shown; see buurtbeeld.disclosure). MK cells are
+    shown, 2 not shown, 3 shown coarser and marked; see buurtbeeld.disclosure). MK cells are
     children of their group's cell in complementary suppression, like groups of the all-categories
     cell. Areas are those of the gemeente's latest indeling year; older years' counts follow the
     primary correspondence. Zero cells are not stored."""
@@ -444,7 +444,7 @@ class PublishedCount(Base):
             "mk_code",
             "period_start",
         ),
-        CheckConstraint("status IN (0, 1, 2)", name="status"),
+        CheckConstraint("status IN (0, 1, 2, 3)", name="status"),
     )
 
     @classmethod

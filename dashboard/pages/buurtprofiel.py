@@ -143,7 +143,7 @@ def comparison_frame(gm: str, codes: list[str], period: str) -> pd.DataFrame:
             count = hit["count"].iloc[0] if len(hit) else np.nan
             status = int(hit["status"].iloc[0]) if len(hit) else disclosure.SHOWN
             inw = pop.get((level, code), np.nan)
-            rate = count / inw * 1000 if status == disclosure.SHOWN and inw and inw > 0 else np.nan
+            rate = count / inw * 1000 if disclosure.visible(status) and inw and inw > 0 else np.nan
             rows.append(
                 {
                     "level": level,
@@ -242,7 +242,7 @@ def heatmap_figure(frame: pd.DataFrame) -> go.Figure:
         if r.dagdeel not in DAGDELEN:
             continue
         i, j = DAGDELEN.index(r.dagdeel), int(r.weekday) - 1
-        z[i, j] = r.count if r.status == disclosure.SHOWN else np.nan
+        z[i, j] = r.count if disclosure.visible(r.status) else np.nan
         text[i][j] = disclosure.label(r.count, int(r.status), t)
     fig = go.Figure(
         go.Heatmap(

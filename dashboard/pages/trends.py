@@ -137,7 +137,7 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
     y, moving, last = s["count"] * factor, s["moving"] * factor, s["last_year"] * factor
     label = ui.rate_text(s["rate"], s["status"]) if rate else ui.count_text(s["count"], s["status"])
     x = [d.isoformat() for d in s["period_start"]]
-    hidden = s[s["status"] != disclosure.SHOWN]
+    hidden = s[s["status"] == disclosure.SECONDARY]
     what = "per 1 000 inwoners" if rate else "aantal geregistreerde incidenten"
     # A plain figure dict: plotly's classes validate and deep-copy every point on every call.
     traces = [

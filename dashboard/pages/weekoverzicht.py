@@ -279,7 +279,7 @@ def table_text(frame: pd.DataFrame) -> pd.DataFrame:
             "Wijk": frame["wijk_name"],
             "Aantal": ui.count_text(frame["count"], frame["status"]),
             "Weekgemiddelde vorig kwartaal": [
-                disclosure.format_number(b, 1) if s == disclosure.SHOWN else disclosure.SECONDARY_SIGN
+                disclosure.rate_label(b, int(s), t) if pd.notna(s) else disclosure.SECONDARY_SIGN
                 for b, s in zip(frame["baseline"], frame["base_s"], strict=True)
             ],
             "Verschil": [disclosure.format_number(e, 1) if pd.notna(e) else "–" for e in frame["excess"]],
