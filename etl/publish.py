@@ -1229,10 +1229,14 @@ def information_loss(cells: pd.DataFrame) -> pd.DataFrame:
     """Per area level and period type (and 'alle' over everything), what the gedeeld audience loses.
     Of the design's cells with a true count of at least 5: the share not shown or shown more than 2
     off; of its cells of at least 20: the share not shown; and of all cells of at least 20, those
-    outside the design (weekly buurt and wijk figures, MK codes of buurten and wijken) included."""
+    outside the design (weekly buurt and wijk figures, MK codes of buurten and wijken) included. A
+    figure shown coarser (≈10) counts as lost among the cells of 5 or more, not as hidden."""
     design = shared_design(cells)
     hidden = (cells["status"] == disclosure.SECONDARY).to_numpy()
-    changed = ((cells["shared_count"] - cells["count"]).abs() > 2).to_numpy()
+    # A coarser figure is not one within 2, however close it came: its reader knows only 5..14.
+    changed = ((cells["shared_count"] - cells["count"]).abs() > 2).to_numpy() | (
+        cells["status"] == disclosure.COARSE
+    ).to_numpy()
     frame = cells[["area_level", "period_type", "count"]].assign(design=design, hidden=hidden, lost=hidden | changed)
 
     def row(level: str, kind: str, g: pd.DataFrame) -> dict[str, Any]:
