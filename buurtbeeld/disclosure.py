@@ -30,11 +30,12 @@ small areas:
    MIN_WIDTH (three candidate values); narrowed cells are rounded the other way or, failing that,
    hidden ("x", like every cell outside the design);
 4. a total the targets keep (the gemeente's, a stadsdeel's, a buurt's own month, quarter or year of at
-   least the threshold) that hiding would take is shown coarser instead, and marked: "≈10", the
-   nearest multiple of twice the threshold (`coarse_figure`; the attacker then knows 5..14, not
-   8..12). A marked figure is honest to the reader and to the auditor, who reads it with exactly that
-   box; an unmarked figure that means something else than the legend says would be neither. Rates
-   and sums with one in them are marked too.
+   least the threshold) that hiding would take is shown coarser instead, and marked, where the
+   attacker then finds nothing more: "≈10", the nearest multiple of twice the threshold
+   (`coarse_figure`; the attacker then knows 5..14, not 8..12). A marked figure is honest to the
+   reader and to the auditor, who reads it with exactly that box; an unmarked figure that means
+   something else than the legend says would be neither. Rates, sums and averages with one in them
+   are marked too; a notable flag, resting on the exact count, is not shown beside one.
 
 Rates, averages, differences and rankings for the gedeeld audience are computed from the shared
 figures. Months are unions of ISO weeks (a week belongs to the month of its Thursday), so periods nest.
@@ -217,6 +218,16 @@ def rolling_shown_mean(values: pd.Series, status: pd.Series, window: int) -> pd.
     hidden = pd.Series(~visible(status), index=values.index).astype(float)
     mean = values.where(~hidden.astype(bool), 0.0).rolling(window).mean()
     return mean.where(hidden.rolling(window).sum() == 0)
+
+
+def window_status(status: pd.Series, window: int) -> pd.Series:
+    """The status of a moving window's figure per period (`rolling_shown_mean`): hidden where any period
+    in it is hidden or the window is not full, marked coarse where one is coarse, else shown."""
+    s = pd.Series(np.asarray(status), index=status.index)
+    hidden = (~visible(s)).astype(float).rolling(window).sum()
+    coarse = (s == COARSE).astype(float).rolling(window).sum()
+    out = np.where(hidden.isna() | (hidden > 0), SECONDARY, np.where(coarse > 0, COARSE, SHOWN))
+    return pd.Series(out, index=s.index).astype(int)
 
 
 def masked(counts: pd.Series, status: pd.Series) -> pd.Series:

@@ -61,7 +61,7 @@ KIND_TEXT = {
 def basis_text(row: dict[str, Any]) -> str:
     """The baseline of one row in words; a new level names the month it started. A hidden cell's
     baseline is not said (a new level there would tell that its count moved): for gedeeld "–"."""
-    if not disclosure.visible(int(row.get("status", disclosure.SHOWN))):
+    if int(row.get("status", disclosure.SHOWN)) != disclosure.SHOWN:
         return "–"
     if row.get("kind") == "niveau" and row.get("since"):
         return f"het nieuwe niveau sinds {month_name(str(row['since']))}"
@@ -172,7 +172,8 @@ class AreaFacts:
     parent_rates: list[tuple[str, str]] = field(default_factory=list)  # (name, rate label) stadsdeel, gemeente
     provisional: list[str] = field(default_factory=list)
     context: list[tuple[str, str, str]] = field(default_factory=list)  # (indicator, here, gemeente)
-    trend: dict[str, Any] = field(default_factory=dict)  # months, values (None where hidden)
+    # months, values (None where hidden), coarse (per month: a figure shown coarser, marked '≈')
+    trend: dict[str, Any] = field(default_factory=dict)
     children: list[dict[str, Any]] = field(default_factory=list)  # notable findings of the areas below
     below: dict[str, int] = field(default_factory=dict)  # level -> areas below with a shown notable result
     below_hidden: int = 0  # notable results below that cannot be shown
@@ -246,7 +247,7 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
                 "Verwacht": disclosure.expected_label(row["expected"], t) if row["kind"] != "geen" else "–",
                 "Per 1.000 inwoners": disclosure.rate_label(row["rate"], status, facts.threshold) if shown else "–",
                 "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
-                if shown
+                if status == disclosure.SHOWN
                 else "",
                 "Basis": basis_text(row),
             }
@@ -273,7 +274,10 @@ NO_TREND_CHART = "Geen grafiek per maand: in deze periode is geen maandtotaal ge
 def notable_records(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """`notable` on the rows as dicts (what describe and the summaries read)."""
     flagged = [r for r in rows if r["direction"] != ""]
-    visible = [r for r in flagged if int(r["status"]) != disclosure.SECONDARY]
+    # A flag rests on the exact count: beside a coarser figure (5..14) "opvallend laag" with its
+    # expectation would narrow it, and a small count beside it, more than the auditor checks. So a
+    # flagged coarse figure is counted with the hidden ones, like its level shift and its basis.
+    visible = [r for r in flagged if int(r["status"]) == disclosure.SHOWN]
     visible.sort(key=lambda r: (r["group"] != ALL, -abs(float(r["shown"]) - float(r["expected"])), r["label"]))
     return visible, len(flagged) - len(visible)
 
@@ -344,7 +348,7 @@ def level_shifts(rows: list[dict[str, Any]], audience: str) -> list[str]:
     for r in rows:
         if not r.get("shift_new") or r.get("shift") not in ("hoger", "lager") or not r.get("since"):
             continue
-        if audience != disclosure.INTERN and not disclosure.visible(int(r["status"])):
+        if audience != disclosure.INTERN and int(r["status"]) != disclosure.SHOWN:
             continue
         what = "alle categorieën samen" if r["group"] == ALL else r["label"].lower()
         out.append(

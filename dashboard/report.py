@@ -53,8 +53,13 @@ def _trend_chart(trend: dict[str, Any], fmt: str) -> bytes | None:
     fig, ax = _figure()
     xs = list(range(len(months)))
     ax.plot(xs, [float("nan") if v is None else v for v in values], marker="o", markersize=3, color=OBSERVED)
+    coarse = [x for x, c in zip(xs, trend.get("coarse") or [], strict=False) if c]
+    title = "Alle categorieën per maand (lege plekken: niet getoond"
+    if coarse:
+        ax.plot(coarse, [values[x] for x in coarse], "o", markersize=6, markerfacecolor="white", color=OBSERVED)
+        title += "; open punt: grover afgerond, ≈"
     ax.set_xticks(xs[::3], [narrative.month_name(m)[:3] + " " + m[2:4] for m in months[::3]])
-    ax.set_title("Alle categorieën per maand (lege plekken: niet getoond)", fontsize=8, loc="left")
+    ax.set_title(title + ")", fontsize=8, loc="left")
     return _save(fig, fmt)
 
 

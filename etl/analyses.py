@@ -397,6 +397,7 @@ def _documents(
                 parents.append((f"stadsdeel {area.stadsdeel}", rates.get(("stadsdeel", area.stadsdeel), "–")))
             if area.area_level != "gemeente":
                 parents.append((f"gemeente {gm_name}", rates.get(("gemeente", inputs.gemeente), "–")))
+            coarse: list[bool] = []
             if audience == disclosure.INTERN:
                 values = [float(v) for v in exact_trend[i]]
             else:
@@ -404,6 +405,7 @@ def _documents(
                     float(v) if disclosure.visible(s) else None
                     for v, s in zip(trend_values[i], trend_status[i], strict=True)
                 ]
+                coarse = [bool(s == disclosure.COARSE) for s in trend_status[i]]
             facts = narrative.AreaFacts(
                 month=inputs.month,
                 level=area.area_level,
@@ -414,7 +416,7 @@ def _documents(
                 parent_rates=parents,
                 provisional=inputs.provisional,
                 context=context.get(area.area_code, []) if area.area_level == "buurt" else [],
-                trend={"months": trend_months, "values": values},
+                trend={"months": trend_months, "values": values, "coarse": coarse},
                 audience=audience,
             )
             docs[audience].append({"facts": facts, "area": area})

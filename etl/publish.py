@@ -707,7 +707,10 @@ def _coarsen(
     it is shown again as it was."""
     coarse = np.zeros(len(counts), dtype=bool)
     if pair is not None:
+        # With its coarse figure, not the fresh rounding a fallback of `share` may have left there:
+        # '≈15' is no coarse figure, so it would read 13..17 beside the old '≈10'.
         coarse = hidden & pair.carried_coarse(twins)
+        figures = np.where(coarse, disclosure.coarse_figure(counts, threshold), figures)
         hidden = hidden & ~coarse
     small = (counts > 0) & (counts < threshold)
 

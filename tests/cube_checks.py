@@ -20,8 +20,9 @@ def published(url: str, gemeente: str) -> pd.DataFrame:
 
 def check_cube(url: str, gemeente: str, hierarchy: pd.DataFrame, threshold: int = 5) -> dict[str, int]:
     """Exact counts add up along every relation; the gedeeld audience is offered only the shared design,
-    as multiples of the threshold within the rounding rule; and the auditor narrows no true small count
-    below disclosure.MIN_WIDTH. Returns the number of design cells shown and hidden."""
+    as multiples of the threshold within the rounding rule (a coarse figure: the nearest multiple of
+    twice the threshold, of a kept total); and the auditor narrows no true small count below
+    disclosure.MIN_WIDTH. Returns the number of design cells shown (coarse ones too) and hidden."""
     cells = published(url, gemeente)
     assert len(cells), "nothing published"
     design = shared_design(cells)
@@ -30,6 +31,9 @@ def check_cube(url: str, gemeente: str, hierarchy: pd.DataFrame, threshold: int 
     assert (shown["shared_count"] % threshold == 0).all()
     low, high = disclosure.rounding_box(shown["shared_count"].to_numpy(), np.zeros(len(shown), bool), threshold)
     assert ((low <= shown["count"]) & (shown["count"] <= high)).all(), "a shared figure outside its rounding"
+    coarse = cells[design & (cells["status"] == disclosure.COARSE)]
+    assert (coarse["shared_count"] == disclosure.coarse_figure(coarse["count"], threshold)).all()
+    assert (coarse["count"] >= threshold).all()
 
     hier = full_hierarchy(hierarchy)[0].set_index("buurt_code")
     for year, cube in cells.groupby(cells["period"].str[:4]):
@@ -46,7 +50,7 @@ def check_cube(url: str, gemeente: str, hierarchy: pd.DataFrame, threshold: int 
         attacked = audit_year(cells[cells["period"].str[:4] == year], hierarchy, threshold)
         assert not attacked.findings, f"{year}: the auditor narrows {len(attacked.findings)} small counts"
     return {
-        "shown": len(shown),
-        "hidden": int((design & (cells["status"] != disclosure.SHOWN)).sum()),
+        "shown": len(shown) + len(coarse),
+        "hidden": int((design & (cells["status"] == disclosure.SECONDARY)).sum()),
         "outside": int((~design).sum()),
     }

@@ -164,9 +164,10 @@ def test_meest_geregistreerd_ranks_the_figures_the_audience_reads() -> None:
     assert ranked == "Meest geregistreerd: woninginbraak (23), vernieling (21), overlast (19)."
 
 
-def test_a_coarse_total_is_said_approximately_and_ranked_by_its_figure() -> None:
+def test_a_coarse_total_is_said_approximately_and_its_flag_counted_not_named() -> None:
     """A total shown coarser (disclosure.COARSE) reads 'ongeveer 10' in sentences, '≈10' in the table,
-    with its rate marked; it ranks by its figure among the shown ones, and the exact count is not said."""
+    with its rate marked; the exact count is not said. Its flag rests on the exact count, so it is
+    counted with the hidden notable results, not named: 'opvallend hoog' beside a 5..14 would narrow it."""
     coarse = disclosure.COARSE
     rows = _rows(
         ("*", "Alle categorieën", 7, 10.0, coarse, 2.0, "hoog", 5.0, 2.5, "seizoen"),
@@ -176,10 +177,13 @@ def test_a_coarse_total_is_said_approximately_and_ranked_by_its_figure() -> None
     shared = narrative.describe(_facts(rows))
     text = " ".join([shared["headline"], *shared["paragraphs"]])
     assert "ongeveer 10" in text and " 7 " not in f" {text} " and "Per 1.000 inwoners: ≈2,5 incidenten" in text
+    assert "opvallend" not in shared["headline"].split(";")[0] and "één opvallende uitkomst" in text
     table = {r["Categorie"]: r for r in shared["table"]}
-    assert table["Alle categorieën"]["Geregistreerd"] == "≈10"
+    assert table["Alle categorieën"]["Geregistreerd"] == "≈10" and table["Alle categorieën"]["Beoordeling"] == ""
     assert table["Alle categorieën"]["Per 1.000 inwoners"] == "≈2,5"
     assert shared["charts"]["groups"]["observed"] == [0.0, 5.0]
+    intern = narrative.describe(_intern(_facts(rows)))
+    assert "7 incidenten geregistreerd" in intern["headline"] and "opvallend hoog" in intern["headline"]
 
 
 @pytest.mark.parametrize(
@@ -412,3 +416,28 @@ def test_every_notable_area_is_on_the_page_and_in_every_download(
     finally:
         get_settings.cache_clear()
     assert problems == [], problems[:20]
+
+
+def test_a_coarse_month_is_marked_in_the_trend_charts(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The documents' month chart: a coarse month is an open point with '≈' on the page and in the
+    static chart of the HTML/PDF, a hidden one a gap; documents stored before have no 'coarse' list."""
+    settings = Settings(data_dir=tmp_path, warehouse_url=f"sqlite:///{tmp_path / 'leeg.sqlite'}")
+    dashboard_app(settings, monkeypatch, {})  # registers the pages
+    from dashboard import report
+    from dashboard.pages import maandanalyses
+
+    try:
+        trend = {
+            "months": ["2026-08", "2026-09", "2026-10"],
+            "values": [15.0, None, 10.0],
+            "coarse": [False, False, True],
+        }
+        figure = maandanalyses.trend_figure(trend)
+        assert list(figure.data[0].text) == ["15", "x", "≈10"]
+        assert list(figure.data[0].marker.symbol) == ["circle", "circle", "circle-open"]
+        assert report._trend_chart(trend, "svg") is not None
+        older = {k: v for k, v in trend.items() if k != "coarse"}
+        assert list(maandanalyses.trend_figure(older).data[0].text) == ["15", "x", "10"]
+        assert report._trend_chart(older, "svg") is not None
+    finally:
+        get_settings.cache_clear()  # the settings of this test's environment

@@ -48,6 +48,19 @@ def test_a_total_next_to_one_hidden_part_pins_it() -> None:
     assert len(found) == 1 and found[0].pinned and found[0].count == 3
 
 
+def test_the_attacker_reads_a_coarse_figure_as_its_box_not_as_an_x() -> None:
+    """P = A + C with P shown as 5 (1..7), C a coarse '≈10' (5..14) and A hidden (true 2): with C's box
+    A is at most 7 - 5 = 2, so 1..2, narrowed; read as an 'x', C would leave A 1..6."""
+    from etl.publish import _published_box
+
+    cube = pd.DataFrame({"shared_count": [5.0, np.nan, 10.0], "status": [d.SHOWN, d.SECONDARY, d.COARSE]})
+    rel = audit.Relations(np.array([0, 0]), np.array([1, 2]), np.array([0, 0]))
+    low, high = audit.propagate(*_published_box(cube, T), rel)
+    assert (low[1], high[1]) == (1, 2) and (low[2], high[2]) == (5, 6)
+    low, high = audit.propagate(*_published_box(cube.assign(status=[d.SHOWN, d.SECONDARY, d.SECONDARY]), T), rel)
+    assert (low[1], high[1]) == (1, 6)
+
+
 def test_an_x_is_never_a_zero_and_the_attacker_uses_that() -> None:
     # 3 = 1 + 1 + 1 with the total shown as 0 (0..4) and every part hidden. Only counted cells are
     # stored, so an 'x' is at least 1: each part is 1 or 2. Read as 'any count from 0' it looked safe.

@@ -125,7 +125,14 @@ def test_a_total_that_would_pin_a_small_count_is_shown_coarser_not_hidden() -> N
     before = _cube(records, 12, None)
     late = _records(rng, range(10, 14), 0.1)
     revised = pd.concat([_revise(rng, records, 0.1, 0.05), late], ignore_index=True)
-    after = _cube(revised, 13, before)
+    shared: list[pd.DataFrame] = []
+
+    def keep(*args: object) -> pd.DataFrame:
+        shared.append(share(*args))
+        return shared[-1]
+
+    with patch("etl.publish.share", keep):
+        after = _cube(revised, 13, before)
     _assert_no_kept_total_hidden(after)
     assert (after["status"] == disclosure.COARSE).sum() >= 1
     assert audit_pair(before, after, HIERARCHY, T) == []
@@ -136,6 +143,24 @@ def test_a_total_that_would_pin_a_small_count_is_shown_coarser_not_hidden() -> N
     assert len(compare) == len(after) == len(again)
     assert (compare["status"] == compare["status_again"]).all()
     assert compare["shared_count"].fillna(-1).eq(compare["shared_count_again"].fillna(-1)).all()
+    # The attacker who keeps `after` reads its coarse figures as 5..14-style boxes, and a fallback of
+    # `share` that left a fresh rounding on a carried coarse cell (7 -> 5) still republishes its '≈'.
+    design = publish.located(shared[-1], HIERARCHY)  # with the content keys
+    pair = Pair.of(design, cube_relations(design), design, T)
+    counts = design["count"].to_numpy()
+    was_coarse = (design["status"] == disclosure.COARSE).to_numpy()
+    figure = disclosure.coarse_figure(counts, T)
+    assert len(pair.same) == len(design)  # every count unchanged; the previous boxes by new position:
+    low, high = np.empty(len(design)), np.empty(len(design))
+    low[pair.same], high[pair.same] = pair.low[pair.same_before], pair.high[pair.same_before]
+    assert (low[was_coarse] == figure[was_coarse] - T).all() and (high[was_coarse] == figure[was_coarse] + T - 1).all()
+    keys = disclosure.content_keys(design[CONTENT_KEY].to_numpy())
+    fresh = disclosure.round_shared(counts, keys, T)
+    assert (fresh[was_coarse] != figure[was_coarse]).any()
+    hidden = (design["status"] != disclosure.SHOWN).to_numpy()
+    kept = publish.kept_totals(design, T)
+    f, h, c = publish._coarsen(fresh, hidden, counts, T, kept, Twins.of(keys, counts), cube_relations(design), pair)
+    assert np.array_equal(c, was_coarse) and (f[c] == figure[c]).all() and not (h & c).any()
     # A warehouse published before coarse figures existed hid those totals: republished beside that
     # state, they are shown coarser as in a rebuild, and the pair attack still finds nothing.
     old = after.copy()

@@ -153,14 +153,24 @@ def scope_name(gm: str, scope: str) -> str:
 
 
 def trend_figure(trend: dict) -> go.Figure:
+    values = trend.get("values", [])
+    coarse = trend.get("coarse") or [False] * len(values)
     fig = go.Figure(
         go.Scatter(
             x=[narrative.month_name(m) for m in trend.get("months", [])],
-            y=trend.get("values", []),
+            y=values,
             mode="lines+markers",
             line={"color": report.OBSERVED},
+            marker={"symbol": ["circle-open" if c else "circle" for c in coarse], "size": 7},
             connectgaps=False,
             name="geregistreerd",
+            text=[
+                disclosure.label(v, disclosure.COARSE if c else disclosure.SHOWN, ui.threshold())
+                if v is not None
+                else "x"
+                for v, c in zip(values, coarse, strict=True)
+            ],
+            hovertemplate="%{x}: %{text}<extra></extra>",
         )
     )
     fig.update_layout(

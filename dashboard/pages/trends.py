@@ -88,6 +88,7 @@ def series_frame(gm: str, level: str, area: str, group: str, grain: str, mk: str
     """The series with its moving average and last year's value, all under the disclosure rules."""
     s = queries.series(ui.url(), gm, grain, level, area, group, ui.mk_or_all(mk), audience=ui.audience())
     s["moving"] = disclosure.rolling_shown_mean(s["count"], s["status"], MOVING[grain])
+    s["moving_s"] = disclosure.window_status(s["status"], MOVING[grain])
     lag = LAG[grain]
     s["last_year"] = s["count"].shift(lag)
     s["last_year_s"] = s["status"].shift(lag).fillna(disclosure.SHOWN).astype(int)
@@ -166,6 +167,8 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
             "mode": "lines",
             "name": f"voortschrijdend gemiddelde ({MOVING[grain]} {'weken' if grain == 'week' else 'maanden'})",
             "line": {"color": ui.PALETTE[5], "width": 2.5},
+            "customdata": [list(p) for p in zip(s["period"], ui.rate_text(moving, s["moving_s"]), strict=True)],
+            "hovertemplate": "%{customdata[0]}: gemiddeld %{customdata[1]}<extra></extra>",
         },
     ]
     if len(hidden):
@@ -227,9 +230,7 @@ def export(_: int, gm: str, level: str, area: str, group: str, grain: str, mk: s
         {
             "Periode": [ui.period_text(grain, p) for p in s["period"]],
             "Aantal": exports.cell_values(s["count"], s["status"]),
-            "Voortschrijdend gemiddelde": exports.cell_values(
-                s["moving"], s["moving"].isna().map({True: disclosure.SECONDARY, False: disclosure.SHOWN}), 1
-            ),
+            "Voortschrijdend gemiddelde": exports.cell_values(s["moving"], s["moving_s"], 1),
             "Zelfde periode vorig jaar": exports.cell_values(s["last_year"], s["last_year_s"]),
             "Per 1 000 inwoners": exports.cell_values(s["rate"], s["status"], 2),
         }

@@ -182,8 +182,8 @@ def update(gm: str, indicator: str | None, group: str, period: str | None, mk: s
             mode="markers",
             name="buurten",
             marker={"color": ui.PALETTE[0], "size": 9, "opacity": 0.8},
-            customdata=ok[["name"]].to_numpy(),
-            hovertemplate="%{customdata[0]}<br>x: %{x:.1f}<br>y: %{y:.1f}<extra></extra>",
+            customdata=list(zip(ok["name"], ui.rate_text(ok["y"], ok["status"]), strict=True)),
+            hovertemplate="%{customdata[0]}<br>x: %{x:.1f}<br>y: %{customdata[1]}<extra></extra>",
         )
     )
     summary = f"{len(ok)} van {len(frame)} buurten in beeld"
