@@ -108,3 +108,6 @@ def test_a_coarse_figure_is_marked_honest_and_read_as_shown() -> None:
     assert out.loc["a", "count"] == 15 and out.loc["a", "status"] == d.COARSE
     assert np.isnan(out.loc["b", "count"]) and out.loc["b", "status"] == d.SECONDARY
     assert "≈10 betekent 5 t/m 14" in d.legend(T)
+    # A moving window: hidden while not full or with a hidden period in it, marked with a coarse one.
+    status = pd.Series([d.SHOWN, d.COARSE, d.SHOWN, d.SHOWN, d.SECONDARY, d.SHOWN])
+    assert d.window_status(status, 2).tolist() == [d.SECONDARY, d.COARSE, d.COARSE, d.SHOWN, d.SECONDARY, d.SECONDARY]
