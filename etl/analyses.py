@@ -255,11 +255,12 @@ def _previous_shifts(
         return None
     local = np.isin(level, LOCAL_LEVELS)
     rows = np.flatnonzero(local)
-    adopt = None
+    adopt, earlier = None, np.zeros(len(level))
     if h - 2 >= need:
         profile, inv = _first_pass(dense[:, :-2], offset[:, :-2], level, group, groups, method, local)
         two = notable.shift_before(dense[rows, : h - 2], offset[rows, : h - 1], profile[rows], inv[rows], method)
         adopt = (two.found, two.found_since)
+        earlier[rows] = two.sign
     profile, inv = _first_pass(dense[:, :-1], offset[:, :-1], level, group, groups, method, local)
     one = notable.shift_before(dense[rows, : h - 1], offset[rows, :h], profile[rows], inv[rows], method, adopt)
     n = len(level)
@@ -269,7 +270,7 @@ def _previous_shifts(
     }
     for name, values in full.items():
         values[rows] = getattr(one, name)
-    return notable.ShiftState(new=np.zeros(n, dtype=bool), **full)
+    return notable.ShiftState(new=np.zeros(n, dtype=bool), earlier=earlier, **full)
 
 
 def month_statistics(
@@ -287,9 +288,10 @@ def month_statistics(
 
     Level shifts (buurten and wijken) carry over from the previous month's analysis, re-computed with
     its own profile and 1/k (`_previous_shifts`): what it found holds while the data bear it out, and
-    a shift is news when it compared with none that way. Re-tested with this month's 1/k instead, a
-    tail near the threshold crossed it between two months (the estimate moves 10-30 % a month), and
-    the benchmark's doubling was announced twice, or never."""
+    a shift is news when it compared with none that way (nor the analysis before it, as far as
+    re-computed: a shift dropped for one month and found again is not said twice). Re-tested with
+    this month's 1/k instead, a tail near the threshold crossed it between two months (the estimate
+    moves 10-30 % a month), and the benchmark's doubling was announced twice, or never."""
     level = keys["area_level"].to_numpy()
     group = keys["group_code"].to_numpy()
     local = np.isin(level, LOCAL_LEVELS)

@@ -34,7 +34,7 @@ Method, and what was taken from where:
   one of the three months before, or by the previous month's analysis with its own profile and 1/k
   (`shift_before`, re-computed by etl.analyses), holds while the months since have a tail ≤ 1e-3
   and the last two are not both nearer the old level. It is announced once: in the month whose
-  analysis has it while the previous month's compared with none that way.
+  analysis has it while neither of the two analyses before compared with it that way.
 * **The baseline is itself an estimate (Poisson e-test, Krishnamoorthy & Thomson 2004).** The e-test
   compares two Poisson rates without pretending one of them is known. We keep that idea but not its
   double sum: the month's count is negative binomial (the month effect) around a level with a beta-prime

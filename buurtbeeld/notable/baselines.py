@@ -214,11 +214,13 @@ def baseline(
 
     rows = np.broadcast_to(np.asarray(detect_shift, dtype=bool), (n,))
     if rows.any() and h >= method.shift_before + method.shift_after:
-        adopt, said = None, None
+        adopt, said, said_earlier = None, None, None
         if previous_shift is not None:
             adopt = (previous_shift.found[rows], previous_shift.found_since[rows])
             said = previous_shift.sign[rows]
-        state = shift_state(y[rows], e[rows, :h], p[rows], inv[rows], method, adopt, said)
+            if len(previous_shift.earlier) == n:
+                said_earlier = previous_shift.earlier[rows]
+        state = shift_state(y[rows], e[rows, :h], p[rows], inv[rows], method, adopt, said, said_earlier)
         idx = np.flatnonzero(rows)
         found = state.sign != 0
         at = idx[found]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -141,9 +141,12 @@ class ShiftState:
     since: np.ndarray  # its first month (column of the history), -1 without
     rate_after: np.ndarray
     cases_after: np.ndarray
-    new: np.ndarray  # said this month: the previous month's analysis had no shift that way
+    new: np.ndarray  # said this month: the two analyses before had no shift that way
     found: np.ndarray  # the sign found with this month's own profile and 1/k, before anything adopted
     found_since: np.ndarray
+    # What the analysis a month before compared with (as far as re-computed without its own
+    # predecessor): a shift held there and lapsed for one month is not news again.
+    earlier: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def _holding(
@@ -167,6 +170,7 @@ def shift_state(
     method: Method = DEFAULT,
     adopt: tuple[np.ndarray, np.ndarray] | None = None,
     said: np.ndarray | None = None,
+    said_earlier: np.ndarray | None = None,
 ) -> ShiftState:
     """The level a series is compared with, and whether its shift is news this month.
 
@@ -178,10 +182,13 @@ def shift_state(
     These re-tests use this month's 1/k, which moves 10-30 % a month and moved tails near `shift_p`
     across it. So `adopt` is what the previous month found with its own profile and 1/k (direction,
     first month; `found`/`found_since` of its state): held while the data bear it out, as found here.
-    `said` is the direction the previous month's analysis compared with (its `sign`): the shift is
-    new when that was not this one. Both come from `baselines.shift_before`. Without them the
-    history one month shorter under this month's 1/k stands in, and the benchmark's doubling was
-    announced twice, or never."""
+    `said` is the direction the previous month's analysis compared with (its `sign`), and
+    `said_earlier` the one the analysis before it compared with: the shift is new when neither was
+    this one. With one month of memory a shift that lapsed for a month (a month back near the old
+    level took the months since above `shift_keep_p`) and was found again was announced twice (the
+    benchmark's doubling at k month 2: in months 7 and 11 of one year). All three come from
+    `baselines.shift_before`. Without them the histories one and two months shorter under this
+    month's 1/k stand in, and the benchmark's doubling was announced twice, or never."""
     n, h = y.shape
     ep = e * p
     found: list[tuple[np.ndarray, np.ndarray]] = []
@@ -212,9 +219,15 @@ def shift_state(
         keep = rows[_holding(y[rows], ep[rows], inv[rows], was[rows], at[rows], method)]
         sign[keep], start[keep] = was[keep], at[keep]
     before = state(1)[0] if said is None else np.asarray(said, dtype=float)
+    fresh = (sign != 0) & (before != sign)
+    if said is None:  # without the previous analyses: the histories one and two months shorter
+        earlier = state(2)[0] if fresh.any() else np.zeros(n)  # (shift_before reads no `new`)
+    else:
+        earlier = np.zeros(n) if said_earlier is None else np.asarray(said_earlier, dtype=float)
     rate_after, cases_after = np.full(n, np.nan), np.full(n, np.nan)
     at = np.flatnonzero(sign != 0)
     if len(at):
         ev = _evidence_at(y[at], ep[at], inv[at], start[at], method)
         rate_after[at], cases_after[at] = ev.rate_after, ev.cases_after
-    return ShiftState(sign, start, rate_after, cases_after, (sign != 0) & (before != sign), own, own_since)
+    new = fresh & (earlier != sign)
+    return ShiftState(sign, start, rate_after, cases_after, new, own, own_since)
