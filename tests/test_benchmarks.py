@@ -35,3 +35,21 @@ def test_the_semi_oracle_finds_a_clear_rise_and_leaves_ordinary_months() -> None
     flags = semi_oracle_flags(cells, 12, np.random.default_rng(1))
     assert flags.iloc[-1] == "hoog"
     assert (flags.iloc[:-1] == "").all()
+
+
+def test_the_shift_oracle_says_a_doubling_once_it_shows_and_a_steady_level_never() -> None:
+    """benchmarks/analyses_quality.py judges the level-shift message against the same test knowing
+    the old level: a level of 10 doubled from the first analysed month shows in the analysis of the
+    fifth (four months read, the highest left out: 60 against 30, a tail below 1e-5; the fourth
+    month's analysis has 40 against 20); the same months at the old level, or an outbreak of one
+    month, never."""
+    import numpy as np
+
+    from benchmarks.analyses_quality import shift_oracle_at
+    from buurtbeeld import notable
+
+    mu, inv = np.full(12, 10.0), np.zeros(12)
+    assert shift_oracle_at(np.full(12, 20.0), mu, inv, notable.DEFAULT) == 4
+    assert notable.upper_tail(60.0, 30.0) <= notable.DEFAULT.shift_p < notable.upper_tail(40.0, 20.0)
+    assert shift_oracle_at(np.full(12, 10.0), mu, inv, notable.DEFAULT) is None
+    assert shift_oracle_at(np.r_[40.0, np.full(11, 10.0)], mu, inv, notable.DEFAULT) is None
