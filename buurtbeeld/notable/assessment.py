@@ -41,6 +41,7 @@ class Assessment:
 # family's size stay the same). The mixture can be smaller than the plain p-value (a lighter left
 # tail); with plain p ≥ 0.3 it stays above 0.1 (tests/test_notable.py checks a grid).
 MIXED_BELOW = 0.3
+MIN_EXPECTED = 0.5 / 12  # the expected count tested: a series that never had a case still has some chance
 _CHUNK = 20_000  # rows of the mixture at a time: 61 nodes × 8 bytes × a few arrays each
 
 
@@ -58,6 +59,29 @@ def level_shapes(base: Baseline) -> tuple[np.ndarray, np.ndarray]:
     cases = 1.0 / poisson
     months_k = np.where(extra > 1e-9, 1.0 / np.maximum(extra, 1e-9), 1e9)
     return cases, months_k
+
+
+def tails(
+    y: np.ndarray,
+    mu: np.ndarray,
+    inv_k: np.ndarray,
+    inv_size: np.ndarray,
+    cases: np.ndarray,
+    months_k: np.ndarray,
+    tested: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(Y ≥ y) and P(Y ≤ y) of each tested series (NaN elsewhere): the negative binomial with the
+    level's variance added to 1/k (`inv_size`), and where that two-sided p-value is below
+    `MIXED_BELOW` the count around an uncertain level (`level_mixed_tails`: month-level `inv_k`, the
+    level's beta-prime shapes `cases` and `months_k`), whose far tail the summed variance makes
+    several times too light (false flags where the expected came out low by chance)."""
+    p_up = np.where(tested, upper_tail(y, mu, inv_size), np.nan)
+    p_down = np.where(tested, lower_tail(y, mu, inv_size), np.nan)
+    mixed = tested & (2.0 * np.minimum(p_up, p_down) < MIXED_BELOW) & np.isfinite(cases)
+    rows = np.flatnonzero(mixed)
+    for at in (rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)):
+        p_up[at], p_down[at] = level_mixed_tails(y[at], mu[at], inv_k[at], cases[at], months_k[at])
+    return p_up, p_down
 
 
 def assess(
@@ -79,20 +103,12 @@ def assess(
     category = np.asarray(category)
     level = np.full(n, "") if level is None else np.asarray(level)
     inv = dispersion(base, level, category, method) if inv_k is None else np.asarray(inv_k, dtype=float)
-    mu = np.maximum(base.expected, 0.5 / 12)  # a series that never had a case still has some chance
+    mu = np.maximum(base.expected, MIN_EXPECTED)
     inv_size = inv + np.nan_to_num(base.log_var, nan=0.0)
     history_total = base.history_total if len(base.history_total) == n else np.ones(n)
     tested = np.isfinite(base.expected) & ((y > 0) | (history_total > 0))
-    p_up = np.where(tested, upper_tail(y, mu, inv_size), np.nan)
-    p_down = np.where(tested, lower_tail(y, mu, inv_size), np.nan)
     cases, months_k = level_shapes(base)
-    # The level is estimated: where it can matter, the tails of the count around an uncertain level
-    # (level_mixed_tails) replace the one negative binomial with the summed variance, whose far tail
-    # is several times too light (false flags where the expected came out low by chance).
-    mixed = tested & (2.0 * np.minimum(p_up, p_down) < MIXED_BELOW) & np.isfinite(cases)
-    rows = np.flatnonzero(mixed)
-    for at in (rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)):
-        p_up[at], p_down[at] = level_mixed_tails(y[at], mu[at], inv[at], cases[at], months_k[at])
+    p_up, p_down = tails(y, mu, inv, inv_size, cases, months_k, tested)
     p_two = np.minimum(1.0, 2.0 * np.minimum(p_up, p_down))
     q = np.full(n, np.nan)
     for lvl in np.unique(level):
