@@ -131,6 +131,7 @@ def _rows(a: object, rows: np.ndarray, month: str, gemeente: str, group: np.ndar
             "inv_size": a.inv_size[rows],
             "cases": a.cases[rows],
             "months_k": a.months_k[rows],
+            "history": a.history_total[rows],
         }
     )
 
@@ -202,9 +203,8 @@ def summary(tests: pd.DataFrame, rng: np.random.Generator, draws: int = 20) -> d
 
 def calibration_rows(tests: pd.DataFrame) -> pd.DataFrame:
     """The tests a calibration check can use: not those of a series without any case in its
-    history, which is tested only in a month with one (expected 0), so its PIT is near 1 by
-    construction."""
-    return tests[tests["expected"] > 0]
+    history, which is tested only in a month with one, so its PIT is near 1 by construction."""
+    return tests[tests["history"] > 0]
 
 
 def table(results: dict[str, pd.DataFrame], rng: np.random.Generator) -> str:

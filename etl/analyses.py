@@ -153,7 +153,10 @@ def assess_month(
     )
 
     pop, offset = exposure(inputs, keys, months)
-    result = month_statistics(dense, offset, keys, groups, method)
+    # The series whose exposure is on the common scale: with a population figure, or every series
+    # where no buurt has one (then the weeks alone are everyone's exposure).
+    counted = (pop > 0).any(axis=1)
+    result = month_statistics(dense, offset, keys, groups, method, counted=counted if counted.any() else None)
 
     pop_now = pop[:, -1]
     frame = keys.assign(
@@ -274,7 +277,12 @@ def _previous_shifts(
 
 
 def month_statistics(
-    dense: np.ndarray, offset: np.ndarray, keys: pd.DataFrame, groups: list[str], method: notable.Method
+    dense: np.ndarray,
+    offset: np.ndarray,
+    keys: pd.DataFrame,
+    groups: list[str],
+    method: notable.Method,
+    counted: np.ndarray | None = None,
 ) -> notable.Assessment:
     """Baselines and tests of every series ((series, months) counts, the target month last).
 
@@ -291,7 +299,12 @@ def month_statistics(
     a shift is news when it compared with none that way (nor the analysis before it, as far as
     re-computed: a shift dropped for one month and found again is not said twice). Re-tested with
     this month's 1/k instead, a tail near the threshold crossed it between two months (the estimate
-    moves 10-30 % a month), and the benchmark's doubling was announced twice, or never."""
+    moves 10-30 % a month), and the benchmark's doubling was announced twice, or never.
+
+    `counted` (per series; default all) marks the series whose `offset` is on the common scale
+    (population × weeks): only their levels are shrunk towards each other (notable.shrunk). A buurt
+    without inhabitants has weeks only as its exposure, a rate thousands of times the others', and
+    a prior from theirs would take its level to nothing."""
     level = keys["area_level"].to_numpy()
     group = keys["group_code"].to_numpy()
     local = np.isin(level, LOCAL_LEVELS)
@@ -313,6 +326,7 @@ def month_statistics(
         same_month=~local,
         previous_shift=previous,
     )
+    base = notable.shrunk(base, level, group, inv, local if counted is None else local & counted)
     concurrent, concurrent_var = notable.concurrent_season(
         dense[:, -1], base.unseasoned, inv, group, level == "buurt", method
     )

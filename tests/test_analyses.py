@@ -299,10 +299,10 @@ def test_tests_are_calibrated_on_real_registrations(tmp_path: Path, real_data: P
     """The real Groningen BVH export of bicycle theft, loaded and analysed month by month as in use
     (benchmarks/analyses_real.py): nothing was planted, so the randomised PIT of the buurt tests
     must be uniform but for the real outbreaks, and registered must match expected. Measured
-    (2014-01..2017-08, 3 885 tests): deciles 9-12 %, registered over expected 1.03, two-sided
-    p < 0.01 0.98 and p < 0.001 1.80 times their nominal rate. Without the overdispersion (Poisson
-    tails) 1.36 and 3.35, with a third of it 1.29 and 2.83: the p bounds below tell them apart (the
-    deciles alone do not: 13.0 % at most with Poisson tails)."""
+    (2014-01..2017-08, 3 885 tests): deciles 9-11 %, registered over expected 1.03, two-sided
+    p < 0.01 0.90 and p < 0.001 1.80 times their nominal rate. Without the overdispersion (Poisson
+    tails) 1.31 and 3.35, with a third of it 1.16 and 2.57: the p bounds below tell them apart (the
+    deciles alone do not: 12.2 % at most with Poisson tails)."""
     import numpy as np
 
     from benchmarks import analyses_real
@@ -314,4 +314,4 @@ def test_tests_are_calibrated_on_real_registrations(tmp_path: Path, real_data: P
     assert ((result["deciles"] > 0.07) & (result["deciles"] < 0.14)).all(), result["deciles"]
     assert 0.95 <= result["ratio"] <= 1.10, result
     p_two = np.minimum(1.0, 2 * np.minimum(tests["p_up"], tests["p_down"]))
-    assert (p_two < 0.01).mean() <= 1.2 * 0.01 and (p_two < 0.001).mean() <= 2.5 * 0.001
+    assert (p_two < 0.01).mean() <= 1.1 * 0.01 and (p_two < 0.001).mean() <= 2.5 * 0.001

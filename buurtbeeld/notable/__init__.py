@@ -23,9 +23,13 @@ Method, and what was taken from where:
   root, so one buurt's outbreak does not move it much). This needs no earlier year, so 6-13 months
   of history get a seasonal correction the gemeente need not supply; measured on the benchmark it
   also beats the buurt's own few same-month values (median |log error| 0.13 against 0.19 with 48
-  months). Stadsdelen and the gemeente (whose own series would explain itself away) keep Farrington
-  from three years, before that the last 12 months times last year's gemeente season (from 13
-  months; with less, none: the texts then say "zonder seizoenscorrectie").
+  months). The level is shrunk towards the other series of its level and category (`shrunk`:
+  empirical Bayes with a gamma prior by moments, Marshall 1991; a level the prior cannot have
+  produced keeps its own, and none moves by more than half its standard error), so a level of a
+  few cases is not taken at face value. Stadsdelen and the gemeente (whose own series would
+  explain itself away) keep Farrington from three years, before that the last 12 months times
+  last year's gemeente season (from 13 months; with less, none: the texts then say "zonder
+  seizoenscorrectie").
 * **Level shifts** (`level_shift`, `shift_state`, buurten and wijken): a changepoint test on the last
   3-12 months against up to 12 before, at least 5 (exact negative-binomial tail ≤ 1e-5 without the
   month furthest on the new side, so one outbreak is not a new level; ratio ≥ 1.5, the first month on
@@ -60,8 +64,9 @@ Method, and what was taken from where:
   findings by the difference their reader sees (buurtbeeld.narrative.notable).
 
 The package, by role: `method` (the knobs), `tails` (count tails, BH), `baselines` (expected counts,
-Farrington), `shifts` (level shifts), `overdispersion` (1/k per level × category), `seasons` (indices
-from the gemeente), `assessment` (one month's tests). Callers use the names below.
+Farrington), `shifts` (level shifts), `overdispersion` (1/k per level × category), `shrinkage`
+(levels towards their category's), `seasons` (indices from the gemeente), `assessment` (one month's
+tests). Callers use the names below.
 """
 
 from buurtbeeld.notable.assessment import Assessment, assess
@@ -70,6 +75,7 @@ from buurtbeeld.notable.method import DEFAULT, DEFAULT_CAP_Z, Method
 from buurtbeeld.notable.overdispersion import dispersion
 from buurtbeeld.notable.seasons import PROFILE_INV_K, category_profiles, concurrent_season, robust_index, seasoned
 from buurtbeeld.notable.shifts import ShiftState, level_shift, shift_state
+from buurtbeeld.notable.shrinkage import shrunk
 from buurtbeeld.notable.tails import benjamini_hochberg, dispersion_test, level_mixed_tails, lower_tail, upper_tail
 
 __all__ = [
@@ -96,5 +102,6 @@ __all__ = [
     "seasoned",
     "shift_before",
     "shift_state",
+    "shrunk",
     "upper_tail",
 ]

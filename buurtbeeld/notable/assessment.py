@@ -33,6 +33,7 @@ class Assessment:
     inv_k: np.ndarray = field(default_factory=lambda: np.empty(0))  # month-level 1/k
     cases: np.ndarray = field(default_factory=lambda: np.empty(0))  # the level's shapes (level_mixed_tails)
     months_k: np.ndarray = field(default_factory=lambda: np.empty(0))
+    history_total: np.ndarray = field(default_factory=lambda: np.empty(0))  # cases in the history
 
 
 # Where the plain negative binomial's two-sided p-value is above this, the level-mixed tail is not
@@ -136,4 +137,5 @@ def assess(
         inv,
         cases,
         months_k,
+        history_total,
     )

@@ -33,6 +33,11 @@ class Baseline:
     # log_var is what the history's month effects add. assess() needs the split for the shape of
     # the level's uncertainty (see tails.level_mixed_tails).
     poisson_var: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # The recent level's cases (earlier outbreaks capped) and the exposure × profile they fell in:
+    # the level is their ratio, which `shrinkage.shrunk` moves towards the other series' levels.
+    level_cases: np.ndarray = field(default_factory=lambda: np.empty(0))
+    level_exposure: np.ndarray = field(default_factory=lambda: np.empty(0))
+    target_exposure: np.ndarray = field(default_factory=lambda: np.empty(0))  # the target month's
 
 
 def seasonal_index(total: np.ndarray, method: Method = DEFAULT) -> float:
@@ -176,7 +181,21 @@ def baseline(
     if h < method.min_months:
         empty = np.empty((n, 0))
         return Baseline(
-            expected, log_var, kind, empty, empty, n_params, total, unseasoned, shift, since, shift_new, log_var.copy()
+            expected,
+            log_var,
+            kind,
+            empty,
+            empty,
+            n_params,
+            total,
+            unseasoned,
+            shift,
+            since,
+            shift_new,
+            log_var.copy(),
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            e[:, h],
         )
 
     # The recent level on the profile's scale (every series has one: it is what a concurrent seasonal
@@ -234,7 +253,21 @@ def baseline(
         log_var[at] = poisson_var[at] * (1.0 + inv[at] * after_mu)
         kind[at] = "niveau"
     return Baseline(
-        expected, log_var, kind, ref_y, ref_mu, n_params, total, unseasoned, shift, since, shift_new, poisson_var
+        expected,
+        log_var,
+        kind,
+        ref_y,
+        ref_mu,
+        n_params,
+        total,
+        unseasoned,
+        shift,
+        since,
+        shift_new,
+        poisson_var,
+        wy,
+        (re * rp).sum(axis=1),
+        e[:, h],
     )
 
 
