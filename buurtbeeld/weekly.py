@@ -149,7 +149,7 @@ def notable_week(counts: pd.DataFrame, week: str, history: Sequence[str], method
     first = notable.baseline(y[:, :-1], None, None, m, profile, reweight=False, same_month=False)
     inv = notable.dispersion(first, level, group, m)
     base = notable.baseline(y[:, :-1], None, None, m, profile, inv_k=inv, same_month=False)
-    base = notable.shrunk(base, level, group, inv, np.ones(len(y), dtype=bool))
+    base = notable.shrunk(base, level, group, np.ones(len(y), dtype=bool))
     index, index_var = notable.concurrent_season(y[:, -1], base.unseasoned, inv, group, np.ones(len(y), bool), m)
     base = notable.seasoned(base, index, index_var, np.full(len(y), "recent_gemeente", dtype=object))
     a = notable.assess(y[:, -1], base, group, m, level=level, inv_k=inv)

@@ -326,7 +326,7 @@ def month_statistics(
         same_month=~local,
         previous_shift=previous,
     )
-    base = notable.shrunk(base, level, group, inv, local if counted is None else local & counted)
+    base = notable.shrunk(base, level, group, local if counted is None else local & counted)
     concurrent, concurrent_var = notable.concurrent_season(
         dense[:, -1], base.unseasoned, inv, group, level == "buurt", method
     )

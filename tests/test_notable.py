@@ -629,7 +629,7 @@ def test_shrinkage_leaves_outliers_and_moves_no_level_beyond_half_its_error() ->
     counts = rng.poisson(rate[:, None] * np.ones((1, months))).astype(float)
     counts[:3] = rng.poisson(3.0, (3, months))
     base = notable.baseline(counts, exposure, inv_k=np.zeros(n))
-    out = notable.shrunk(base, np.full(n, "buurt"), np.full(n, "a"), np.zeros(n), np.ones(n, dtype=bool))
+    out = notable.shrunk(base, np.full(n, "buurt"), np.full(n, "a"), np.ones(n, dtype=bool))
     assert out.expected[:3] == pytest.approx(base.expected[:3])
     own = np.maximum(base.level_cases, 0.5) / base.level_exposure * base.target_exposure
     assert (np.abs(np.log(out.expected / own)) <= 0.5 * np.sqrt(base.log_var) + 1e-9).all()

@@ -18,7 +18,7 @@ LIMIT = 0.5  # the most a level moves, in its own standard errors
 MIN_KEEP = 0.5  # the least of its variance a level keeps: the prior at most doubles its information
 
 
-def shrunk(base: Baseline, level: np.ndarray, group: np.ndarray, inv_k: np.ndarray, rows: np.ndarray) -> Baseline:
+def shrunk(base: Baseline, level: np.ndarray, group: np.ndarray, rows: np.ndarray) -> Baseline:
     """`base` with the recent level of `rows` (per series; only those whose baseline is the recent
     level) moved towards the levels of the other series of its area level and category.
 
