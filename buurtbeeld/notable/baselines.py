@@ -179,24 +179,10 @@ def baseline(
     shift, since, shift_new = np.zeros(n), np.full(n, -1), np.zeros(n, dtype=bool)
     total = y.sum(axis=1)
     if h < method.min_months:
-        empty = np.empty((n, 0))
-        return Baseline(
-            expected,
-            log_var,
-            kind,
-            empty,
-            empty,
-            n_params,
-            total,
-            unseasoned,
-            shift,
-            since,
-            shift_new,
-            log_var.copy(),
-            np.full(n, np.nan),
-            np.full(n, np.nan),
-            e[:, h],
-        )
+        # Too short for a level: nothing expected, no reference months, no level to shrink.
+        poisson_var, cases, exposed = (np.full(n, np.nan) for _ in range(3))
+        return Baseline(expected, log_var, kind, np.empty((n, 0)), np.empty((n, 0)), n_params, total, unseasoned,
+                        shift, since, shift_new, poisson_var, cases, exposed, e[:, h])  # fmt: skip
 
     # The recent level on the profile's scale (every series has one: it is what a concurrent seasonal
     # index multiplies, and the fallback when no same-month history exists).
