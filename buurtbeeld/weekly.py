@@ -114,6 +114,16 @@ def _weekly_profile(y: np.ndarray, group: np.ndarray) -> np.ndarray:
     return out
 
 
+def _first_pass(history: np.ndarray, group: np.ndarray, method: notable.Method) -> tuple[np.ndarray, np.ndarray]:
+    """The weekly profile and the week-level 1/k per category of the buurten's `history` weeks.
+    Two passes, as the monthly analyses: this first one (every week kept) gives the residuals the
+    dispersion is estimated from; the second uses it to cap outbreaks and widen the test."""
+    profile = _weekly_profile(history, group)
+    first = notable.baseline(history, None, None, method, profile, reweight=False, same_month=False)
+    every = np.ones(len(history), dtype=bool)
+    return profile, notable.dispersion(first, np.full(len(history), "buurt"), group, method, profiled=every)
+
+
 def notable_week(counts: pd.DataFrame, week: str, history: Sequence[str], method: WeekMethod = WEEK) -> pd.DataFrame:
     """Test every buurt × category group (and buurt total, group '*') of `week` against its baseline
     from the `history` weeks (oldest first; see `history_weeks`).
@@ -143,11 +153,7 @@ def notable_week(counts: pd.DataFrame, week: str, history: Sequence[str], method
     group = keys["group_code"].to_numpy().astype(str)
     level = np.full(len(keys), "buurt")
     m = method.as_method()
-    profile = _weekly_profile(y[:, :-1], group)
-    # Two passes, as the monthly analyses: the first (every week kept) gives the residuals the
-    # week-level dispersion is estimated from; the second uses it to cap outbreaks and widen the test.
-    first = notable.baseline(y[:, :-1], None, None, m, profile, reweight=False, same_month=False)
-    inv = notable.dispersion(first, level, group, m)
+    profile, inv = _first_pass(y[:, :-1], group, m)
     base = notable.baseline(y[:, :-1], None, None, m, profile, inv_k=inv, same_month=False)
     base = notable.shrunk(base, level, group, np.ones(len(y), dtype=bool))
     index, index_var = notable.concurrent_season(y[:, -1], base.unseasoned, inv, group, np.ones(len(y), bool), m)

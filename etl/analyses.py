@@ -238,7 +238,7 @@ def _first_pass(
         recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
         profile = np.where(recent > 0, profile / recent, 1.0)
     first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
-    return profile, notable.dispersion(first, level, group, method, only=only)
+    return profile, notable.dispersion(first, level, group, method, only=only, profiled=local)
 
 
 def _previous_shifts(

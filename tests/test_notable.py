@@ -380,6 +380,32 @@ def test_two_categories_lean_on_the_level_by_their_months() -> None:
         assert inv[r][0] == pytest.approx((n * own + 100 * pooled) / (n + 100))
 
 
+def test_a_profile_fitted_on_the_same_buurten_does_not_hide_their_dispersion() -> None:
+    """The gemeente's monthly profile is fitted on the buurten whose residuals then estimate 1/k: it
+    reads part of each month's spread as season. Estimated on draws that get the same fit, 1/k is
+    right (0.2); on draws that keep all of their spread, as until December 2026, it came out about
+    12 % low, and the far tail of the tests was 1.5 times too heavy on the independent benchmark."""
+    from buurtbeeld.notable.overdispersion import _robust_inv_k
+
+    rng = np.random.default_rng(21)
+    season = 1 + 0.3 * np.cos(2 * np.pi * np.arange(12) / 12)
+    true_shape = np.broadcast_to(season / season.mean(), (25, 12))
+    fitted, unfitted, known = [], [], []
+    for _ in range(100):
+        y = rng.poisson(8.0 * rng.gamma(1.0, 1.0, (25, 1)) * season * rng.gamma(5.0, 0.2, (25, 12))).astype(float)
+        factor = notable.category_profiles([y.T], [np.broadcast_to(y.mean(axis=1), (12, 25))])[0]
+        profile = np.broadcast_to(factor / factor.mean(), (25, 12))
+        base = notable.baseline(y, None, None, notable.DEFAULT, profile, reweight=False, same_month=False)
+        fitted.append(_robust_inv_k(base.ref_y, base.ref_mu, notable.DEFAULT, profiled=True))
+        unfitted.append(_robust_inv_k(base.ref_y, base.ref_mu, notable.DEFAULT))
+        base = notable.baseline(y, None, None, notable.DEFAULT, true_shape, reweight=False, same_month=False)
+        known.append(_robust_inv_k(base.ref_y, base.ref_mu, notable.DEFAULT))
+    # As on the true season (nothing fitted, nothing to correct for), and near the truth.
+    assert np.mean(np.subtract(fitted, known)) == pytest.approx(0.0, abs=0.01)
+    assert np.mean(fitted) == pytest.approx(0.2, rel=0.1)
+    assert np.mean(np.subtract(fitted, unfitted)) > 0.015  # about 0.025 ± 0.002
+
+
 def test_only_some_series_get_what_the_whole_level_gives_them() -> None:
     """`only` saves work, never changes a value: the previous month's re-computation
     (etl.analyses._previous_shifts) must give exactly what that month's analysis gave."""

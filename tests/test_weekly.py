@@ -171,15 +171,39 @@ def test_evidence_text() -> None:
 
 
 @pytest.mark.parametrize("k", [5.0, 20.0])
+def test_the_week_level_dispersion_is_estimated_without_bias(k: float) -> None:
+    """The weekly profile is fitted on the same buurten whose weeks estimate 1/k; estimated on draws
+    that get the same fit, every category's 1/k is within 15 % of the truth on average (until
+    December 2026, without that fit in the draws: 0.16 at k = 5 and 0.042-0.047 at k = 20)."""
+    estimates: dict[str, list[float]] = {g: [] for g in GROUPS}
+    for seed in range(600, 620):
+        y, _, weeks = simulate(k, seed)
+        hist = [weeks.index(w) for w in weekly.history_weeks(weeks, weeks[-1])]
+        group = np.tile(np.array(GROUPS), y.shape[0])
+        _, inv = weekly._first_pass(
+            y[:, :, hist].reshape(len(group), len(hist)).astype(float), group, weekly.WEEK.as_method()
+        )
+        for g in GROUPS:
+            estimates[g].append(float(inv[group == g][0]))
+    for g, values in estimates.items():
+        assert np.mean(values) == pytest.approx(1 / k, rel=0.15), (g, np.mean(values))
+
+
+@pytest.mark.parametrize("k", [5.0, 20.0])
 def test_recall_close_to_the_oracle_and_few_false_discoveries(k: float) -> None:
     """Eight rises of ×2.5-4 a week in cells with 3 or more expected, over 20 simulated weeks: the list
-    finds about as many as an oracle that knows everything but the level (the true k and season,
+    finds most of what an oracle finds that knows everything but the level (the true k and season,
     the level estimated from the same 26 history weeks, the exact predictive tail, BH and minimum),
     and few of its flags are false. The full oracle (true means) sees more: no method that has to
     estimate the level can match it, and a list that did (recall 0.11 against 0.12 at k = 5 until
-    December 2026) paid with a far tail several times too light. Measured: 14 and 84 found (that
-    oracle 12 and 89, the full oracle 20 and 89), 0 and 1 false flags, at k = 5 and 20 (12 and 81
-    without the level's shrinkage, which the oracle without the level does not have)."""
+    December 2026) paid with a far tail several times too light. Measured: 12 and 72 found (that
+    oracle 12 and 89, the full oracle 20 and 89), 0 and 1 false flags, at k = 5 and 20.
+
+    Until December 2026 the list found 14 and 84, on a 1/k that its profile's fit had biased low
+    (0.16 at k = 5, truth 0.2: notable.dispersion, `profiled`), which made its far tail 1.6 times
+    too heavy at k = 5. At k = 20 the list has to estimate what that oracle knows: this week's
+    gemeente factor (with the true 1/k it finds 76, with the factor's variance left out as well
+    82) and 1/k itself."""
     found = oracle_found = estimating_found = planted_total = flags = false = 0
     for seed in range(400, 420):
         y, mu, weeks = simulate(k, seed)
@@ -215,7 +239,7 @@ def test_recall_close_to_the_oracle_and_few_false_discoveries(k: float) -> None:
         estimating_found += len(planted & estimating)
         flags, false = flags + len(flagged), false + len(flagged - planted)
     assert estimating_found <= oracle_found  # knowing less finds less: the comparison is not rigged
-    assert found >= 0.9 * estimating_found - 2, (found, estimating_found, oracle_found, planted_total)
+    assert found >= 0.8 * estimating_found - 2, (found, estimating_found, oracle_found, planted_total)
     if k >= 20:
         assert oracle_found >= 0.3 * planted_total  # a setting where recall means something
     assert false <= 0.15 * flags + 1, (false, flags)

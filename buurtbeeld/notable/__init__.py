@@ -47,7 +47,9 @@ Method, and what was taken from where:
   exact predictive distribution. Adding the level's variance to 1/k in one negative binomial, as before
   December 2026, gave p ≤ 1e-4 three to four times too often at k = 2.
 * **Overdispersion.** Month-level 1/k per area level × category (`dispersion`): a simulated-moments
-  estimate on series medians of |z| around a capped fit, shrunk by empirical Bayes (weight τ² / (τ² +
+  estimate on series medians of |z| around a capped fit (the draws get the same fit of the
+  gemeente's monthly profile as the data where the series are read on one: fitted on the same
+  buurten, it takes up part of their spread), shrunk by empirical Bayes (weight τ² / (τ² +
   v), DerSimonian–Laird) towards the random-effects mean of the level's categories, v from what
   its months say about 1/k: a sparse category's noisy estimate takes the level's value where the
   categories are alike, a category whose data say it differs keeps its own (with fewer than three
