@@ -11,6 +11,17 @@ of that length does not hold; where the product falls short of it, the gap is th
 Reads the cells `analyses_quality.py --cellen --workdir DIR` wrote (no warehouse is built):
 
     .venv/bin/python benchmarks/semi_oracle.py --workdir DIR [--historie 48] [--maanden 12] [--trekkingen 10]
+
+**Swaps (`--ruil`).** Where the gap lies between the expected count and the spread the test allows
+around it: the same Benjamini-Hochberg flags (per gemeente-month over the tested cells) from the
+negative-binomial tail with (a) the TRUE expected count and the product's spread (its 1/k plus the
+level's and the index's variance, `inv_size`), and (b) the product's expected count and the TRUE
+1/k. Recall per stratum and FDP, next to the product's and the oracle's. If (a) finds what the
+product finds and (b) what the oracle finds, but with many false flags, the recall the product
+lacks is the price of its expected count being an estimate: a test that allowed only the oracle's
+spread around it would buy the oracle's recall with false discoveries.
+
+    .venv/bin/python benchmarks/semi_oracle.py --workdir DIR --ruil [--historie 26]
 """
 
 from __future__ import annotations
@@ -70,13 +81,76 @@ def recall_table(
     return out
 
 
+def swapped_flags(cells: pd.DataFrame, mu_column: str, inv_column: str) -> np.ndarray:
+    """'hoog' / 'laag' / '' per cell from NB(`mu_column`, `inv_column`) tails, Benjamini-Hochberg per
+    gemeente-month over the tested cells, the direction and min_count rule against that expected."""
+    from benchmarks.analyses_quality import bh_flags
+    from buurtbeeld import notable
+
+    y, mu, inv = (cells[c].to_numpy(dtype=float) for c in ("generated", mu_column, inv_column))
+    p = np.minimum(1.0, 2.0 * np.minimum(notable.upper_tail(y, mu, inv), notable.lower_tail(y, mu, inv)))
+    tested = cells["tested"].to_numpy(dtype=bool)
+    flags = np.full(len(cells), "", dtype=object)
+    for _, rows in cells.groupby(["gemeente", "month"]).indices.items():
+        flags[rows] = bh_flags(p[rows], y[rows], mu[rows], tested[rows], notable.DEFAULT)
+    return flags
+
+
+WAYS = ("product", "orakel", "waar verwacht, spreiding product", "verwacht product, waar 1/k")
+
+
+def swap_table(cells: pd.DataFrame) -> dict[str, tuple[list[float], float]]:
+    """Per way of testing (product, oracle, the two swaps): recall per stratum and the FDP, over the
+    planted gemeenten's cells (the doubling's series left out of the FDP, as analyses_quality)."""
+    planted = cells[cells["planted"]].reset_index(drop=True)
+    ways = dict(
+        zip(
+            WAYS,
+            (
+                planted["direction"].to_numpy(),
+                planted["oracle"].to_numpy(),
+                swapped_flags(planted, "mu_true", "inv_product"),
+                swapped_flags(planted, "expected", "inv_true"),
+            ),
+            strict=True,
+        )
+    )
+    rise = (planted["anomaly"] == "stijging").to_numpy()
+    drop = (planted["anomaly"] == "daling").to_numpy()
+    scored = (planted["anomaly"] != "verdubbeling").to_numpy()
+    out = {}
+    for name, flags in ways.items():
+        recall = [float((flags[rise & (planted["stratum"] == s).to_numpy()] == "hoog").mean()) for s in STRATA]
+        flagged = scored & (flags != "")
+        right = flagged & ((rise & (flags == "hoog")) | (drop & (flags == "laag")))
+        out[name] = (recall, float((flagged & ~right).sum() / max(flagged.sum(), 1)))
+    return out
+
+
+def swaps_main(args: argparse.Namespace) -> None:
+    print(f"Ruil, historie {args.historie} maanden: recall {' / '.join(STRATA)}; FDP")
+    print("| bestand | " + " | ".join(WAYS) + " |")
+    print("|---|" + "---|" * len(WAYS))
+    for path in sorted(Path(args.workdir).glob("cellen_*.csv.gz")):
+        cells = pd.read_csv(path, low_memory=False)
+        for column in ("direction", "oracle", "anomaly", "stratum"):
+            cells[column] = cells[column].fillna("")
+        table = swap_table(cells[cells["history"] == args.historie])
+        row = " | ".join(" / ".join(f"{r:.2f}" for r in recall) + f"; {fdp:.2f}" for recall, fdp in table.values())
+        print(f"| {path.name[7:-7]} | {row} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", required=True, help="the workdir of analyses_quality.py --cellen")
     parser.add_argument("--historie", type=int, default=48, help="the history length to score (8, 14, 26, 48)")
     parser.add_argument("--maanden", type=int, default=12, help="months the semi-oracle's level rests on")
     parser.add_argument("--trekkingen", type=int, default=10, help="histories drawn per cell (averaged)")
+    parser.add_argument("--ruil", action="store_true", help="the swaps of expected count and spread instead")
     args = parser.parse_args()
+    if args.ruil:
+        swaps_main(args)
+        return
     rng = np.random.default_rng(SEED)
     print(f"Recall van geplante stijgingen, historie {args.historie} maanden: product / semi-orakel / orakel")
     print("| bestand | " + " | ".join(STRATA) + " |")
