@@ -120,7 +120,8 @@ def swap_table(cells: pd.DataFrame) -> dict[str, tuple[list[float], float]]:
     scored = (planted["anomaly"] != "verdubbeling").to_numpy()
     out = {}
     for name, flags in ways.items():
-        recall = [float((flags[rise & (planted["stratum"] == s).to_numpy()] == "hoog").mean()) for s in STRATA]
+        at = [rise & (planted["stratum"] == s).to_numpy() for s in STRATA]
+        recall = [float((flags[a] == "hoog").mean()) if a.any() else np.nan for a in at]
         flagged = scored & (flags != "")
         right = flagged & ((rise & (flags == "hoog")) | (drop & (flags == "laag")))
         out[name] = (recall, float((flagged & ~right).sum() / max(flagged.sum(), 1)))

@@ -53,3 +53,39 @@ def test_the_shift_oracle_says_a_doubling_once_it_shows_and_a_steady_level_never
     assert notable.upper_tail(60.0, 30.0) <= notable.DEFAULT.shift_p < notable.upper_tail(40.0, 20.0)
     assert shift_oracle_at(np.full(12, 10.0), mu, inv, notable.DEFAULT) is None
     assert shift_oracle_at(np.r_[40.0, np.full(11, 10.0)], mu, inv, notable.DEFAULT) is None
+
+
+def test_the_swaps_put_the_expected_count_and_the_spread_where_they_say() -> None:
+    """benchmarks/semi_oracle.py --ruil: one planted rise (30 on a true 10) among 60 ordinary cells.
+    The product expected 25 for it (an estimate gone high) and 5 for a null cell at a true 10 with
+    15 registered (gone low). With the true expected count the rise is found and the null is not;
+    with the product's expected count and no spread beyond the true 1/k the null is flagged and the
+    rise missed: each swap reads the column it names."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks.semi_oracle import swap_table
+
+    n = 62
+    cells = pd.DataFrame(
+        {
+            "gemeente": "GM1",
+            "month": "2025-01",
+            "planted": True,
+            "tested": True,
+            "generated": np.r_[np.full(n - 2, 10.0), 30.0, 15.0],
+            "mu_true": 10.0,
+            "inv_true": 0.001,
+            "expected": np.r_[np.full(n - 2, 10.0), 25.0, 5.0],
+            "inv_product": 0.001,
+            "anomaly": ["" for _ in range(n - 2)] + ["stijging", ""],
+            "stratum": ["" for _ in range(n - 2)] + ["10-30", ""],
+            "direction": "",
+            "oracle": "",
+        }
+    )
+    table = swap_table(cells)
+    true_expected, product_expected = table["waar verwacht, spreiding product"], table["verwacht product, waar 1/k"]
+    assert true_expected[0][2] == 1.0 and true_expected[1] == 0.0
+    assert product_expected[0][2] == 0.0 and product_expected[1] == 1.0
+    assert np.isnan(true_expected[0][0])  # no rise planted in that stratum
