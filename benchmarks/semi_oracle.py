@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -128,17 +129,24 @@ def swap_table(cells: pd.DataFrame) -> dict[str, tuple[list[float], float]]:
     return out
 
 
+def settings(workdir: str, history: int) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Per dispersion setting of an analyses_quality.py --cellen workdir: its name (kw.._km..) and
+    its cells with `history` months."""
+    for path in sorted(Path(workdir).glob("cellen_*.csv.gz")):
+        cells = pd.read_csv(path, low_memory=False)
+        for column in ("direction", "oracle", "anomaly", "stratum"):
+            cells[column] = cells[column].fillna("")
+        yield path.name[7:-7], cells[cells["history"] == history]
+
+
 def swaps_main(args: argparse.Namespace) -> None:
     print(f"Ruil, historie {args.historie} maanden: recall {' / '.join(STRATA)}; FDP")
     print("| bestand | " + " | ".join(WAYS) + " |")
     print("|---|" + "---|" * len(WAYS))
-    for path in sorted(Path(args.workdir).glob("cellen_*.csv.gz")):
-        cells = pd.read_csv(path, low_memory=False)
-        for column in ("direction", "oracle", "anomaly", "stratum"):
-            cells[column] = cells[column].fillna("")
-        table = swap_table(cells[cells["history"] == args.historie])
+    for name, cells in settings(args.workdir, args.historie):
+        table = swap_table(cells)
         row = " | ".join(" / ".join(f"{r:.2f}" for r in recall) + f"; {fdp:.2f}" for recall, fdp in table.values())
-        print(f"| {path.name[7:-7]} | {row} |", flush=True)
+        print(f"| {name} | {row} |", flush=True)
 
 
 def main() -> None:
@@ -156,13 +164,10 @@ def main() -> None:
     print(f"Recall van geplante stijgingen, historie {args.historie} maanden: product / semi-orakel / orakel")
     print("| bestand | " + " | ".join(STRATA) + " |")
     print("|---|" + "---|" * len(STRATA))
-    for path in sorted(Path(args.workdir).glob("cellen_*.csv.gz")):
-        cells = pd.read_csv(path, low_memory=False)
-        for column in ("direction", "oracle", "anomaly", "stratum"):
-            cells[column] = cells[column].fillna("")
-        table = recall_table(cells[cells["history"] == args.historie], args.maanden, rng, args.trekkingen)
+    for name, cells in settings(args.workdir, args.historie):
+        table = recall_table(cells, args.maanden, rng, args.trekkingen)
         row = " | ".join(" / ".join(f"{v:.2f}" for v in table[s]) for s in STRATA)
-        print(f"| {path.name[7:-7]} | {row} |", flush=True)
+        print(f"| {name} | {row} |", flush=True)
 
 
 if __name__ == "__main__":
