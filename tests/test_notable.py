@@ -664,3 +664,61 @@ def test_shrinkage_leaves_outliers_and_moves_no_level_beyond_half_its_error() ->
     order = np.argsort(base.level_cases[3:], kind="stable")
     assert (np.diff(out.expected[3:][order]) >= -1e-12).all()
     assert (out.log_var <= base.log_var + 1e-12).all() and (out.log_var >= 0.5 * base.log_var - 1e-12).all()
+
+
+@pytest.mark.parametrize(("mu", "k"), [(0.7, 5.0), (4.0, 2.0), (25.0, 20.0)])
+def test_the_trimmed_tails_of_the_index_add_what_the_model_expects(mu: float, k: float) -> None:
+    """The month's index leaves counts in its far tails out (`seasons._trimmed_terms`); what they
+    would have added to the score on average, Σ P(y) (mid-p PIT(y) − ½) over each tail, is put back
+    exactly, computed here by hand from the probabilities. `tail_starts` bounds the tails as named."""
+    from buurtbeeld.notable.seasons import TRIM, _trimmed_terms
+    from buurtbeeld.notable.tails import tail_starts
+
+    pmf = np.array([nb_pmf(y, mu, k) for y in range(400)])
+    below, above = np.cumsum(pmf) - pmf, 1.0 - np.cumsum(pmf) + pmf  # P(Y < y), P(Y ≥ y)
+    mid = below + pmf / 2
+    low, high = (float(v[0]) for v in tail_starts(TRIM, np.array([mu]), np.array([1 / k])))
+    assert above[int(high)] <= TRIM < above[int(high) - 1]
+    assert low == -1 or below[int(low) + 1] < TRIM <= below[int(low) + 2]
+    kept = (np.arange(400) > low) & (np.arange(400) < high)
+    terms = _trimmed_terms(
+        np.arange(400.0), np.full(400, mu), np.full(400, 1 / k), np.full(400, low), np.full(400, high)
+    )
+    assert (terms * pmf).sum() == pytest.approx(0.0, abs=1e-9)  # the score keeps mean 0
+    put_back = (terms - np.where(kept, mid - 0.5, 0.0))[0]  # the same for every count
+    assert put_back == pytest.approx(((mid - 0.5) * pmf)[~kept].sum(), abs=1e-9)
+    assert (~kept).any()
+
+
+def _index_of(y: np.ndarray, mu: np.ndarray, inv: float) -> float:
+    """The month's index of one category's buurten as the analyses use it (not a buurt's own)."""
+    n = len(y)
+    index, _ = notable.concurrent_season(
+        np.append(y, 0.0), np.append(mu, 1.0), np.full(n + 1, inv), np.array(["a"] * n + ["a"]), np.arange(n + 1) < n
+    )
+    return float(index[-1])
+
+
+def test_several_outbreaks_at_once_do_not_lift_the_months_index() -> None:
+    """Ten of 100 buurten (about 10 expected a month) at 3.5 times their level in the same month: every
+    other buurt's expectation should not rise with them. The robust index without its trim rises about
+    8 %; the month's index (far tails left out where more buurten lie there than the model allows)
+    about 1 % (measured; with 5 expected, where fewer outbreaks reach the far tail, 12 % and 6 %). With
+    nothing planted the trim is rarely used and the index is the robust one (mean log difference
+    below 0.2 %), both unbiased."""
+    rng = np.random.default_rng(31)
+    inv = 0.1
+    plain, trimmed, null_plain, null_trimmed = [], [], [], []
+    for _ in range(40):
+        mu = 10.0 * rng.lognormal(0.0, 0.5, 100)
+        y = rng.poisson(rng.gamma(1 / inv, inv * mu)).astype(float)
+        ok = np.ones((1, 100), dtype=bool)
+        null_plain.append(np.log(notable.robust_index(y[None], mu[None], np.full((1, 100), inv), ok)[0]))
+        null_trimmed.append(np.log(_index_of(y, mu, inv)))
+        y[:10] = rng.poisson(3.5 * rng.gamma(1 / inv, inv * mu[:10]))
+        plain.append(np.log(notable.robust_index(y[None], mu[None], np.full((1, 100), inv), ok)[0]))
+        trimmed.append(np.log(_index_of(y, mu, inv)))
+    assert np.mean(plain) > 0.06  # a check on the check: the outbreaks do lift the untrimmed index
+    assert abs(np.mean(trimmed)) < 0.02, np.mean(trimmed)
+    assert abs(np.mean(null_trimmed) - np.mean(null_plain)) < 0.002
+    assert abs(np.mean(null_trimmed)) < 0.02 and abs(np.mean(null_plain)) < 0.02

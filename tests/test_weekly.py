@@ -191,21 +191,24 @@ def test_the_week_level_dispersion_is_estimated_without_bias(k: float) -> None:
 
 @pytest.mark.parametrize("k", [5.0, 20.0])
 def test_recall_close_to_the_oracle_and_few_false_discoveries(k: float) -> None:
-    """Eight rises of ×2.5-4 a week in cells with 3 or more expected, over 20 simulated weeks: the list
-    finds most of what an oracle finds that knows everything but the level (the true k and season,
-    the level estimated from the same 26 history weeks, the exact predictive tail, BH and minimum),
-    and few of its flags are false. The full oracle (true means) sees more: no method that has to
-    estimate the level can match it, and a list that did (recall 0.11 against 0.12 at k = 5 until
-    December 2026) paid with a far tail several times too light. Measured: 12 and 72 found (that
-    oracle 12 and 89, the full oracle 20 and 89), 0 and 1 false flags, at k = 5 and 20.
+    """Eight rises of ×2.5-4 a week in cells with 3 or more expected, over 60 simulated weeks: the list
+    finds at least 0.9 of what an oracle finds that knows everything but the level (the true k and
+    season, the level estimated from the same 26 history weeks, the exact predictive tail, BH and
+    minimum), and few of its flags are false. The full oracle (true means) sees more: no method that
+    has to estimate the level can match it, and a list that did (recall 0.11 against 0.12 at k = 5
+    until December 2026) paid with a far tail several times too light. Measured: 59 and 238 found
+    (that oracle 54 and 262, the full oracle 79 and 277), 5 and 7 false flags, at k = 5 and 20; the
+    list finds more than that oracle at k = 5, where it must estimate 1/k (at k 5 its mean estimate
+    is 0.19) and the oracle's level rests on few cases.
 
-    Until December 2026 the list found 14 and 84, on a 1/k that its profile's fit had biased low
-    (0.16 at k = 5, truth 0.2: notable.dispersion, `profiled`), which made its far tail 1.6 times
-    too heavy at k = 5. At k = 20 the list has to estimate what that oracle knows: this week's
-    gemeente factor (with the true 1/k it finds 76, with the factor's variance left out as well
-    82) and 1/k itself."""
+    Until December 2026 the week's index counted every buurt, and the eight rises lifted it, and every
+    expectation, by about 10 %: the list found 43 and 207 (0.80 and 0.79 of that oracle), and this
+    test asked for 0.8 only (seeds 400-419: 12 and 72 of 12 and 89). With the far tails left out of
+    the index where more buurten lie there than the model allows (`notable.seasons._trim_bounds`) 59
+    and 238. Before that again the list found 14 and 84 of seeds 400-419 on a 1/k that its profile's
+    fit had biased low (0.16 at k = 5, truth 0.2), which made its far tail 1.6 times too heavy at k = 5."""
     found = oracle_found = estimating_found = planted_total = flags = false = 0
-    for seed in range(400, 420):
+    for seed in range(400, 460):
         y, mu, weeks = simulate(k, seed)
         rng = np.random.default_rng(seed)
         cells = [(b, g) for b in range(y.shape[0]) for g in range(len(GROUPS)) if mu[b, g, -1] >= 3]
@@ -239,7 +242,7 @@ def test_recall_close_to_the_oracle_and_few_false_discoveries(k: float) -> None:
         estimating_found += len(planted & estimating)
         flags, false = flags + len(flagged), false + len(flagged - planted)
     assert estimating_found <= oracle_found  # knowing less finds less: the comparison is not rigged
-    assert found >= 0.8 * estimating_found - 2, (found, estimating_found, oracle_found, planted_total)
+    assert found >= 0.9 * estimating_found - 2, (found, estimating_found, oracle_found, planted_total)
     if k >= 20:
         assert oracle_found >= 0.3 * planted_total  # a setting where recall means something
     assert false <= 0.15 * flags + 1, (false, flags)

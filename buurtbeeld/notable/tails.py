@@ -38,6 +38,20 @@ def _tail(y: np.ndarray, mu: np.ndarray, inv_size: np.ndarray | float, upper: bo
     return out.reshape(shape)
 
 
+def tail_starts(p: float, mu: np.ndarray, inv_size: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The largest count y with P(Y ≤ y) < p (−1 where none) and the least with P(Y ≥ y) ≤ p, for the
+    distributions of upper_tail."""
+    mu = np.asarray(mu, dtype=float)
+    inv = np.broadcast_to(np.asarray(inv_size, dtype=float), mu.shape)
+    low, high = np.empty(mu.shape), np.empty(mu.shape)
+    nb = inv > 0
+    low[~nb], high[~nb] = stats.poisson.ppf(p, mu[~nb]), stats.poisson.isf(p, mu[~nb])
+    size = 1.0 / inv[nb]
+    prob = size / (size + mu[nb])
+    low[nb], high[nb] = stats.nbinom.ppf(p, size, prob), stats.nbinom.isf(p, size, prob)
+    return low - 1.0, high + 1.0
+
+
 def lower_tail(y: np.ndarray, mu: np.ndarray, inv_size: np.ndarray | float = 0.0) -> np.ndarray:
     """P(Y ≤ y) for the same distributions as upper_tail."""
     return _tail(y, mu, inv_size, upper=False)
