@@ -134,12 +134,17 @@ def concurrent_season(
     for j, (_, r) in enumerate(rows):
         yy[j, : len(r)], mm[j, : len(r)], ii[j, : len(r)], valid[j, : len(r)] = y[r], m[r], inv_k[r], True
     w = _pit_weights(mm, ii, valid)
-    low, high = _trim_bounds(yy, mm * robust_index(yy, mm, ii, valid)[:, None], ii, valid)
+    ratio = robust_index(yy, mm, ii, valid)
+    low, high = _trim_bounds(yy, mm * ratio[:, None], ii, valid)
+    trimmed = bool(np.isfinite(high).any())
 
     def terms(s: np.ndarray) -> np.ndarray:
+        if not trimmed:  # the same terms without the tails' cost (most months)
+            return _mid_pit(yy, mm * s[:, None], ii) - 0.5
         return _trimmed_terms(yy, mm * s[:, None], ii, low, high)
 
-    ratio = _root(lambda s: (w * terms(s)).sum(axis=1), len(rows))
+    if trimmed:
+        ratio = _root(lambda s: (w * terms(s)).sum(axis=1), len(rows))
     # Leave one out, to first order: a buurt's own count does not set its own index (a large buurt
     # with an outbreak lifted its own expectation ~10 % on the benchmark). Its share of the score,
     # divided by the score's slope in log(index), is how far the root moves without it.
