@@ -679,7 +679,7 @@ def test_the_trimmed_tails_of_the_index_add_what_the_model_expects(mu: float, k:
     mid = below + pmf / 2
     low, high = (float(v[0]) for v in tail_starts(TRIM, np.array([mu]), np.array([1 / k])))
     assert above[int(high)] <= TRIM < above[int(high) - 1]
-    assert low == -1 or below[int(low) + 1] < TRIM <= below[int(low) + 2]
+    assert below[int(low) + 1] < TRIM <= below[int(low) + 2] if low >= 0 else pmf[0] >= TRIM  # P(Y <= low) < p
     kept = (np.arange(400) > low) & (np.arange(400) < high)
     terms = _trimmed_terms(
         np.arange(400.0), np.full(400, mu), np.full(400, 1 / k), np.full(400, low), np.full(400, high)
@@ -703,22 +703,48 @@ def test_several_outbreaks_at_once_do_not_lift_the_months_index() -> None:
     """Ten of 100 buurten (about 10 expected a month) at 3.5 times their level in the same month: every
     other buurt's expectation should not rise with them. The robust index without its trim rises about
     8 %; the month's index (far tails left out where more buurten lie there than the model allows)
-    about 1 % (measured; with 5 expected, where fewer outbreaks reach the far tail, 12 % and 6 %). With
-    nothing planted the trim is rarely used and the index is the robust one (mean log difference
-    below 0.2 %), both unbiased."""
+    1-3 % (mean over 60 months; seeds 31-42 of 40 months gave 1.1-3.1 %)."""
     rng = np.random.default_rng(31)
     inv = 0.1
-    plain, trimmed, null_plain, null_trimmed = [], [], [], []
-    for _ in range(40):
+    plain, trimmed = [], []
+    for _ in range(60):
         mu = 10.0 * rng.lognormal(0.0, 0.5, 100)
         y = rng.poisson(rng.gamma(1 / inv, inv * mu)).astype(float)
-        ok = np.ones((1, 100), dtype=bool)
-        null_plain.append(np.log(notable.robust_index(y[None], mu[None], np.full((1, 100), inv), ok)[0]))
-        null_trimmed.append(np.log(_index_of(y, mu, inv)))
         y[:10] = rng.poisson(3.5 * rng.gamma(1 / inv, inv * mu[:10]))
+        ok = np.ones((1, 100), dtype=bool)
         plain.append(np.log(notable.robust_index(y[None], mu[None], np.full((1, 100), inv), ok)[0]))
         trimmed.append(np.log(_index_of(y, mu, inv)))
     assert np.mean(plain) > 0.06  # a check on the check: the outbreaks do lift the untrimmed index
-    assert abs(np.mean(trimmed)) < 0.02, np.mean(trimmed)
-    assert abs(np.mean(null_trimmed) - np.mean(null_plain)) < 0.002
-    assert abs(np.mean(null_trimmed)) < 0.02 and abs(np.mean(null_plain)) < 0.02
+    assert np.mean(trimmed) < min(0.035, 0.4 * np.mean(plain)), (np.mean(trimmed), np.mean(plain))
+
+
+def test_the_trimmed_index_is_unbiased_under_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trimmed in every month (the gate forced open), counts that follow the model give the same index
+    as untrimmed ones on average: what the left-out tails would have added is put back. Measured: a
+    mean log difference of −0.1 %; without the put-back −0.45 %."""
+    from buurtbeeld.notable import seasons
+
+    monkeypatch.setattr(seasons, "TRIM_GATE", 1.0)
+    rng = np.random.default_rng(31)
+    inv, plain, trimmed = 0.1, [], []
+    for _ in range(60):
+        mu = 3.0 * rng.lognormal(0.0, 0.7, 100)
+        y = rng.poisson(rng.gamma(1 / inv, inv * mu)).astype(float)
+        ok = np.ones((1, 100), dtype=bool)
+        plain.append(np.log(notable.robust_index(y[None], mu[None], np.full((1, 100), inv), ok)[0]))
+        trimmed.append(np.log(_index_of(y, mu, inv)))
+    assert abs(np.mean(trimmed) - np.mean(plain)) < 0.003, (np.mean(trimmed), np.mean(plain))
+    assert abs(np.mean(plain)) < 0.03
+
+
+@pytest.mark.parametrize(
+    ("y", "mu"), [([0, 40], [15, 15]), ([0] * 5 + [25] * 5, [6] * 10), ([0, 0, 30, 30, 8], [8] * 5)]
+)
+def test_the_index_is_not_trimmed_down_to_a_few_buurten(y: list[int], mu: list[int]) -> None:
+    """Where most of a category's buurten lie in the far tails, the month is the gemeente's, not a few
+    outbreaks: the index stays the untrimmed one (trimmed down to one or none, the root ran to the
+    end of its range: 0.2 for the first two, 2.28 for the third)."""
+    y_, mu_ = np.array(y, dtype=float), np.array(mu, dtype=float)
+    ok = np.ones((1, len(y_)), dtype=bool)
+    plain = notable.robust_index(y_[None], mu_[None], np.zeros((1, len(y_))), ok)[0]
+    assert _index_of(y_, mu_, 0.0) == pytest.approx(plain)
