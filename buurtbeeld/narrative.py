@@ -51,6 +51,9 @@ KIND_TEXT = {
     "trend": "dezelfde maand in eerdere jaren, met trend",
     "seizoen": "dezelfde maand in eerdere jaren",
     "recent_gemeente": "de afgelopen 12 maanden, naar verhouding van de hele gemeente in deze maand",
+    "recent_gemeente_jaar": (
+        "de afgelopen 12 maanden, naar verhouding van de hele gemeente in deze maand en in dezelfde maand vorig jaar"
+    ),
     "recent_seizoen": "de afgelopen 12 maanden, gecorrigeerd voor het seizoenspatroon van de gemeente vorig jaar",
     "recent": "de afgelopen maanden, zonder seizoenscorrectie",
     "niveau": "het nieuwe niveau",
@@ -110,6 +113,8 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
         "geregistreerde incidenten per categorie met wat op grond van eerdere maanden te verwachten was. "
         "Voor buurten en wijken is dat het niveau van de afgelopen twaalf maanden, naar verhouding van hoe de "
         "hele gemeente het deze maand doet: zo telt het seizoen mee zonder dat er een eerder jaar nodig is. "
+        "Met twee jaar historie weegt ook mee hoe de gemeente het in dezelfde maand vorig jaar deed, zwaarder "
+        "naarmate haar seizoenen van jaar tot jaar beter terugkomen. "
         "Voor stadsdelen en de gemeente komt het verwachte aantal uit dezelfde maand (en de maand ervoor en "
         "erna) in maximaal vijf eerdere jaren, met een trend als die duidelijk aanwezig is; met minder dan drie "
         "jaar historie uit de afgelopen twaalf maanden, gecorrigeerd voor het seizoen van vorig jaar als dat er "

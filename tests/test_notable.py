@@ -219,18 +219,35 @@ def test_assess_flags_a_real_excess_and_respects_the_minimum_count() -> None:
 
 
 def _simulate(
-    k_week: float, k_month: float, rng: np.random.Generator, months: int = 31
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    k_week: float,
+    k_month: float,
+    rng: np.random.Generator,
+    months: int = 31,
+    season: np.ndarray | None = None,
+    shock: float = 0.0,
+    scale: float = 1.0,
+    change: tuple[int, float] | None = None,
+    wijken: bool = False,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """Negative-binomial monthly counts of 300 buurten in 60 gemeenten of 5 (the gemeente rows are
     their sums): Poisson(λ · G · W) over 4-5 weeks a month, G a gamma month effect with shape k_month,
     W a gamma week effect with shape k_week (as benchmarks/independent_city.py draws them). Returns the
-    keys, the (series, months) counts and the exposure. No season or trend: under the null every
-    month is a draw from the same distribution."""
+    keys, the (series, months) counts, the exposure and the buurten's true monthly means. By default
+    no season or trend: under the null every month is a draw from the same distribution. `season`
+    (12 factors, January first) and `shock` (sd of a log-normal factor per month shared by every
+    buurt: what moves a whole gemeente, weather or a campaign) make months differ; `scale`
+    multiplies every rate (a small category); `change` (month, factor) multiplies every month from
+    that one on; `wijken` adds 30 wijken of 10 buurten (their sums)."""
     n_buurt, per_gm = 300, 5
     weeks = np.where(np.arange(months) % 3 == 0, 5, 4)
-    rate = rng.lognormal(np.log(2.0), 0.8, n_buurt)  # per week: 0.3 to 15, so months of ~1 to ~60
-    lam = np.repeat(rate[:, None], weeks.sum(), axis=1)
+    rate = scale * rng.lognormal(np.log(2.0), 0.8, n_buurt)  # per week: 0.3 to 15, so months of ~1 to ~60
     month_of = np.repeat(np.arange(months), weeks)
+    factor = np.ones(months) if season is None else np.asarray(season)[np.arange(months) % 12]
+    if shock:
+        factor = factor * np.exp(shock * rng.standard_normal(months))
+    if change is not None:
+        factor = factor * np.where(np.arange(months) >= change[0], change[1], 1.0)
+    lam = rate[:, None] * factor[month_of][None, :]
     g = rng.gamma(k_month, 1 / k_month, (n_buurt, months)) if np.isfinite(k_month) else np.ones((n_buurt, months))
     w = rng.gamma(k_week, 1 / k_week, lam.shape) if np.isfinite(k_week) else np.ones(lam.shape)
     weekly = rng.poisson(lam * g[:, month_of] * w)
@@ -243,8 +260,16 @@ def _simulate(
             "group_code": "a",
         }
     )
+    counts = np.vstack([buurt, gemeente])
+    if wijken:
+        keys = pd.concat(
+            [keys, pd.DataFrame({"area_level": "wijk", "area_code": [f"W{i}" for i in range(30)], "group_code": "a"})],
+            ignore_index=True,
+        )
+        counts = np.vstack([counts, buurt.reshape(30, -1, months).sum(axis=1)])
     exposure = np.ones((len(keys), months)) * weeks[None, :]
-    return keys, np.vstack([buurt, gemeente]), exposure
+    mean = rate[:, None] * factor[None, :] * weeks[None, :]
+    return keys, counts, exposure, mean
 
 
 @pytest.mark.parametrize("k", [2.0, 5.0, 20.0])
@@ -255,7 +280,7 @@ def test_p_values_are_uniform_under_the_null(k: float, where: str) -> None:
     level. Pooling the dispersion over levels, or testing it with a Poisson tail, fails this: at
     k = 2 a buurt's month varies twenty times more than the gemeente's sum says."""
     rng = np.random.default_rng([int(k), where == "week"])
-    keys, counts, exposure = _simulate(k if where == "week" else np.inf, k if where == "maand" else np.inf, rng)
+    keys, counts, exposure, _ = _simulate(k if where == "week" else np.inf, k if where == "maand" else np.inf, rng)
     pit: dict[str, list[np.ndarray]] = {"buurt": [], "gemeente": []}
     small: dict[str, list[np.ndarray]] = {"buurt": [], "gemeente": []}
     for target in range(25, 31):  # six months, each with 24 months of history
@@ -541,7 +566,7 @@ def test_a_shift_is_news_only_when_the_months_before_had_none() -> None:
     and one said twice)."""
     rng = np.random.default_rng(19)
     months, start, window = 76, 64, analyses.HISTORY_MONTHS
-    keys, counts, exposure = _simulate(np.inf, 20.0, rng, months)
+    keys, counts, exposure, _ = _simulate(np.inf, 20.0, rng, months)
     buurt = np.flatnonzero(keys["area_level"] == "buurt")
     before = counts[buurt, start - 12 : start].mean(axis=1)
     doubled = buurt[before >= 6][:40]
@@ -748,3 +773,130 @@ def test_the_index_is_not_trimmed_down_to_a_few_buurten(y: list[int], mu: list[i
     ok = np.ones((1, len(y_)), dtype=bool)
     plain = notable.robust_index(y_[None], mu_[None], np.zeros((1, len(y_))), ok)[0]
     assert _index_of(y_, mu_, 0.0) == pytest.approx(plain)
+
+
+# --- last year's same month in the month's index -------------------------------------------------
+
+SEASON = np.array([1.3, 1.2, 1.0, 0.8, 0.75, 0.75, 0.9, 1.0, 0.8, 1.0, 1.45, 1.55])
+
+
+def test_last_year_predicts_a_repeating_season_with_its_growth() -> None:
+    """Seasons that repeat exactly, 5 % growth a year: the prediction is the next month's factor, and
+    its variance the sampling variance of the month it is read from."""
+    months = np.arange(24)
+    profile = SEASON[months % 12] * np.exp(0.05 * months / 12)
+    log_prediction, variance = notable.last_year_index(profile, np.full(24, 0.002))
+    assert log_prediction == pytest.approx(math.log(SEASON[0]) + 0.05 * 24 / 12)
+    assert variance == pytest.approx(0.002)
+    assert notable.last_year_index(profile[1:], np.full(23, 0.002)) is None
+    assert notable.last_year_index(np.where(months == 5, 0.0, profile), np.full(24, 0.002)) is None
+
+
+@pytest.mark.parametrize("shock", [0.0, 0.1, 0.25])
+def test_last_years_variance_is_what_its_prediction_misses(shock: float) -> None:
+    """Profiles with a season, a trend, month shocks shared by the whole gemeente (sd `shock`) and
+    sampling noise (sd 0.05): the claimed variance is the mean squared error of the prediction,
+    from seasons that repeat to a gemeente whose months move on their own (measured 0.82, 0.99 and
+    0.95). The residuals' mean square alone claims too much where seasons repeat (0.68 at 0)."""
+    rng = np.random.default_rng(int(shock * 100))
+    sigma, errors, claimed = 0.05, [], []
+    for _ in range(2000):
+        slope = rng.normal(0.0, 0.1)
+        truth = np.log(SEASON[np.arange(25) % 12]) + slope * np.arange(25) / 12 + shock * rng.standard_normal(25)
+        profile = np.exp(truth[:24] + sigma * rng.standard_normal(24))
+        log_prediction, variance = notable.last_year_index(profile, np.full(24, sigma**2))
+        errors.append((truth[24] - log_prediction) ** 2)
+        claimed.append(variance)
+    assert 0.75 < np.mean(errors) / np.mean(claimed) < 1.25
+
+
+def test_the_months_index_and_last_year_by_inverse_variance() -> None:
+    index, variance = notable.with_last_year(np.array([1.2, 0.9]), np.array([0.01, 0.03]), math.log(1.1), 0.03)
+    w = np.array([0.03 / 0.04, 0.03 / 0.06])
+    assert index == pytest.approx(np.exp(w * np.log([1.2, 0.9]) + (1 - w) * math.log(1.1)))
+    assert variance == pytest.approx([0.01 * 0.03 / 0.04, 0.03 * 0.03 / 0.06])
+    # Further apart than 2.58 sd of their difference: the prediction's variance becomes the squared
+    # difference less the index's, (log 2)² − 0.01 here; 2.5 sd apart, nothing changes.
+    index, variance = notable.with_last_year(np.array([2.0]), np.array([0.01]), 0.0, 0.01)
+    pv = math.log(2.0) ** 2 - 0.01
+    w = pv / (0.01 + pv)
+    assert index[0] == pytest.approx(2.0**w)
+    assert variance[0] == pytest.approx(0.01 * pv / (0.01 + pv))
+    index, variance = notable.with_last_year(np.array([math.exp(2.5 * math.sqrt(0.02))]), np.array([0.01]), 0.0, 0.01)
+    assert index[0] == pytest.approx(math.exp(1.25 * math.sqrt(0.02)))
+    assert variance[0] == pytest.approx(0.005)
+
+
+def _index_errors(shock: float, seed: int) -> tuple[list[float], list[np.ndarray], set[str]]:
+    """Per analysed month of a small seasonal category (about 80 cases a month over 300 buurten,
+    k week 20): the mean log error of the buurten's expected counts (the month's index error; the
+    levels' own errors average out), the buurten's randomised PIT, and the baselines used."""
+    rng = np.random.default_rng(seed)
+    keys, counts, exposure, mean = _simulate(20.0, np.inf, rng, season=SEASON, shock=shock, scale=0.03)
+    buurt = (keys["area_level"] == "buurt").to_numpy()
+    errors, pits, kinds = [], [], set()
+    for target in range(25, 31):
+        window = slice(target - 24, target + 1)
+        out = analyses.month_statistics(counts[:, window], exposure[:, window], keys, ["a"], notable.DEFAULT)
+        errors.append(float(np.mean(np.log(out.expected[buurt] / mean[:, target]))))
+        y, mu = out.observed, np.maximum(out.expected, 0.5 / 12)
+        shapes = (out.inv_k, out.cases, out.months_k)
+        above = notable.level_mixed_tails(y + 1, mu, *shapes)[0]
+        at = notable.level_mixed_tails(y, mu, *shapes)[0] - above
+        pits.append((above + rng.random(len(y)) * at)[buurt & out.tested])
+        kinds |= set(out.kind[buurt])
+    return errors, pits, kinds
+
+
+@pytest.mark.parametrize("shock", [0.0, 0.3])
+def test_last_year_sharpens_the_months_index_and_keeps_it_calibrated(
+    shock: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small category's index from one month is noisy; where the gemeente's seasons repeat, last
+    year's same month makes it sharper, and where a whole gemeente's months move on their own
+    (shocks of sd 0.3) it does no harm: the buurten's PIT stays uniform either way."""
+    errors, pits = [], []
+    for seed in range(3):
+        e, p, kinds = _index_errors(shock, 100 + seed)
+        assert kinds == {"recent_gemeente_jaar"}
+        errors += e
+        pits += p
+    values = np.concatenate(pits)
+    assert stats.kstest(values, "uniform").pvalue > 0.001
+    monkeypatch.setattr(notable, "with_last_year", lambda index, var, *_: (index, var))
+    alone = [x for seed in range(3) for x in _index_errors(shock, 100 + seed)[0]]
+    mse, mse_alone = np.mean(np.square(errors)), np.mean(np.square(alone))
+    if shock == 0.0:
+        assert mse < 0.6 * mse_alone, (mse, mse_alone)  # measured 0.43
+    else:
+        assert mse < 1.1 * mse_alone, (mse, mse_alone)  # measured 0.83
+
+
+def test_without_24_months_the_index_is_the_months_own() -> None:
+    rng = np.random.default_rng(7)
+    keys, counts, exposure, _ = _simulate(20.0, np.inf, rng, months=24, season=SEASON, scale=0.03)
+    out = analyses.month_statistics(counts, exposure, keys, ["a"], notable.DEFAULT)
+    assert set(out.kind[(keys["area_level"] == "buurt").to_numpy()]) == {"recent_gemeente"}
+
+
+@pytest.mark.parametrize(("change", "what"), [(30, "this month"), (18, "a year before")])
+def test_a_whole_gemeentes_change_is_no_buurts_news(change: int, what: str) -> None:
+    """Seasons that repeat, then the whole gemeente ×1.4: in the analysed month itself (a new
+    registration practice: the gemeente's news, not any wijk's) or exactly a year before it (which
+    last year's growth would count twice). The buurten's and wijken's expected counts follow the
+    month's own index (measured mean log errors 0.005 and −0.019 for the wijken); without the check
+    on how far the two lie apart, −0.109 (half the jump absorbed) and +0.093 (the step counted
+    twice)."""
+    rng = np.random.default_rng(11)
+    keys, counts, exposure, mean = _simulate(
+        20.0, np.inf, rng, season=SEASON, scale=0.3, change=(change, 1.4), wijken=True
+    )
+    window = slice(30 - 24, 31)
+    out = analyses.month_statistics(counts[:, window], exposure[:, window], keys, ["a"], notable.DEFAULT)
+    buurt = (keys["area_level"] == "buurt").to_numpy()
+    wijk = (keys["area_level"] == "wijk").to_numpy()
+    assert set(out.kind[buurt]) == {"recent_gemeente_jaar"}
+    assert abs(np.mean(np.log(out.expected[buurt] / mean[:, 30]))) < 0.05, what
+    truth = mean[:, 30].reshape(30, -1).sum(axis=1)
+    assert abs(np.mean(np.log(out.expected[wijk] / truth))) < 0.05, what
+    assert (out.direction[wijk] != "").sum() <= 2, what

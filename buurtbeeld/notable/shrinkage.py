@@ -11,7 +11,7 @@ import numpy as np
 from buurtbeeld.notable.baselines import Baseline
 from buurtbeeld.notable.tails import lower_tail, upper_tail
 
-RECENT = ("recent", "recent_seizoen", "recent_gemeente")
+RECENT = ("recent", "recent_seizoen", "recent_gemeente", "recent_gemeente_jaar")
 MIN_SERIES = 10  # series a prior is estimated from: fewer cannot tell spread from noise
 PLAUSIBLE_P = 0.005  # a level whose cases the prior gives a smaller tail than this keeps its own
 LIMIT = 0.5  # the most a level moves, in its own standard errors
