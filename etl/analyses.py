@@ -330,9 +330,8 @@ def month_statistics(
     concurrent, concurrent_var = notable.concurrent_season(
         dense[:, -1], base.unseasoned, inv, group, level == "buurt", method
     )
-    label = np.where(local, "recent_gemeente", "recent_seizoen").astype(object)
-    concurrent, concurrent_var = _with_last_year(
-        concurrent, concurrent_var, dense, offset, profile, inv, level, group, label
+    concurrent, concurrent_var, label = _with_last_year(
+        concurrent, concurrent_var, dense, offset, profile, inv, level, group
     )
     season = np.where(local, concurrent, last_year)
     base = notable.seasoned(base, season, np.where(local, concurrent_var, 0.0), label)
@@ -348,22 +347,22 @@ def _with_last_year(
     inv: np.ndarray,
     level: np.ndarray,
     group: np.ndarray,
-    label: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The concurrent index of buurten and wijken combined with what the gemeente's same month a
     year before predicts (notable.last_year_index), per category with a concurrent index and 24
-    months of profile; `label` says so for the texts (in place).
+    months of profile, its variance, and the baseline's name for the texts.
 
     The concurrent index is a ratio of one month's counts: in a category with a few hundred cases a
     month its error (sd 0.03-0.19 across the independent benchmark's categories) is as large as the
-    12-month level's. The gemeente's season repeats from year to year as far as its history shows: how far,
-    the prediction's variance says, and so how much it counts."""
+    12-month level's. The gemeente's season repeats from year to year as far as its history shows:
+    how far, the prediction's variance says, and so how much it counts."""
     index, var = index.copy(), var.copy()
     h = dense.shape[1] - 1
     buurt = level == "buurt"
     local = np.isin(level, LOCAL_LEVELS)
+    label = np.where(local, "recent_gemeente", "recent_seizoen").astype(object)
     if h < notable.LAST_YEAR_MONTHS:
-        return index, var
+        return index, var, label
     span = slice(h - notable.LAST_YEAR_MONTHS, h)
     for g in np.unique(group[buurt]):
         at = local & (group == g) & (var > 0)
@@ -378,7 +377,7 @@ def _with_last_year(
             continue
         index[at], var[at] = notable.with_last_year(index[at], var[at], *prediction)
         label[at] = "recent_gemeente_jaar"
-    return index, var
+    return index, var, label
 
 
 def _status_matrix(cells: pd.DataFrame, totals: pd.DataFrame, months: list[str]) -> np.ndarray:

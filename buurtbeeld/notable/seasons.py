@@ -233,9 +233,9 @@ def with_last_year(
     less the index's (as DerSimonian–Laird take the spread between studies from their
     disagreement), so the month's own index prevails. Raised wherever the difference exceeded its
     variance, a third of ordinary months lost most of what last year adds (simulated, the index's
-    mean squared error 0.64 of the month's own instead of 0.33). A month unlike every month of the
-    history, a whole gemeente ×1.3 or a new registration practice, is the gemeente's and no buurt's
-    news: without this, seasons that had repeated well absorbed only half of such a jump (×1.4:
+    mean squared error 0.64 of the month's own instead of 0.43). A month unlike every month of the
+    history, the whole gemeente far higher or a new registration practice, is the gemeente's and no
+    buurt's news: without this, seasons that had repeated well absorbed only half of such a jump (×1.4:
     the simulated wijken's expected counts 0.11 too low in log, and at 13 600 cases a month an
     independent reviewer's simulation flagged 19 of 30 wijken). A step in the category exactly a
     year before reads as a year's growth counted twice (0.09 too high), and an outbreak in last
@@ -251,7 +251,8 @@ def with_last_year(
 def seasoned(base: Baseline, season: np.ndarray, season_var: np.ndarray, label: np.ndarray) -> Baseline:
     """`base` with the target month's seasonal index applied where the baseline is the recent level
     (short history, or the new level after a shift); `label` names the index per series for the
-    texts ('recent_gemeente', 'recent_seizoen'), 'recent' where the index is 1 (no correction made)."""
+    texts ('recent_gemeente', 'recent_gemeente_jaar', 'recent_seizoen'), 'recent' where the index is
+    1 (no correction made)."""
     short = np.isin(base.kind, ("recent", "recent_seizoen", "recent_gemeente", "recent_gemeente_jaar"))
     apply = short | (base.kind == "niveau")
     s = np.asarray(season, dtype=float)
