@@ -459,6 +459,20 @@ def false_flags(scored: pd.DataFrame, null: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def _mean_z2(cells: pd.DataFrame) -> float:
+    """The mean of (y − expected)² / (expected · (1 + expected · v)), v the spread the product's test
+    allows around its expected count (its 1/k plus the level's and the index's variance), on cells
+    without an anomaly. 1 is an honest spread. The oracle's 1/k (`inv_true`) is no yardstick for v:
+    it leaves out the error of the expected count, which a product that must estimate it has to
+    allow for. Above 1 the tests flag noise, below 1 they give away power. The tests themselves mix
+    the negative binomial over the level's uncertainty, which at high dispersion widens it more than
+    this sum does: there a mean above 1 overstates how light their tails are (the P(p < 0,01)
+    columns say it exactly)."""
+    e, y = cells["expected"].to_numpy(float), cells["observed"].to_numpy(float)
+    v = cells["inv_product"].to_numpy(float)
+    return float(np.mean((y - e) ** 2 / (e * (1.0 + e * v)))) if len(cells) else float("nan")
+
+
 def score_setting(cells: pd.DataFrame) -> dict[str, object]:
     """The scores of one setting (k_week, k_month, history)."""
     planted, null = cells[cells["planted"]], cells[~cells["planted"]]
@@ -509,6 +523,7 @@ def score_setting(cells: pd.DataFrame) -> dict[str, object]:
     out["expected_ratio"] = float(np.median(busy["expected"] / busy["mu_true"])) if len(busy) else float("nan")
     out["expected_mad_log"] = float(np.median(np.abs(np.log(busy["expected"] / busy["mu_true"])))) if len(busy) else 0
     out["inv_ratio"] = float(np.median(busy["inv_product"] / busy["inv_true"])) if len(busy) else float("nan")
+    out["mean_z2"] = _mean_z2(busy)
     nd = null[null["tested"]]
     out["p01_product"] = float((nd["p_product"] < 0.01).mean())
     out["p01_oracle"] = float((nd["p_oracle"] < 0.01).mean())
@@ -558,9 +573,11 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
         "",
         "## Diagnose (nultweelingen, niet-ontaarde cellen met waar verwacht >= 3)",
         "",
-        "| k week | k maand | historie | mediaan verwacht/waar | mediaan abs log-fout | mediaan 1/k product / waar "
-        "| P(p<0,01) product | P(p<0,01) orakel | BH-familie product | BH-familie orakel |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| k week | k maand | historie | mediaan verwacht/waar | mediaan abs log-fout "
+        "| mediaan toetsspreiding product / ware 1/k | gemiddelde z² (1 = eerlijke spreiding) "
+        "| P(p<0,01) product | P(p<0,01) orakel | BH-familie product "
+        "| BH-familie orakel |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     all_ok = True
     for (kw, km, h), s in scores.items():
@@ -608,7 +625,8 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
         )
         diag.append(
             f"| {_k(kw)} | {_k(km)} | {h} | {_fmt(s['expected_ratio'])} | {_fmt(s['expected_mad_log'])} | "
-            f"{_fmt(s['inv_ratio'])} | {_fmt(s['p01_product'], 3)} | {_fmt(s['p01_oracle'], 3)} | "
+            f"{_fmt(s['inv_ratio'])} | {_fmt(s['mean_z2'])} | {_fmt(s['p01_product'], 3)} | "
+            f"{_fmt(s['p01_oracle'], 3)} | "
             f"{s['family_product']:.0f} | {s['family_oracle']:.0f} |"
         )
     mismatch = sum(s["observed_mismatch"] for s in scores.values())

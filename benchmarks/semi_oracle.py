@@ -22,6 +22,13 @@ lacks is the price of its expected count being an estimate: a test that allowed 
 spread around it would buy the oracle's recall with false discoveries.
 
     .venv/bin/python benchmarks/semi_oracle.py --workdir DIR --ruil [--historie 26]
+
+**The target's judged strata (`--oordeel`).** The issue's recall target, ≥ 0.9 × the oracle in
+every stratum where the oracle finds ≥ 0.3 (bands pooled as analyses_quality.py pools them), asked
+of the semi-oracle too (its level from min(`--maanden`, h) months), at every history: where the
+semi-oracle falls short of it, the target asks for more than a level from that history holds.
+
+    .venv/bin/python benchmarks/semi_oracle.py --workdir DIR --oordeel
 """
 
 from __future__ import annotations
@@ -80,6 +87,64 @@ def recall_table(
             float((tested["oracle"].to_numpy()[at] == "hoog").mean()),
         )
     return out
+
+
+def judged_table(
+    cells: pd.DataFrame, months: int, rng: np.random.Generator, draws: int
+) -> dict[str, tuple[int, float, float, float]]:
+    """Per stratum, over the rises the issue's target judges (the bands in which the oracle finds at
+    least 0.3, pooled as analyses_quality.score_setting pools them): their number and the recall of
+    the product, the semi-oracle (mean over `draws`) and the oracle."""
+    tested = cells[cells["tested"] & cells["planted"]]
+    rises = tested[tested["anomaly"] == "stijging"]
+    visible = rises.groupby(["stratum", "band"])["oracle"].transform(lambda o: (o == "hoog").mean() >= 0.3)
+    judged = rises[visible.astype(bool)]
+    semi = [semi_oracle_flags(tested, months, rng).loc[judged.index] == "hoog" for _ in range(draws)]
+    out = {}
+    for stratum in STRATA:
+        at = (judged["stratum"] == stratum).to_numpy()
+        if not at.any():
+            continue
+        out[stratum] = (
+            int(at.sum()),
+            float((judged["direction"].to_numpy()[at] == "hoog").mean()),
+            float(np.mean([f.to_numpy()[at].mean() for f in semi])),
+            float((judged["oracle"].to_numpy()[at] == "hoog").mean()),
+        )
+    return out
+
+
+def judged_main(args: argparse.Namespace) -> None:
+    """The recall target (≥ 0.9 × the oracle in every judged stratum) against what a level from the
+    history holds: per setting and history the judged strata, and counted over them where the
+    semi-oracle itself falls short of the target and where the product falls short of the
+    semi-oracle."""
+    rng = np.random.default_rng(SEED)
+    print("Beoordeelde strata (orakel >= 0,3): recall product / semi-orakel / orakel")
+    print("| bestand | historie | " + " | ".join(STRATA) + " |")
+    print("|---|---|" + "---|" * len(STRATA))
+    count = dict(judged=0, semi_short=0, product_short=0, product_below_semi=0)
+    for history in (8, 14, 26, 48):
+        months = min(args.maanden, history)
+        for name, cells in settings(args.workdir, history):
+            table = judged_table(cells, months, rng, args.trekkingen)
+            row = []
+            for stratum in STRATA:
+                if stratum not in table:
+                    row.append("–")
+                    continue
+                n, product, semi, oracle = table[stratum]
+                row.append(f"{product:.2f} / {semi:.2f} / {oracle:.2f} ({n})")
+                count["judged"] += 1
+                count["semi_short"] += semi < 0.9 * oracle
+                count["product_short"] += product < 0.9 * oracle
+                count["product_below_semi"] += product < 0.9 * semi
+            print(f"| {name} | {history} | " + " | ".join(row) + " |", flush=True)
+    print(
+        f"\nVan {count['judged']} beoordeelde strata: product < 0,9 × orakel in {count['product_short']}, "
+        f"semi-orakel < 0,9 × orakel in {count['semi_short']}, product < 0,9 × semi-orakel in "
+        f"{count['product_below_semi']}."
+    )
 
 
 def swapped_flags(cells: pd.DataFrame, mu_column: str, inv_column: str) -> np.ndarray:
@@ -156,9 +221,13 @@ def main() -> None:
     parser.add_argument("--maanden", type=int, default=12, help="months the semi-oracle's level rests on")
     parser.add_argument("--trekkingen", type=int, default=10, help="histories drawn per cell (averaged)")
     parser.add_argument("--ruil", action="store_true", help="the swaps of expected count and spread instead")
+    parser.add_argument("--oordeel", action="store_true", help="the judged strata of the recall target, every history")
     args = parser.parse_args()
     if args.ruil:
         swaps_main(args)
+        return
+    if args.oordeel:
+        judged_main(args)
         return
     rng = np.random.default_rng(SEED)
     print(f"Recall van geplante stijgingen, historie {args.historie} maanden: product / semi-orakel / orakel")

@@ -89,3 +89,51 @@ def test_the_swaps_put_the_expected_count_and_the_spread_where_they_say() -> Non
     assert true_expected[0][2] == 1.0 and true_expected[1] == 0.0
     assert product_expected[0][2] == 0.0 and product_expected[1] == 1.0
     assert np.isnan(true_expected[0][0])  # no rise planted in that stratum
+
+
+def test_the_judged_strata_are_the_bands_the_oracle_can_see() -> None:
+    """benchmarks/semi_oracle.py --oordeel: of eight rises in one stratum the oracle finds two of
+    the four in one band and none in the other; only the first band is judged (4 rises), with the
+    product's one find there (its four in the other band do not count), the semi-oracle's (rises
+    of 80 on a level of 10: every one) and the oracle's two."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks.semi_oracle import judged_table
+
+    null, rises = 60, 8
+    band = ["" for _ in range(null)] + ["1.5-2"] * 4 + ["3-4"] * 4
+    cells = pd.DataFrame(
+        {
+            "gemeente": "GM1",
+            "month": "2025-01",
+            "planted": True,
+            "tested": True,
+            "mu_true": 10.0,
+            "inv_true": 0.01,
+            "observed": np.r_[np.full(null, 10.0), np.full(rises, 80.0)],
+            "anomaly": ["" for _ in range(null)] + ["stijging"] * rises,
+            "stratum": ["" for _ in range(null)] + ["10-30"] * rises,
+            "band": band,
+            "oracle": ["" for _ in range(null)] + ["hoog", "hoog", "", "", "", "", "", ""],
+            "direction": ["" for _ in range(null)] + ["hoog", "", "", "", "hoog", "hoog", "hoog", "hoog"],
+        }
+    )
+    table = judged_table(cells, 12, np.random.default_rng(1), 3)
+    assert table == {"10-30": (4, 0.25, 1.0, 0.5)}
+
+
+def test_the_mean_z2_is_one_where_the_spread_is_the_counts_own() -> None:
+    """benchmarks/analyses_quality.py's calibration diagnostic: negative-binomial counts around an
+    expected count of 10 with 1/k = 0.2 give a mean z² near 1 when the product allows that spread,
+    and 2 when it allows a quarter of it (variance 30 against 15)."""
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks.analyses_quality import _mean_z2
+
+    rng = np.random.default_rng(7)
+    y = rng.poisson(10.0 * rng.gamma(5.0, 0.2, 40_000))
+    honest = pd.DataFrame({"observed": y, "expected": 10.0, "inv_product": 0.2})
+    assert abs(_mean_z2(honest) - 1.0) < 0.03
+    assert abs(_mean_z2(honest.assign(inv_product=0.05)) - 2.0) < 0.06
