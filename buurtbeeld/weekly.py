@@ -92,33 +92,14 @@ def history_weeks(
     return earlier[-n:] if n > 0 else []
 
 
-def _weekly_profile(y: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Per series and history week, the gemeente's factor for that category and week
-    (`notable.robust_index` of the buurten against their mean): the weekly pattern the fit and the
-    dispersion estimate read the buurt's weeks on, so that a gemeente-wide week is not taken for
-    overdispersion. One buurt's outbreak does not shape everyone's profile."""
-    out = np.ones(y.shape)
-    used, ys, ms = [], [], []
-    for g in np.unique(group):
-        r = np.flatnonzero(group == g)
-        if y[r].sum() == 0:
-            continue
-        rate = y[r].mean(axis=1)
-        used.append(g)
-        ys.append(y[r].T)  # (weeks, buurten)
-        ms.append(np.broadcast_to(rate, (y.shape[1], len(r))))
-    if not used:
-        return out
-    for g, f in zip(used, notable.category_profiles(ys, ms), strict=True):
-        out[group == g] = f[None, :] / f.mean()
-    return out
-
-
 def _first_pass(history: np.ndarray, group: np.ndarray, method: notable.Method) -> tuple[np.ndarray, np.ndarray]:
     """The weekly profile and the week-level 1/k per category of the buurten's `history` weeks.
     Two passes, as the monthly analyses: this first one (every week kept) gives the residuals the
     dispersion is estimated from; the second uses it to cap outbreaks and widen the test."""
-    profile = _weekly_profile(history, group)
+    # The gemeente's factor of each history week, so that a gemeente-wide week is not taken for
+    # overdispersion; scaled to a mean of 1 over the weeks.
+    profile = notable.gemeente_profile(history, np.ones(history.shape), group, np.ones(len(history), dtype=bool))
+    profile = profile / profile.mean(axis=1, keepdims=True)
     first = notable.baseline(history, None, None, method, profile, reweight=False, same_month=False)
     every = np.ones(len(history), dtype=bool)
     return profile, notable.dispersion(first, np.full(len(history), "buurt"), group, method, profiled=every)

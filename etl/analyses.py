@@ -191,35 +191,11 @@ LOCAL_LEVELS = ("buurt", "wijk")
 PROFILE_MONTHS = 24  # the months the gemeente's profile is needed for: the recent level and level shifts
 
 
-def _robust_profile(
-    counts: np.ndarray, offset: np.ndarray, level: np.ndarray, group: np.ndarray, groups: list[str]
-) -> np.ndarray:
-    """Per series and month, the gemeente's factor for that category and month (notable.robust_index
-    of its buurten against their mean rate): one buurt's outbreak does not shape everyone's season."""
-    out = np.ones(counts.shape)
-    buurt = level == "buurt"
-    used, ys, ms = [], [], []
-    for g in groups:
-        r = np.flatnonzero(buurt & (group == g))
-        if not len(r) or counts[r].sum() == 0:
-            continue
-        rate = counts[r].sum(axis=1) / offset[r].sum(axis=1)
-        used.append(g)
-        ms.append((rate[:, None] * offset[r]).T)  # (months, buurten)
-        ys.append(counts[r].T)
-    if not used:
-        return out
-    for g, f in zip(used, notable.category_profiles(ys, ms), strict=True):
-        out[group == g] = f[None, :]
-    return out
-
-
 def _first_pass(
     dense: np.ndarray,
     offset: np.ndarray,
     level: np.ndarray,
     group: np.ndarray,
-    groups: list[str],
     method: notable.Method,
     only: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -233,7 +209,8 @@ def _first_pass(
     profile = np.ones((len(level), h))
     span = min(h, PROFILE_MONTHS)
     if span:
-        profile[:, h - span :] = _robust_profile(dense[:, h - span : h], offset[:, h - span : h], level, group, groups)
+        window = slice(h - span, h)
+        profile[:, window] = notable.gemeente_profile(dense[:, window], offset[:, window], group, level == "buurt")
         profile[~local] = 1.0
         recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
         profile = np.where(recent > 0, profile / recent, 1.0)
@@ -246,7 +223,6 @@ def _previous_shifts(
     offset: np.ndarray,
     level: np.ndarray,
     group: np.ndarray,
-    groups: list[str],
     method: notable.Method,
 ) -> notable.ShiftState | None:
     """The level-shift state of the previous month's analysis (buurten and wijken), re-computed with
@@ -260,11 +236,11 @@ def _previous_shifts(
     rows = np.flatnonzero(local)
     adopt, earlier = None, np.zeros(len(level))
     if h - 2 >= need:
-        profile, inv = _first_pass(dense[:, :-2], offset[:, :-2], level, group, groups, method, local)
+        profile, inv = _first_pass(dense[:, :-2], offset[:, :-2], level, group, method, local)
         two = notable.shift_before(dense[rows, : h - 2], offset[rows, : h - 1], profile[rows], inv[rows], method)
         adopt = (two.found, two.found_since)
         earlier[rows] = two.sign
-    profile, inv = _first_pass(dense[:, :-1], offset[:, :-1], level, group, groups, method, local)
+    profile, inv = _first_pass(dense[:, :-1], offset[:, :-1], level, group, method, local)
     one = notable.shift_before(dense[rows, : h - 1], offset[rows, :h], profile[rows], inv[rows], method, adopt)
     n = len(level)
     full = {
@@ -313,8 +289,8 @@ def month_statistics(
     for g in groups:
         at_gm = gm_rows & (group == g)
         last_year[group == g] = notable.seasonal_index(dense[at_gm, :-1].sum(axis=0), method)
-    profile, inv = _first_pass(dense, offset, level, group, groups, method)
-    previous = _previous_shifts(dense, offset, level, group, groups, method) if local.any() else None
+    profile, inv = _first_pass(dense, offset, level, group, method)
+    previous = _previous_shifts(dense, offset, level, group, method) if local.any() else None
     base = notable.baseline(
         dense[:, :-1],
         offset,

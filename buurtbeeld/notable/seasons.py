@@ -117,6 +117,28 @@ def category_profiles(ys: list[np.ndarray], ms: list[np.ndarray]) -> np.ndarray:
     return robust_index(y, m, np.full(y.shape, PROFILE_INV_K), m > 0).reshape(len(ys), -1)
 
 
+def gemeente_profile(counts: np.ndarray, exposure: np.ndarray, group: np.ndarray, fit_on: np.ndarray) -> np.ndarray:
+    """Per series and period ((series, periods) `counts` on `exposure`), the gemeente's factor for its
+    category and period: `robust_index` of the category's `fit_on` series (the buurten) against
+    their mean rate, so that one buurt's outbreak does not shape everyone's season. 1 for a category
+    without a count in those series. The monthly analyses read it on population × weeks, the weekly
+    list on ones; both scale it afterwards to the window they compare with."""
+    out = np.ones(counts.shape)
+    used, ys, ms = [], [], []
+    for g in np.unique(group[fit_on]):
+        r = np.flatnonzero(fit_on & (group == g))
+        if counts[r].sum() == 0:
+            continue
+        rate = counts[r].sum(axis=1) / exposure[r].sum(axis=1)
+        used.append(g)
+        ms.append((rate[:, None] * exposure[r]).T)  # (periods, buurten)
+        ys.append(counts[r].T)
+    if used:
+        for g, f in zip(used, category_profiles(ys, ms), strict=True):
+            out[group == g] = f[None, :]
+    return out
+
+
 def concurrent_season(
     observed: np.ndarray,
     unseasoned: np.ndarray,
