@@ -460,17 +460,21 @@ def false_flags(scored: pd.DataFrame, null: pd.DataFrame) -> dict[str, float]:
 
 
 def _mean_z2(cells: pd.DataFrame) -> float:
-    """The mean of (y − expected)² / (expected · (1 + expected · v)), v the spread the product's test
-    allows around its expected count (its 1/k plus the level's and the index's variance), on cells
-    without an anomaly. 1 is an honest spread. The oracle's 1/k (`inv_true`) is no yardstick for v:
-    it leaves out the error of the expected count, which a product that must estimate it has to
-    allow for. Above 1 the tests flag noise, below 1 they give away power. The tests themselves mix
-    the negative binomial over the level's uncertainty, which at high dispersion widens it more than
-    this sum does: there a mean above 1 overstates how light their tails are (the P(p < 0,01)
-    columns say it exactly)."""
-    e, y = cells["expected"].to_numpy(float), cells["observed"].to_numpy(float)
-    v = cells["inv_product"].to_numpy(float)
-    return float(np.mean((y - e) ** 2 / (e * (1.0 + e * v)))) if len(cells) else float("nan")
+    """The mean of (y − e)² / (e · (1 + e · v)) over `cells` without an anomaly, e the product's
+    expected count as its test reads it (at least MIN_EXPECTED) and v the spread the test allows
+    around it (its 1/k plus the level's and the index's variance, `inv_size`). 1 is an honest
+    spread; above 1 the tests flag noise, below 1 they give away power. The oracle's 1/k
+    (`inv_true`) is no yardstick for v: it leaves out the error of the expected count, which a
+    product that must estimate it has to allow for. Above 1 can also mean an expected count that
+    sits off the truth (at k 2/2 most of the excess is that), and at high dispersion the test's
+    mixture over the level's uncertainty is a little wider than this sum (the cross term
+    e² · Var(level) / k)."""
+    from buurtbeeld.notable.assessment import MIN_EXPECTED
+
+    e = np.maximum(cells["expected"].to_numpy(float), MIN_EXPECTED)
+    y, v = cells["observed"].to_numpy(float), cells["inv_product"].to_numpy(float)
+    z2 = (y - e) ** 2 / (e * (1.0 + e * v))
+    return float(z2[np.isfinite(z2)].mean()) if np.isfinite(z2).any() else float("nan")
 
 
 def score_setting(cells: pd.DataFrame) -> dict[str, object]:

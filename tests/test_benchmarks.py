@@ -92,35 +92,59 @@ def test_the_swaps_put_the_expected_count_and_the_spread_where_they_say() -> Non
 
 
 def test_the_judged_strata_are_the_bands_the_oracle_can_see() -> None:
-    """benchmarks/semi_oracle.py --oordeel: of eight rises in one stratum the oracle finds two of
-    the four in one band and none in the other; only the first band is judged (4 rises), with the
-    product's one find there (its four in the other band do not count), the semi-oracle's (rises
-    of 80 on a level of 10: every one) and the oracle's two."""
+    """benchmarks/semi_oracle.py --oordeel judges the rises analyses_quality.score_setting judges:
+    per stratum the bands where the oracle finds at least 0.3 (a band at exactly 0.3 included, one
+    at 0.2 not; the same band name in another stratum apart), with the product's and the oracle's
+    recall over them; the semi-oracle finds rises of 80 on a level of 10, and not one at 12."""
     import numpy as np
     import pandas as pd
 
+    from benchmarks.analyses_quality import score_setting
     from benchmarks.semi_oracle import judged_table
 
-    null, rises = 60, 8
-    band = ["" for _ in range(null)] + ["1.5-2"] * 4 + ["3-4"] * 4
-    cells = pd.DataFrame(
-        {
-            "gemeente": "GM1",
-            "month": "2025-01",
-            "planted": True,
-            "tested": True,
-            "mu_true": 10.0,
-            "inv_true": 0.01,
-            "observed": np.r_[np.full(null, 10.0), np.full(rises, 80.0)],
-            "anomaly": ["" for _ in range(null)] + ["stijging"] * rises,
-            "stratum": ["" for _ in range(null)] + ["10-30"] * rises,
-            "band": band,
-            "oracle": ["" for _ in range(null)] + ["hoog", "hoog", "", "", "", "", "", ""],
-            "direction": ["" for _ in range(null)] + ["hoog", "", "", "", "hoog", "hoog", "hoog", "hoog"],
-        }
+    # (stratum, band, observed, oracle finds, product finds) per group of ten rises
+    plan = [
+        ("10-30", "1.5-2", 80.0, 3, 1),  # oracle 0.3: judged
+        ("10-30", "3-4", 80.0, 2, 9),  # oracle 0.2: not judged
+        ("30-100", "3-4", 12.0, 5, 4),  # judged, in its own stratum; too small for the semi-oracle
+    ]
+    rows = [dict(observed=10.0, anomaly="", stratum="", band="", oracle="", direction="") for _ in range(200)]
+    for stratum, band, observed, oracle, product in plan:
+        for i in range(10):
+            rows.append(
+                dict(
+                    observed=observed,
+                    anomaly="stijging",
+                    stratum=stratum,
+                    band=band,
+                    oracle="hoog" if i < oracle else "",
+                    direction="hoog" if i >= 10 - product else "",
+                )
+            )
+    cells = pd.DataFrame(rows).assign(
+        gemeente="GM1",
+        month="2025-01",
+        planted=True,
+        tested=True,
+        mu_true=10.0,
+        inv_true=0.01,
+        expected=10.0,
+        inv_product=0.01,
+        generated=lambda c: c["observed"],
+        p_product=0.5,
+        p_oracle=0.5,
+        shift_new=False,
+        oracle_shift=False,
+        family=1,
     )
+    null = cells.iloc[:50].assign(planted=False, gemeente="GM2")
+    scored = score_setting(pd.concat([cells, null], ignore_index=True))
     table = judged_table(cells, 12, np.random.default_rng(1), 3)
-    assert table == {"10-30": (4, 0.25, 1.0, 0.5)}
+    assert set(table) == {"10-30", "30-100"}
+    for stratum, (n, product, _semi, oracle) in table.items():
+        assert (n, product, oracle) == scored["strata"][(stratum, "beoordeeld")]
+    assert table["10-30"] == (10, 0.1, 1.0, 0.3)
+    assert table["30-100"][:2] == (10, 0.4) and table["30-100"][2] == 0.0
 
 
 def test_the_mean_z2_is_one_where_the_spread_is_the_counts_own() -> None:
@@ -137,3 +161,9 @@ def test_the_mean_z2_is_one_where_the_spread_is_the_counts_own() -> None:
     honest = pd.DataFrame({"observed": y, "expected": 10.0, "inv_product": 0.2})
     assert abs(_mean_z2(honest) - 1.0) < 0.03
     assert abs(_mean_z2(honest.assign(inv_product=0.05)) - 2.0) < 0.06
+    # A mean over cells, not a ratio of sums: half the cells at 2 expected and honest, half at 50
+    # with a quarter of their 1/k allowed (z² 550 / 175): (1 + 3.14) / 2, where Σ over Σ gives 3.1.
+    small = pd.DataFrame({"observed": rng.poisson(2.0 * rng.gamma(5.0, 0.2, 40_000)), "expected": 2.0})
+    large = pd.DataFrame({"observed": rng.poisson(50.0 * rng.gamma(5.0, 0.2, 40_000)), "expected": 50.0})
+    mixed = pd.concat([small.assign(inv_product=0.2), large.assign(inv_product=0.05)], ignore_index=True)
+    assert abs(_mean_z2(mixed) - (1 + 550 / 175) / 2) < 0.08
