@@ -575,7 +575,8 @@ def report(scores: dict[tuple[float, float, int], dict], meta: dict[str, object]
     ]
     diag = [
         "",
-        "## Diagnose (nultweelingen, niet-ontaarde cellen met waar verwacht >= 3)",
+        "## Diagnose (nultweelingen: verhoudingen en z² over de niet-ontaarde cellen met waar verwacht >= 3,"
+        " P(p<0,01) over alle niet-ontaarde cellen; BH-familie: toetsen per gemeente-maand, alle gemeenten)",
         "",
         "| k week | k maand | historie | mediaan verwacht/waar | mediaan abs log-fout "
         "| mediaan toetsspreiding product / ware 1/k | gemiddelde z² (1 = eerlijke spreiding) "
