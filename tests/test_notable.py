@@ -900,3 +900,30 @@ def test_a_whole_gemeentes_change_is_no_buurts_news(change: int, what: str) -> N
     truth = mean[:, 30].reshape(30, -1).sum(axis=1)
     assert abs(np.mean(np.log(out.expected[wijk] / truth))) < 0.05, what
     assert (out.direction[wijk] != "").sum() <= 2, what
+
+
+def test_the_gemeente_profile_follows_the_buurten_of_each_category() -> None:
+    """notable.gemeente_profile (the monthly analyses on population × weeks, the weekly list on
+    ones): per category the season its buurten share, read on their own exposure, whatever the
+    other rows (a wijk or the gemeente) do; one buurt's outbreak hardly moves it; a category without
+    a case in its buurten keeps 1; and every series of a category, buurt or not, gets that profile."""
+    rng = np.random.default_rng(5)
+    season = 1 + 0.4 * np.sin(2 * np.pi * np.arange(12) / 12)
+    # Inhabitants of very different buurten times the weeks of each month (4 or 5).
+    exposure = rng.uniform(0.5, 3.0, (230, 1)) * np.array([4, 4, 5, 4, 4, 5, 4, 4, 5, 4, 4, 5]) / 4.33
+    counts = rng.poisson(10.0 * exposure * season).astype(float)
+    counts[0, 3] += 400  # one buurt's outbreak
+    group = np.array(["a"] * 200 + ["b"] * 30)
+    counts[200:] = 0.0  # category b: no case in any buurt
+    # Two more rows that are not buurten: a wijk that runs against the season, of both categories.
+    counts = np.vstack([counts, 500 / season, 500 / season])
+    exposure = np.vstack([exposure, np.ones((2, 12))])
+    group = np.concatenate([group, ["a", "b"]])
+    fit_on = np.r_[np.ones(230, dtype=bool), False, False]
+    profile = notable.gemeente_profile(counts, exposure, group, fit_on)
+    factor = profile[0] / profile[0].mean()
+    # Within the noise of about 4 000 cases a month (at most 0.064 over 30 seeds); read without the weeks of
+    # each month it would be off by 0.14.
+    assert np.abs(np.log(factor / (season / season.mean()))).max() < 0.075
+    assert (profile[group == "a"] == profile[0]).all()  # the wijk of category a too
+    assert (profile[group == "b"] == 1.0).all()
