@@ -639,10 +639,11 @@ def test_a_small_level_is_shrunk_towards_the_other_buurten(monkeypatch: pytest.M
     in the buurten expected below 0,5 a month was 1.16-1.29 on real registrations
     (benchmarks/analyses_real.py). With rates from a gamma population (mean 1 a month, shape 2) and
     12 000 buurten: registered over expected below 0,5 and above 2 within 15 % of 1 with the
-    shrinkage; without it the small ones register a third more than expected (measured 1.08 and 1.00
-    against 1.33 and 0.94; a level moves by at most half its standard error, so the smallest keep
-    part of their face value). Where the rates differ far beyond their counts (log-normal, sd 1.5, 4 000
-    buurten) a level of 20 or more cases moves by under 3 % (measured at most 0.9 %)."""
+    shrinkage (measured 0.94 and 1.01); without it the small ones register a third more than
+    expected (1.33). Where the rates differ far beyond their counts and are not gamma (log-normal,
+    sd 1.5, 4 000 buurten) every band of the expected count is within 10 % of 1 (measured 0.99 /
+    0.99 / 1.01 / 1.00 below 0,5 / 0,5-2 / 2-10 / above 10), where the face value gives 1.22 below
+    0,5 and the gamma prior by moments that the shrinkage had before gave 1.13."""
     rng = np.random.default_rng(20261205)
     rates = rng.gamma(2.0, 0.5, 12_000)
     shrunk = _population_of_rates(rates, np.random.default_rng(1))
@@ -657,21 +658,17 @@ def test_a_small_level_is_shrunk_towards_the_other_buurten(monkeypatch: pytest.M
     assert 0.85 <= ratio(shrunk, 0, 0.5) <= 1.15 and 0.85 <= ratio(shrunk, 2, np.inf) <= 1.15
     assert ratio(plain, 0, 0.5) >= 1.25  # the face-value level: what the shrinkage corrects
 
-    spread = rng.lognormal(0.0, 1.5, 4_000)
-    moved = _population_of_rates(spread, np.random.default_rng(2))
-    with monkeypatch.context() as patch:
-        patch.setattr(notable, "shrunk", lambda base, *args: base)
-        kept = _population_of_rates(spread, np.random.default_rng(2))
-    busy = kept.history_total >= 20
-    assert np.abs(np.log(moved.expected[busy] / kept.expected[busy])).max() < 0.03
+    spread = _population_of_rates(rng.lognormal(0.0, 1.5, 4_000), np.random.default_rng(2))
+    for lo, hi in [(0, 0.5), (0.5, 2), (2, 10), (10, np.inf)]:
+        assert 0.9 <= ratio(spread, lo, hi) <= 1.1
 
 
-def test_shrinkage_leaves_outliers_and_moves_no_level_beyond_half_its_error() -> None:
-    """The guards of notable.shrunk. 60 buurten of one category with rates from a gamma population,
-    of which 3 have a fiftieth of the others' exposure and as many cases (a business park: population
-    is not its exposure): the prior cannot have produced those cases, so their levels stay as they
-    are (the plain gamma prior cut such levels to a seventh or less). No level moves by more than
-    half its own standard error, and with equal exposure more cases never give a lower level."""
+def test_shrinkage_keeps_outliers_and_more_cases_never_give_a_lower_level() -> None:
+    """60 buurten of one category with rates from a gamma population, of which 3 have a fiftieth of
+    the others' exposure and as many cases (a business park: population is not its exposure). The
+    prior is estimated from all 60, and the three keep their level within 10 % (measured 1-5 %;
+    the gamma prior by moments cut such levels to a seventh or less). The others are shrunk, with
+    equal exposure more cases never give a lower level, and a level's variance is at most halved."""
     rng = np.random.default_rng(7)
     months, n = 12, 60
     rate = rng.gamma(2.0, 0.5, n)
@@ -681,9 +678,7 @@ def test_shrinkage_leaves_outliers_and_moves_no_level_beyond_half_its_error() ->
     counts[:3] = rng.poisson(3.0, (3, months))
     base = notable.baseline(counts, exposure, inv_k=np.zeros(n))
     out = notable.shrunk(base, np.full(n, "buurt"), np.full(n, "a"), np.ones(n, dtype=bool))
-    assert out.expected[:3] == pytest.approx(base.expected[:3])
-    own = np.maximum(base.level_cases, 0.5) / base.level_exposure * base.target_exposure
-    assert (np.abs(np.log(out.expected / own)) <= 0.5 * np.sqrt(base.log_var) + 1e-9).all()
+    assert (np.abs(np.log(out.expected[:3] / base.expected[:3])) < 0.1).all()
     moved = out.expected[3:] != pytest.approx(base.expected[3:])
     assert moved  # the others are shrunk
     order = np.argsort(base.level_cases[3:], kind="stable")
