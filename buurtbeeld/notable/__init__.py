@@ -26,9 +26,9 @@ Method, and what was taken from where:
   of history get a seasonal correction the gemeente need not supply; measured on the benchmark it
   also beats the buurt's own few same-month values (median |log error| 0.13 against 0.19 with 48
   months). The level is shrunk towards the other series of its level and category (`shrunk`:
-  empirical Bayes with a gamma prior by moments, Marshall 1991; a level the prior cannot have
-  produced keeps its own, and none moves by more than half its standard error), so a level of a
-  few cases is not taken at face value. Stadsdelen and the gemeente (whose own series would
+  empirical Bayes with a smooth prior estimated by g-modeling, Efron 2016; a business park's
+  level lies where that prior is thin and keeps its own), so a level of a few cases is not taken
+  at face value. Stadsdelen and the gemeente (whose own series would
   explain itself away) keep Farrington from three years, before that the last 12 months times
   last year's gemeente season (from 13 months; with less, none: the texts then say "zonder
   seizoenscorrectie").
