@@ -50,17 +50,23 @@ def shrunk(base: Baseline, level: np.ndarray, group: np.ndarray, rows: np.ndarra
     shopping centres (many cases, few inhabitants) to a seventh of their level unless a
     plausibility gate kept them out, and it needed a limit on how far a level may move (half its
     standard error). The smooth prior needs neither: a business park with cases every month lies
-    where g is thin and flat and keeps its level within a few per cent (tests/test_notable.py); one
-    with a few cases a year is shrunk like any sparse series. A discrete prior (the NPMLE,
+    where g is thin and keeps its level (tests/test_notable.py); one with a few cases a year is
+    shrunk like any sparse series. A level moves only between its own rate and the category's
+    pooled rate: a lone hotspot sits where the fitted polynomial bends up, and the negative
+    binomial's skew lifts a flat prior's mean by size / (size - 1), which set such levels 3-8 %
+    above their own at k 2. A discrete prior (the NPMLE,
     Kiefer–Wolfowitz) was tried too: its posteriors are too sure, and the tests' tails came out too
     light (p < 0,01 in the null twins 0.42-0.50 %, the gamma prior's 0.39-0.50 %, the oracle's
     0.30-0.41 %).
 
-    Known limit: where nearly every series of a category has cases, the few without one get too
-    low a level (simulated gamma and log-normal populations: their true rate 1.2-3.8 times the
-    posterior mean), as the polynomial's lower end bends up to explain them; they are 0.2-2 % of
-    such a category and expect well below one case, and in categories where most series have no
-    case the level is right (0.7-1.1).
+    Known limits (simulated populations, an independent review): where nearly every series of a
+    category has cases, the few without one (0.2-4.4 % of them, expecting well below one case) get
+    too low a level, their true rate 1.2-3.8 times the posterior mean, as the polynomial's lower
+    end bends up to explain them; where 5-50 % of the series have a case their level is right
+    (0.7-1.1), but where only about 1 % have one the levels of the others come out 4-6 times too
+    high (the prior's range ends a tenth below the smallest own rate). Either way such series
+    expect far below one case a month: a rise needs 5 registrations (Method.min_count), and 5 are
+    notable against either level.
 
     The level's variance becomes the posterior's relative variance, at most halved (`MIN_KEEP`: the
     estimated prior is itself uncertain), both of its parts alike so the level's uncertainty keeps
