@@ -360,7 +360,7 @@ def oracle_shift_month(gm, monthly: np.ndarray, first_analysed: int, method) -> 
     return None if at is None else gm.months[first_analysed + at]
 
 
-def shift_oracle_at(y: np.ndarray, mu: np.ndarray, inv: np.ndarray, method) -> int | None:
+def shift_oracle_at(y: np.ndarray, mu: np.ndarray, inv: np.ndarray, method, level_var: float = 0.0) -> int | None:
     """The first of the analysed months (index into `y`, counts from the true start of a lasting
     rise on) whose analysis would find it with the product's level-shift test knowing the TRUE old
     level `mu` and dispersion `inv` (NB2 1/k per month): as `shifts.level_shift`, every candidate
@@ -369,7 +369,9 @@ def shift_oracle_at(y: np.ndarray, mu: np.ndarray, inv: np.ndarray, method) -> i
     (1/k of their sum from the months'), tail <= shift_p, ratio >= shift_ratio, the first month
     above the old level, the last two nearer the new level than the old. None when no analysed
     month would: the rise is then too little for this test to tell from the month effects within
-    the analysed months, whatever the old level's estimate."""
+    the analysed months, whatever the old level's estimate. With an estimated old level as `mu`
+    (benchmarks/semi_oracle.py --verschuiving), `level_var` is its relative variance, added to the
+    1/k of the sum as the product's test adds it."""
     from buurtbeeld import notable
 
     for t in range(method.shift_after, len(y)):  # the analysis of month t reads the months before it
@@ -378,7 +380,7 @@ def shift_oracle_at(y: np.ndarray, mu: np.ndarray, inv: np.ndarray, method) -> i
             top = int(np.argmax(yy - mm))
             rest = np.arange(len(yy)) != top
             o, e = yy[rest].sum(), mm[rest].sum()
-            tail = float(notable.upper_tail(o, e, float((mm[rest] ** 2 * ii[rest]).sum() / e**2)))
+            tail = float(notable.upper_tail(o, e, float((mm[rest] ** 2 * ii[rest]).sum() / e**2) + level_var))
             ratio = (yy.sum() + 0.5) / (mm.sum() + 0.5)
             new_level = mm[-2:] * yy.sum() / mm.sum()
             settled = (yy[-2:] > np.sqrt((mm[-2:] + 0.5) * (new_level + 0.5)) - 0.5).all()

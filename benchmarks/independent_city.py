@@ -50,6 +50,8 @@ CATEGORIES: dict[str, tuple[float, list[float]]] = {
     "zakkenrollerij": (0.15, [0.90, 0.80, 0.85, 0.90, 1.00, 1.10, 1.25, 1.20, 0.95, 0.90, 1.00, 1.15]),
 }
 CITY_TREND = {"woninginbraak": -0.08, "fietsendiefstal": -0.03, "overlast": 0.05, "winkeldiefstal": 0.06}
+# Each series' trend per year: the city's plus a normal deviation; a share of buurten grows fast.
+SERIES_TREND_SD, GROWING_SHARE, GROWING_SLOPE = 0.06, 0.08, 0.15
 CENTRE = {"overlast": 3.0, "geweld": 3.0, "zakkenrollerij": 6.0, "winkeldiefstal": 5.0, "fietsendiefstal": 4.0}
 BUSINESS = {"bedrijfsinbraak": 6.0, "diefstal_uit_voertuig": 2.0, "winkeldiefstal": 2.0}
 STRATA = [(3.0, 5.0), (5.0, 10.0), (10.0, 30.0), (30.0, 100.0)]
@@ -176,9 +178,9 @@ def make_gemeente(
     season = np.clip(1 + amplitude * (shape[None, :, cal] - 1), 0.2, None)  # (nb, ng, nm)
     # Trends: city-wide per category plus per series; a few buurten grow fast (new housing).
     years = (np.arange(nm) - (nm - 1)) / 12  # 0 at the last month
-    slope = np.array([CITY_TREND.get(g, 0.0) for g in groups])[None, :] + rng.normal(0, 0.06, (nb, ng))
-    growing = rng.random(nb) < 0.08
-    slope[growing] += 0.15
+    slope = np.array([CITY_TREND.get(g, 0.0) for g in groups])[None, :] + rng.normal(0, SERIES_TREND_SD, (nb, ng))
+    growing = rng.random(nb) < GROWING_SHARE
+    slope[growing] += GROWING_SLOPE
     trend = np.exp(slope[:, :, None] * years[None, None, :])
     monthly = base[:, :, None] * season * trend  # (nb, ng, nm)
     lam = monthly[:, :, month_of] * MONTHS_PER_YEAR_WEEKS  # per week, before the anomalies

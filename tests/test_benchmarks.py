@@ -37,6 +37,25 @@ def test_the_semi_oracle_finds_a_clear_rise_and_leaves_ordinary_months() -> None
     assert (flags.iloc[:-1] == "").all()
 
 
+def test_the_trend_bound_follows_a_trend_its_history_shows_and_keeps_a_flat_level() -> None:
+    """benchmarks/semi_oracle.py --trend: a series growing 15 % a year (the generator's fast growers)
+    at 1 000 a month has its tested month's level within 2 % from 48 months, where the mean of
+    its last 12 months is 8 % low; a flat series keeps its level; with 12 months of 5 a month the
+    level rests on the months (60 cases), not on the trend's prior alone."""
+    import numpy as np
+
+    from benchmarks.semi_oracle import trend_level
+
+    before = np.arange(1, 49)
+    growing, flat = 1000.0 * np.exp(-0.15 * before / 12), np.full(48, 1000.0)
+    history = np.round(np.vstack([growing, flat, np.full(48, 5.0)]))
+    level, shape = trend_level(history, np.array([48, 48, 12]), np.full(3, 0.001), np.zeros(3))
+    assert abs(level[0] / 1000.0 - 1) < 0.02 and history[0, :12].mean() / 1000.0 < 0.93
+    assert abs(level[1] / 1000.0 - 1) < 0.02
+    assert abs(level[2] / 5.0 - 1) < 0.1 and 20 < shape[2] < 70
+    assert shape[0] > 1000
+
+
 def test_the_shift_oracle_says_a_doubling_once_it_shows_and_a_steady_level_never() -> None:
     """benchmarks/analyses_quality.py judges the level-shift message against the same test knowing
     the old level: a level of 10 doubled from the first analysed month shows in the analysis of the
@@ -53,6 +72,27 @@ def test_the_shift_oracle_says_a_doubling_once_it_shows_and_a_steady_level_never
     assert notable.upper_tail(60.0, 30.0) <= notable.DEFAULT.shift_p < notable.upper_tail(40.0, 20.0)
     assert shift_oracle_at(np.full(12, 10.0), mu, inv, notable.DEFAULT) is None
     assert shift_oracle_at(np.r_[40.0, np.full(11, 10.0)], mu, inv, notable.DEFAULT) is None
+
+
+def test_the_shift_semi_oracle_says_a_doubling_later_than_the_oracle_and_a_steady_level_never() -> None:
+    """benchmarks/semi_oracle.py --verschuiving: the shift oracle's test with the old level from 12
+    months drawn at the truth. A level of 10 doubled: said in nearly every draw, on average later
+    than the oracle's fifth month (the old level is an estimate: earlier where it came out low);
+    the same months at the old level: never."""
+    import numpy as np
+
+    from benchmarks.analyses_quality import shift_oracle_at
+    from benchmarks.semi_oracle import semi_shift_at
+    from buurtbeeld import notable
+
+    rng = np.random.default_rng(5)
+    mu, inv = np.full(12, 10.0), np.full(12, 0.01)
+    oracle = shift_oracle_at(np.full(12, 20.0), mu, inv, notable.DEFAULT)
+    doubled = [semi_shift_at(np.full(12, 20.0), mu, inv, 12, rng) for _ in range(200)]
+    steady = [semi_shift_at(np.full(12, 10.0), mu, inv, 12, rng) for _ in range(200)]
+    found = [t for t in doubled if t is not None]
+    assert oracle == 4 and len(found) >= 190 and np.mean(found) > oracle + 0.5
+    assert all(t is None for t in steady)
 
 
 def test_the_swaps_put_the_expected_count_and_the_spread_where_they_say() -> None:
