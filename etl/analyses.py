@@ -196,42 +196,26 @@ def _first_pass(
     offset: np.ndarray,
     level: np.ndarray,
     group: np.ndarray,
-    area: np.ndarray,
     method: notable.Method,
     only: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
-    """The profile, the month-level 1/k (per area level × category; `only` the series whose
-    category is needed) and each area's seasonal exponent of the month after the history
-    `dense[:, :-1]`. The profile: for buurten and wijken the gemeente's robust factor of each
-    category and month (1 elsewhere) to the power of the area's exponent (notable.area_amplitude,
-    per area level), scaled to a mean of 1 over the recent level's window. The 1/k: from a first
-    baseline on the gemeente's profile with every reference month kept, whose residuals estimate
-    the dispersion. The exponent and its variance, per series (1 and 0 elsewhere), are for the
-    target month's index."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The profile and the month-level 1/k (per area level × category; `only` the series whose
+    category is needed) of the month after the history `dense[:, :-1]`. The profile: for buurten and
+    wijken the gemeente's robust factor of each category and month (1 elsewhere), scaled to a mean
+    of 1 over the recent level's window. The 1/k: from a first baseline with every reference month
+    kept, whose residuals estimate the dispersion."""
     h = dense.shape[1] - 1
     local = np.isin(level, LOCAL_LEVELS)
     profile = np.ones((len(level), h))
-    beta, beta_var = np.ones(len(level)), np.zeros(len(level))
     span = min(h, PROFILE_MONTHS)
     if span:
         window = slice(h - span, h)
         profile[:, window] = notable.gemeente_profile(dense[:, window], offset[:, window], group, level == "buurt")
         profile[~local] = 1.0
-        for lvl in LOCAL_LEVELS:
-            at = level == lvl
-            b, v = notable.area_amplitude(dense[:, window], offset[:, window], profile[:, window], area, at)
-            beta[at], beta_var[at] = b[at], v[at]
         recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
         profile = np.where(recent > 0, profile / recent, 1.0)
-    # The 1/k on the gemeente's profile: its estimate fits each series' level in the draws it
-    # compares with too (overdispersion._robust_inv_k), not the area's exponent, which would take
-    # up part of the months' spread unseen (on real registrations, Groningen's bicycle thefts, one
-    # category per buurt: p < 0,001 in 10 tests against 7, where the model implies 1.1).
     first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
-    inv = notable.dispersion(first, level, group, method, only=only, profiled=local)
-    own = profile ** beta[:, None]
-    recent = own[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
-    return np.where(recent > 0, own / recent, 1.0), inv, (beta, beta_var)
+    return profile, notable.dispersion(first, level, group, method, only=only, profiled=local)
 
 
 def _previous_shifts(
@@ -239,7 +223,6 @@ def _previous_shifts(
     offset: np.ndarray,
     level: np.ndarray,
     group: np.ndarray,
-    area: np.ndarray,
     method: notable.Method,
 ) -> notable.ShiftState | None:
     """The level-shift state of the previous month's analysis (buurten and wijken), re-computed with
@@ -253,11 +236,11 @@ def _previous_shifts(
     rows = np.flatnonzero(local)
     adopt, earlier = None, np.zeros(len(level))
     if h - 2 >= need:
-        profile, inv, _ = _first_pass(dense[:, :-2], offset[:, :-2], level, group, area, method, local)
+        profile, inv = _first_pass(dense[:, :-2], offset[:, :-2], level, group, method, local)
         two = notable.shift_before(dense[rows, : h - 2], offset[rows, : h - 1], profile[rows], inv[rows], method)
         adopt = (two.found, two.found_since)
         earlier[rows] = two.sign
-    profile, inv, _ = _first_pass(dense[:, :-1], offset[:, :-1], level, group, area, method, local)
+    profile, inv = _first_pass(dense[:, :-1], offset[:, :-1], level, group, method, local)
     one = notable.shift_before(dense[rows, : h - 1], offset[rows, :h], profile[rows], inv[rows], method, adopt)
     n = len(level)
     full = {
@@ -306,9 +289,8 @@ def month_statistics(
     for g in groups:
         at_gm = gm_rows & (group == g)
         last_year[group == g] = notable.seasonal_index(dense[at_gm, :-1].sum(axis=0), method)
-    area = keys["area_code"].to_numpy()
-    profile, inv, (beta, beta_var) = _first_pass(dense, offset, level, group, area, method)
-    previous = _previous_shifts(dense, offset, level, group, area, method) if local.any() else None
+    profile, inv = _first_pass(dense, offset, level, group, method)
+    previous = _previous_shifts(dense, offset, level, group, method) if local.any() else None
     base = notable.baseline(
         dense[:, :-1],
         offset,
@@ -327,11 +309,8 @@ def month_statistics(
     concurrent, concurrent_var, label = _with_last_year(
         concurrent, concurrent_var, dense, offset, profile, inv, level, group
     )
-    # The gemeente's index to the area's exponent: its month reads the season as its history did.
-    own = concurrent**beta
-    own_var = beta**2 * concurrent_var + np.log(concurrent) ** 2 * beta_var
-    season = np.where(local, own, last_year)
-    base = notable.seasoned(base, season, np.where(local, own_var, 0.0), label)
+    season = np.where(local, concurrent, last_year)
+    base = notable.seasoned(base, season, np.where(local, concurrent_var, 0.0), label)
     return notable.assess(dense[:, -1], base, group, method, level=level, inv_k=inv)
 
 

@@ -69,11 +69,10 @@ Method, and what was taken from where:
 
 The package, by role: `method` (the knobs), `tails` (count tails, BH), `baselines` (expected counts,
 Farrington), `shifts` (level shifts), `overdispersion` (1/k per level × category), `shrinkage`
-(levels towards their category's), `seasons` (indices from the gemeente), `amplitude` (how strongly
-an area follows them), `assessment` (one month's tests). Callers use the names below.
+(levels towards their category's), `seasons` (indices from the gemeente), `assessment` (one month's
+tests). Callers use the names below.
 """
 
-from buurtbeeld.notable.amplitude import area_amplitude
 from buurtbeeld.notable.assessment import Assessment, assess
 from buurtbeeld.notable.baselines import Baseline, anscombe, baseline, seasonal_index, shift_before
 from buurtbeeld.notable.method import DEFAULT, DEFAULT_CAP_Z, Method
@@ -104,7 +103,6 @@ __all__ = [
     "Method",
     "ShiftState",
     "anscombe",
-    "area_amplitude",
     "assess",
     "baseline",
     "benjamini_hochberg",
