@@ -148,7 +148,11 @@ def rounding_box(
 
 
 def visible(status: ArrayLike | int) -> np.ndarray | bool:
-    """Whether a figure is shown (exactly as rounded, or coarser and marked), not hidden."""
+    """Whether a figure is shown (exactly as rounded, or coarser and marked), not hidden. A single
+    status is answered without numpy: the monthly texts ask it of every figure they write (185 640
+    times for 20 gemeenten of the national benchmark, two thirds of the texts' time as np.isin)."""
+    if isinstance(status, (int, np.integer)):
+        return int(status) in (SHOWN, COARSE)
     return np.isin(status, (SHOWN, COARSE))
 
 

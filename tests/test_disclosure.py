@@ -111,3 +111,13 @@ def test_a_coarse_figure_is_marked_honest_and_read_as_shown() -> None:
     # A moving window: hidden while not full or with a hidden period in it, marked with a coarse one.
     status = pd.Series([d.SHOWN, d.COARSE, d.SHOWN, d.SHOWN, d.SECONDARY, d.SHOWN])
     assert d.window_status(status, 2).tolist() == [d.SECONDARY, d.COARSE, d.COARSE, d.SHOWN, d.SECONDARY, d.SECONDARY]
+
+
+@given(st.sampled_from([0, 1, 2, 3, 4]), st.sampled_from([int, np.int64, np.int32, np.uint8]))
+def test_one_status_is_visible_exactly_when_its_array_says_so(status: int, kind: type) -> None:
+    """disclosure.visible answers a single status without numpy (the texts ask it of every figure):
+    the same answer as for an array holding it, whatever integer type the status comes as."""
+    one = d.visible(kind(status))
+    assert isinstance(one, bool)
+    assert one == bool(d.visible(np.array([status]))[0])
+    assert one == (status in (d.SHOWN, d.COARSE))
