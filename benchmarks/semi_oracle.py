@@ -80,18 +80,34 @@ def semi_oracle_flags(cells: pd.DataFrame, months: float | np.ndarray, rng: np.r
     """'hoog' / 'laag' / '' per tested cell (observed, mu_true, inv_true; gemeente, month), from a
     level estimated on `months` months (one number, or one per cell) drawn at the truth, flagged as
     the oracle's are (per gemeente-month)."""
-    from benchmarks.analyses_quality import bh_flags
     from buurtbeeld import notable
 
     mu, inv, y = (cells[c].to_numpy(dtype=float) for c in ("mu_true", "inv_true", "observed"))
     k_sum = months / np.maximum(inv, 1e-9)  # the 1/k of a sum of `months` independent month effects
     cases = rng.poisson(months * mu * rng.gamma(k_sum, 1.0 / k_sum)) + 0.5
     up, down = notable.level_mixed_tails(y, cases / months, inv, cases, np.minimum(k_sum, 1e9))
+    return pd.Series(bh_per_month(cells, up, down, y, mu), index=cells.index, dtype=object)
+
+
+def bh_per_month(
+    cells: pd.DataFrame,
+    up: np.ndarray,
+    down: np.ndarray,
+    y: np.ndarray,
+    mu: np.ndarray,
+    tested: np.ndarray | None = None,
+) -> np.ndarray:
+    """'hoog' / 'laag' / '' per cell from its upper and lower tails: the two-sided p-value,
+    Benjamini-Hochberg per gemeente-month over the `tested` cells (default all), the direction and
+    min_count rule against `mu`, as the oracle is flagged (analyses_quality.bh_flags)."""
+    from benchmarks.analyses_quality import bh_flags
+    from buurtbeeld import notable
+
     p = np.minimum(1.0, 2.0 * np.minimum(up, down))
-    flags = pd.Series("", index=cells.index, dtype=object)
+    tested = np.ones(len(cells), dtype=bool) if tested is None else tested
+    flags = np.full(len(cells), "", dtype=object)
     for _, rows in cells.groupby(["gemeente", "month"]).indices.items():
-        everything = np.ones(len(rows), dtype=bool)
-        flags.iloc[rows] = bh_flags(p[rows], y[rows], mu[rows], everything, notable.DEFAULT)
+        flags[rows] = bh_flags(p[rows], y[rows], mu[rows], tested[rows], notable.DEFAULT)
     return flags
 
 
@@ -145,7 +161,6 @@ def trend_oracle_flags(cells: pd.DataFrame, months: float | np.ndarray, rng: np.
     the generator's distribution (independent_city), and the level of the tested month is estimated
     through it (`trend_level`) instead of being the level of the history."""
     from benchmarks import independent_city as city
-    from benchmarks.analyses_quality import bh_flags
     from buurtbeeld import notable
 
     mu, inv, y = (cells[c].to_numpy(dtype=float) for c in ("mu_true", "inv_true", "observed"))
@@ -160,12 +175,7 @@ def trend_oracle_flags(cells: pd.DataFrame, months: float | np.ndarray, rng: np.
     history = rng.poisson(mean * rng.gamma(shape[:, None], 1.0 / shape[:, None], mean.shape))
     level, level_shape = trend_level(history, m, inv, city_trend)
     up, down = notable.level_mixed_tails(y, level, inv, level_shape, np.full(n, 1e9))
-    p = np.minimum(1.0, 2.0 * np.minimum(up, down))
-    flags = pd.Series("", index=cells.index, dtype=object)
-    for _, rows in cells.groupby(["gemeente", "month"]).indices.items():
-        everything = np.ones(len(rows), dtype=bool)
-        flags.iloc[rows] = bh_flags(p[rows], y[rows], mu[rows], everything, notable.DEFAULT)
-    return flags
+    return pd.Series(bh_per_month(cells, up, down, y, mu), index=cells.index, dtype=object)
 
 
 def semi_shift_at(y: np.ndarray, mu: np.ndarray, inv: np.ndarray, months: int, rng: np.random.Generator) -> int | None:
@@ -335,16 +345,11 @@ def judged_main(args: argparse.Namespace) -> None:
 def swapped_flags(cells: pd.DataFrame, mu_column: str, inv_column: str) -> np.ndarray:
     """'hoog' / 'laag' / '' per cell from NB(`mu_column`, `inv_column`) tails, Benjamini-Hochberg per
     gemeente-month over the tested cells, the direction and min_count rule against that expected."""
-    from benchmarks.analyses_quality import bh_flags
     from buurtbeeld import notable
 
     y, mu, inv = (cells[c].to_numpy(dtype=float) for c in ("generated", mu_column, inv_column))
-    p = np.minimum(1.0, 2.0 * np.minimum(notable.upper_tail(y, mu, inv), notable.lower_tail(y, mu, inv)))
-    tested = cells["tested"].to_numpy(dtype=bool)
-    flags = np.full(len(cells), "", dtype=object)
-    for _, rows in cells.groupby(["gemeente", "month"]).indices.items():
-        flags[rows] = bh_flags(p[rows], y[rows], mu[rows], tested[rows], notable.DEFAULT)
-    return flags
+    up, down = notable.upper_tail(y, mu, inv), notable.lower_tail(y, mu, inv)
+    return bh_per_month(cells, up, down, y, mu, cells["tested"].to_numpy(dtype=bool))
 
 
 WAYS = ("product", "orakel", "waar verwacht, spreiding product", "verwacht product, waar 1/k")
