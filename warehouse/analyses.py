@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
 
+from warehouse.bulk import read_frame
 from warehouse.models import (
     AnalysisRun,
     AreaAnalysis,
@@ -25,17 +26,15 @@ def month_cells(conn: Connection, gemeente: str, since: date, until: date) -> pd
     area_code, group_code, count, shared_count, status): the analyses test true counts and write the
     shared figures (the documents are made for distribution: the gedeeld audience)."""
     pc = PublishedCount
-    rows = conn.execute(
-        select(pc.period, pc.area_level, pc.area_code, pc.group_code, pc.count, pc.shared_count, pc.status).where(
-            pc.gemeente_code == gemeente,
-            pc.period_type == "month",
-            pc.mk_code == "*",  # the analyses work per category group
-            pc.period_start >= since,
-            pc.period_start <= until,
-        )
-    ).all()
+    query = select(pc.period, pc.area_level, pc.area_code, pc.group_code, pc.count, pc.shared_count, pc.status).where(
+        pc.gemeente_code == gemeente,
+        pc.period_type == "month",
+        pc.mk_code == "*",  # the analyses work per category group
+        pc.period_start >= since,
+        pc.period_start <= until,
+    )
     columns = ["period", "area_level", "area_code", "group_code", "count", "shared_count", "status"]
-    return pd.DataFrame(rows, columns=columns)
+    return read_frame(conn, query, columns)
 
 
 def published_months(conn: Connection, gemeente: str) -> list[str]:
@@ -63,12 +62,12 @@ def provisional_weeks(conn: Connection, gemeente: str) -> list[tuple[int, int]]:
 
 def population_by_year(conn: Connection, codes: list[str]) -> pd.DataFrame:
     """area_code, year, inwoners from every population indicator (the period's first four digits)."""
-    rows = conn.execute(
+    query = (
         select(IndicatorValue.area_code, IndicatorValue.period, IndicatorValue.value)
         .join(Indicator, Indicator.code == IndicatorValue.indicator_code)
         .where(Indicator.is_population.is_(True), IndicatorValue.area_code.in_(codes))
-    ).all()
-    frame = pd.DataFrame(rows, columns=["area_code", "period", "inwoners"])
+    )
+    frame = read_frame(conn, query, ["area_code", "period", "inwoners"])
     frame["year"] = pd.to_numeric(frame["period"].astype(str).str[:4], errors="coerce")
     frame["inwoners"] = pd.to_numeric(frame["inwoners"], errors="coerce")
     frame = frame.dropna(subset=["year", "inwoners"])

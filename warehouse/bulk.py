@@ -206,10 +206,12 @@ def read_frame(conn: Connection, query: Any, columns: list[str]) -> pd.DataFrame
 
     When no selected column needs converting (texts and integers, as the weekly counts the cube is
     built from), the driver's own tuples are taken: a year of weekly counts then reads in 0.9 s
-    instead of 1.75 s, half of it spent making Row objects."""
+    instead of 1.75 s, half of it spent making Row objects. Rows that SQLAlchemy converted are
+    handed to pandas as plain tuples: pandas probes every Row for named-tuple fields, which a Row
+    answers by raising inside (a gemeente's monthly cells: 160 ms against 16 ms as tuples)."""
     result = conn.execute(query)
     try:
-        rows = result.all() if _converted(query) else result.cursor.fetchall()
+        rows = [tuple(row) for row in result.all()] if _converted(query) else result.cursor.fetchall()
     finally:
         result.close()
     if not rows:
