@@ -62,10 +62,8 @@ def all_weeks(conn: Connection, gemeente: str) -> list[tuple[int, int]]:
 def primary_successors(conn: Connection, to_year: int) -> pd.DataFrame:
     """from_year, from_code -> to_code: the buurt of `to_year` that took the largest share of each older buurt."""
     c = BuurtCorrespondence
-    rows = conn.execute(
-        select(c.from_year, c.from_code, c.to_code).where(c.to_year == to_year, c.is_primary.is_(True))
-    ).all()
-    return pd.DataFrame(rows, columns=["from_year", "from_code", "to_code"])
+    query = select(c.from_year, c.from_code, c.to_code).where(c.to_year == to_year, c.is_primary.is_(True))
+    return read_frame(conn, query, ["from_year", "from_code", "to_code"])
 
 
 def hierarchy(conn: Connection, gemeente: str, year: int) -> pd.DataFrame:

@@ -583,13 +583,13 @@ def rejects(url: str, batch_id: int) -> pd.DataFrame:
 
 
 def saved_views(url: str, owner: str) -> pd.DataFrame:
+    query = (
+        select(SavedView.id, SavedView.name, SavedView.path, SavedView.query, SavedView.created_at)
+        .where(SavedView.owner == owner)
+        .order_by(SavedView.name)
+    )
     with get_engine(url).connect() as conn:
-        rows = conn.execute(
-            select(SavedView.id, SavedView.name, SavedView.path, SavedView.query, SavedView.created_at)
-            .where(SavedView.owner == owner)
-            .order_by(SavedView.name)
-        ).all()
-    return pd.DataFrame(rows, columns=["id", "name", "path", "query", "created_at"])
+        return read_frame(conn, query, ["id", "name", "path", "query", "created_at"])
 
 
 def save_view(url: str, owner: str, name: str, path: str, query: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import func, select
 
+from warehouse.bulk import read_frame
 from warehouse.db import get_engine
 from warehouse.models import Buurt, Gemeente, LoadBatch, RejectedRow
 
@@ -20,12 +21,12 @@ def batch_rejects(url: str, batch_id: int) -> tuple[Any | None, pd.DataFrame]:
     """The batch and its rejected rows with Dutch column names, ready to show or export."""
     with get_engine(url).connect() as conn:
         info = conn.execute(select(LoadBatch).where(LoadBatch.id == batch_id)).first()
-        rows = conn.execute(
+        query = (
             select(RejectedRow.row_number, RejectedRow.column, RejectedRow.value, RejectedRow.reason)
             .where(RejectedRow.batch_id == batch_id)
             .order_by(RejectedRow.row_number, RejectedRow.id)
-        ).all()
-    frame = pd.DataFrame(rows, columns=["regel", "kolom", "waarde", "reden"])
+        )
+        frame = read_frame(conn, query, ["regel", "kolom", "waarde", "reden"])
     return info, frame
 
 
@@ -38,11 +39,9 @@ def buurten_of_year(url: str, year: int) -> pd.DataFrame:
     """code, name, wijk_code, gemeente_code, geometry (GeoJSON, WGS84, simplified) and geometry_rd (WKB,
     RD New, as CBS drew it; None where a buurtkaart was loaded before it was kept) of one indeling year."""
     columns = ["code", "name", "wijk_code", "gemeente_code", "geometry", "geometry_rd"]
+    query = select(*(getattr(Buurt, c) for c in columns)).where(Buurt.indeling_year == year).order_by(Buurt.code)
     with get_engine(url).connect() as conn:
-        rows = conn.execute(
-            select(*(getattr(Buurt, c) for c in columns)).where(Buurt.indeling_year == year).order_by(Buurt.code)
-        ).all()
-    return pd.DataFrame(rows, columns=columns)
+        return read_frame(conn, query, columns)
 
 
 def gemeente_names(url: str, year: int) -> dict[str, str]:
@@ -72,5 +71,4 @@ def analysis_runs(url: str, gemeente: str | None = None) -> pd.DataFrame:
     if gemeente:
         query = query.where(aa.gemeente_code == gemeente)
     with get_engine(url).connect() as conn:
-        rows = conn.execute(query).all()
-    return pd.DataFrame(rows, columns=["gemeente", "maand", "analyses", "opvallend", "uit lading", "gemaakt"])
+        return read_frame(conn, query, ["gemeente", "maand", "analyses", "opvallend", "uit lading", "gemaakt"])
