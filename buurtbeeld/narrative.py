@@ -31,31 +31,34 @@ MONTHS = [
     "december",
 ]
 ALL = "*"
-# How a count of a category reads in a sentence ("23 woninginbraken"); others: "23 registraties van …".
+LEVEL_MONTHS = Method().short_months  # the recent level's months when a row does not say
+# How a count of a category reads in a sentence ("23 woninginbraken", the whole of its catalogue label:
+# not "fietsendiefstallen" for "Fietsen- en bromfietsdiefstal"); others: "23 incidenten in de categorie …".
 PLURALS = {
     "*": ("incident", "incidenten"),
     "woninginbraak": ("woninginbraak", "woninginbraken"),
-    "fietsendiefstal": ("fietsendiefstal", "fietsendiefstallen"),
+    "fietsendiefstal": ("fiets- of bromfietsdiefstal", "fiets- en bromfietsdiefstallen"),
     "overval": ("overval", "overvallen"),
     "straatroof": ("straatroof", "straatroven"),
     "winkeldiefstal": ("winkeldiefstal", "winkeldiefstallen"),
     "zakkenrollerij": ("zakkenrollerij", "zakkenrollerijen"),
     "vernieling": ("vernieling", "vernielingen"),
-    "voertuigdiefstal": ("voertuigdiefstal", "voertuigdiefstallen"),
+    "voertuigdiefstal": ("diefstal van een motorvoertuig", "diefstallen van motorvoertuigen"),
     "overlast": ("overlastmelding", "overlastmeldingen"),
-    "inbraak_schuur_garage": ("inbraak in schuur of garage", "inbraken in schuur of garage"),
-    "diefstal_uit_voertuig": ("diefstal uit een voertuig", "diefstallen uit voertuigen"),
+    "inbraak_schuur_garage": ("inbraak in box, garage of schuur", "inbraken in box, garage of schuur"),
+    "diefstal_uit_voertuig": ("diefstal uit of vanaf een voertuig", "diefstallen uit of vanaf voertuigen"),
 }
 # What each baseline (notable.Baseline.kind) is, as the texts say it: only the correction that was made.
+# "{n}": the months the recent level rests on (`level_months` of the row: 12, or fewer with less history).
 KIND_TEXT = {
     "trend": "dezelfde maand in eerdere jaren, met trend",
     "seizoen": "dezelfde maand in eerdere jaren",
-    "recent_gemeente": "de afgelopen 12 maanden, naar verhouding van de hele gemeente in deze maand",
+    "recent_gemeente": "de afgelopen {n} maanden, naar verhouding van de hele gemeente in deze maand",
     "recent_gemeente_jaar": (
-        "de afgelopen 12 maanden, naar verhouding van de hele gemeente in deze maand en in dezelfde maand vorig jaar"
+        "de afgelopen {n} maanden, naar verhouding van de hele gemeente in deze maand en in dezelfde maand vorig jaar"
     ),
-    "recent_seizoen": "de afgelopen 12 maanden, gecorrigeerd voor het seizoenspatroon van de gemeente vorig jaar",
-    "recent": "de afgelopen maanden, zonder seizoenscorrectie",
+    "recent_seizoen": "de afgelopen {n} maanden, gecorrigeerd voor het seizoenspatroon van de gemeente vorig jaar",
+    "recent": "de afgelopen {n} maanden, zonder seizoenscorrectie",
     "niveau": "het nieuwe niveau",
     "geen": "te weinig historie",
 }
@@ -68,12 +71,24 @@ def basis_text(row: dict[str, Any]) -> str:
         return "–"
     if row.get("kind") == "niveau" and row.get("since"):
         return f"het nieuwe niveau sinds {month_name(str(row['since']))}"
-    return KIND_TEXT.get(row.get("kind", ""), "")
+    months = row.get("level_months")
+    months = LEVEL_MONTHS if months is None or months != months else int(months)
+    return KIND_TEXT.get(row.get("kind", ""), "").replace("{n}", str(months))
 
 
 def month_name(month: str) -> str:
     year, number = month.split("-")
     return f"{MONTHS[int(number) - 1]} {year}"
+
+
+# Dutch house style abbreviates March as "mrt", not as its first three letters.
+MONTH_ABBREVIATIONS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+
+
+def month_abbreviation(month: str) -> str:
+    """'mrt 25' for '2025-03': a chart's axis."""
+    year, number = month.split("-")
+    return f"{MONTH_ABBREVIATIONS[int(number) - 1]} {year[2:]}"
 
 
 def week_name(label: str) -> str:
@@ -103,26 +118,30 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
             "afgerond op hele aantallen. De toetsen zijn op dezelfde aantallen gedaan."
         )
     else:
+        # The legend every table and export carries ('≈', 'x', what 5 means): one text, so that the
+        # HTML and PDF, which have no legend of their own, explain every sign they show.
         figures = (
-            f"Alle aantallen zijn afgerond op {threshold}-tallen, zodat geen klein aantal terug te "
-            f"rekenen is: 0 betekent 0 tot en met {threshold - 1}; een aantal dat om die reden niet wordt "
-            "getoond staat er als 'x'. De toetsen zelf zijn op de werkelijke aantallen gedaan."
+            "Geen klein aantal is uit deze cijfers terug te rekenen. "
+            + disclosure.legend(threshold)
+            + " De toetsen zelf zijn op de werkelijke aantallen gedaan."
         )
     return (
         "**Hoe lezen.** Per buurt, wijk, stadsdeel en de hele gemeente vergelijken we het aantal "
         "geregistreerde incidenten per categorie met wat op grond van eerdere maanden te verwachten was. "
-        "Voor buurten en wijken is dat het niveau van de afgelopen twaalf maanden, naar verhouding van hoe de "
+        "Voor buurten en wijken is dat het niveau van de afgelopen twaalf maanden (met minder historie: van de "
+        f"maanden die er zijn, vanaf {method.min_months}), naar verhouding van hoe de "
         "hele gemeente het deze maand doet: zo telt het seizoen mee zonder dat er een eerder jaar nodig is. "
         "Met twee jaar historie weegt ook mee hoe de gemeente het in dezelfde maand vorig jaar deed, zwaarder "
         "naarmate haar seizoenen van jaar tot jaar beter terugkomen. "
         "Voor stadsdelen en de gemeente komt het verwachte aantal uit dezelfde maand (en de maand ervoor en "
         "erna) in maximaal vijf eerdere jaren, met een trend als die duidelijk aanwezig is; met minder dan drie "
-        "jaar historie uit de afgelopen twaalf maanden, gecorrigeerd voor het seizoen van vorig jaar als dat er "
+        "jaar historie uit de recente maanden zoals hierboven, gecorrigeerd voor het seizoen van vorig jaar als dat er "
         "is. Welke berekening is gebruikt, staat bij elke analyse (kolom Basis): staat er 'zonder "
         "seizoenscorrectie', dan is die correctie niet gedaan. Eerdere maanden die zelf uitschieters waren, "
         "tellen niet mee. Ligt het niveau van een categorie sinds een aantal maanden blijvend hoger of lager, "
         "dan melden we dat één keer ('sinds maart ligt het niveau hoger') en vergelijken we daarna met het "
-        "nieuwe niveau, in plaats van elke maand opnieuw alarm te slaan. Rekening wordt gehouden met het aantal "
+        "nieuwe niveau, in plaats van elke maand opnieuw alarm te slaan; houdt dat niveau geen stand, dan "
+        "zeggen we dat ook. Rekening wordt gehouden met het aantal "
         "inwoners, met de gewone schommelingen van maand tot maand in dezelfde soort gebieden en met de "
         "onzekerheid in het verwachte aantal zelf. "
         "Een uitkomst heet **opvallend** als het verschil zo groot is dat toeval een onwaarschijnlijke "
@@ -145,8 +164,10 @@ def in_words(n: int) -> str:
 
 
 def count_phrase(group: str, label: str, text: str) -> str:
-    """'23 woninginbraken', '<5 registraties van drugs': singular only when the shown text is '1'."""
-    one, many = PLURALS.get(group, (f"registratie van {label.lower()}", f"registraties van {label.lower()}"))
+    """'23 woninginbraken', '7 incidenten in de categorie drugs' (the sentences go on "geregistreerd":
+    not "registraties van drugs geregistreerd"): singular only when the shown text is '1'."""
+    kind = f"in de categorie {label.lower()}"
+    one, many = PLURALS.get(group, (f"incident {kind}", f"incidenten {kind}"))
     return f"{text} {one if text == '1' else many}"
 
 
@@ -182,6 +203,7 @@ class AreaFacts:
     children: list[dict[str, Any]] = field(default_factory=list)  # notable findings of the areas below
     below: dict[str, int] = field(default_factory=dict)  # level -> areas below with a shown notable result
     below_hidden: int = 0  # notable results below that cannot be shown
+    below_shifts: int = 0  # new levels below said in `children`
     audience: str = disclosure.GEDEELD
 
     @property
@@ -272,6 +294,19 @@ def chart_has_data(series: dict[str, Any], keys: tuple[str, ...]) -> bool:
     return any(v is not None and v == v and v > 0 for key in keys for v in series.get(key, []))
 
 
+def groups_chart_title(groups: dict[str, Any]) -> str:
+    """The title of the chart per category, page and downloads alike. Where no category's count is
+    shown (a buurt's categories in the gedeeld audience) the chart holds only expectations: said in the
+    title, or the bars read as 0 registered."""
+    observed = groups.get("observed", [])
+    if not any(v is not None for v in observed):
+        return "Deze maand: verwacht per categorie (geregistreerd per categorie: niet getoond)"
+    if any(v is None for v in observed):
+        return "Deze maand: geregistreerd en verwacht per categorie (niet getoond: geen balk)"
+    return "Deze maand: geregistreerd en verwacht per categorie"
+
+
+UNTESTED = "Of iets opvallend is, valt nog niet te zeggen: er is te weinig historie voor een verwacht aantal."
 NO_GROUPS_CHART = "Geen grafiek per categorie: deze maand heeft geen categorie een getoond aantal of een verwachting."
 NO_TREND_CHART = "Geen grafiek per maand: in deze periode is geen maandtotaal getoond."
 
@@ -345,22 +380,59 @@ def _below_sentence(facts: AreaFacts, own: bool) -> str:
     return f"{whole}; {hidden}."
 
 
-def level_shifts(rows: list[dict[str, Any]], audience: str) -> list[str]:
-    """'Sinds maart 2026 ligt het niveau van woninginbraak hoger …': the level shifts first seen this
-    month (notable.level_shift; said once, later months compare with the new level). For gedeeld only
-    where the month's figure is shown: a shift in a hidden cell would say which way it moved."""
+def _level_items(
+    rows: list[dict[str, Any]], audience: str, way: str, since: str, flag: str | None = None
+) -> list[tuple[str, str, str]]:
+    """(what, 'hoger'/'lager', since month) of the rows with a direction in column `way`, a month in
+    `since` and, if given, `flag` set. For gedeeld only where the month's figure is shown: a level
+    shift in a hidden cell would say which way it moved."""
     out = []
     for r in rows:
-        if not r.get("shift_new") or r.get("shift") not in ("hoger", "lager") or not r.get("since"):
+        if (flag and not r.get(flag)) or r.get(way) not in ("hoger", "lager") or not r.get(since):
             continue
         if audience != disclosure.INTERN and int(r["status"]) != disclosure.SHOWN:
             continue
         what = "alle categorieën samen" if r["group"] == ALL else r["label"].lower()
-        out.append(
-            f"Sinds {month_name(str(r['since']))} ligt het niveau van {what} {r['shift']} dan daarvoor; "
-            "we vergelijken vanaf nu met dat nieuwe niveau."
-        )
+        out.append((what, str(r[way]), month_name(str(r[since]))))
     return out
+
+
+def shift_items(rows: list[dict[str, Any]], audience: str) -> list[tuple[str, str, str]]:
+    """The level shifts first seen this month (notable.level_shift; said once, later months compare
+    with the new level)."""
+    return _level_items(rows, audience, "shift", "since", "shift_new")
+
+
+def level_shifts(rows: list[dict[str, Any]], audience: str) -> list[str]:
+    """'Sinds maart 2026 ligt het niveau van woninginbraak hoger …': one sentence per `shift_items`."""
+    return [
+        f"Sinds {since} ligt het niveau van {what} {way} dan daarvoor; we vergelijken vanaf nu met dat nieuwe niveau."
+        for what, way, since in shift_items(rows, audience)
+    ]
+
+
+def level_ends(rows: list[dict[str, Any]], audience: str) -> list[str]:
+    """'Het hogere niveau van woninginbraak sinds augustus 2025 houdt geen stand …': the new levels the
+    previous month compared with and this month's data no longer bear out (Baseline.shift_ended)."""
+    return [
+        f"Het {way}e niveau van {what} sinds {since} houdt geen stand: de laatste maanden liggen weer dicht bij "
+        "het niveau van daarvoor, en daarmee vergelijken we weer."
+        for what, way, since in _level_items(rows, audience, "shift_ended", "ended_since")
+    ]
+
+
+def level_returns(rows: list[dict[str, Any]], audience: str) -> list[str]:
+    """'Het hogere niveau van woninginbraak sinds augustus 2025 is er toch weer …': a level compared
+    with again after a month in which the texts said it did not last (not a new level: said once)."""
+    return [
+        f"Het {way}e niveau van {what} sinds {since} is er toch weer; we vergelijken weer met dat niveau."
+        for what, way, since in _level_items(rows, audience, "shift", "since", "shift_resumed")
+    ]
+
+
+def shifts_phrase(items: list[tuple[str, str, str]], lasting: str = "blijvend ") -> str:
+    """'het niveau van woninginbraak ligt sinds augustus 2025 blijvend hoger': the headline's words."""
+    return _listed([f"het niveau van {what} ligt sinds {since} {lasting}{way}" for what, way, since in items])
 
 
 def basis_sentence(total: dict[str, Any], cats: list[dict[str, Any]]) -> str:
@@ -394,6 +466,10 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     total = next(r for r in rows if r["group"] == ALL)
     cats = [r for r in rows if r["group"] != ALL]
     visible, hidden = notable_records(rows)
+    # Nothing was tested (too little history for any expected count): "niets opvallends" would claim
+    # a comparison that was not made.
+    untested = all(r.get("kind") == "geen" for r in rows)
+    shift_news = shift_items(rows, facts.audience)  # in the headline too: a new level is news
 
     def sentence(row: dict[str, Any]) -> str:
         word = "opvallend hoog" if row["direction"] == "hoog" else "opvallend laag"
@@ -422,10 +498,21 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         if hidden:
             headline += " " + _hidden_sentence(hidden, also=False)
         below = _below_sentence(facts, own=bool(hidden))
-        if not hidden and not below:
+        if untested:
+            headline += " " + UNTESTED
+        elif shift_news and not hidden and not below:
+            # A new level is news: "niets opvallends" beside "Blijvend veranderd" contradicts itself.
+            news = shifts_phrase(shift_news)
+            headline += f" Geen categorie wijkt deze maand opvallend af, maar {news} (zie hieronder)."
+            shift_news = []
+        elif not hidden and not below and facts.below_shifts:
+            headline += " Er is niets opvallends; wel ligt het niveau ergens daaronder blijvend anders (zie hieronder)."
+        elif not hidden and not below:
             headline += " Er is niets opvallends."
     if below:
         headline += " " + below
+    if shift_news:
+        headline += f" Blijvend veranderd: {shifts_phrase(shift_news, lasting='')} (zie hieronder)."
 
     paragraphs: list[str] = []
     shifts = level_shifts(rows, facts.audience)
@@ -433,10 +520,14 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         paragraphs.append("Opvallend deze maand:\n" + "\n".join(f"- {finding(r, t, provisional)}" for r in visible))
         if hidden:
             paragraphs.append(_hidden_sentence(hidden, also=True))
-    elif not hidden:
+    elif not hidden and not untested:
         paragraphs.append("Geen enkele categorie wijkt opvallend af van wat te verwachten was.")
     if shifts:
         paragraphs.append("Blijvend veranderd:\n" + "\n".join(f"- {line}" for line in shifts))
+    if ends := level_ends(rows, facts.audience):
+        paragraphs.append("Toch niet blijvend veranderd:\n" + "\n".join(f"- {line}" for line in ends))
+    if back := level_returns(rows, facts.audience):
+        paragraphs.append("Toch blijvend veranderd:\n" + "\n".join(f"- {line}" for line in back))
     # Ranked on the figures this audience reads: for gedeeld the shared ones, ties by label (their
     # exact order is not shown), hidden ones not ranked at all; for intern the exact counts.
     shown_cats = sorted(

@@ -15,6 +15,7 @@ starting with '=' as a formula ("CSV/formula injection", OWASP). So:
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,6 +62,12 @@ def write_xlsx(target: Path | str | IO[bytes], sheets: dict[str, pd.DataFrame]) 
         for name, frame in sheets.items():
             frame.to_excel(writer, sheet_name=name[:31], index=False)
         guard_workbook(writer.book)
+
+
+def markdown_plain(text: str) -> str:
+    """The texts' Markdown as plain text (a spreadsheet cell shows '**' as it is): bold markers go,
+    list dashes and line breaks stay."""
+    return re.sub(r"\*\*(.+?)\*\*", r"\1", text)
 
 
 def markdown_html(text: str) -> str:

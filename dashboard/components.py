@@ -52,12 +52,54 @@ def plain_list(values: pd.Series) -> list[float | None]:
     return [None if pd.isna(v) else float(v) for v in values]
 
 
+# Plotly's Dutch strings, passed with every chart (`config.locales`) so no locale script has to load:
+# with only `locale: "nl"` the toolbar stayed English ("Download plot as a PNG"). The format gives the
+# axes Dutch separators and month names.
+PLOTLY_NL = {
+    "dictionary": {
+        "Autoscale": "Automatisch schalen",
+        "Box Select": "Rechthoek selecteren",
+        "Compare data on hover": "Gegevens vergelijken bij aanwijzen",
+        "Double-click on legend to isolate one trace": "Dubbelklik op de legenda om één reeks te tonen",
+        "Double-click to zoom back out": "Dubbelklik om uit te zoomen",
+        "Download plot": "Grafiek downloaden",
+        "Download plot as a PNG": "Grafiek downloaden als PNG",
+        "Download plot as JSON": "Grafiek downloaden als JSON",
+        "Lasso Select": "Lasso-selectie",
+        "Orbital rotation": "Rondom draaien",
+        "Pan": "Verschuiven",
+        "Reset axes": "Assen herstellen",
+        "Reset camera to default": "Standaardweergave",
+        "Reset camera to last save": "Laatst opgeslagen weergave",
+        "Reset view": "Weergave herstellen",
+        "Reset views": "Weergaven herstellen",
+        "Show closest data on hover": "Dichtstbijzijnde gegevens tonen bij aanwijzen",
+        "Toggle Spike Lines": "Hulplijnen aan/uit",
+        "Toggle show closest data on hover": "Dichtstbijzijnde gegevens aan/uit bij aanwijzen",
+        "Turntable rotation": "Draaien als draaitafel",
+        "Zoom": "Zoomen",
+        "Zoom in": "Inzoomen",
+        "Zoom out": "Uitzoomen",
+    },
+    "format": {
+        "days": ["zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"],
+        "shortDays": ["zo", "ma", "di", "wo", "do", "vr", "za"],
+        "months": [name.capitalize() for name in narrative.MONTHS],
+        "shortMonths": [name.capitalize() for name in narrative.MONTH_ABBREVIATIONS],
+        "date": "%d-%m-%Y",
+        "decimal": ",",
+        "thousands": ".",
+    },
+}
+
+
 def graph_config(name: str) -> dict[str, Any]:
     """Chart toolbar in Dutch terms; the camera button saves the chart as PNG. Nothing offers to send a
     figure to an outside service (plotly's Chart Studio 'share'/'edit' buttons are off and removed)."""
     return {
         "displaylogo": False,
         "locale": "nl",
+        "locales": {"nl": PLOTLY_NL},
         "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
         "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud", "editInChartStudio"],
         "showSendToCloud": False,

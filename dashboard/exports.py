@@ -6,6 +6,7 @@ arrives as the text 'x'), so an export can never hold more than the screen showe
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 
 import pandas as pd
@@ -61,6 +62,19 @@ def workbook(sheets: dict[str, pd.DataFrame], about: pd.DataFrame) -> bytes:
         writer.sheets["Toelichting"].column_dimensions["B"].width = 100
         guard_workbook(writer.book)
     return buffer.getvalue()
+
+
+DUTCH_NUMBER = re.compile(r"−?\d{1,3}(\.\d{3})*(,\d+)?")
+
+
+def excel_value(label: str) -> object:
+    """A figure the texts wrote ('1.234', '2,6') as a number Excel can sum; everything else ('x', '≈10',
+    'minder dan 5', '–', words) as the text it is. The label already passed disclosure: reading it
+    as a number tells nothing it did not."""
+    if not isinstance(label, str) or not DUTCH_NUMBER.fullmatch(label):
+        return label
+    number = float(label.replace("−", "-").replace(".", "").replace(",", "."))
+    return int(number) if "," not in label else number
 
 
 def cell_values(values: pd.Series, status: pd.Series, decimals: int = 0) -> list[object]:

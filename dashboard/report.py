@@ -58,7 +58,7 @@ def _trend_chart(trend: dict[str, Any], fmt: str) -> bytes | None:
     if coarse:
         ax.plot(coarse, [values[x] for x in coarse], "o", markersize=6, markerfacecolor="white", color=OBSERVED)
         title += "; open punt: grover afgerond, ≈"
-    ax.set_xticks(xs[::3], [narrative.month_name(m)[:3] + " " + m[2:4] for m in months[::3]])
+    ax.set_xticks(xs[::3], [narrative.month_abbreviation(m) for m in months[::3]])
     ax.set_title(title + ")", fontsize=8, loc="left")
     return _save(fig, fmt)
 
@@ -75,7 +75,7 @@ def _groups_chart(groups: dict[str, Any], fmt: str) -> bytes | None:
     ax.barh([y - 0.2 for y in ys], exp, height=0.4, color=EXPECTED, label="verwacht")
     ax.set_yticks(ys, [label[:40] for label in labels])
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title("Deze maand per categorie (kleine en afgeschermde aantallen: geen balk)", fontsize=8, loc="left")
+    ax.set_title(narrative.groups_chart_title(groups), fontsize=8, loc="left")
     return _save(fig, fmt)
 
 
@@ -188,7 +188,8 @@ def pdf_report(docs: pd.DataFrame, month: str, scope_name: str, how_to_read: str
         rows = content["table"]
         if rows:
             pdf.set_font("dejavu", "", 7)
-            with pdf.table(col_widths=(40, 18, 16, 20, 22, 44), text_align="LEFT", line_height=4) as table:
+            # Wide enough for "Geregistreerd" and "Per 1.000 inwoners" in 7 pt without a broken word.
+            with pdf.table(col_widths=(38, 22, 16, 19, 22, 43), text_align="LEFT", line_height=4) as table:
                 table.row(list(rows[0]))
                 for row in rows:
                     table.row([str(v) for v in row.values()])

@@ -168,10 +168,15 @@ def assess_month(
         excess=result.excess,
         q=result.q,
         kind=result.kind,
+        # What the recent level rests on (the texts say it: "de afgelopen 8 maanden").
+        level_months=min(len(months) - 1, method.short_months),
         tested=result.tested,
         shift=np.where(result.shift > 0, "hoger", np.where(result.shift < 0, "lager", "")),
         since=[months[i] if i >= 0 else "" for i in result.since],
         shift_new=result.shift_new,
+        shift_ended=np.where(result.shift_ended > 0, "hoger", np.where(result.shift_ended < 0, "lager", "")),
+        ended_since=[months[i] if i >= 0 else "" for i in result.ended_since],
+        shift_resumed=result.shift_resumed,
         rate=disclosure.masked_rate(pd.Series(seen[:, -1]), pd.Series(status_now), pd.Series(pop_now)).to_numpy(),
         label=keys["group_code"].map(lambda g: "Alle categorieën" if g == ALL else inputs.groups.get(g, g)),
     )
@@ -485,11 +490,16 @@ def _attach_children(docs: list[dict[str, Any]]) -> None:
     lines: dict[tuple[str, str], dict[str, list[str]]] = {}
     found_areas: dict[tuple[str, str], dict[str, int]] = {}
     hidden: dict[tuple[str, str], int] = {}
+    shifts: dict[tuple[str, str], list[str]] = {}  # new levels below, said in the summaries too
+    ended: dict[tuple[str, str], list[str]] = {}  # and those that did not last
     for d in docs:
         facts, area = d["facts"], d["area"]
         if area.area_level not in CHILD_LEVELS:
             continue
-        visible, n_hidden = narrative.notable_records(narrative.records(facts.rows))
+        rows = narrative.records(facts.rows)
+        visible, n_hidden = narrative.notable_records(rows)
+        news = narrative.level_shifts(rows, facts.audience) + narrative.level_returns(rows, facts.audience)
+        gone = narrative.level_ends(rows, facts.audience)
         keys = [("gemeente", "")]
         if area.area_level in ("wijk", "buurt") and isinstance(area.stadsdeel, str):
             keys.append(("stadsdeel", area.stadsdeel))
@@ -497,6 +507,9 @@ def _attach_children(docs: list[dict[str, Any]]) -> None:
             keys.append(("wijk", area.wijk))
         for key in keys:
             hidden[key] = hidden.get(key, 0) + n_hidden
+            noun = narrative.LEVEL_NOUNS[area.area_level][0].capitalize()
+            shifts.setdefault(key, []).extend(f"- {noun} {area.name}: {line[0].lower()}{line[1:]}" for line in news)
+            ended.setdefault(key, []).extend(f"- {noun} {area.name}: {line[0].lower()}{line[1:]}" for line in gone)
             if not visible:
                 continue
             per_level = found_areas.setdefault(key, {})
@@ -542,9 +555,14 @@ def _attach_children(docs: list[dict[str, Any]]) -> None:
                     + " getoond."
                 }
             )
+        if shifts.get(key):
+            children.append({"text": "Blijvend veranderd daaronder:\n" + "\n".join(shifts[key])})
+        if ended.get(key):
+            children.append({"text": "Daaronder toch niet blijvend veranderd:\n" + "\n".join(ended[key])})
         facts.children = children
         facts.below = found_areas.get(key, {})
         facts.below_hidden = n
+        facts.below_shifts = len(shifts.get(key, []))
 
 
 def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, str, str]]]:
@@ -577,7 +595,7 @@ def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, s
 # --- I/O ---------------------------------------------------------------------------------------------
 
 
-def read_inputs(settings: Settings, gemeente: str, month: str) -> Inputs:
+def read_inputs(settings: Settings, gemeente: str, month: str, min_months: int = notable.DEFAULT.min_months) -> Inputs:
     url = settings.warehouse_url
     engine = get_engine(url)
     with engine.connect() as conn:
@@ -586,6 +604,14 @@ def read_inputs(settings: Settings, gemeente: str, month: str) -> Inputs:
             available = f"{months[0]} t/m {months[-1]}" if months else "geen"
             raise LoadError(
                 f"Maand {month} is voor {gemeente} niet (volledig) geladen; beschikbare maanden: {available}."
+            )
+        before = months.index(month)
+        if before < min_months:
+            # As generate_all and due choose their months: with less history there is no expected count.
+            later = f"; te analyseren zijn {months[min_months]} t/m {months[-1]}" if len(months) > min_months else ""
+            raise LoadError(
+                f"Maand {month} heeft voor {gemeente} te weinig historie voor een maandanalyse ({before} "
+                f"eerdere {'maand' if before == 1 else 'maanden'}, minstens {min_months} nodig){later}."
             )
         since = period_start("month", month_range(months[0], month)[-HISTORY_MONTHS:][0])
         cells = store.month_cells(conn, gemeente, since, period_start("month", month))
@@ -639,7 +665,7 @@ def generate(
         raise LoadError("Er zijn nog geen maandcijfers geladen; laad eerst BVH-exports.")
     lines = []
     for code in codes:
-        inputs = read_inputs(settings, code, month)
+        inputs = read_inputs(settings, code, month, method.min_months)
         docs = _in_scope(analyse(inputs, method), scope)
         with engine.begin() as conn:
             batch = store.latest_batch(conn)

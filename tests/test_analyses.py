@@ -22,6 +22,7 @@ from etl.analyses import generate
 from etl.errors import LoadError
 from etl.load_bvh import load_bvh
 from tests.synthetic import HOT, WEEKS, counts_file, setup_city
+from warehouse import analyses as store
 from warehouse import queries
 from warehouse.db import get_engine
 from warehouse.models import AnalysisRun, AreaAnalysis
@@ -111,6 +112,14 @@ def test_scope_and_messages(city: tuple[Settings, list[str]]) -> None:
         generate(settings, "2026-05", gemeente="GM9999")
     with pytest.raises(LoadError, match="Onbekende scope 'wijk'"):
         generate(settings, "2025-11", scope="wijk", gemeente="GM9999")
+    # A month without six months before it has no expected count: refused, with the months that can be.
+    with get_engine(url).connect() as conn:
+        published = store.published_months(conn, "GM9999")
+    early = published[2]
+    said = rf"Maand {early} heeft voor GM9999 te weinig historie voor een maandanalyse \(2 eerdere maanden, "
+    with pytest.raises(LoadError, match=said + rf"minstens 6 nodig\); te analyseren zijn {published[6]} t/m"):
+        generate(settings, early, gemeente="GM9999")
+    assert not _all_rows(url, early)
 
 
 @pytest.mark.slow

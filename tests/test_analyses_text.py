@@ -96,12 +96,80 @@ def test_the_text_names_the_baseline_used_and_no_correction_that_was_not_made() 
         ("A", "Woninginbraak", 30, 30.0, SHOWN, 28.0, "", 2.0, 7.5, "recent_gemeente"),
     )
     text = "\n".join(narrative.describe(_facts(rows, level="stadsdeel", name="Noord"))["paragraphs"])
-    assert "Het verwachte aantal komt uit de afgelopen maanden, zonder seizoenscorrectie" in text
+    assert "Het verwachte aantal komt uit de afgelopen 12 maanden, zonder seizoenscorrectie" in text
     assert "voor woninginbraak uit de afgelopen 12 maanden, naar verhouding van de hele gemeente" in text
     table = narrative.table_rows(_facts(rows))
-    assert table[0]["Basis"] == "de afgelopen maanden, zonder seizoenscorrectie"
+    assert table[0]["Basis"] == "de afgelopen 12 maanden, zonder seizoenscorrectie"
     how = narrative.how_to_read(narrative.Method(), 5)
     assert "zonder seizoenscorrectie" in how and "kolom Basis" in how
+    # With 7 months of history the level rests on 7: the text never claims twelve.
+    short = rows.assign(level_months=7)
+    text = "\n".join(narrative.describe(_facts(short))["paragraphs"])
+    assert "uit de afgelopen 7 maanden, zonder" in text and "12 maanden" not in text
+    assert {r["Basis"] for r in narrative.table_rows(_facts(short))} == {
+        "de afgelopen 7 maanden, zonder seizoenscorrectie",
+        "de afgelopen 7 maanden, naar verhouding van de hele gemeente in deze maand",
+    }
+
+
+def test_a_month_without_any_expected_count_claims_no_comparison() -> None:
+    """Too little history for a baseline: nothing was tested, so nothing is called unremarkable."""
+    rows = _rows(
+        ("*", "Alle categorieën", 40, 40.0, SHOWN, float("nan"), "", float("nan"), 10.0, "geen"),
+        ("A", "Woninginbraak", 6, 5.0, SHOWN, float("nan"), "", float("nan"), 1.5, "geen"),
+    )
+    for facts in (_facts(rows), _intern(_facts(rows))):
+        out = narrative.describe(facts)
+        text = out["headline"] + "\n".join(out["paragraphs"])
+        assert "niets opvallends" not in text and "wijkt opvallend af" not in text
+        assert narrative.UNTESTED in out["headline"]
+
+
+def test_a_new_level_is_in_the_headline_not_beside_niets_opvallends() -> None:
+    rows = _rows(
+        ("*", "Alle categorieën", 80, 80.0, SHOWN, 78.0, "", 2.0, 20.0, "recent_gemeente"),
+        ("A", "Woninginbraak", 23, 25.0, SHOWN, 22.0, "", 1.0, 6.2, "niveau"),
+    ).assign(shift=["", "hoger"], since=["", "2026-08"], shift_new=[False, True])
+    out = narrative.describe(_facts(rows))
+    assert "niets opvallends" not in out["headline"]
+    assert "het niveau van woninginbraak ligt sinds augustus 2026 blijvend hoger" in out["headline"]
+    flagged = narrative.describe(_facts(rows.assign(direction=["", "hoog"])))["headline"]
+    assert "opvallend hoog" in flagged
+    assert "Blijvend veranderd: het niveau van woninginbraak ligt sinds augustus 2026 hoger" in flagged
+    later = narrative.describe(_facts(rows.assign(shift_new=False)))["headline"]
+    assert "niveau" not in later and later.endswith("Er is niets opvallends.")
+
+
+def test_a_new_level_that_did_not_last_or_came_back_is_said_where_the_figure_is_shown() -> None:
+    rows = _rows(
+        ("*", "Alle categorieën", 80, 80.0, SHOWN, 78.0, "", 2.0, 20.0, "recent_gemeente"),
+        ("A", "Woninginbraak", 3, 5.0, SHOWN, 2.0, "", 1.0, 1.2, "recent_gemeente"),
+        ("B", "Drugs", 2, None, HIDDEN, 3.0, "", -1.0, None, "recent_gemeente"),
+    ).assign(shift_ended=["", "hoger", "lager"], ended_since=["", "2026-05", "2026-06"])
+    said = "Het hogere niveau van woninginbraak sinds mei 2026 houdt geen stand"
+    gedeeld = "\n".join(narrative.describe(_facts(rows))["paragraphs"])
+    assert gedeeld.count(said) == 1 and "drugs" not in gedeeld.lower()
+    intern = "\n".join(narrative.describe(_intern(_facts(rows)))["paragraphs"])
+    assert said in intern and "Het lagere niveau van drugs sinds juni 2026 houdt geen stand" in intern
+    back = _rows(
+        ("*", "Alle categorieën", 80, 80.0, SHOWN, 78.0, "", 2.0, 20.0, "recent_gemeente"),
+        ("A", "Woninginbraak", 23, 25.0, SHOWN, 22.0, "", 1.0, 6.2, "niveau"),
+    ).assign(shift=["", "hoger"], since=["", "2026-05"], shift_new=False, shift_resumed=[False, True])
+    out = narrative.describe(_facts(back))
+    assert "Het hogere niveau van woninginbraak sinds mei 2026 is er toch weer" in "\n".join(out["paragraphs"])
+    assert out["headline"].endswith("Er is niets opvallends.")  # not news: said once, when it began
+
+
+def test_a_sentence_names_the_whole_category_and_says_registered_once() -> None:
+    rows = _rows(
+        ("*", "Alle categorieën", 80, 80.0, SHOWN, 40.0, "hoog", 40.0, 20.0, "seizoen"),
+        ("geweld", "Geweld (bedreiging, mishandeling)", 35, 35.0, SHOWN, 12.0, "hoog", 23.0, 8.0, "seizoen"),
+        ("fietsendiefstal", "Fietsen- en bromfietsdiefstal", 30, 30.0, SHOWN, 10.0, "hoog", 20.0, 7.5, "seizoen"),
+    )
+    headline = narrative.describe(_facts(rows))["headline"]
+    assert "registraties van" not in headline and "35 incidenten in de categorie geweld" in headline
+    one = narrative.describe(_facts(rows.iloc[[0, 2]]))["headline"]
+    assert "30 fiets- en bromfietsdiefstallen geregistreerd" in one
 
 
 def test_a_level_shift_is_said_once_and_only_where_the_figure_is_shown() -> None:
@@ -375,6 +443,7 @@ def test_every_notable_area_is_on_the_page_and_in_every_download(
     from dashboard.access import sign_in
 
     app = dashboard_app(demo_warehouse, monkeypatch, ACCOUNTS if user else {})
+    from dashboard import exports
     from dashboard.pages import maandanalyses
 
     url = demo_warehouse.warehouse_url
@@ -400,8 +469,18 @@ def test_every_notable_area_is_on_the_page_and_in_every_download(
                     continue
                 upper.append(month)
                 report = maandanalyses.document_download("html", "GM9999", month, maandanalyses.WHOLE)["content"]
-                sheets = _excel(maandanalyses.export_tables(1, "GM9999", month, maandanalyses.WHOLE))
+                workbook = maandanalyses.export_tables(1, "GM9999", month, maandanalyses.WHOLE)
+                assert workbook["filename"] == f"maandanalyse_{month}_gemeente.xlsx"
+                sheets = _excel(workbook)
                 kop = {row[0]: row[1] for row in sheets["Teksten"][1:]}
+                # Plain text in a cell (no Markdown), and every plain figure a number Excel can sum.
+                if any("**" in str(row[2]) for row in sheets["Teksten"][1:]):
+                    problems.append(f"{month}: Markdown in the Excel texts")
+                header, *values = sheets["Uitkomsten"]
+                for column in ("Geregistreerd", "Verwacht", "Per 1.000 inwoners"):
+                    at = header.index(column)
+                    if [r[at] for r in values if isinstance(r[at], str) and exports.DUTCH_NUMBER.fullmatch(r[at])]:
+                        problems.append(f"{month}: a figure stored as text in Excel column {column}")
                 for title, text in shared:
                     if html.escape(text["headline"]) not in report:
                         problems.append(f"{month} {title}: not in the HTML download")

@@ -181,6 +181,10 @@ def test_every_page_renders_for_each_role(server: str, browser: object) -> None:
         assert not page.errors, page.errors
         page.context.close()
     assert toolbar, "no chart toolbar was found to check"
+    # The toolbar speaks Dutch, as the rest of the page (plotly's own strings are English).
+    english = {"Download plot as a PNG", "Zoom", "Pan", "Autoscale", "Reset axes", "Zoom in", "Zoom out", "Reset view"}
+    assert not english & set(toolbar), sorted(english & set(toolbar))
+    assert "Grafiek downloaden als PNG" in toolbar
     tablet = login(browser, server, "anna", {"width": 820, "height": 1180})
     tablet.goto(f"{server}/weekoverzicht")
     settle(tablet)

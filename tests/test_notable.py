@@ -499,6 +499,76 @@ def test_an_outbreak_of_two_months_is_not_a_new_level() -> None:
     assert _levels(moved, 30 - 1)[-1][1] == 1
 
 
+def test_a_new_level_starts_at_its_first_high_month_and_is_said_to_end() -> None:
+    """The demo's wijk: 0, 1, 14, 15, 4, 2, 2, 1 on a level under 1 a month. Three months from July
+    (1, 14, 15) were "sinds juli hoger", July being the 1: a new level's first month must be at it,
+    not merely above the old one. So October's analysis has no new level; November's (14, 15, 4
+    since August, all far above the old level) has one since August; January's, after 2 and 2,
+    says it did not last, once."""
+    quiet = np.zeros(37)
+    quiet[[1, 4, 9, 13, 17, 21, 23, 28]] = [1.0, 1.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    series = np.r_[quiet[:29], 0.0, 1.0, 14.0, 15.0, 4.0, 2.0, 2.0, 1.0]
+    seen = _announced(series, 33)  # October to January
+    assert [(kind, new, ended) for kind, _, new, ended, _ in seen] == [
+        ("recent", False, 0.0),
+        ("niveau", True, 0.0),
+        ("niveau", False, 0.0),
+        ("seizoen", False, 1.0),  # three years of history: same months of earlier years
+    ]
+    base = notable.baseline(series[None, :34], inv_k=np.zeros(1), detect_shift=True)
+    assert base.since[0] == 31  # August, the first 14
+
+
+def _announced(series: np.ndarray, first: int) -> list[tuple[str, float, bool, float, bool]]:
+    """(kind, shift, new, ended, resumed) per target month from `first`, each month's analysis given
+    the previous two months' own states, as etl.analyses passes them on."""
+    steady = np.random.default_rng(5).poisson(20.0, (30, len(series))).astype(float)
+    y, inv = np.vstack([series, steady]), np.zeros(31)
+    out = []
+    for target in range(first, len(series)):
+        two = notable.shift_before(y[:, : target - 2], None, None, inv)
+        one = notable.shift_before(y[:, : target - 1], None, None, inv, adopt=(two.found, two.found_since))
+        previous = dataclasses.replace(one, earlier=two.sign)
+        base = notable.baseline(y[:, :target], inv_k=inv, detect_shift=True, previous_shift=previous)
+        assert not base.shift_ended[1:].any() and not base.shift_resumed[1:].any()
+        out.append(
+            (base.kind[0], base.shift[0], bool(base.shift_new[0]), base.shift_ended[0], bool(base.shift_resumed[0]))
+        )
+    return out
+
+
+def test_a_new_level_that_does_not_last_is_said_to_end_once() -> None:
+    """40 in months 20-25, 20 again from 26: the analysis that drops the new level says so once (which
+    way it was, and since when), so the baseline does not go back without a word."""
+    series = np.where(np.arange(34) % 2 == 0, 22.0, 18.0)
+    series[20:26] = np.where(np.arange(6) % 2 == 0, 37.0, 43.0)
+    seen = _announced(series, 23)
+    kinds = [kind for kind, *_ in seen]
+    assert kinds == ["niveau"] * 5 + ["recent"] * 6
+    assert [ended for *_, ended, _ in seen] == [0.0] * 5 + [1.0] + [0.0] * 5
+    base = notable.baseline(
+        np.vstack([series[:28], np.full((1, 28), 20.0)]),
+        inv_k=np.zeros(2),
+        detect_shift=True,
+        previous_shift=notable.shift_before(np.vstack([series[:27], np.full((1, 27), 20.0)]), None, None, np.zeros(2)),
+    )
+    assert base.shift_ended[0] == 1.0 and base.ended_since[0] == 20
+    assert not any(resumed for *_, resumed in seen)
+
+
+def test_a_level_back_after_a_month_without_it_is_said_to_be_back_not_new() -> None:
+    """Twice the level from month 20, two months (26, 27) back at the old level: the analysis after
+    them says the new level did not last, the next one that it is back (not a new level: the
+    benchmark counts a doubling's messages, and this is one shift)."""
+    series = np.where(np.arange(36) % 2 == 0, 22.0, 18.0)
+    series[20:] = np.where(np.arange(16) % 2 == 0, 37.0, 43.0)
+    series[26:28] = [19.0, 21.0]
+    seen = _announced(series, 21)
+    assert [new for _, _, new, _, _ in seen] == [False, False, True] + [False] * 12
+    assert [i for i, s in enumerate(seen) if s[3]] == [7]  # ended once
+    assert [i for i, s in enumerate(seen) if s[4]] == [8]  # back the month after, once
+
+
 def test_a_new_level_holds_through_a_month_back_and_is_said_once() -> None:
     """At twice the level from month 20, one month (25) as low as the old level breaks the test's
     'last two months nearer the new level' for two months; the new level holds through them (it was found

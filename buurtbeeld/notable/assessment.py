@@ -34,6 +34,9 @@ class Assessment:
     cases: np.ndarray = field(default_factory=lambda: np.empty(0))  # the level's shapes (level_mixed_tails)
     months_k: np.ndarray = field(default_factory=lambda: np.empty(0))
     history_total: np.ndarray = field(default_factory=lambda: np.empty(0))  # cases in the history
+    shift_ended: np.ndarray = field(default_factory=lambda: np.empty(0))  # Baseline.shift_ended
+    ended_since: np.ndarray = field(default_factory=lambda: np.empty(0))
+    shift_resumed: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 # Where the plain negative binomial's two-sided p-value is above this, the level-mixed tail is not
@@ -138,4 +141,7 @@ def assess(
         cases,
         months_k,
         history_total,
+        base.shift_ended if len(base.shift_ended) == n else zeros,
+        base.ended_since if len(base.ended_since) == n else np.full(n, -1),
+        base.shift_resumed if len(base.shift_resumed) == n else np.zeros(n, dtype=bool),
     )

@@ -38,6 +38,13 @@ class Baseline:
     level_cases: np.ndarray = field(default_factory=lambda: np.empty(0))
     level_exposure: np.ndarray = field(default_factory=lambda: np.empty(0))
     target_exposure: np.ndarray = field(default_factory=lambda: np.empty(0))  # the target month's
+    # +1 / -1: the previous month's analysis compared with a shift this way that the months since no
+    # longer bear out (said once, as a new level is: "houdt geen stand"); its first month in `ended_since`.
+    shift_ended: np.ndarray = field(default_factory=lambda: np.empty(0))
+    ended_since: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # The shift compared with again after a month without it (not news: `shift_new` is False), which
+    # the texts say since they said it had ended.
+    shift_resumed: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
 def seasonal_index(total: np.ndarray, method: Method = DEFAULT) -> float:
@@ -177,6 +184,7 @@ def baseline(
     expected, log_var, unseasoned = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     n_params = np.ones(n)
     shift, since, shift_new = np.zeros(n), np.full(n, -1), np.zeros(n, dtype=bool)
+    shift_ended, ended_since, shift_resumed = np.zeros(n), np.full(n, -1), np.zeros(n, dtype=bool)
     total = y.sum(axis=1)
     if h < method.min_months:
         # Too short for a level: nothing expected, no reference months, no level to shrink.
@@ -227,6 +235,13 @@ def baseline(
                 said_earlier = previous_shift.earlier[rows]
         state = shift_state(y[rows], e[rows, :h], p[rows], inv[rows], method, adopt, said, said_earlier)
         idx = np.flatnonzero(rows)
+        if said is not None:
+            # The level the previous analysis compared with is gone: said once, or the baseline
+            # would silently go back (the demo's wijk: "sinds augustus hoger", then nothing).
+            gone = (said != 0) & (state.sign == 0)
+            shift_ended[idx[gone]] = said[gone]
+            ended_since[idx[gone]] = previous_shift.since[rows][gone]
+            shift_resumed[idx] = (state.sign != 0) & (said != state.sign) & ~state.new
         found = state.sign != 0
         at = idx[found]
         shift[at], since[at], shift_new[at] = state.sign[found], state.since[found], state.new[found]
@@ -254,6 +269,9 @@ def baseline(
         wy,
         (re * rp).sum(axis=1),
         e[:, h],
+        shift_ended,
+        ended_since,
+        shift_resumed,
     )
 
 

@@ -21,7 +21,7 @@ class Evidence:
     extra: np.ndarray  # 1/size of their sum: month effects and the old level's estimation variance
     side: np.ndarray  # +1 above the old level, -1 below
     ratio: np.ndarray  # (observed + 0.5) / (expected + 0.5), every month since the start
-    first: np.ndarray  # the first month is on that side
+    first: np.ndarray  # the first month is nearer the new level than the old
     # Nearer one level than the other: on which side of their middle on a log(x + 0.5) scale.
     settled: np.ndarray  # both of the last two months nearer the new level than the old
     returned: np.ndarray  # both of the last two months nearer the old level than the new
@@ -54,17 +54,20 @@ def evidence(y: np.ndarray, ep: np.ndarray, inv: np.ndarray, start: int, method:
     exposure_after = ea.sum(axis=1)
     rate_after = o_all / np.where(exposure_after > 0, exposure_after, np.nan)
     # Between the two levels on a log(x + 0.5) scale: a level of 0 on either side keeps a middle.
-    middle = np.sqrt((mu_all[:, -2:] + 0.5) * (np.nan_to_num(rate_after)[:, None] * ea[:, -2:] + 0.5)) - 0.5
-    towards = side[:, None] * (ya[:, -2:] - middle)
+    middle = np.sqrt((mu_all + 0.5) * (np.nan_to_num(rate_after)[:, None] * ea + 0.5)) - 0.5
+    towards = side[:, None] * (ya - middle)
     return Evidence(
         observed=o_a,
         expected=np.maximum(e_a, 0.5 / LEVEL_MONTHS),
         extra=extra,
         side=side,
         ratio=(o_all + 0.5) / (e_all + 0.5),
-        first=np.sign(ya[:, 0] - mu_all[:, 0]) == side,
-        settled=(towards > 0).all(axis=1),
-        returned=(towards < 0).all(axis=1),
+        # The new level's first month is at it, not only above the old one: otherwise two outbreak
+        # months after an ordinary one passed as "three months at a new level", dated a month early
+        # (the demo's wijk: 1, 14, 15 on a level under 1 was "sinds juli hoger", July being the 1).
+        first=towards[:, 0] > 0,
+        settled=(towards[:, -2:] > 0).all(axis=1),
+        returned=(towards[:, -2:] < 0).all(axis=1),
         busy=np.maximum(o_all, e_all) / ya.shape[1] >= method.min_count,
         rate_after=rate_after,
         cases_after=o_all,

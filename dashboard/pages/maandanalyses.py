@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from buurtbeeld import disclosure, narrative
 from buurtbeeld.notable import Method
+from buurtbeeld.safe_output import markdown_plain
 from dashboard import access, exports, report
 from dashboard import components as ui
 from warehouse import queries
@@ -182,6 +183,12 @@ def trend_figure(trend: dict) -> go.Figure:
     return fig
 
 
+def _two_lines(title: str) -> str:
+    """The title's explanation in brackets on a line of its own: a half-width chart cuts a long title off."""
+    head, bracket, rest = title.partition(" (")
+    return f"{head}<br><sup>({rest}</sup>" if bracket else title
+
+
 def groups_figure(groups: dict) -> go.Figure:
     fig = go.Figure(
         [
@@ -198,9 +205,9 @@ def groups_figure(groups: dict) -> go.Figure:
         ]
     )
     fig.update_layout(
-        title={"text": "Deze maand: geregistreerd en verwacht per categorie", "font": {"size": 14}},
-        height=90 + 22 * len(groups["labels"]),
-        margin={"l": 10, "r": 10, "t": 40, "b": 30},
+        title={"text": _two_lines(narrative.groups_chart_title(groups)), "font": {"size": 14}},
+        height=100 + 22 * len(groups["labels"]),
+        margin={"l": 10, "r": 10, "t": 55, "b": 30},
         barmode="group",
         template="simple_white",
         legend={"orientation": "h"},
@@ -313,13 +320,19 @@ def export_document(_html: int, _pdf: int, gm: str, month: str, scope: str):
     return document_download("pdf" if dash.ctx.triggered_id == "ma-pdf" else "html", gm, month, scope)
 
 
+def file_stem(month: str, scope: str) -> str:
+    """'maandanalyse_2025-09_Oost': every download of one scope and month is named alike, and two
+    stadsdelen' files do not overwrite each other."""
+    return f"maandanalyse_{month}_{'gemeente' if scope == WHOLE else scope}".replace(" ", "_")
+
+
 def document_download(kind: str, gm: str, month: str, scope: str):
     """The scope's analyses as one self-contained HTML file or a PDF."""
     docs = scoped(gm, month, scope or "") if month else pd.DataFrame()
     if docs.empty:
         return no_update
     name, about = scope_name(gm, scope), report.about_text(docs)
-    stem = f"maandanalyse_{month}_{'gemeente' if scope == WHOLE else scope}".replace(" ", "_")
+    stem = file_stem(month, scope)
     if kind == "pdf":
         return dcc.send_bytes(report.pdf_report(docs, month, name, how_to_read(docs), about), f"{stem}.pdf")
     return dcc.send_string(report.html_report(docs, month, name, how_to_read(docs), about), f"{stem}.html")
@@ -338,7 +351,8 @@ def export_tables(_: int, gm: str, month: str, scope: str):
     if docs.empty:
         return no_update
     rows = [
-        {"Gebied": f"{report.LEVEL_TITLES.get(d.area_level, '')} {d.name}", **row}
+        {"Gebied": f"{report.LEVEL_TITLES.get(d.area_level, '')} {d.name}"}
+        | {column: exports.excel_value(value) for column, value in row.items()}
         for d in docs.itertuples()
         for row in d.content["table"]
     ]
@@ -346,7 +360,7 @@ def export_tables(_: int, gm: str, month: str, scope: str):
         {
             "Gebied": [f"{report.LEVEL_TITLES.get(d.area_level, '')} {d.name}" for d in docs.itertuples()],
             "Kop": docs["headline"].tolist(),
-            "Tekst": ["\n\n".join(d.content["paragraphs"]) for d in docs.itertuples()],
+            "Tekst": [markdown_plain("\n\n".join(d.content["paragraphs"])) for d in docs.itertuples()],
         }
     )
     # The analyses are written for distribution: their figures are the gedeeld audience's, whoever downloads.
@@ -357,7 +371,7 @@ def export_tables(_: int, gm: str, month: str, scope: str):
         disclosure.GEDEELD,
     )
     sheets = {"Uitkomsten": pd.DataFrame(rows), "Teksten": texts}
-    return dcc.send_bytes(exports.workbook(sheets, about), f"maandanalyse_{month}.xlsx")
+    return dcc.send_bytes(exports.workbook(sheets, about), f"{file_stem(month, scope)}.xlsx")
 
 
 ui.save_view_callback("ma", "/maandanalyses")
