@@ -21,7 +21,7 @@ class Evidence:
     extra: np.ndarray  # 1/size of their sum: month effects and the old level's estimation variance
     side: np.ndarray  # +1 above the old level, -1 below
     ratio: np.ndarray  # (observed + 0.5) / (expected + 0.5), every month since the start
-    first: np.ndarray  # the first month is nearer the new level than the old
+    first: np.ndarray  # the first month is nearer the new level than the old, and most months are
     # Nearer one level than the other: on which side of their middle on a log(x + 0.5) scale.
     settled: np.ndarray  # both of the last two months nearer the new level than the old
     returned: np.ndarray  # both of the last two months nearer the old level than the new
@@ -65,7 +65,9 @@ def evidence(y: np.ndarray, ep: np.ndarray, inv: np.ndarray, start: int, method:
         # The new level's first month is at it, not only above the old one: otherwise two outbreak
         # months after an ordinary one passed as "three months at a new level", dated a month early
         # (the demo's wijk: 1, 14, 15 on a level under 1 was "sinds juli hoger", July being the 1).
-        first=towards[:, 0] > 0,
+        # Most months since, too: two outbreak months carried an earlier start through the test's sum
+        # (the demo's wijk: 3, 0, 0, 1, 14, 15 on a level of 1 a month was "sinds april hoger").
+        first=(towards[:, 0] > 0) & (2 * (towards > 0).sum(axis=1) > ya.shape[1]),
         settled=(towards[:, -2:] > 0).all(axis=1),
         returned=(towards[:, -2:] < 0).all(axis=1),
         busy=np.maximum(o_all, e_all) / ya.shape[1] >= method.min_count,
