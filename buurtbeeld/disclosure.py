@@ -297,7 +297,9 @@ def expected_shown(value: float | None, threshold: int) -> float | None:
 
     An expected count pools at least six earlier months (buurtbeeld.notable). Rounded to whole cases
     it pins their sum down only to a range of six or more values, wider than the 1..threshold-1 a
-    hidden month could hold, so it cannot reveal one; below the threshold it is not shown at all."""
+    hidden month could hold, so it cannot reveal one; below the threshold it is not shown at all.
+    After a level shift it rests on three or more months since the shift: the texts then show it only
+    beside a count that is itself shown (buurtbeeld.narrative._expected_said)."""
     if value is None or not np.isfinite(value) or value < threshold - 0.5:
         return None
     # Half up, as a reader rounds: Python's round() gives 4 for 4.5 (to even), below the threshold.

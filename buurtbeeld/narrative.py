@@ -177,6 +177,8 @@ def expected_phrase(value: float | None, threshold: int) -> str:
     return f"minder dan {threshold}" if shown is None else f"ongeveer {disclosure.format_number(shown)}"
 
 
+# The areas below each summary's level, as "in de …" names them.
+BELOW_NAMES = {"gemeente": "stadsdelen, wijken en buurten", "stadsdeel": "wijken en buurten", "wijk": "buurten"}
 LEVEL_NOUNS = {"stadsdeel": ("stadsdeel", "stadsdelen"), "wijk": ("wijk", "wijken"), "buurt": ("buurt", "buurten")}
 WHOLE_AREA = {"gemeente": "De gemeente", "stadsdeel": "Het stadsdeel", "wijk": "De wijk", "buurt": "De buurt"}
 
@@ -239,6 +241,9 @@ def _said(row: pd.Series | dict[str, Any], threshold: int) -> str:
         return "een afgeschermd aantal"
     if int(row["status"]) == disclosure.COARSE:
         return f"ongeveer {disclosure.format_number(row['shown'])}"
+    if threshold > 1 and float(row["shown"]) == 0:
+        # A shared 0 is 0 to threshold - 1: "0 incidenten geregistreerd" would state it as fact.
+        return f"minder dan {threshold}"
     return disclosure.format_number(row["shown"])
 
 
@@ -271,7 +276,7 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
             {
                 "Categorie": "Alle categorieën" if row["group"] == ALL else row["label"],
                 "Geregistreerd": _obs(row, facts.threshold),
-                "Verwacht": disclosure.expected_label(row["expected"], t) if row["kind"] != "geen" else "–",
+                "Verwacht": disclosure.expected_label(row["expected"], t) if _expected_said(row) else "–",
                 "Per 1.000 inwoners": disclosure.rate_label(row["rate"], status, facts.threshold) if shown else "–",
                 "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
                 if status == disclosure.SHOWN
@@ -280,6 +285,15 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
             }
         )
     return out
+
+
+def _expected_said(row: dict[str, Any]) -> bool:
+    """Whether a row's expected count may be shown: not without a baseline, and not for a hidden count
+    compared with a new level, which rests on as few as three months since its start (not the six
+    `disclosure.expected_shown` counts on); its basis is not said there either."""
+    if row["kind"] == "geen":
+        return False
+    return row["kind"] != "niveau" or bool(disclosure.visible(int(row["status"])))
 
 
 def _shown_or_none(row: dict[str, Any]) -> float:
@@ -307,7 +321,10 @@ def groups_chart_title(groups: dict[str, Any]) -> str:
 
 
 UNTESTED = "Of iets opvallend is, valt nog niet te zeggen: er is te weinig historie voor een verwacht aantal."
-NO_GROUPS_CHART = "Geen grafiek per categorie: deze maand heeft geen categorie een getoond aantal of een verwachting."
+NO_GROUPS_CHART = (
+    "Geen grafiek per categorie: deze maand is per categorie geen aantal en geen verwachting te tonen "
+    "(kleine verwachtingen en niet getoonde aantallen staan er niet in)."
+)
 NO_TREND_CHART = "Geen grafiek per maand: in deze periode is geen maandtotaal getoond."
 
 
@@ -365,8 +382,9 @@ def _below_sentence(facts: AreaFacts, own: bool) -> str:
     hidden = ""
     if facts.below_hidden:
         n = facts.below_hidden
+        where = BELOW_NAMES.get(facts.level, "gebieden eronder")
         hidden = (
-            f"{in_words(n)} opvallende {'uitkomst' if n == 1 else 'uitkomsten'} daaronder "
+            f"{in_words(n)} opvallende {'uitkomst' if n == 1 else 'uitkomsten'} in de {where} "
             f"{'kan' if n == 1 else 'kunnen'} om privacyredenen niet getoond worden"
         )
     if own:
@@ -478,9 +496,12 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
             f"{expected_phrase(row['expected'], t)} ({word})"
         )
 
+    def were(row: dict[str, Any]) -> str:
+        return "werd" if _said(row, t) == "1" else "werden"  # "werd … 1 incident geregistreerd"
+
     if visible:
         first, rest = visible[0], visible[1:]
-        headline = f"In {when} werden in {facts.name} {sentence(first)}."
+        headline = f"In {when} {were(first)} in {facts.name} {sentence(first)}."
         if first["group"] == ALL and rest:  # the total, and the category that stands out most
             top, rest = rest[0], rest[1:]
             headline += f" Het meest wijkt {top['label'].lower()} af: {sentence(top)}."
@@ -491,7 +512,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         below = _below_sentence(facts, own=True)
     else:
         headline = (
-            f"In {when} werden in {facts.name} {count_phrase(ALL, '', _said(total, t))} geregistreerd"
+            f"In {when} {were(total)} in {facts.name} {count_phrase(ALL, '', _said(total, t))} geregistreerd"
             + (f"; verwacht waren er {expected_phrase(total['expected'], t)}" if total["kind"] != "geen" else "")
             + "."
         )
@@ -506,7 +527,8 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
             headline += f" Geen categorie wijkt deze maand opvallend af, maar {news} (zie hieronder)."
             shift_news = []
         elif not hidden and not below and facts.below_shifts:
-            headline += " Er is niets opvallends; wel ligt het niveau ergens daaronder blijvend anders (zie hieronder)."
+            where = BELOW_NAMES.get(facts.level, "gebieden eronder")
+            headline += f" Er is niets opvallends; wel is in de {where} een niveau blijvend veranderd (zie hieronder)."
         elif not hidden and not below:
             headline += " Er is niets opvallends."
     if below:
@@ -569,7 +591,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     groups_chart = {
         "labels": [r["label"] for r in by_label],
         "observed": [float(r["shown"]) if disclosure.visible(int(r["status"])) else None for r in by_label],
-        "expected": [disclosure.expected_shown(r["expected"], t) if r["kind"] != "geen" else None for r in by_label],
+        "expected": [disclosure.expected_shown(r["expected"], t) if _expected_said(r) else None for r in by_label],
     }
     return {
         "headline": headline,

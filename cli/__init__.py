@@ -483,6 +483,7 @@ def analyses_maand(maand: str, scope: str, gemeente: str | None, until: str | No
     """Bereken en bewaar de analyses van MAAND (opnieuw draaien vervangt die van dezelfde gegevens)."""
     import re
 
+    from buurtbeeld.notable import DEFAULT
     from etl.analyses import due, generate
 
     for value in (maand, until):
@@ -494,7 +495,8 @@ def analyses_maand(maand: str, scope: str, gemeente: str | None, until: str | No
     if until and not months:
         _fail(f"Geen maanden met genoeg voorgeschiedenis tussen {maand} en {until}.")
     for month in months if until else [maand]:
-        for result in generate(settings, month, scope=scope, gemeente=gemeente):
+        # A month without DEFAULT.min_months before it has no expected count: refused, naming those that can be.
+        for result in generate(settings, month, scope=scope, gemeente=gemeente, min_months=DEFAULT.min_months):
             click.echo(result.line)
 
 

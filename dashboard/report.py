@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from buurtbeeld import narrative
+from buurtbeeld import disclosure, narrative
 from buurtbeeld.safe_output import markdown_html
 
 # Okabe–Ito: distinguishable with every common form of colour blindness.
@@ -39,10 +39,15 @@ def _figure(width: float = 6.5, height: float = 2.4) -> Any:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     fig, ax = plt.subplots(figsize=(width, height), dpi=110)
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=7)
+    # Counts: whole ticks in Dutch style (not "2.5" incidents); axes with labels of their own override it.
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: disclosure.format_number(value)))
     return fig, ax
 
 

@@ -151,6 +151,17 @@ def assess_month(
         .astype(int)
         .to_numpy()
     )
+    # A cell outside the shared design (a buurt's categories) reads 'x' whatever its count, zeros
+    # included: a category without a stored cell read 0 beside the others' 'x', so every 'x' was at
+    # least 1 (an independent review found buurten whose hidden categories were all exactly 1).
+    offered = disclosure.shared_cell(
+        np.full(len(keys), "month"),
+        keys["area_level"].to_numpy(),
+        keys["group_code"].to_numpy(),
+        np.full(len(keys), "*"),
+    )
+    status_now = np.where(offered, status_now, disclosure.SECONDARY)
+    seen[~offered, -1] = np.nan
 
     pop, offset = exposure(inputs, keys, months)
     # The series whose exposure is on the common scale: with a population figure, or every series
@@ -372,7 +383,7 @@ def _status_matrix(cells: pd.DataFrame, totals: pd.DataFrame, months: list[str])
 CHILD_LEVELS = {"stadsdeel": "Stadsdelen", "wijk": "Wijken", "buurt": "Buurten"}
 # The levels a summary names the notable areas of: every level below it.
 SUMMARIES = {"gemeente": ("stadsdeel", "wijk", "buurt"), "stadsdeel": ("wijk", "buurt"), "wijk": ("buurt",)}
-BELOW_NAMES = {"gemeente": "stadsdelen, wijken en buurten", "stadsdeel": "wijken en buurten", "wijk": "buurten"}
+BELOW_NAMES = narrative.BELOW_NAMES
 AUDIENCES = (disclosure.GEDEELD, disclosure.INTERN)
 INTERN_KEYS = ("headline", "paragraphs", "table", "charts", "notable_shown", "notable_hidden")
 
@@ -595,23 +606,31 @@ def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, s
 # --- I/O ---------------------------------------------------------------------------------------------
 
 
-def read_inputs(settings: Settings, gemeente: str, month: str, min_months: int = notable.DEFAULT.min_months) -> Inputs:
+def read_inputs(settings: Settings, gemeente: str, month: str, min_months: int = 0) -> Inputs:
+    """What one month's analyses read. `min_months`: refuse a month with fewer published months before
+    it (the command line asks it for a month the user names; the texts of such a month say that
+    nothing could be tested)."""
     url = settings.warehouse_url
     engine = get_engine(url)
     with engine.connect() as conn:
         months = store.published_months(conn, gemeente)
-        if month not in months:
-            available = f"{months[0]} t/m {months[-1]}" if months else "geen"
+        if not months:
             raise LoadError(
-                f"Maand {month} is voor {gemeente} niet (volledig) geladen; beschikbare maanden: {available}."
+                f"Voor {gemeente} zijn geen maandcijfers geladen (onbekende gemeentecode of nog niets geladen)."
+            )
+        # The months a monthly analysis can be made of: those with `min_months` before them.
+        analysable = f"; te analyseren zijn {months[min_months]} t/m {months[-1]}" if len(months) > min_months else ""
+        if month not in months:
+            raise LoadError(
+                f"Maand {month} is voor {gemeente} niet (volledig) geladen; geladen zijn {months[0]} t/m "
+                f"{months[-1]}{analysable}."
             )
         before = months.index(month)
         if before < min_months:
             # As generate_all and due choose their months: with less history there is no expected count.
-            later = f"; te analyseren zijn {months[min_months]} t/m {months[-1]}" if len(months) > min_months else ""
             raise LoadError(
                 f"Maand {month} heeft voor {gemeente} te weinig historie voor een maandanalyse ({before} "
-                f"eerdere {'maand' if before == 1 else 'maanden'}, minstens {min_months} nodig){later}."
+                f"eerdere {'maand' if before == 1 else 'maanden'}, minstens {min_months} nodig){analysable}."
             )
         since = period_start("month", month_range(months[0], month)[-HISTORY_MONTHS:][0])
         cells = store.month_cells(conn, gemeente, since, period_start("month", month))
@@ -654,8 +673,9 @@ def generate(
     gemeente: str | None = None,
     run_by: str = "cli",
     method: notable.Method = notable.DEFAULT,
+    min_months: int = 0,
 ) -> list[Generated]:
-    """Compute and store the analyses of `month` for one gemeente or all."""
+    """Compute and store the analyses of `month` for one gemeente or all (`min_months`: see read_inputs)."""
     if scope not in ("gemeente", "overzicht") and not scope.startswith("stadsdeel:"):
         raise LoadError(f"Onbekende scope '{scope}': gebruik 'gemeente', 'overzicht' of 'stadsdeel:<naam>'.")
     engine = get_engine(settings.warehouse_url)
@@ -665,7 +685,7 @@ def generate(
         raise LoadError("Er zijn nog geen maandcijfers geladen; laad eerst BVH-exports.")
     lines = []
     for code in codes:
-        inputs = read_inputs(settings, code, month, method.min_months)
+        inputs = read_inputs(settings, code, month, min_months)
         docs = _in_scope(analyse(inputs, method), scope)
         with engine.begin() as conn:
             batch = store.latest_batch(conn)

@@ -108,8 +108,14 @@ def test_scope_and_messages(city: tuple[Settings, list[str]]) -> None:
 
     with pytest.raises(LoadError, match="Stadsdeel 'Nergens' bestaat niet; kies uit: "):
         generate(settings, "2025-11", scope="stadsdeel:Nergens", gemeente="GM9999")
-    with pytest.raises(LoadError, match=r"Maand 2026-05 is voor GM9999 niet \(volledig\) geladen; beschikbare"):
+    with pytest.raises(
+        LoadError,
+        match=r"Maand 2026-05 is voor GM9999 niet \(volledig\) geladen; geladen zijn .* t/m "
+        r"2025-12; te analyseren zijn .* t/m 2025-12\.",
+    ):
         generate(settings, "2026-05", gemeente="GM9999")
+    with pytest.raises(LoadError, match=r"Voor GM0000 zijn geen maandcijfers geladen \(onbekende gemeentecode"):
+        generate(settings, "2025-11", gemeente="GM0000")
     with pytest.raises(LoadError, match="Onbekende scope 'wijk'"):
         generate(settings, "2025-11", scope="wijk", gemeente="GM9999")
     # A month without six months before it has no expected count: refused, with the months that can be.
@@ -118,8 +124,27 @@ def test_scope_and_messages(city: tuple[Settings, list[str]]) -> None:
     early = published[2]
     said = rf"Maand {early} heeft voor GM9999 te weinig historie voor een maandanalyse \(2 eerdere maanden, "
     with pytest.raises(LoadError, match=said + rf"minstens 6 nodig\); te analyseren zijn {published[6]} t/m"):
-        generate(settings, early, gemeente="GM9999")
+        generate(settings, early, gemeente="GM9999", min_months=6)  # as the command line asks
     assert not _all_rows(url, early)
+
+
+def test_a_buurts_categories_read_x_for_gedeeld_zeros_included(city: tuple[Settings, list[str]]) -> None:
+    """A buurt's categories per month are outside the shared design: every one reads 'x' in the gedeeld
+    documents, also where the buurt had none. Before, a category without incidents read 0 beside the
+    others' 'x', so every 'x' was at least 1 (all exactly 1 where the total read 0). Intern reads all."""
+    settings, _ = city
+    generate(settings, "2025-12", gemeente="GM9999")
+    stored = _current(settings.warehouse_url, "2025-12")
+    buurten = stored[stored["area_level"] == "buurt"]
+    assert len(buurten) > 0
+    zeros = 0
+    for content in buurten["content"]:
+        for row in content["table"]:
+            if row["Categorie"] != "Alle categorieën":
+                assert row["Geregistreerd"] == "x", row
+        exact = {r["Categorie"]: r["Geregistreerd"] for r in content["intern"]["table"]}
+        zeros += sum(v == "0" for k, v in exact.items() if k != "Alle categorieën")
+    assert zeros > 0  # the case that leaked: categories without incidents
 
 
 @pytest.mark.slow
@@ -144,6 +169,9 @@ def test_cli_analyses(city: tuple[Settings, list[str]], tmp_path: Path) -> None:
     missing = run("maand", "2030-01")
     assert missing.returncode != 0 and "niet (volledig) geladen" in missing.stderr
     assert "Traceback" not in missing.stderr
+    short = run("maand", "2024-02", "--gemeente", "GM9999")
+    assert short.returncode != 0 and "te weinig historie voor een maandanalyse" in short.stderr, short.stderr
+    assert "te analyseren zijn 2024-07 t/m" in short.stderr and "Traceback" not in short.stderr
 
 
 # --- no count 1-4 in any analysis ---------------------------------------------------------------------

@@ -84,7 +84,7 @@ def test_a_summary_with_a_notable_area_below_never_says_nothing_is_notable() -> 
     assert "Het stadsdeel als geheel wijkt niet opvallend af, maar één wijk en drie buurten wel" in out["headline"]
     hidden_only = narrative.describe(_facts(rows, level="gemeente", name="Demostad", below_hidden=2))
     assert "niets opvallends" not in hidden_only["headline"]
-    said = "twee opvallende uitkomsten daaronder kunnen om privacyredenen niet getoond worden"
+    said = "twee opvallende uitkomsten in de stadsdelen, wijken en buurten kunnen om privacyredenen niet getoond worden"
     assert said in hidden_only["headline"]
 
 
@@ -186,6 +186,9 @@ def test_a_level_shift_is_said_once_and_only_where_the_figure_is_shown() -> None
         "het nieuwe niveau sinds augustus 2026",
         "–",
     ]
+    # A new level rests on as few as three months: its expectation only beside a shown count.
+    assert [r["Verwacht"] for r in narrative.table_rows(_facts(rows))][1:] == ["22", "–"]
+    assert narrative.describe(_facts(rows))["charts"]["groups"]["expected"] == [None, 22.0]
     intern = "\n".join(narrative.describe(_intern(_facts(rows)))["paragraphs"])
     assert said in intern and "niveau van drugs lager" in intern
     later = rows.assign(shift_new=False)
@@ -378,6 +381,11 @@ def test_every_demo_analysis_follows_its_flags_in_both_audiences(demo_warehouse:
                 problems += [f"{where}: {p}" for p in style_problems(" ".join([c["headline"], *c["paragraphs"]]))]
                 if audience == disclosure.INTERN and any(t["Geregistreerd"] == "x" for t in c["table"]):
                     problems.append(f"{where}: a hidden count in the intern text")
+                # A buurt's categories are outside the shared design: 'x' whatever the count, 0 too.
+                if audience == disclosure.GEDEELD and d.area_level == "buurt":
+                    shown = [t["Categorie"] for t in c["table"][1:] if t["Geregistreerd"] != "x"]  # [0]: the total
+                    if shown:
+                        problems.append(f"{where}: a buurt's category figure in the gedeeld text: {shown}")
                 if not flagged or d.area_level not in ("stadsdeel", "wijk", "buurt"):
                     continue
                 wijken += d.area_level == "wijk"
@@ -473,6 +481,9 @@ def test_every_notable_area_is_on_the_page_and_in_every_download(
                 assert workbook["filename"] == f"maandanalyse_{month}_gemeente.xlsx"
                 sheets = _excel(workbook)
                 kop = {row[0]: row[1] for row in sheets["Teksten"][1:]}
+                about = {row[0]: row[1] for row in sheets["Toelichting"][1:]}
+                if "Hoe lezen." not in str(about.get("Hoe lezen")) or "≈10 betekent" not in str(about["Hoe lezen"]):
+                    problems.append(f"{month}: the Excel file does not say how to read it")
                 # Plain text in a cell (no Markdown), and every plain figure a number Excel can sum.
                 if any("**" in str(row[2]) for row in sheets["Teksten"][1:]):
                     problems.append(f"{month}: Markdown in the Excel texts")

@@ -366,7 +366,11 @@ def export_tables(_: int, gm: str, month: str, scope: str):
     # The analyses are written for distribution: their figures are the gedeeld audience's, whoever downloads.
     about = exports.about_sheet(
         "Maandanalyse",
-        {"Maand": narrative.month_name(month), "Gebied": scope_name(gm, scope)},
+        {
+            "Maand": narrative.month_name(month),
+            "Gebied": scope_name(gm, scope),
+            "Hoe lezen": markdown_plain(how_to_read(docs)),  # as the HTML and PDF carry it
+        },
         gm,
         disclosure.GEDEELD,
     )
