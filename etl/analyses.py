@@ -253,11 +253,16 @@ def _previous_shifts(
     adopt, earlier = None, np.zeros(len(level))
     if h - 2 >= need:
         profile, inv = _first_pass(dense[:, :-2], offset[:, :-2], level, group, method, local)
-        two = notable.shift_before(dense[rows, : h - 2], offset[rows, : h - 1], profile[rows], inv[rows], method)
+        two = notable.shift_before(
+            dense[rows, : h - 2], offset[rows, : h - 1], profile[rows], inv[rows], method, observed=dense[rows, h - 2]
+        )
         adopt = (two.found, two.found_since)
         earlier[rows] = two.sign
     profile, inv = _first_pass(dense[:, :-1], offset[:, :-1], level, group, method, local)
-    one = notable.shift_before(dense[rows, : h - 1], offset[rows, :h], profile[rows], inv[rows], method, adopt)
+    said = None if adopt is None else earlier[rows]
+    one = notable.shift_before(
+        dense[rows, : h - 1], offset[rows, :h], profile[rows], inv[rows], method, adopt, dense[rows, h - 1], said
+    )
     n = len(level)
     full = {
         name: np.zeros(n) if name in ("sign", "found") else np.full(n, -1 if "since" in name else np.nan)
@@ -317,6 +322,7 @@ def month_statistics(
         detect_shift=local,
         same_month=~local,
         previous_shift=previous,
+        observed=dense[:, -1],
     )
     base = notable.shrunk(base, level, group, local if counted is None else local & counted)
     concurrent, concurrent_var = notable.concurrent_season(

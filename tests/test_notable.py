@@ -510,28 +510,43 @@ def test_a_new_level_starts_at_its_first_high_month_and_is_said_to_end() -> None
     quiet[[1, 4, 9, 13, 17]] = 1.0
     series = np.r_[quiet, 1.0, 1.0, 2.0, 2.0, 0.0, 1.0, 3.0, 0.0, 0.0, 1.0, 14.0, 15.0, 4.0, 2.0, 2.0, 1.0]
     assert len(series) == 36
-    seen = _announced(series, 32)  # October to January
+    seen = _announced(series, 32, own=False)  # October to January, without each month's own count
     assert [(kind, new, ended) for kind, _, new, ended, _ in seen] == [
         ("recent", False, 0.0),
         ("niveau", True, 0.0),
         ("niveau", False, 0.0),
         ("recent", False, 1.0),
     ]
+    # November itself, 2 burglaries, is nearer the old level (about 1) than the new (11): the new
+    # level is not taken up in November, nor later (December's 2 breaks it), and so never said to end.
+    assert [(kind, new, ended) for kind, _, new, ended, _ in _announced(series, 32)] == [("recent", False, 0.0)] * 4
     base = notable.baseline(series[None, :33], inv_k=np.zeros(1), detect_shift=True)
     assert base.since[0] == 30  # August, the first 14
 
 
-def _announced(series: np.ndarray, first: int) -> list[tuple[str, float, bool, float, bool]]:
+def _announced(series: np.ndarray, first: int, own: bool = True) -> list[tuple[str, float, bool, float, bool]]:
     """(kind, shift, new, ended, resumed) per target month from `first`, each month's analysis given
-    the previous two months' own states, as etl.analyses passes them on."""
+    the previous two months' own states and (with `own`) each month's own count, as etl.analyses
+    passes them on."""
     steady = np.random.default_rng(5).poisson(20.0, (30, len(series))).astype(float)
     y, inv = np.vstack([series, steady]), np.zeros(31)
     out = []
     for target in range(first, len(series)):
-        two = notable.shift_before(y[:, : target - 2], None, None, inv)
-        one = notable.shift_before(y[:, : target - 1], None, None, inv, adopt=(two.found, two.found_since))
+        two = notable.shift_before(y[:, : target - 2], None, None, inv, observed=y[:, target - 2] if own else None)
+        adopt = (two.found, two.found_since)
+        one = notable.shift_before(
+            y[:, : target - 1],
+            None,
+            None,
+            inv,
+            adopt=adopt,
+            observed=y[:, target - 1] if own else None,
+            said=two.sign if own else None,
+        )
         previous = dataclasses.replace(one, earlier=two.sign)
-        base = notable.baseline(y[:, :target], inv_k=inv, detect_shift=True, previous_shift=previous)
+        base = notable.baseline(
+            y[:, :target], inv_k=inv, detect_shift=True, previous_shift=previous, observed=y[:, target] if own else None
+        )
         assert not base.shift_ended[1:].any() and not base.shift_resumed[1:].any()
         out.append(
             (base.kind[0], base.shift[0], bool(base.shift_new[0]), base.shift_ended[0], bool(base.shift_resumed[0]))

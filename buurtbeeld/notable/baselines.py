@@ -137,13 +137,19 @@ def shift_before(
     inv_k: np.ndarray,
     method: Method = DEFAULT,
     adopt: tuple[np.ndarray, np.ndarray] | None = None,
+    observed: np.ndarray | None = None,
+    said: np.ndarray | None = None,
 ) -> ShiftState:
     """The level-shift state `baseline(..., detect_shift=True)` has for the month after `history`
     with this profile and 1/k (and `adopt`, what the month before that found): what that month's
     analysis found (`found`) and compared with (`sign`), for the next month's `previous_shift`. Its
-    `new` is not what that analysis said (that needs the month before; nothing reads it)."""
+    `new` is not what that analysis said (that needs the month before; nothing reads it).
+    `observed` is that month's count, as `baseline` has it, and `said` what the month before that
+    compared with (the `sign` of its own state): whether a level was new there, and so held back
+    where that month's count did not bear it out, depends on both."""
     y, e, p = _cleaned(history, exposure, profile)
-    return shift_state(y, e[:, :-1], p, np.asarray(inv_k, dtype=float), method, adopt)
+    upcoming = None if observed is None else (observed, e[:, -1])
+    return shift_state(y, e[:, :-1], p, np.asarray(inv_k, dtype=float), method, adopt, said, next_month=upcoming)
 
 
 def baseline(
@@ -157,6 +163,7 @@ def baseline(
     reweight: bool = True,
     same_month: np.ndarray | bool = True,
     previous_shift: ShiftState | None = None,
+    observed: np.ndarray | None = None,
 ) -> Baseline:
     """Expected counts for the month after `history` ((series, months) counts, oldest first).
 
@@ -171,6 +178,8 @@ def baseline(
     lasting level shift in the last months (see `shift_state`); `previous_shift` (per series, from
     `shift_before`) is the previous month's analysis' own state, so that a shift is said once and
     kept (without it, the history one month shorter under this month's profile and 1/k stands in).
+    `observed` (the target month's counts) only holds back a new level that month does not bear out
+    (`shift_state`'s `next_month`); the expected count is never fitted to it.
     `reweight=False` keeps every reference month (the first pass, whose residuals estimate the
     dispersion). Series with `same_month` False use the recent level at every history length
     (buurten and wijken, whose concurrent seasonal index from the gemeente beats their own few
@@ -233,7 +242,8 @@ def baseline(
             said = previous_shift.sign[rows]
             if len(previous_shift.earlier) == n:
                 said_earlier = previous_shift.earlier[rows]
-        state = shift_state(y[rows], e[rows, :h], p[rows], inv[rows], method, adopt, said, said_earlier)
+        upcoming = None if observed is None else (np.asarray(observed, dtype=float)[rows], e[rows, h])
+        state = shift_state(y[rows], e[rows, :h], p[rows], inv[rows], method, adopt, said, said_earlier, upcoming)
         idx = np.flatnonzero(rows)
         if said is not None:
             # The level the previous analysis compared with is gone: said once, or the baseline

@@ -28,6 +28,7 @@ class Evidence:
     busy: np.ndarray  # at least min_count a month before or after
     rate_after: np.ndarray  # the new level, per unit of exposure × profile
     cases_after: np.ndarray  # every case since the start
+    rate_before: np.ndarray  # the old level, per unit of exposure × profile
 
 
 def evidence(y: np.ndarray, ep: np.ndarray, inv: np.ndarray, start: int, method: Method) -> Evidence:
@@ -71,6 +72,7 @@ def evidence(y: np.ndarray, ep: np.ndarray, inv: np.ndarray, start: int, method:
         busy=np.maximum(o_all, e_all) / ya.shape[1] >= method.min_count,
         rate_after=rate_after,
         cases_after=o_all,
+        rate_before=rate_b,
     )
 
 
@@ -178,6 +180,31 @@ def _holding(
     return holds & (_tail(ev, np.flatnonzero(holds)) <= method.shift_keep_p)
 
 
+def _not_borne_out(
+    y: np.ndarray,
+    ep: np.ndarray,
+    p: np.ndarray,
+    inv: np.ndarray,
+    sign: np.ndarray,
+    start: np.ndarray,
+    rows: np.ndarray,
+    next_month: tuple[np.ndarray, np.ndarray],
+    method: Method,
+) -> np.ndarray:
+    """Of `rows`, those whose count in the month after the history is nearer the old level than the
+    new one (see `shift_state`)."""
+    if not len(rows):
+        return rows
+    count, exposure = (np.asarray(a, dtype=float)[rows] for a in next_month)
+    h = y.shape[1]
+    season = p[rows, h - 12] if h >= 12 else 1.0
+    ev = _evidence_at(y[rows], ep[rows], inv[rows], start[rows], method)
+    scale = np.nan_to_num(exposure * season)
+    old, new = np.nan_to_num(ev.rate_before) * scale, np.nan_to_num(ev.rate_after) * scale
+    middle = np.sqrt((old + 0.5) * (new + 0.5)) - 0.5
+    return rows[sign[rows] * (count - middle) <= 0]
+
+
 def shift_state(
     y: np.ndarray,
     e: np.ndarray,
@@ -187,6 +214,7 @@ def shift_state(
     adopt: tuple[np.ndarray, np.ndarray] | None = None,
     said: np.ndarray | None = None,
     said_earlier: np.ndarray | None = None,
+    next_month: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ShiftState:
     """The level a series is compared with, and whether its shift is news this month.
 
@@ -204,7 +232,17 @@ def shift_state(
     level took the months since above `shift_keep_p`) and was found again was announced twice (the
     benchmark's doubling at k month 2: in months 7 and 11 of one year). All three come from
     `baselines.shift_before`. Without them the histories one and two months shorter under this
-    month's 1/k stand in, and the benchmark's doubling was announced twice, or never."""
+    month's 1/k stand in, and the benchmark's doubling was announced twice, or never.
+
+    `next_month` (per series, the count and the exposure of the month after the history: the month
+    this state is for) holds back a level that the month itself does not bear out: a level not
+    compared with the month before is taken up, and said, only when that month is nearer it than
+    the old one (the same log(x + 0.5) middle, on the profile of the same month a year before where
+    the history has it). Without this the demo's wijk read "het niveau ligt sinds augustus blijvend
+    hoger" beside its own November, 2 burglaries against 10 expected at that level; in the
+    benchmark 19 of 82 new-level messages came in a month nearer the true old level than the new,
+    15 of them not on the planted doubling. Holding back keeps the old comparison for a month the
+    new level does not fit, so that month's test can only come out less sure, never more."""
     n, h = y.shape
     ep = e * p
     found: list[tuple[np.ndarray, np.ndarray]] = []
@@ -240,6 +278,9 @@ def shift_state(
         earlier = state(2)[0] if fresh.any() else np.zeros(n)  # (shift_before reads no `new`)
     else:
         earlier = np.zeros(n) if said_earlier is None else np.asarray(said_earlier, dtype=float)
+    if next_month is not None:
+        held = _not_borne_out(y, ep, p, inv, sign, start, np.flatnonzero(fresh), next_month, method)
+        sign[held], start[held], fresh[held] = 0.0, -1, False
     rate_after, cases_after = np.full(n, np.nan), np.full(n, np.nan)
     at = np.flatnonzero(sign != 0)
     if len(at):
