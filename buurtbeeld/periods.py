@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+# The police's four parts of the day (0-6, 6-12, 12-18, 18-24 h) and the days of an ISO week.
+DAGDELEN = ("nacht", "ochtend", "middag", "avond")
+WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
 
 def week_label(year: int, week: int) -> str:
     return f"{year}-W{week:02d}"

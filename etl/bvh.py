@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import shapely
 
 from buurtbeeld.arrow_text import text_buffers
+from buurtbeeld.periods import DAGDELEN
 from etl.errors import LoadError
 from schemas.text import matches
 
@@ -285,7 +286,7 @@ def calendar(moment: pd.Series) -> pd.DataFrame:
             "iso_week": iso["week"].astype("int64"),
             "month": _month_labels(moment.dt.year * 100 + moment.dt.month),
             "weekday": moment.dt.day_of_week.astype("int64") + 1,
-            "dagdeel": labelled(_DAGDELEN, dagdeel, moment.index),
+            "dagdeel": labelled(DAGDELEN, dagdeel, moment.index),
         },
         index=moment.index,
     )
@@ -295,9 +296,6 @@ def _month_labels(year_month: pd.Series) -> pd.Series:
     """'2026-11' per row, formatted once per distinct month (strftime per row costs 15x more)."""
     positions, months = pd.factorize(year_month)
     return labelled([f"{k // 100}-{k % 100:02d}" for k in months], positions, year_month.index)
-
-
-_DAGDELEN = ("nacht", "ochtend", "middag", "avond")
 
 
 def labelled(

@@ -11,6 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from buurtbeeld.periods import DAGDELEN
 from schemas import codes
 from schemas.text import blank as _blank
 from schemas.text import matches
@@ -138,7 +139,7 @@ class CleanIncident(pa.DataFrameModel):
     iso_week: Series[int] = pa.Field(ge=1, le=53)
     month: Series[str] = pa.Field(text_matches=r"\d{4}-\d{2}")
     weekday: Series[int] = pa.Field(ge=1, le=7)
-    dagdeel: Series[str] = pa.Field(isin=["nacht", "ochtend", "middag", "avond"])
+    dagdeel: Series[str] = pa.Field(isin=list(DAGDELEN))
     is_attempt: Series[pd.BooleanDtype] = pa.Field(nullable=True)
 
     class Config:

@@ -257,3 +257,47 @@ def test_the_scanner_catches_a_leak() -> None:
     assert len(list(violations(plain(table), True))) == 1
     assert len(list(violations(plain(fig), True))) == 1
     assert not list(violations(plain(fig), False))
+
+
+def test_a_buurts_days_and_dagdelen_are_hidden_alike_for_gedeeld(
+    demo_warehouse: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by an outside review: the gedeeld heatmap showed a buurt's empty day × dagdeel cells as 0
+    and the others as "x" (the Excel sheet listed only the non-empty ones), so with the buurt's total
+    read 5 (1 to 7) and seven "x" cells, each was exactly 1. Now every cell is listed, and hidden
+    alike, whatever its count; intern reads all 28 exactly."""
+    from datetime import date
+
+    from buurtbeeld import disclosure
+    from dashboard.app import create_app
+
+    url = demo_warehouse.warehouse_url
+    (gm, _), *_ = queries.gemeenten(url)
+    areas = queries.areas(url, gm)
+    buurten = areas[(areas["area_level"] == "buurt") & (areas["area_code"] != "onbekend")]["area_code"]
+    start, end = date(2025, 10, 1), date(2026, 1, 1)
+    mixed = 0
+    for buurt in buurten:
+        intern = queries.weekday_dagdeel(url, gm, buurt, start, end, 5, audience=disclosure.INTERN)
+        gedeeld = queries.weekday_dagdeel(url, gm, buurt, start, end, 5, audience=disclosure.GEDEELD)
+        assert len(intern) == len(gedeeld) == 28
+        assert gedeeld["count"].isna().all() and not disclosure.visible(gedeeld["status"]).any()
+        mixed += bool((intern["count"] == 0).any() and (intern["count"] > 0).any())
+    assert mixed > 10  # the case that leaked: empty and non-empty cells in one buurt
+
+    monkeypatch.setenv("BUURTBEELD_WAREHOUSE_URL", url)
+    monkeypatch.setenv("BUURTBEELD_DATA_DIR", str(demo_warehouse.data_dir))
+    from buurtbeeld.settings import get_settings
+
+    get_settings.cache_clear()
+    app = create_app()
+    from dashboard.pages import buurtprofiel
+
+    with app.server.test_request_context("/"):
+        download = buurtprofiel.export(1, gm, buurten.iloc[0], [], "2025-Q4")
+        content, _ = buurtprofiel.update(gm, buurten.iloc[0], [], "2025-Q4")
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+    cells = [row[2] for row in book["Tijdstippen"].iter_rows(min_row=2, values_only=True)]
+    assert len(cells) == 28 and set(cells) == {"x"}
+    page = json.dumps(plain(content))
+    assert "bp-heatmap-gedeeld" in page and '"bp-heatmap"' not in page

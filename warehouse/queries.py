@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from buurtbeeld import disclosure
-from buurtbeeld.periods import period_start
+from buurtbeeld.periods import DAGDELEN, period_start
 from warehouse import deliveries, published
 from warehouse.bulk import read_frame
 from warehouse.db import get_engine
@@ -484,8 +484,11 @@ def indicators(url: str, gemeente: str) -> pd.DataFrame:
 def weekday_dagdeel(
     url: str, gemeente: str, buurt: str, start: date, end: date, threshold: int, audience: str = disclosure.GEDEELD
 ) -> pd.DataFrame:
-    """weekday (1 = maandag), dagdeel, count, status for one buurt and period: exact for the intern
-    audience, hidden from the gedeeld one (a table of any period, not part of the shared design)."""
+    """weekday (1 = maandag), dagdeel, count, status of every weekday × dagdeel of one buurt and period
+    (zeros included): exact for the intern audience, hidden from the gedeeld one (a table of any
+    period, not part of the shared design). Every cell is listed and hidden alike: with only the
+    non-empty ones, or zeros shown as 0, each hidden cell read "at least 1", and a buurt whose
+    total read 5 (1 to 7) with seven of them had seven cells of exactly 1."""
     i = Incident
     rows = _frame(
         url,
@@ -494,6 +497,9 @@ def weekday_dagdeel(
         .group_by(i.weekday, i.dagdeel),
         ["weekday", "dagdeel", "count"],
     )
+    grid = pd.MultiIndex.from_product([range(1, 8), DAGDELEN], names=["weekday", "dagdeel"])
+    rows = rows.assign(weekday=rows["weekday"].astype(int)).set_index(["weekday", "dagdeel"])["count"]
+    rows = rows.reindex(grid.union(rows.index), fill_value=0).reset_index()
     # Counted from incidents for any period: the intern audience's table only, never shared.
     rows["status"] = disclosure.SHOWN
     return disclosure.for_audience(rows.assign(shared_count=np.nan), audience, offered=False)

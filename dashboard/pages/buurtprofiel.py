@@ -10,15 +10,12 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from buurtbeeld import disclosure
-from buurtbeeld.periods import kind_of, month_span, months_of
+from buurtbeeld.periods import DAGDELEN, WEEKDAYS, kind_of, month_span, months_of
 from dashboard import components as ui
 from dashboard import exports
 from warehouse import queries
 
 dash.register_page(__name__, path="/buurtprofiel", name="Buurtprofiel", title="Buurtprofiel · Buurtbeeld", order=3)
-
-WEEKDAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
-DAGDELEN = ["nacht", "ochtend", "middag", "avond"]
 
 
 def layout(
@@ -234,6 +231,25 @@ def heatmap_frame(gm: str, buurt: str, period: str) -> pd.DataFrame:
     return queries.weekday_dagdeel(ui.url(), gm, buurt, start, end, ui.threshold(), audience=ui.audience())
 
 
+def heatmap_block(gm: str, buurt: str, period: str) -> object:
+    """The heatmap for intern. Gedeeld: one sentence, as every cell of a buurt's day × dagdeel table
+    is hidden from it (not in the shared design); a grid of 28 "x" on a −0,4…0,4 colour scale told
+    the reader nothing (found by an outside review)."""
+    if ui.audience() != disclosure.INTERN:
+        return dbc.Alert(
+            "Aantallen per dag en dagdeel zijn in één buurt te klein om beschermd te tonen; ze zijn alleen "
+            "voor de analisten van de gemeente.",
+            color="light",
+            className="small border py-2",
+            id="bp-heatmap-gedeeld",
+        )
+    return dcc.Graph(
+        id="bp-heatmap",
+        figure=heatmap_figure(heatmap_frame(gm, buurt, period)),
+        config=ui.graph_config(f"tijdstippen-{buurt}"),
+    )
+
+
 def heatmap_figure(frame: pd.DataFrame) -> go.Figure:
     t = ui.threshold()
     z = np.full((len(DAGDELEN), 7), 0.0)
@@ -354,11 +370,7 @@ def update(gm: str, buurt: str | None, refs: list[str] | None, period: str):
                 dbc.Col(
                     [
                         html.H3("Dag van de week × dagdeel (pleegmoment)", className="h5"),
-                        dcc.Graph(
-                            id="bp-heatmap",
-                            figure=heatmap_figure(heatmap_frame(gm, buurt, period)),
-                            config=ui.graph_config(f"tijdstippen-{buurt}"),
-                        ),
+                        heatmap_block(gm, buurt, period),
                         html.P("Nacht 0–6 uur, ochtend 6–12, middag 12–18, avond 18–24.", className="small text-muted"),
                     ],
                     lg=6,
