@@ -251,10 +251,20 @@ def format_number(value: float | int | None, decimals: int = 0) -> str:
     not to even or by the binary fraction as Python's format does (4 and 2,2)."""
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "–"
+    text = f"{_half_up(value, decimals):,.{decimals}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def round_half_up(value: float | int, decimals: int = 0) -> float:
+    """The number `format_number` shows, as a number (Excel cells): the page's 19,3 is 19.3 in the
+    download, not Python's 19.2 for 19.25 (found by an outside review)."""
+    return float(_half_up(value, decimals))
+
+
+def _half_up(value: float | int, decimals: int) -> Decimal:
     # repr is the shortest text that reads back as the float: the number as the reader would write it.
     exact = Decimal(int(value)) if isinstance(value, int | np.integer) else Decimal(repr(float(value)))
-    text = f"{exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP):,.{decimals}f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
 def format_amount(value: float | int | None, unit: str | None) -> str:

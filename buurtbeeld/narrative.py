@@ -138,7 +138,7 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
         "jaar historie uit de recente maanden zoals hierboven, gecorrigeerd voor het seizoen van vorig jaar als dat er "
         "is. Welke berekening is gebruikt, staat bij elke analyse (kolom Basis): staat er 'zonder "
         "seizoenscorrectie', dan is die correctie niet gedaan. Eerdere maanden die zelf uitschieters waren, "
-        "tellen niet mee. Ligt het niveau van een categorie sinds een aantal maanden blijvend hoger of lager, "
+        "tellen niet mee. Ligt het niveau van een categorie sinds een aantal maanden duidelijk hoger of lager, "
         "dan melden we dat één keer ('sinds maart ligt het niveau hoger') en vergelijken we daarna met het "
         "nieuwe niveau, in plaats van elke maand opnieuw alarm te slaan; houdt dat niveau geen stand, dan "
         "zeggen we dat ook. Rekening wordt gehouden met het aantal "
@@ -148,6 +148,9 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
         "verklaring is, ook nadat we corrigeren voor het grote aantal vergelijkingen dat we tegelijk doen "
         "(per niveau, over de categorieën met registraties; "
         f"Benjamini-Hochberg, hooguit {round(method.fdr * 100)}% vals alarm onder de opvallende uitkomsten). "
+        "Ook stadsdelen en de gemeente als geheel schommelen van maand tot maand meer dan toeval alleen "
+        "geeft (weer, evenementen, inzet van de politie); een aantal dat een derde of de helft hoger ligt dan "
+        "verwacht, kan daarom nog niet opvallend zijn. "
         f"Een stijging noemen we pas opvallend vanaf {method.min_count} incidenten in de maand; een daling "
         f"alleen als er minstens {method.min_count} verwacht waren. Procentuele veranderingen van kleine aantallen "
         "zeggen weinig en gebruiken we daarom niet. Opvallend betekent niet verklaard: de cijfers zeggen niets "
@@ -448,9 +451,10 @@ def level_returns(rows: list[dict[str, Any]], audience: str) -> list[str]:
     ]
 
 
-def shifts_phrase(items: list[tuple[str, str, str]], lasting: str = "blijvend ") -> str:
-    """'het niveau van woninginbraak ligt sinds augustus 2025 blijvend hoger': the headline's words."""
-    return _listed([f"het niveau van {what} ligt sinds {since} {lasting}{way}" for what, way, since in items])
+def shifts_phrase(items: list[tuple[str, str, str]]) -> str:
+    """'het niveau van woninginbraak ligt sinds augustus 2025 hoger': the headline's words. Not
+    "blijvend": a new level rests on a few months, and may not last (an outside review)."""
+    return _listed([f"het niveau van {what} ligt sinds {since} {way}" for what, way, since in items])
 
 
 def basis_sentence(total: dict[str, Any], cats: list[dict[str, Any]]) -> str:
@@ -459,7 +463,10 @@ def basis_sentence(total: dict[str, Any], cats: list[dict[str, Any]]) -> str:
     if total.get("kind") == "geen":
         return "Voor deze maand is er te weinig historie voor een verwacht aantal."
     if basis_text(total) == "–":
-        return "Hoe het verwachte aantal is berekend, staat bij de categorieën met een getoond aantal."
+        if any(basis_text(r) not in ("", "–") for r in cats):
+            return "Hoe het verwachte aantal is berekend, staat bij de categorieën met een getoond aantal."
+        # Every figure hidden: no category to point to (an outside review found the pointer to none).
+        return "Hoe het verwachte aantal wordt berekend, staat onder Hoe lezen."
     text = f"Het verwachte aantal komt uit {basis_text(total)}"
     other: dict[str, list[str]] = {}
     for r in cats:
@@ -499,6 +506,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     def were(row: dict[str, Any]) -> str:
         return "werd" if _said(row, t) == "1" else "werden"  # "werd … 1 incident geregistreerd"
 
+    none_said = False  # "Geen categorie wijkt deze maand opvallend af" in the headline
     if visible:
         first, rest = visible[0], visible[1:]
         headline = f"In {when} {were(first)} in {facts.name} {sentence(first)}."
@@ -522,19 +530,21 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         if untested:
             headline += " " + UNTESTED
         elif shift_news and not hidden and not below:
-            # A new level is news: "niets opvallends" beside "Blijvend veranderd" contradicts itself.
+            # A new level is news: "niets opvallends" beside "Nieuw niveau" contradicts itself.
             news = shifts_phrase(shift_news)
             headline += f" Geen categorie wijkt deze maand opvallend af, maar {news} (zie hieronder)."
-            shift_news = []
+            shift_news, none_said = [], True
         elif not hidden and not below and facts.below_shifts:
             where = BELOW_NAMES.get(facts.level, "gebieden eronder")
-            headline += f" Er is niets opvallends; wel is in de {where} een niveau blijvend veranderd (zie hieronder)."
+            headline += (
+                f" Er is niets opvallends; wel ligt in de {where} een niveau anders dan daarvoor (zie hieronder)."
+            )
         elif not hidden and not below:
             headline += " Er is niets opvallends."
     if below:
         headline += " " + below
     if shift_news:
-        headline += f" Blijvend veranderd: {shifts_phrase(shift_news, lasting='')} (zie hieronder)."
+        headline += f" Nieuw niveau: {shifts_phrase(shift_news)} (zie hieronder)."
 
     paragraphs: list[str] = []
     shifts = level_shifts(rows, facts.audience)
@@ -542,14 +552,14 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         paragraphs.append("Opvallend deze maand:\n" + "\n".join(f"- {finding(r, t, provisional)}" for r in visible))
         if hidden:
             paragraphs.append(_hidden_sentence(hidden, also=True))
-    elif not hidden and not untested:
+    elif not hidden and not untested and not none_said:  # said once, in the headline
         paragraphs.append("Geen enkele categorie wijkt opvallend af van wat te verwachten was.")
     if shifts:
-        paragraphs.append("Blijvend veranderd:\n" + "\n".join(f"- {line}" for line in shifts))
+        paragraphs.append("Nieuw niveau:\n" + "\n".join(f"- {line}" for line in shifts))
     if ends := level_ends(rows, facts.audience):
-        paragraphs.append("Toch niet blijvend veranderd:\n" + "\n".join(f"- {line}" for line in ends))
+        paragraphs.append("Nieuw niveau houdt geen stand:\n" + "\n".join(f"- {line}" for line in ends))
     if back := level_returns(rows, facts.audience):
-        paragraphs.append("Toch blijvend veranderd:\n" + "\n".join(f"- {line}" for line in back))
+        paragraphs.append("Nieuw niveau is er toch weer:\n" + "\n".join(f"- {line}" for line in back))
     # Ranked on the figures this audience reads: for gedeeld the shared ones, ties by label (their
     # exact order is not shown), hidden ones not ranked at all; for intern the exact counts.
     shown_cats = sorted(
@@ -557,7 +567,8 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         key=lambda r: (-float(r["shown"]), r["label"]),
     )
     if shown_cats:
-        parts = [f"{r['label'].lower()} ({_obs(r, t)})" for r in shown_cats[:3]]
+        # The name without its own brackets: "geweld (bedreiging, …) (35)" read as a typo.
+        parts = [f"{r['label'].split(' (')[0].lower()} ({_obs(r, t)})" for r in shown_cats[:3]]
         # Ranking the hidden ones too would tell how large they are; so say that they are left out.
         left_out = any(int(r["status"]) == disclosure.SECONDARY for r in cats)
         paragraphs.append(

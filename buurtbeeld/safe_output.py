@@ -71,8 +71,11 @@ def markdown_plain(text: str) -> str:
 
 
 def markdown_html(text: str) -> str:
-    """Markdown (bold, lists) to HTML that can hold no markup of the text's own."""
+    """Markdown (bold, lists) to HTML that can hold no markup of the text's own. A list straight under
+    its lead line ("Nieuw niveau:\n- …") is a list too: Python-Markdown wants a blank line
+    before it, and the HTML download ran the items together in one paragraph (the PDF did not)."""
     import markdown
     import nh3
 
-    return nh3.clean(markdown.markdown(html.escape(text, quote=False)), tags=HTML_TAGS, attributes={})
+    spaced = re.sub(r"(?m)^(?!- )(.+)\n(?=- )", "\\1\n\n", text)
+    return nh3.clean(markdown.markdown(html.escape(spaced, quote=False)), tags=HTML_TAGS, attributes={})

@@ -84,8 +84,9 @@ PLOTLY_NL = {
     "format": {
         "days": ["zondag", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag"],
         "shortDays": ["zo", "ma", "di", "wo", "do", "vr", "za"],
-        "months": [name.capitalize() for name in narrative.MONTHS],
-        "shortMonths": [name.capitalize() for name in narrative.MONTH_ABBREVIATIONS],
+        # Lower case, as Dutch writes them: "Jan 2024" on an axis read as English (an outside review).
+        "months": list(narrative.MONTHS),
+        "shortMonths": list(narrative.MONTH_ABBREVIATIONS),
         "date": "%d-%m-%Y",
         "decimal": ",",
         "thousands": ".",
@@ -148,8 +149,34 @@ def group_options() -> list[dict[str, str]]:
 
 
 def group_choice(value: str | None) -> str:
-    """The group of a link if it exists, else all categories (an outdated or mangled link)."""
-    return value if value in {o["value"] for o in group_options()} else queries.ALL
+    """The group of a link by its code or its name as the page shows it (a hand-written link:
+    "groep=Woninginbraak"), else all categories (an outdated or mangled link)."""
+    return link_choice(value, group_options(), queries.ALL)
+
+
+def replaced_notice(asked: str | None, offered: list[str], shown: str | None, what: str, id: str) -> object:
+    """A line where a link asked for something (`asked`) that is not among what this user may see
+    (`offered`), and the page shows `shown` instead: a stadsdeel manager following a colleague's link
+    to a Centrum buurt got Oost's first buurt without a word (found by an outside review)."""
+    if not asked or asked in offered:
+        return None
+    return dbc.Alert(
+        f"{what} uit de link ({asked}) is niet beschikbaar in uw weergave; hieronder staat {shown or 'niets'}.",
+        color="warning",
+        className="small py-2",
+        id=id,
+    )
+
+
+def link_choice(value: str | None, options: list[dict[str, str]], default: str) -> str:
+    """The option a link's parameter names, by value or by label (either case), else `default`: a
+    link from a memo, an older version or a hand edit ("per=maand") never reaches a callback with a
+    value it cannot draw (an empty chart, and an Excel download that failed with a server error)."""
+    text = (value or "").strip().casefold()
+    for option in options:
+        if text in (str(option["value"]).casefold(), str(option["label"]).casefold()):
+            return str(option["value"])
+    return default
 
 
 def group_label(code: str) -> str:
@@ -211,6 +238,10 @@ def measure_options() -> list[dict[str, str]]:
     return [{"label": "Aantal", "value": "aantal"}, {"label": "Per 1 000 inwoners", "value": "per1000"}]
 
 
+def measure_choice(value: str | None) -> str:
+    return link_choice(value, measure_options(), "aantal")
+
+
 def visible_areas(gemeente: str, level: str) -> pd.DataFrame:
     """Areas of a level the current user may see (a stadsdeel role sees its own stadsdeel only)."""
     user = access.scope()
@@ -242,7 +273,7 @@ def freshness_banner(gemeente: str | None) -> dbc.Alert:
     ]
     if info["provisional"]:
         weeks = ", ".join(week_text(w) for w in info["provisional"])
-        parts.append(f" · voorlopig (aangiftes komen nog binnen): {weeks}")
+        parts.append(f" · voorlopig (aangiften komen nog binnen): {weeks}")
     if info["missing"]:
         weeks = ", ".join(week_text(w) for w in info["missing"])
         parts.append(f" · levering ontbreekt: {weeks} (die maanden zijn nog niet volledig)")

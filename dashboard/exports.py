@@ -83,7 +83,7 @@ def cell_values(values: pd.Series, status: pd.Series, decimals: int = 0) -> list
     out: list[object] = []
     for v, s in zip(values, status, strict=True):
         if int(s) == disclosure.SHOWN and pd.notna(v):
-            out.append(round(float(v), decimals) if decimals else int(v))
+            out.append(disclosure.round_half_up(v, decimals) if decimals else int(v))
         elif int(s) == disclosure.COARSE and pd.notna(v):
             out.append(disclosure.rate_label(v, int(s), threshold(), decimals))
         else:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from buurtbeeld import disclosure, narrative, notable
+from buurtbeeld.indicator_totals import combined
 from buurtbeeld.periods import month_of_week, period_start, week_label, weeks_of_month
 from buurtbeeld.progress import Progress, unchanged
 from buurtbeeld.settings import Settings
@@ -573,18 +574,27 @@ def _attach_children(docs: list[dict[str, Any]]) -> None:
                 }
             )
         if shifts.get(key):
-            children.append({"text": "Blijvend veranderd daaronder:\n" + "\n".join(shifts[key])})
+            children.append({"text": "Nieuw niveau daaronder:\n" + "\n".join(shifts[key])})
         if ended.get(key):
-            children.append({"text": "Daaronder toch niet blijvend veranderd:\n" + "\n".join(ended[key])})
+            children.append({"text": "Daaronder houdt een nieuw niveau geen stand:\n" + "\n".join(ended[key])})
         facts.children = children
         facts.below = found_areas.get(key, {})
         facts.below_hidden = n
         facts.below_shifts = len(shifts.get(key, []))
 
 
+def _from_buurten(rows: pd.DataFrame, pop: pd.DataFrame) -> float:
+    """One indicator of the gemeente from the buurten that have it and a population figure."""
+    weights = rows["area_code"].map(pop.set_index("area_code")["value"])
+    known = weights.notna().to_numpy()
+    return combined(rows["value"].to_numpy()[known], weights.to_numpy()[known], str(rows["unit"].iloc[0]))
+
+
 def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, str, str]]]:
     """Per buurt: inhabitants and up to four indicators that are not counts of people (shares, means,
-    densities: nothing to protect), with the gemeente's value or, where it has none, the buurten's median."""
+    densities: nothing to protect), with the gemeente's value: its own figure where one was delivered,
+    else from its buurten as the Buurtprofiel computes it (buurtbeeld.indicator_totals; until December
+    2026 the buurten's median, which the page called the gemeente's)."""
     ind = inputs.indicators
     if ind.empty:
         return {}
@@ -596,7 +606,7 @@ def _context(inputs: Inputs, areas: pd.DataFrame) -> dict[str, list[tuple[str, s
     b = b[b["unit"] != "aantal"]
     chosen = b.groupby("indicator")["area_code"].nunique().sort_values(ascending=False).index[:CONTEXT_INDICATORS]
     gm = ind[ind["area_code"] == inputs.gemeente].set_index("indicator")["value"]
-    ref = {c: gm[c] if c in gm.index else b.loc[b["indicator"] == c, "value"].median() for c in chosen}
+    ref = {c: gm[c] if c in gm.index else _from_buurten(b[b["indicator"] == c], pop) for c in chosen}
     out: dict[str, list[tuple[str, str, str]]] = {}
     total = disclosure.format_number(pop["value"].sum()) if not pop.empty else "–"
     for r in pop.itertuples():

@@ -132,10 +132,12 @@ def test_a_new_level_is_in_the_headline_not_beside_niets_opvallends() -> None:
     ).assign(shift=["", "hoger"], since=["", "2026-08"], shift_new=[False, True])
     out = narrative.describe(_facts(rows))
     assert "niets opvallends" not in out["headline"]
-    assert "het niveau van woninginbraak ligt sinds augustus 2026 blijvend hoger" in out["headline"]
+    assert "het niveau van woninginbraak ligt sinds augustus 2026 hoger" in out["headline"]
+    # Said once: not again as a paragraph right under the headline (an outside review).
+    assert not any("Geen enkele categorie wijkt opvallend af" in p for p in out["paragraphs"])
     flagged = narrative.describe(_facts(rows.assign(direction=["", "hoog"])))["headline"]
     assert "opvallend hoog" in flagged
-    assert "Blijvend veranderd: het niveau van woninginbraak ligt sinds augustus 2026 hoger" in flagged
+    assert "Nieuw niveau: het niveau van woninginbraak ligt sinds augustus 2026 hoger" in flagged
     later = narrative.describe(_facts(rows.assign(shift_new=False)))["headline"]
     assert "niveau" not in later and later.endswith("Er is niets opvallends.")
 
@@ -270,6 +272,8 @@ def test_a_coarse_total_is_said_approximately_and_its_flag_counted_not_named() -
 )
 def test_numbers_are_rounded_half_up_with_dutch_separators(value: float, decimals: int, expected: str) -> None:
     assert disclosure.format_number(value, decimals) == expected
+    # The same number in an Excel cell as on the page (19,25 read 19,3 on a card and 19.2 in Excel).
+    assert disclosure.format_number(disclosure.round_half_up(value, decimals), decimals) == expected
 
 
 def test_an_expected_four_and_a_half_reads_five() -> None:
@@ -319,6 +323,7 @@ STYLE = {
     "'x' in a sentence": re.compile(r"\bx (incident|geregistreerd|registratie|woninginbra|fietsendiefst)"),
     "English decimal": re.compile(r"(?<![\d.,])\d+\.\d{1,2}(?![\d])"),
     "number without thousands separator": re.compile(r"(?<![\d.,])\d{5,}(?![\d])"),
+    "brackets after brackets": re.compile(r"\) \("),
 }
 
 
@@ -327,13 +332,17 @@ def style_problems(text: str) -> list[str]:
 
 
 def test_the_style_scan_catches_what_the_issue_found() -> None:
-    text = "16 x incidenten in 2026-W47; WOZ 371 x 1 000 euro; 2.5 per 1.000; 12345 incidenten; week 47 van 2026"
+    text = (
+        "16 x incidenten in 2026-W47; WOZ 371 x 1 000 euro; 2.5 per 1.000; 12345 incidenten; week 47 van 2026; "
+        "geweld (bedreiging) (35)"
+    )
     assert [p.split(":")[0] for p in style_problems(text)] == [
         "ISO week",
         "CBS unit",
         "'x' in a sentence",
         "English decimal",
         "number without thousands separator",
+        "brackets after brackets",
     ]
 
 
@@ -531,3 +540,15 @@ def test_a_coarse_month_is_marked_in_the_trend_charts(tmp_path, monkeypatch: pyt
         assert report._trend_chart(older, "svg") is not None
     finally:
         get_settings.cache_clear()  # the settings of this test's environment
+
+
+def test_a_buurt_with_every_figure_hidden_points_to_hoe_lezen_not_to_no_category() -> None:
+    rows = _rows(
+        ("*", "Alle categorieën", 3, None, HIDDEN, 4.0, "", -1.0, None, "recent_gemeente"),
+        ("A", "Woninginbraak", 1, None, HIDDEN, 1.0, "", 0.0, None, "recent_gemeente"),
+    )
+    paragraphs = narrative.describe(_facts(rows))["paragraphs"]
+    assert "Hoe het verwachte aantal wordt berekend, staat onder Hoe lezen." in paragraphs
+    assert not any("categorieën met een getoond aantal" in p for p in paragraphs)
+    shown = rows.assign(status=[HIDDEN, SHOWN], shown=[None, 0.0])
+    assert any("categorieën met een getoond aantal" in p for p in narrative.describe(_facts(shown))["paragraphs"])

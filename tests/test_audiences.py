@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import openpyxl
 import pandas as pd
+import plotly
 import pytest
 from werkzeug.security import generate_password_hash
 
@@ -74,6 +76,8 @@ def test_intern_reads_exact_counts_and_gedeeld_reads_protected_ones(app, demo_wa
     anna, anna_note = seen["anna"]
     shown = anna["count"].reindex(exact.index)
     assert (shown == exact).all() and (anna["status"] == disclosure.SHOWN).all()
+    # Ranked by the increase, incidents without a buurt after the buurten, not among them.
+    assert anna.index[-1] == "onbekend" and anna["excess"].iloc[:-1].dropna().is_monotonic_decreasing
     assert "Vertrouwelijk — niet delen" in anna_note and "intern" in anna_note
     sam, sam_note = seen["sam"]
     small = sam["count"].notna() & (sam["count"] > 0) & (sam["count"] < 5)
@@ -201,3 +205,23 @@ def test_the_demo_gedeeld_figures_withstand_the_auditor_and_lose_little(demo_war
     assert result["totalen_grover"] <= 0.005 * result["totalen"], result["totalen_grover"]
     overall = result["verlies"].set_index(["area_level", "period_type"]).loc[("alle", "alle")]
     assert overall["cells_ge20"] > 1_000 and overall["hidden_ge20"] <= 0.05, overall
+
+
+def test_verbanden_leaves_buurten_where_a_handful_live_out_of_the_chart(app, demo_warehouse: Settings) -> None:
+    """Found by an outside review: a buurt of 5 inwoners sat at (0, 0), labelled, and pulled the line
+    and Spearman's rho. It stays in the table, not in the chart or the fit."""
+    from dashboard.pages import verbanden
+
+    url = demo_warehouse.warehouse_url
+    year = queries.periods(url, "GM9999", "year")[-1]
+    with app.server.test_request_context("/"):
+        sign_in("anna")
+        frame = verbanden.points("GM9999", "huishoudens_laag_inkomen", "*", year)
+        figure, summary, table, _ = verbanden.update("GM9999", "huishoudens_laag_inkomen", "*", year)
+    few = frame["inwoners"].fillna(0) < verbanden.MIN_INWONERS
+    assert few.any(), "the demo has a buurt where a handful live"
+    plotted = frame[~few].dropna(subset=["x", "y"])
+    assert len(figure["data"][0]["x"]) == len(plotted)
+    assert f"{int(few.sum())} met minder dan {verbanden.MIN_INWONERS} inwoners niet in de grafiek" in summary
+    rows = json.dumps(table, cls=plotly.utils.PlotlyJSONEncoder)
+    assert all(f'"Buurt": "{name}"' in rows for name in frame.loc[few, "name"])  # still in the table

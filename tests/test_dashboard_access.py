@@ -79,6 +79,12 @@ def test_stadsdeel_account_gets_nothing_outside_its_stadsdeel(app, demo_warehous
         points = verbanden.points("GM9999", "aantal_inwoners", "*", quarter)
         assert set(points["area_code"]) == own
         assert weekoverzicht.open_profile({"points": [{"location": other}]}, "GM9999") is trends.no_update
+        # A colleague's link to a buurt elsewhere opens the account's own with a line saying so.
+        page = json.dumps(buurtprofiel.layout(gemeente="GM9999", buurt=other).to_plotly_json(), default=str)
+        assert "bp-link-notice" in page and "niet beschikbaar in uw weergave" in page
+        mine = sorted(own)[0]
+        page = json.dumps(buurtprofiel.layout(gemeente="GM9999", buurt=mine).to_plotly_json(), default=str)
+        assert "bp-link-notice" not in page
 
 
 def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
@@ -113,6 +119,31 @@ def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
         _, figure, _ = weekoverzicht.update("GM9999", week, "woninginbraak", "aantal", "ZZ99")
         assert all(not trace.get("z") or max(trace["z"]) == 0 for trace in figure["data"])
         assert trends.update("GM9999", "land", "BU00000000", "*", "week", "aantal")[1] == "Kies een gebied."
+        # Hand-written links: Dutch words and names as the page shows them are read; the rest falls back
+        # to the defaults, never to a value the callbacks cannot draw (per=maand gave an empty chart and
+        # an Excel download that failed with a server error).
+        for asked, grain in (("maand", "month"), ("Per maand", "month"), ("dag", "week"), ("month", "month")):
+            assert _prop(trends.layout(gemeente="GM9999", per=asked), "tr-per") == grain
+        assert _prop(trends.layout(gemeente="GM9999", groep="Woninginbraak"), "tr-groep") == "woninginbraak"
+        assert _prop(trends.layout(gemeente="GM9999", maat="zomaar"), "tr-maat") == "aantal"
+        assert _prop(trends.layout(gemeente="GM9999", maat="Per 1 000 inwoners"), "tr-maat") == "per1000"
+
+
+def _prop(layout, component_id: str, prop: str = "value"):
+    """A property of the component with this id in a layout."""
+    stack = [layout.to_plotly_json()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if props.get("id") == component_id:
+                return props.get(prop)
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+        elif hasattr(node, "to_plotly_json"):
+            stack.append(node.to_plotly_json())
+    raise KeyError(component_id)
 
 
 def test_broken_accounts_stop_the_dashboard_with_a_message(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

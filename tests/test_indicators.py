@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -209,3 +210,18 @@ def test_wide_file_without_period_asks_for_one(sqlite_settings: Settings, tmp_pa
     path.write_text("buurtcode,inwoners\nBU99990000,100\n")
     out = load_indicators(path, sqlite_settings)
     assert out.status == "failed" and "--periode" in out.message
+
+
+def test_an_indicator_for_several_buurten_is_computed_as_the_area_would_have_it() -> None:
+    """Found by an outside review: the Buurtprofiel gave the gemeente a density of 4.331,9 (the
+    population-weighted mean of buurt densities) and the monthly analysis 2.033 (their median); the
+    gemeente's density is its people over its area."""
+    from buurtbeeld.indicator_totals import combined
+
+    inwoners = np.array([1000.0, 1000.0, 50.0])
+    density = np.array([1000.0, 4000.0, np.nan])  # 1 km², 0,25 km², and a small buurt CBS leaves out
+    assert combined(density, inwoners, "inwoners per km²") == pytest.approx(2000 / 1.25)
+    assert combined(np.array([10.0, 20.0]), np.array([1000.0, 3000.0]), "%") == pytest.approx(17.5)
+    assert combined(np.array([3.0, 4.0]), np.array([np.nan, np.nan]), "aantal") == 7.0
+    assert np.isnan(combined(np.array([3.0, np.nan]), np.array([1.0, 1.0]), "aantal"))  # not the whole
+    assert np.isnan(combined(np.array([np.nan]), np.array([10.0]), "%"))

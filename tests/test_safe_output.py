@@ -62,3 +62,7 @@ def test_html_reports_carry_no_markup_from_the_data() -> None:
     assert (
         markdown_html("- a\n- <script>b</script>") == "<ul>\n<li>a</li>\n<li>&lt;script&gt;b&lt;/script&gt;</li>\n</ul>"
     )
+    assert (
+        markdown_html("Wijken met een opvallende uitkomst:\n- Binnenstad\n- Kerkebuurt")
+        == "<p>Wijken met een opvallende uitkomst:</p>\n<ul>\n<li>Binnenstad</li>\n<li>Kerkebuurt</li>\n</ul>"
+    )

@@ -89,7 +89,9 @@ def test_the_analist_reads_the_ranked_list_and_gedeeld_one_sentence(app, demo_wa
     rows = grid["props"]["rowData"]
     assert [r["Buurt"] for r in rows] == [names[c] for c in listed["area_code"]]
     # Expected counts half up, exact registered counts, the evidence in words.
-    assert [r["Verwacht"] for r in rows] == [str(int(np.floor(v + 0.5))) for v in listed["expected"]]
+    assert [r["Verwacht"] for r in rows] == [
+        str(int(np.floor(v + 0.5))) if v >= 0.5 else "minder dan 1" for v in listed["expected"]
+    ]
     assert [r["Geregistreerd"] for r in rows] == [str(int(v)) for v in listed["observed"]]
     assert all(r["Bewijs"].startswith("opvallend ") and "kans" in r["Bewijs"] for r in rows)
     assert list(sheet["Rang"]) == list(range(1, len(listed) + 1))

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from buurtbeeld import disclosure
+from buurtbeeld.indicator_totals import combined
 from buurtbeeld.periods import DAGDELEN, WEEKDAYS, kind_of, month_span, months_of
 from dashboard import components as ui
 from dashboard import exports
@@ -28,7 +29,8 @@ def layout(
     gm = ui.gemeente_choice(gemeente)
     options = buurt_options(gm) if gm else []
     codes = [o["value"] for o in options]
-    buurt = buurt if buurt in codes else (codes[0] if codes else None)
+    asked, buurt = buurt, buurt if buurt in codes else (codes[0] if codes else None)
+    shown = next((o["label"] for o in options if o["value"] == buurt), buurt)
     refs = [r for r in ([ref] if isinstance(ref, str) else ref or []) if r in codes]
     choices = period_options(gm)
     periode = periode if periode in [o["value"] for o in choices] else default_period(gm)
@@ -37,6 +39,7 @@ def layout(
             dcc.Location(id="bp-url", refresh=False),
             html.H1("Buurtprofiel", className="h3"),
             ui.freshness_banner(gm),
+            ui.replaced_notice(asked, codes, shown, "De buurt", "bp-link-notice"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -157,15 +160,18 @@ def comparison_frame(gm: str, codes: list[str], period: str) -> pd.DataFrame:
 
 
 def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
-    """The buurt's indicators next to its stadsdeel and gemeente. Counts of people are summed over
-    buurten and shown per 1 000 inwoners; other units are population-weighted means. An aggregate is
-    shown only when none of its buurten is hidden or missing."""
+    """The buurt's indicators next to its stadsdeel and gemeente. The gemeente's own figure where one
+    was delivered (as the monthly analyses read it); otherwise, and for the stadsdeel, from its
+    buurten (buurtbeeld.indicator_totals): counts of people summed and shown per 1 000 inwoners. An
+    aggregate is shown only when none of its buurten is hidden or missing."""
     t = ui.threshold()
     ind = queries.indicators(ui.url(), gm)
+    own_gm = ind[ind["area_code"] == gm].set_index("indicator")["value"]
     a = queries.areas(ui.url(), gm)
     b = a[(a["area_level"] == "buurt") & (a["area_code"] != "onbekend")][["area_code", "stadsdeel"]]
     pop = queries.population(ui.url(), gm)
     pop_b = pop[pop["area_level"] == "buurt"].set_index("area_code")["inwoners"]
+    pop_gm = float(pop.query("area_level == 'gemeente'")["inwoners"].sum())
     ind = ind.merge(b, on="area_code")
     ind["inwoners"] = ind["area_code"].map(pop_b)
     is_count = ind["unit"] == "aantal"
@@ -178,12 +184,14 @@ def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
             continue
         own = g[g["area_code"] == buurt]
 
-        def aggregate(part: pd.DataFrame, unit: str = unit) -> float:
-            if part.empty or part["hidden"].any() or part["value"].isna().any():
+        def aggregate(part: pd.DataFrame, unit: str = unit, code: str = code, whole: bool = False) -> float:
+            if whole and code in own_gm.index:
+                value = own_gm[code]
+                return value / pop_gm * 1000 if unit == "aantal" and pop_gm > 0 else value
+            if part.empty or part["hidden"].any():
                 return np.nan
-            if unit == "aantal":
-                return part["value"].sum() / part["inwoners"].sum() * 1000
-            return float(np.average(part["value"], weights=part["inwoners"].fillna(0) + 1e-9))
+            value = combined(part["value"].to_numpy(), part["inwoners"].to_numpy(), unit)
+            return value / part["inwoners"].sum() * 1000 if unit == "aantal" else value
 
         if own.empty:
             continue
@@ -198,17 +206,18 @@ def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
                     "Periode": own["period"].iloc[0],
                     "Buurt": f"{shown} ({disclosure.format_number(per, 1)})",
                     "Stadsdeel": disclosure.format_number(aggregate(g[g["stadsdeel"] == sd]), 1) if sd else "–",
-                    "Gemeente": disclosure.format_number(aggregate(g), 1),
+                    "Gemeente": disclosure.format_number(aggregate(g, whole=True), 1),
                 }
             )
         else:
             rows.append(
                 {
-                    "Indicator": f"{label} ({unit})",
+                    # With its unit as the monthly analyses write it ("€ 343.000", "12,1%"), not "(x 1 000 euro)".
+                    "Indicator": label,
                     "Periode": own["period"].iloc[0],
-                    "Buurt": "geheim" if pd.isna(value) else disclosure.format_number(value, 1),
-                    "Stadsdeel": disclosure.format_number(aggregate(g[g["stadsdeel"] == sd]), 1) if sd else "–",
-                    "Gemeente": disclosure.format_number(aggregate(g), 1),
+                    "Buurt": "geheim" if pd.isna(value) else disclosure.format_amount(value, unit),
+                    "Stadsdeel": disclosure.format_amount(aggregate(g[g["stadsdeel"] == sd]), unit) if sd else "–",
+                    "Gemeente": disclosure.format_amount(aggregate(g, whole=True), unit),
                 }
             )
     inw = pop_b.get(buurt)

@@ -38,12 +38,19 @@ def layout(
     maand = maand if maand in months else (months[0] if months else None)
     scopes = scope_options(gm)
     values = [o["value"] for o in scopes]
-    scope = scope if scope in values else (values[0] if values else None)
+    asked, scope = scope, scope if scope in values else (values[0] if values else None)
     return html.Div(
         [
             dcc.Location(id="ma-url", refresh=False),
             html.H1("Maandanalyses", className="h3"),
             ui.freshness_banner(gm),
+            ui.replaced_notice(
+                asked,
+                values,
+                next((o["label"] for o in scopes if o["value"] == scope), scope),
+                "Het gebied",
+                "ma-link-notice",
+            ),
             dbc.Row(
                 [
                     dbc.Col(
@@ -174,12 +181,27 @@ def trend_figure(trend: dict) -> go.Figure:
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
     )
+    # A hidden month is a gap in the line; say so under the chart, not only on hover (an outside review),
+    # and start the axis at 0, so that a small change does not look like a large one.
+    gap = any(v is None for v in values)
     fig.update_layout(
         title={"text": "Alle categorieën per maand", "font": {"size": 14}},
-        height=260,
-        margin={"l": 40, "r": 10, "t": 40, "b": 40},
+        height=260 + (20 if gap else 0),
+        margin={"l": 40, "r": 10, "t": 40, "b": 60 if gap else 40},
         template="simple_white",
+        yaxis={"rangemode": "tozero"},
     )
+    if gap:
+        fig.add_annotation(
+            text="Open plek: aantal van die maand niet getoond (x).",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.32,
+            showarrow=False,
+            font={"size": 11},
+            xanchor="left",
+        )
     return fig
 
 
@@ -219,6 +241,11 @@ def document_card(doc: pd.Series, charts: bool) -> dbc.Card:
     content = doc["content"]
     body = [html.P(doc["headline"], className="fw-semibold ma-headline")]
     body += [dcc.Markdown(p) for p in content["paragraphs"]]
+    if content.get("table"):
+        # The table the downloads carry, with the Basis column "Hoe lezen" refers to (an outside review
+        # found the page without it). Folded: the text above says what stands out.
+        table = dbc.Table.from_dataframe(pd.DataFrame(content["table"]), size="sm", striped=True, className="small")
+        body.append(html.Details([html.Summary("Tabel per categorie"), table], className="mb-2 ma-tabel"))
     if charts:
         trend, groups = content["charts"]["trend"], content["charts"]["groups"]
         cols = []

@@ -17,6 +17,7 @@ dash.register_page(__name__, path="/trends", name="Trends", title="Trends · Buu
 MOVING = {"week": 4, "month": 3}
 LAG = {"week": 52, "month": 12}
 GRAINS = [{"label": "Per week", "value": "week"}, {"label": "Per maand", "value": "month"}]
+GRAIN_WORDS = {"maand": "month", "week": "week"}  # a hand-written link in Dutch
 
 
 def layout(
@@ -32,6 +33,8 @@ def layout(
     gm = ui.gemeente_choice(gemeente)
     groep = ui.group_choice(groep)
     niveau = niveau if niveau in queries.LEVELS else "gemeente"
+    per = ui.link_choice(GRAIN_WORDS.get(str(per).casefold(), per), GRAINS, "week")
+    maat = ui.measure_choice(maat)
     return html.Div(
         [
             dcc.Location(id="tr-url", refresh=False),

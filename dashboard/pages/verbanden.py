@@ -19,6 +19,9 @@ dash.register_page(__name__, path="/verbanden", name="Verbanden", title="Verband
 
 OUTLIERS = 5
 MIN_POINTS = 8
+# A rate per 1 000 of a buurt where a handful live (a business park of 5 inwoners at (0, 0), labelled)
+# pulled the line and the correlation; such buurten stay in the table but not in the chart.
+MIN_INWONERS = 100
 
 
 def layout(
@@ -172,8 +175,9 @@ def update(gm: str, indicator: str | None, group: str, period: str | None, mk: s
     if not indicator or not period:
         return {}, "Geen indicatoren of perioden beschikbaar.", "", no_update
     frame = points(gm, indicator, group, period, mk)
-    ok = frame.dropna(subset=["x", "y"]).copy()
-    model = fit(frame)
+    few = frame["inwoners"].fillna(0) < MIN_INWONERS
+    ok = frame[~few].dropna(subset=["x", "y"]).copy()
+    model = fit(frame[~few])
     x_label = next((o["label"] for o in indicator_options(gm) if o["value"] == indicator), indicator)
     fig = go.Figure(
         go.Scatter(
@@ -187,9 +191,14 @@ def update(gm: str, indicator: str | None, group: str, period: str | None, mk: s
         )
     )
     summary = f"{len(ok)} van {len(frame)} buurten in beeld"
-    hidden = int(frame["y"].isna().sum())
+    hidden = int((frame["y"].isna() & ~few).sum())
     if hidden:
-        summary += f"; {hidden} buurten zonder getoond cijfer (afgeschermd of zonder inwoners)"
+        summary += f"; {hidden} buurten zonder getoond cijfer (afgeschermd)"
+    if few.any():
+        summary += (
+            f"; {int(few.sum())} met minder dan {MIN_INWONERS} inwoners niet in de grafiek (te weinig om per "
+            "1 000 te rekenen)"
+        )
     if model:
         xs = np.linspace(ok["x"].min(), ok["x"].max(), 20)
         fig.add_trace(
@@ -261,7 +270,7 @@ def export(_: int, gm: str, indicator: str, group: str, period: str, mk: str | N
         {
             "Buurtcode": frame["area_code"],
             "Buurt": frame["name"],
-            "Indicator": [None if pd.isna(v) else round(float(v), 2) for v in frame["x"]],
+            "Indicator": [None if pd.isna(v) else disclosure.round_half_up(v, 2) for v in frame["x"]],
             "Per 1 000 inwoners": exports.cell_values(frame["y"], frame["status"], 2),
         }
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from buurtbeeld import disclosure, weekly
+from buurtbeeld import disclosure, narrative, weekly
 from buurtbeeld.periods import month_span, months_of, period_start, weeks_before
 from dashboard import access, exports
 from dashboard import components as ui
@@ -27,6 +27,7 @@ def layout(
 ):
     gm = ui.gemeente_choice(gemeente)
     groep = ui.group_choice(groep)
+    maat = ui.measure_choice(maat)
     weeks = queries.periods(ui.url(), gm, "week") if gm else []
     week = week if week in weeks else (weeks[-1] if weeks else None)
     # The first view is rendered with the layout, not by a callback after it: one round trip less
@@ -191,7 +192,13 @@ def buurt_frame(gm: str, week: str, group: str, mk: str | None = None) -> pd.Dat
     frame["rate"] = disclosure.masked_rate(frame["count"], frame["status"], frame["inwoners"])
     wijk_names = queries.areas(ui.url(), gm).query("area_level == 'wijk'").set_index("area_code")["name"]
     frame["wijk_name"] = frame["wijk"].map(wijk_names)
-    return frame.sort_values(["excess", "count"], ascending=False, na_position="last")
+    # Incidents without a buurt are listed, but after the buurten: they are not a place to rank. Where
+    # nothing can be ranked (gedeeld: weekly buurt figures hidden), by name.
+    frame["_unknown"] = frame["area_code"] == "onbekend"
+    order = frame.sort_values(
+        ["_unknown", "excess", "count", "name"], ascending=[True, False, False, True], na_position="last"
+    )
+    return order.drop(columns="_unknown")
 
 
 SHARED_NOTABLE = (
@@ -242,7 +249,8 @@ def notable_text(frame: pd.DataFrame) -> pd.DataFrame:
             "Buurt": frame["name"],
             "Categorie": [ui.group_label(g) for g in frame["group_code"]],
             "Geregistreerd": [disclosure.format_number(v) for v in frame["observed"]],
-            "Verwacht": [disclosure.format_number(v) for v in frame["expected"]],
+            # As the monthly analyses say it: "minder dan 1", not an expected 0 beside "1 op 100.000".
+            "Verwacht": [narrative.expected_phrase(v, 1).removeprefix("ongeveer ") for v in frame["expected"]],
             "Bewijs": [
                 f"opvallend {d} · {weekly.evidence_text(p)}"
                 for d, p in zip(frame["direction"], frame["p"], strict=True)
@@ -363,12 +371,13 @@ def render_notable(gm: str | None, week: str | None) -> object:
                 "verwacht, het grootste verschil bovenaan. Verwacht: het niveau van de buurt in de afgelopen "
                 f"{weekly.WEEK.recent_weeks} weken, naar verhouding van de hele gemeente in deze week. Opvallend: "
                 f"minstens {weekly.WEEK.min_count} registraties (of verwacht) en zo onwaarschijnlijk dat hooguit "
-                "1 op de 10 vermeldingen toeval is.",
+                "1 op de 10 vermeldingen toeval is. (De tabel onder de kaart vergelijkt eenvoudiger: met het "
+                "weekgemiddelde van het vorige kwartaal.)",
                 className="small text-muted",
             )
         ]
         if week in queries.freshness(ui.url(), gm)["provisional"]:
-            body.append(html.P("Deze week is nog voorlopig: er komen nog aangiftes binnen.", className="small"))
+            body.append(html.P("Deze week is nog voorlopig: er komen nog aangiften binnen.", className="small"))
         if frame.empty:
             tested = frame.attrs.get("tests", 0)
             body.append(
@@ -498,7 +507,7 @@ def notable_sheet(gm: str, week: str) -> pd.DataFrame:
             "Categorie": [ui.group_label(g) for g in frame["group_code"]],
             "Geregistreerd": frame["observed"].astype(int),
             "Verwacht": np.floor(frame["expected"] + 0.5).astype(int),
-            "Verschil": frame["excess"].round(1),
+            "Verschil": [disclosure.round_half_up(v, 1) for v in frame["excess"]],
             "Richting": ["opvallend " + d for d in frame["direction"]],
             "Kans bij toeval": [weekly.evidence_text(p) for p in frame["p"]],
             "q-waarde (FDR)": frame["q"].round(4),
