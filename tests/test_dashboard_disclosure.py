@@ -301,3 +301,5 @@ def test_a_buurts_days_and_dagdelen_are_hidden_alike_for_gedeeld(
     assert len(cells) == 28 and set(cells) == {"x"}
     page = json.dumps(plain(content))
     assert "bp-heatmap-gedeeld" in page and '"bp-heatmap"' not in page
+    # A buurt's categories per quarter are not shared either: a sentence, not a chart of "x" on −1…1.
+    assert "bp-categories-gedeeld" in page and '"bp-categories"' not in page

@@ -285,6 +285,21 @@ def heatmap_figure(frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def category_block(frame: pd.DataFrame, buurt: str) -> object:
+    """The chart of the categories, or a sentence where none of them is shown (gedeeld: a buurt's
+    categories are not in the shared design; the chart was all "x" on a −1…1 axis)."""
+    parts = frame[frame["group_code"] != "*"]
+    if not disclosure.visible(parts["status"].to_numpy()).any():
+        return dbc.Alert(
+            "Aantallen per categorie zijn in één buurt te klein om beschermd te tonen; het totaal staat in de "
+            "vergelijking hierboven, de categorieën per stadsdeel en gemeente in Trends.",
+            color="light",
+            className="small border py-2",
+            id="bp-categories-gedeeld",
+        )
+    return dcc.Graph(id="bp-categories", figure=category_figure(frame), config=ui.graph_config(f"categorieen-{buurt}"))
+
+
 def category_figure(frame: pd.DataFrame) -> go.Figure:
     parts = frame[frame["group_code"] != "*"].copy()
     parts = parts[(parts["count"].fillna(1) > 0)].sort_values("count", na_position="first")
@@ -368,11 +383,7 @@ def update(gm: str, buurt: str | None, refs: list[str] | None, period: str):
                 dbc.Col(
                     [
                         html.H3("Categorieën in de periode", className="h5"),
-                        dcc.Graph(
-                            id="bp-categories",
-                            figure=category_figure(categories),
-                            config=ui.graph_config(f"categorieen-{buurt}"),
-                        ),
+                        category_block(categories, buurt),
                     ],
                     lg=6,
                 ),
