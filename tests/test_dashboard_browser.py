@@ -264,7 +264,10 @@ def test_weekoverzicht_shows_opvallend_deze_week(server: str, browser: object, d
     text = card.inner_text()
     assert f"eek {int(week.split('-W')[1])}" in text and week not in text
     shown = card.locator(".ag-cell[col-id=Verwacht]").all_inner_texts()
-    assert shown == [disclosure.format_number(float(np.floor(v + 0.5))) for v in listed["expected"]][: len(shown)]
+    said = [
+        disclosure.format_number(float(np.floor(v + 0.5))) if v >= 0.5 else "minder dan 1" for v in listed["expected"]
+    ]
+    assert shown == said[: len(shown)]
     page.screenshot(path=str(SHOTS / "weekoverzicht-opvallend.png"), full_page=True)
     page.context.close()
 
