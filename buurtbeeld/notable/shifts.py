@@ -241,8 +241,8 @@ def shift_state(
     the history has it). Without this the demo's wijk read "het niveau ligt sinds augustus blijvend
     hoger" beside its own November, 2 burglaries against 10 expected at that level; in the
     benchmark 19 of 82 new-level messages came in a month nearer the true old level than the new,
-    15 of them not on the planted doubling. Holding back keeps the old comparison for a month the
-    new level does not fit, so that month's test can only come out less sure, never more."""
+    15 of them not on the planted doubling. Holding back keeps the comparison with the level the
+    month is nearer to, so its deviation is the smaller of the two it could be tested on."""
     n, h = y.shape
     ep = e * p
     found: list[tuple[np.ndarray, np.ndarray]] = []
