@@ -35,7 +35,9 @@ small areas:
    (`coarse_figure`; the attacker then knows 5..14, not 8..12). A marked figure is honest to the
    reader and to the auditor, who reads it with exactly that box; an unmarked figure that means
    something else than the legend says would be neither. Rates, sums and averages with one in them
-   are marked too; a notable flag, resting on the exact count, is not shown beside one.
+   are marked too; a notable flag, resting on the exact count, is not shown beside one. Beside a shown
+   figure a flag stands for gedeeld only where the figure's whole box bears it out
+   (notable.borne_by_box): then it tells nothing of the count the figure does not.
 
 Rates, averages, differences and rankings for the gedeeld audience are computed from the shared
 figures. Months are unions of ISO weeks (a week belongs to the month of its Thursday), so periods nest.

@@ -123,7 +123,11 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
         figures = (
             "Geen klein aantal is uit deze cijfers terug te rekenen. "
             + disclosure.legend(threshold)
-            + " De toetsen zelf zijn op de werkelijke aantallen gedaan."
+            + " De toetsen zelf zijn op de werkelijke aantallen gedaan. Naast een afgerond cijfer staat "
+            "'opvallend' alleen als de uitkomst dat is bij elk aantal dat het cijfer toelaat, zodat het woord "
+            "niets over het werkelijke aantal verraadt; de interne weergave kan daardoor meer opvallende "
+            "uitkomsten tonen. Van een cijfer dat niet of grover getoond wordt, zeggen we alleen hoeveel "
+            "opvallende uitkomsten er zo zijn, niet welke."
         )
     return (
         "**Hoe lezen.** Per buurt, wijk, stadsdeel en de hele gemeente vergelijken we het aantal "
@@ -190,9 +194,9 @@ WHOLE_AREA = {"gemeente": "De gemeente", "stadsdeel": "Het stadsdeel", "wijk": "
 class AreaFacts:
     """What the narrative of one area needs; `rows` holds one row per category group ('*' = all), as a
     frame or as dicts (what etl.analyses passes: read once, not per sentence), with columns group,
-    label, observed (exact), shown (the shared figure), status, expected, direction, excess, rate (of
-    the shared figure), rate_exact, kind. `audience` says whom the text is for: intern_rows turns the
-    gedeeld rows into the intern ones."""
+    label, observed (exact), shown (the shared figure), status, expected, direction (the flag the
+    shown figure bears out), direction_exact, excess, rate (of the shared figure), rate_exact, kind.
+    `audience` says whom the text is for: intern_rows turns the gedeeld rows into the intern ones."""
 
     month: str
     level: str
@@ -219,9 +223,16 @@ class AreaFacts:
 
 
 def intern_rows(rows: pd.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows as the intern audience reads them: the exact count is the shown one, nothing hidden."""
+    """The rows as the intern audience reads them: the exact count is the shown one, nothing hidden,
+    and the flag is the exact count's (`direction_exact`, where the gedeeld one differs)."""
     return [
-        {**r, "shown": float(r["observed"]), "status": disclosure.SHOWN, "rate": r.get("rate_exact", float("nan"))}
+        {
+            **r,
+            "shown": float(r["observed"]),
+            "status": disclosure.SHOWN,
+            "rate": r.get("rate_exact", float("nan")),
+            "direction": r.get("direction_exact", r["direction"]),
+        }
         for r in records(rows)
     ]
 

@@ -177,6 +177,7 @@ def assess_month(
         status=status_now,
         expected=result.expected,
         direction=result.direction,
+        direction_shared=_shared_direction(result, seen[:, -1], status_now, keys, inputs.threshold, method),
         excess=result.excess,
         q=result.q,
         kind=result.kind,
@@ -272,6 +273,25 @@ def _previous_shifts(
     for name, values in full.items():
         values[rows] = getattr(one, name)
     return notable.ShiftState(new=np.zeros(n, dtype=bool), earlier=earlier, **full)
+
+
+def _shared_direction(
+    result: notable.Assessment,
+    shown: np.ndarray,
+    status: np.ndarray,
+    keys: pd.DataFrame,
+    threshold: int,
+    method: notable.Method,
+) -> np.ndarray:
+    """The flags the gedeeld texts carry: beside a shown figure, only a flag its whole rounding box
+    bears out (notable.borne_by_box), so a flag never narrows a figure, nor through the sums the
+    auditor checks, a small count. A flag on a hidden or coarser figure keeps the exact count's
+    direction: it is counted, not shown (narrative.notable_records)."""
+    on_figure = status == disclosure.SHOWN
+    low, high = disclosure.rounding_box(np.nan_to_num(shown), np.zeros(len(shown), dtype=bool), threshold)
+    low = np.where(on_figure, low, result.observed)
+    high = np.where(on_figure, high, result.observed)
+    return notable.borne_by_box(result, low, high, keys["area_level"].to_numpy(), method)
 
 
 def month_statistics(
@@ -424,7 +444,10 @@ def _documents(
     totals = frame[frame["group_code"] == ALL]
     # Every text reads the rows field by field: as plain dicts, read once (pandas' string columns cost
     # a lookup per value).
-    plain = frame.rename(columns={"group_code": "group"})
+    # The rows read as gedeeld by default (narrative.intern_rows turns them into the intern ones).
+    plain = frame.rename(
+        columns={"group_code": "group", "direction": "direction_exact", "direction_shared": "direction"}
+    )
     by_area: dict[int, list[dict[str, Any]]] = {}
     for record in plain.astype({c: object for c in plain.columns if plain[c].dtype.kind not in "biuf"}).to_dict(
         "records"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from buurtbeeld import notable
+from buurtbeeld import disclosure, notable
 from etl import analyses
 
 
@@ -1010,3 +1010,45 @@ def test_the_gemeente_profile_follows_the_buurten_of_each_category() -> None:
     assert np.abs(np.log(factor / (season / season.mean()))).max() < 0.075
     assert (profile[group == "a"] == profile[0]).all()  # the wijk of category a too
     assert (profile[group == "b"] == 1.0).all()
+
+
+def _flags_with_boxes(seed: int) -> tuple[np.ndarray, notable.Baseline, np.ndarray, np.ndarray, np.ndarray]:
+    """400 series at levels from 0.3 to 40 a month, with planted rises and falls down to 0-3 registered,
+    their flags, and the boxes their shared figures allow (round_shared with random cell keys)."""
+    rng = np.random.default_rng(seed)
+    level = np.exp(rng.uniform(np.log(0.3), np.log(40.0), 400))
+    history = rng.poisson(level[:, None] * rng.gamma(5.0, 0.2, (400, 24)))
+    observed = rng.poisson(level * rng.gamma(5.0, 0.2, 400)).astype(float)
+    rise, fall = rng.choice(400, 60, replace=False).reshape(2, 30)
+    observed[rise] = rng.poisson(level[rise] * rng.uniform(2.0, 5.0, 30) + 3)
+    observed[fall] = rng.integers(0, 4, 30)
+    base = notable.baseline(history.astype(float))
+    shown = disclosure.round_shared(observed, rng.random(400), 5)
+    low, high = disclosure.rounding_box(shown, np.zeros(400, dtype=bool), 5)
+    return observed, base, low, high, rng.choice(["a", "b"], 400)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_flag_beside_a_rounded_figure_holds_for_every_count_the_figure_allows(seed: int) -> None:
+    """The gedeeld texts show a flag beside a rounded figure only when the whole box bears it out
+    (notable.borne_by_box): then re-assessing with any count in the box flags it alike, and a dropped
+    flag is one the box's near end would not carry. So the flag tells nothing of the exact count
+    beside the figure: with only the exact count's flag, "5" and "opvallend laag" at 6 expected
+    would read 1 or 2."""
+    observed, base, low, high, level = _flags_with_boxes(seed)
+    category = np.array(["a"] * len(observed))
+    out = notable.assess(observed, base, category, level=level)
+    kept = notable.borne_by_box(out, low, high, level)
+    assert list(notable.borne_by_box(out, observed, observed, level)) == list(out.direction)
+    flagged = np.flatnonzero(out.direction != "")
+    assert len(flagged) >= 20, "the planted rises and falls must give flags to judge"
+    assert set(kept[out.direction == ""]) == {""}
+    dropped = 0
+    for i in flagged:
+        counts = range(int(low[i]), int(high[i]) + 1)
+        again = [notable.assess(np.r_[observed[:i], y, observed[i + 1 :]], base, category, level=level) for y in counts]
+        borne = all(a.direction[i] == out.direction[i] for a in again)
+        assert (kept[i] == out.direction[i]) == borne, (i, observed[i], low[i], high[i], out.expected[i])
+        dropped += kept[i] == ""
+    if seed == 0:
+        assert dropped >= 1, "some flag must rest on where in its box the count lies"

@@ -1,5 +1,5 @@
 """The assessment of one month (or week): tails, BH per area level over the non-degenerate tests,
-the min_count rule and the direction."""
+the min_count rule and the direction; and the direction a rounded figure bears out (`borne_by_box`)."""
 
 from __future__ import annotations
 
@@ -145,3 +145,53 @@ def assess(
         base.ended_since if len(base.ended_since) == n else np.full(n, -1),
         base.shift_resumed if len(base.shift_resumed) == n else np.zeros(n, dtype=bool),
     )
+
+
+def borne_by_box(
+    a: Assessment, low: np.ndarray, high: np.ndarray, level: np.ndarray, method: Method = DEFAULT
+) -> np.ndarray:
+    """The direction each series' flag keeps when its count is known only to lie in [low, high] (a
+    rounded figure's box, disclosure.rounding_box): the flag stands only where the assessment would
+    also flag the end of the box nearest the expectation, every other series as it is. Then it holds
+    for every count the figure allows (a p-value only grows towards that end, and Benjamini–Hochberg
+    keeps rejecting a p-value that grows up to the last one it rejected), so it says nothing about
+    the exact count beyond the figure. Beside "5" (1 t/m 7) an "opvallend laag" with 6 expected would
+    otherwise tell that the count was 1 or 2; a rise is never borne out there (`min_count`), a fall
+    beside "0" only where 4 would be one too. Where low == high (the exact count) the flag is the
+    assessment's own."""
+    direction = np.asarray(a.direction, dtype=object).copy()
+    up, down = direction == "hoog", direction == "laag"
+    end = np.where(up, np.asarray(low, dtype=float), np.asarray(high, dtype=float))
+    rows = np.flatnonzero((up | down) & np.isfinite(end) & (end != a.observed))
+    if not len(rows):
+        return direction
+    mu = np.maximum(a.expected[rows], MIN_EXPECTED)
+    y = end[rows]
+    e_up, e_down = tails(y, mu, a.inv_k[rows], a.inv_size[rows], a.cases[rows], a.months_k[rows], a.tested[rows])
+    keep = _rejected_instead(np.minimum(1.0, 2.0 * np.minimum(e_up, e_down)), rows, a, np.asarray(level), method.fdr)
+    keep &= np.where(up[rows], (y > mu) & (y >= method.min_count), y < mu)
+    direction[rows[~keep]] = ""
+    return direction
+
+
+def _rejected_instead(x: np.ndarray, rows: np.ndarray, a: Assessment, level: np.ndarray, fdr: float) -> np.ndarray:
+    """Whether Benjamini–Hochberg (per level, as `assess`) rejects p-value x[i] put in place of the
+    already rejected p-value of series rows[i], the others unchanged. With r rejected of m at cut
+    p_(r): x ≤ p_(r) is rejected; a larger x only if no other p-value lies in (p_(r), x] (it takes
+    rank r) and x ≤ fdr·r/m. Above p_(r) no rank k > r can qualify (the p-values there are unchanged
+    and failed), and x at rank b > r would need p_(b) ≤ fdr·b/m, which failed."""
+    p_two = np.minimum(1.0, 2.0 * np.minimum(a.p_up, a.p_down))
+    out = np.zeros(len(rows), dtype=bool)
+    for lvl in np.unique(level[rows]):
+        family = (level == lvl) & np.isfinite(p_two)
+        ordered = np.sort(p_two[family])
+        m = len(ordered)
+        r = int((a.q[family] <= fdr).sum())
+        if not r:
+            continue
+        cut = ordered[r - 1]
+        at = level[rows] == lvl
+        xs = x[at]
+        ranked = np.searchsorted(ordered, xs, side="right")  # p-values ≤ x, the replaced one included
+        out[at] = (xs <= cut) | ((ranked == r) & (xs <= fdr * r / m))
+    return out
