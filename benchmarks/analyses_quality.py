@@ -211,14 +211,16 @@ ARTIFACT = ROOT / "test-artifacts" / "analyses_quality_independent.md"
 
 @contextmanager
 def captured_assessments() -> Iterator[list]:
-    """Record every notable.assess result (for its inv_size and tails); the statistics are unchanged."""
+    """Record every notable.assess result of exact counts (for its inv_size and tails; not the gedeeld
+    texts' tests on shared figures' boxes); the statistics are unchanged."""
     from buurtbeeld import notable
 
     original, seen = notable.assess, []
 
     def recording(*args, **kwargs):
         result = original(*args, **kwargs)
-        seen.append(result)
+        if kwargs.get("box") is None:
+            seen.append(result)
         return result
 
     notable.assess = recording

@@ -169,7 +169,9 @@ def mik_tests(unique: bool = False) -> pd.DataFrame:
         dense = full.to_numpy(dtype=float)
         for t in range(12, len(months)):
             offset = np.broadcast_to(days[: t + 1], (len(keys), t + 1))
-            a = analyses.month_statistics(dense[:, : t + 1], offset, keys, ["poging", "woninginbraak"], notable.DEFAULT)
+            a = analyses.month_statistics(
+                dense[:, : t + 1], offset, keys, ["poging", "woninginbraak"], notable.DEFAULT
+            )[0]
             rows = a.tested
             frames.append(_rows(a, rows, months[t], f"PC{region}", keys["group_code"].to_numpy()[rows]))
     return pd.concat(frames, ignore_index=True)

@@ -35,9 +35,9 @@ small areas:
    (`coarse_figure`; the attacker then knows 5..14, not 8..12). A marked figure is honest to the
    reader and to the auditor, who reads it with exactly that box; an unmarked figure that means
    something else than the legend says would be neither. Rates, sums and averages with one in them
-   are marked too; a notable flag, resting on the exact count, is not shown beside one. Beside a shown
-   figure a flag stands for gedeeld only where the figure's whole box bears it out
-   (notable.borne_by_box): then it tells nothing of the count the figure does not.
+   are marked too. The monthly analyses' gedeeld statistics are computed from the shared figures
+   (etl.analyses.shared_statistics; notable.assess with a box), so no word in them says more than a
+   figure.
 
 Rates, averages, differences and rankings for the gedeeld audience are computed from the shared
 figures. Months are unions of ISO weeks (a week belongs to the month of its Thursday), so periods nest.
@@ -124,6 +124,26 @@ def round_shared(counts: np.ndarray, keys: np.ndarray, base: int) -> np.ndarray:
     down = (c // base) * base
     nearest = np.where(c - down <= (base - 1) // 2, down, down + base)
     return np.where((c > 0) & (c < base), np.where(keys < c / base, base, 0), nearest).astype(np.int64)
+
+
+def busy_level(threshold: int) -> int:
+    """The monthly level (on average over two years) a series' shared figures need before a level
+    shift is looked for on them: below it most months are 1 to threshold-1, which read 0 or the
+    threshold by chance."""
+    return 2 * threshold
+
+
+def rounding_variance(level: np.ndarray, base: int) -> np.ndarray:
+    """The variance `round_shared` adds to a count with Poisson mean `level`: a count c of 1..base-1
+    becomes 0 or base with probability c/base (variance c(base - c)), a larger one the nearest
+    multiple (within ±(base-1)/2, about uniform: (base² - 1)/12). A model of shared figures needs it:
+    at a level of 2 a month it is twice the count's own variance."""
+    from scipy import stats  # here: the dashboard imports this module and never needs scipy
+
+    c = np.arange(base)
+    pmf = stats.poisson.pmf(c, np.maximum(np.asarray(level, dtype=float), 0.0)[..., None])
+    small = (pmf * c * (base - c)).sum(axis=-1)
+    return small + (1.0 - pmf.sum(axis=-1)) * (base**2 - 1) / 12.0
 
 
 def coarse_figure(counts: np.ndarray, base: int) -> np.ndarray:

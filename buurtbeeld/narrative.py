@@ -123,11 +123,13 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
         figures = (
             "Geen klein aantal is uit deze cijfers terug te rekenen. "
             + disclosure.legend(threshold)
-            + " De toetsen zelf zijn op de werkelijke aantallen gedaan. Naast een afgerond cijfer staat "
-            "'opvallend' alleen als de uitkomst dat is bij elk aantal dat het cijfer toelaat, zodat het woord "
-            "niets over het werkelijke aantal verraadt; de interne weergave kan daardoor meer opvallende "
-            "uitkomsten tonen. Van een cijfer dat niet of grover getoond wordt, zeggen we alleen hoeveel "
-            "opvallende uitkomsten er zo zijn, niet welke."
+            + " De beoordeling in deze weergave rust alleen op de gedeelde cijfers: het verwachte aantal van "
+            "buurten en wijken komt uit hun afgeronde cijfers van eerdere maanden, een nieuw niveau melden we "
+            f"alleen bij reeksen van gemiddeld minstens {disclosure.busy_level(threshold)} per maand, en "
+            "'opvallend' staat er alleen als de uitkomst dat is bij elk aantal dat het afgeronde cijfer "
+            "toelaat. Zo zegt geen woord meer dan de cijfers; de interne weergave, op de exacte aantallen, kan "
+            "daardoor meer opvallende uitkomsten tonen. Een cijfer dat niet getoond wordt, beoordelen we hier "
+            "niet; van een grover getoond cijfer zeggen we alleen hoeveel opvallende uitkomsten er zo zijn."
         )
     return (
         "**Hoe lezen.** Per buurt, wijk, stadsdeel en de hele gemeente vergelijken we het aantal "
@@ -194,9 +196,9 @@ WHOLE_AREA = {"gemeente": "De gemeente", "stadsdeel": "Het stadsdeel", "wijk": "
 class AreaFacts:
     """What the narrative of one area needs; `rows` holds one row per category group ('*' = all), as a
     frame or as dicts (what etl.analyses passes: read once, not per sentence), with columns group,
-    label, observed (exact), shown (the shared figure), status, expected, direction (the flag the
-    shown figure bears out), direction_exact, excess, rate (of the shared figure), rate_exact, kind.
-    `audience` says whom the text is for: intern_rows turns the gedeeld rows into the intern ones."""
+    label, observed (exact), shown (the shared figure), status, expected, direction, excess, rate (of
+    the shared figure), rate_exact, kind. `audience` says whom the text is for: intern_rows turns the
+    gedeeld rows into the intern ones."""
 
     month: str
     level: str
@@ -223,16 +225,9 @@ class AreaFacts:
 
 
 def intern_rows(rows: pd.DataFrame | list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows as the intern audience reads them: the exact count is the shown one, nothing hidden,
-    and the flag is the exact count's (`direction_exact`, where the gedeeld one differs)."""
+    """The rows as the intern audience reads them: the exact count is the shown one, nothing hidden."""
     return [
-        {
-            **r,
-            "shown": float(r["observed"]),
-            "status": disclosure.SHOWN,
-            "rate": r.get("rate_exact", float("nan")),
-            "direction": r.get("direction_exact", r["direction"]),
-        }
+        {**r, "shown": float(r["observed"]), "status": disclosure.SHOWN, "rate": r.get("rate_exact", float("nan"))}
         for r in records(rows)
     ]
 

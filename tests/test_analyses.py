@@ -62,11 +62,12 @@ def test_generate_replace_and_supersede(city: tuple[Settings, list[str]], tmp_pa
     current = _current(url, "2025-12")
     hot = current[current["area_code"] == codes[0]].iloc[0]
     content = hot["content"] if isinstance(hot["content"], dict) else json.loads(hot["content"])
-    # A buurt's categories per month are not in the shared design: the gedeeld text says that a
-    # notable result is not shown; the intern text names it with its exact count.
+    # A buurt's categories per month are not in the shared design: the gedeeld text judges only what
+    # its reader sees (the buurt's total, on the box of its figure), and neither names nor counts a
+    # hidden category's result; the intern text names it with its exact count.
     assert content["headline"].startswith("In december 2025 werden in ")
-    assert "opvallende uitkomst die om privacyredenen niet wordt getoond" in content["headline"]
-    assert "woninginbraken" not in content["headline"]
+    assert "(opvallend hoog)" in content["headline"]
+    assert "privacyredenen" not in content["headline"] and "woninginbraken" not in content["headline"]
     intern = content["intern"]
     assert "woninginbraken geregistreerd" in intern["headline"] and "opvallend hoog" in intern["headline"]
     assert "voorlopig" in " ".join(content["paragraphs"]).lower()

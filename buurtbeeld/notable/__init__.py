@@ -73,7 +73,7 @@ Farrington), `shifts` (level shifts), `overdispersion` (1/k per level × categor
 tests). Callers use the names below.
 """
 
-from buurtbeeld.notable.assessment import Assessment, assess, borne_by_box
+from buurtbeeld.notable.assessment import Assessment, assess
 from buurtbeeld.notable.baselines import Baseline, anscombe, baseline, seasonal_index, shift_before
 from buurtbeeld.notable.method import DEFAULT, DEFAULT_CAP_Z, Method
 from buurtbeeld.notable.overdispersion import dispersion
@@ -106,7 +106,6 @@ __all__ = [
     "assess",
     "baseline",
     "benjamini_hochberg",
-    "borne_by_box",
     "category_profiles",
     "concurrent_season",
     "dispersion",

@@ -1,5 +1,5 @@
 """The assessment of one month (or week): tails, BH per area level over the non-degenerate tests,
-the min_count rule and the direction; and the direction a rounded figure bears out (`borne_by_box`)."""
+the min_count rule and the direction; of exact counts, or of the boxes of shared figures."""
 
 from __future__ import annotations
 
@@ -95,14 +95,38 @@ def assess(
     method: Method = DEFAULT,
     level: np.ndarray | None = None,
     inv_k: np.ndarray | None = None,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Assessment:
     """Test every series of one month.
 
     The family of Benjamini–Hochberg is the non-degenerate tests of each area level: a category
     with no registrations in the month nor in the history is not a test (it cannot be significant,
     and 80 % of the family were such cells, which made the FDR look kept while it was not).
-    `inv_k` is the month-level 1/k per series (default: `dispersion` per level × category)."""
+    `inv_k` is the month-level 1/k per series (default: `dispersion` per level × category).
+
+    With `box` (low, high) the counts are known only to lie in it (`observed` is then the shared
+    figure, and its box disclosure.rounding_box; NaN where hidden: no test). Each tail is taken at
+    the end of the box nearest the expectation (P(Y ≥ low), P(Y ≤ high)), so a flag holds for every
+    count the figure allows, and since the test reads the boxes alone, neither a flag nor its
+    absence nor the family's cut says anything of a count beyond its figure. A rise needs
+    `min_count` at the box's low end, so beside "5" (1 t/m 7) there is none; a fall beside "0"
+    only where 4 would be one. Testing the shown figure itself would take a count rounded up from 1
+    to 5 for a rise, and such p-values lowered the family's cut for the others."""
     y = np.asarray(observed, dtype=float)
+    low, high = (y, y) if box is None else (np.asarray(box[0], dtype=float), np.asarray(box[1], dtype=float))
+    return _assessed(low, high, y, base, category, method, level, inv_k)
+
+
+def _assessed(
+    low: np.ndarray,
+    high: np.ndarray,
+    y: np.ndarray,
+    base: Baseline,
+    category: np.ndarray,
+    method: Method,
+    level: np.ndarray | None,
+    inv_k: np.ndarray | None,
+) -> Assessment:
     n = len(y)
     category = np.asarray(category)
     level = np.full(n, "") if level is None else np.asarray(level)
@@ -110,17 +134,20 @@ def assess(
     mu = np.maximum(base.expected, MIN_EXPECTED)
     inv_size = inv + np.nan_to_num(base.log_var, nan=0.0)
     history_total = base.history_total if len(base.history_total) == n else np.ones(n)
-    tested = np.isfinite(base.expected) & ((y > 0) | (history_total > 0))
+    known = np.isfinite(low) & np.isfinite(high)
+    tested = np.isfinite(base.expected) & known & ((high > 0) | (history_total > 0))
     cases, months_k = level_shapes(base)
-    p_up, p_down = tails(y, mu, inv, inv_size, cases, months_k, tested)
+    p_up, p_down = tails(low, mu, inv, inv_size, cases, months_k, tested)
+    if not np.array_equal(low[known], high[known]):
+        p_down = tails(high, mu, inv, inv_size, cases, months_k, tested)[1]
     p_two = np.minimum(1.0, 2.0 * np.minimum(p_up, p_down))
     q = np.full(n, np.nan)
     for lvl in np.unique(level):
         at = level == lvl
         q[at] = benjamini_hochberg(p_two[at])
     significant = q <= method.fdr
-    up = significant & (y > mu) & (y >= method.min_count)
-    down = significant & (y < mu) & (mu >= method.min_count)
+    up = significant & (low > mu) & (low >= method.min_count)
+    down = significant & (high < mu) & (mu >= method.min_count)
     direction = np.where(up, "hoog", np.where(down, "laag", "")).astype(object)
     zeros = np.zeros(n)
     return Assessment(
@@ -145,53 +172,3 @@ def assess(
         base.ended_since if len(base.ended_since) == n else np.full(n, -1),
         base.shift_resumed if len(base.shift_resumed) == n else np.zeros(n, dtype=bool),
     )
-
-
-def borne_by_box(
-    a: Assessment, low: np.ndarray, high: np.ndarray, level: np.ndarray, method: Method = DEFAULT
-) -> np.ndarray:
-    """The direction each series' flag keeps when its count is known only to lie in [low, high] (a
-    rounded figure's box, disclosure.rounding_box): the flag stands only where the assessment would
-    also flag the end of the box nearest the expectation, every other series as it is. Then it holds
-    for every count the figure allows (a p-value only grows towards that end, and Benjamini–Hochberg
-    keeps rejecting a p-value that grows up to the last one it rejected), so it says nothing about
-    the exact count beyond the figure. Beside "5" (1 t/m 7) an "opvallend laag" with 6 expected would
-    otherwise tell that the count was 1 or 2; a rise is never borne out there (`min_count`), a fall
-    beside "0" only where 4 would be one too. Where low == high (the exact count) the flag is the
-    assessment's own."""
-    direction = np.asarray(a.direction, dtype=object).copy()
-    up, down = direction == "hoog", direction == "laag"
-    end = np.where(up, np.asarray(low, dtype=float), np.asarray(high, dtype=float))
-    rows = np.flatnonzero((up | down) & np.isfinite(end) & (end != a.observed))
-    if not len(rows):
-        return direction
-    mu = np.maximum(a.expected[rows], MIN_EXPECTED)
-    y = end[rows]
-    e_up, e_down = tails(y, mu, a.inv_k[rows], a.inv_size[rows], a.cases[rows], a.months_k[rows], a.tested[rows])
-    keep = _rejected_instead(np.minimum(1.0, 2.0 * np.minimum(e_up, e_down)), rows, a, np.asarray(level), method.fdr)
-    keep &= np.where(up[rows], (y > mu) & (y >= method.min_count), y < mu)
-    direction[rows[~keep]] = ""
-    return direction
-
-
-def _rejected_instead(x: np.ndarray, rows: np.ndarray, a: Assessment, level: np.ndarray, fdr: float) -> np.ndarray:
-    """Whether Benjamini–Hochberg (per level, as `assess`) rejects p-value x[i] put in place of the
-    already rejected p-value of series rows[i], the others unchanged. With r rejected of m at cut
-    p_(r): x ≤ p_(r) is rejected; a larger x only if no other p-value lies in (p_(r), x] (it takes
-    rank r) and x ≤ fdr·r/m. Above p_(r) no rank k > r can qualify (the p-values there are unchanged
-    and failed), and x at rank b > r would need p_(b) ≤ fdr·b/m, which failed."""
-    p_two = np.minimum(1.0, 2.0 * np.minimum(a.p_up, a.p_down))
-    out = np.zeros(len(rows), dtype=bool)
-    for lvl in np.unique(level[rows]):
-        family = (level == lvl) & np.isfinite(p_two)
-        ordered = np.sort(p_two[family])
-        m = len(ordered)
-        r = int((a.q[family] <= fdr).sum())
-        if not r:
-            continue
-        cut = ordered[r - 1]
-        at = level[rows] == lvl
-        xs = x[at]
-        ranked = np.searchsorted(ordered, xs, side="right")  # p-values ≤ x, the replaced one included
-        out[at] = (xs <= cut) | ((ranked == r) & (xs <= fdr * r / m))
-    return out
