@@ -458,7 +458,10 @@ def shared_statistics(
 
 def _boxes(shown: np.ndarray, status: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
     """What each shared figure of the month tells of its count (disclosure.rounding_box, coarser
-    figures included); NaN where it is hidden or not offered."""
+    figures included); NaN where it is hidden or not offered. A tail at the box's end is the exact
+    tail of the figure itself: a figure r of 10 or more is at least r when the count is at least
+    r - 2. Testing the figure as if it were the count found a third more of the simulated threefold
+    rises of 5-15 a month, on p-values too small for what the figure says."""
     seen = np.isfinite(shown) & disclosure.visible(status)
     low, high = disclosure.rounding_box(np.nan_to_num(shown), ~seen, threshold, status == disclosure.COARSE)
     return np.where(seen, low, np.nan), np.where(seen, high, np.nan)
