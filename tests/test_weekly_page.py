@@ -178,3 +178,39 @@ def test_a_stadsdeel_account_set_to_intern_sees_its_own_buurten_only(
     finally:
         get_settings.cache_clear()
     assert seen > 0  # some notable buurten were outside Noord and left out
+
+
+def test_the_gedeeld_map_and_table_show_the_stadsdelen_week(app, demo_warehouse: Settings) -> None:
+    """A week's buurt figures are not shared, a stadsdeel's are: the gedeeld map paints each buurt with
+    its stadsdeel's shared figure and the table ranks the stadsdelen (an outside review found the map
+    all grey). The analist keeps the buurten, exact."""
+    from dashboard.pages import weekoverzicht
+
+    url = demo_warehouse.warehouse_url
+    week = queries.periods(url, GM, "week")[-3]
+    shared = queries.cells(url, GM, "week", (week,), "stadsdeel", "*", "*", audience=disclosure.GEDEELD)
+    noord = shared.set_index("area_code").loc["Noord"]
+    areas = queries.areas(url, GM)
+    buurten = set(areas[(areas["area_level"] == "buurt") & (areas["stadsdeel"] == "Noord")]["area_code"])
+    with app.server.test_request_context("/"):
+        sign_in("sam")
+        _, figure, table = weekoverzicht.render(GM, week, "*", "aantal")
+        page = weekoverzicht.layout(gemeente=GM, week=week)
+    painted = {loc: z for trace in figure["data"] for loc, z in zip(trace["locations"], trace["z"], strict=True)}
+    assert set(painted) == buurten and len(buurten) >= 3
+    assert int(noord["status"]) == disclosure.SHOWN  # a stadsdeel's total is never hidden
+    assert set(painted.values()) == {noord["count"]} and noord["count"] % 5 == 0
+    shown = texts(table)
+    assert "Noord" in shown and disclosure.format_number(noord["count"]) in shown
+    assert not set(shown) & set(areas.loc[areas["area_level"] == "buurt", "name"])
+    assert any("hier staan de stadsdelen" in t for t in shown)
+    assert "Kaart van de stadsdelen" in texts(page) and "Kaart van de buurten" not in texts(page)
+
+    with app.server.test_request_context("/"):
+        sign_in("anna")
+        _, figure, _ = weekoverzicht.render(GM, week, "*", "aantal")
+    painted = {loc: z for trace in figure["data"] for loc, z in zip(trace["locations"], trace["z"], strict=True)}
+    exact = queries.cells(url, GM, "week", (week,), "buurt", "*", "*", audience=disclosure.INTERN)
+    exact = exact.set_index("area_code")["count"]
+    assert len(painted) > len(buurten)
+    assert all(painted[c] == exact.get(c, 0) for c in painted if c in exact.index)

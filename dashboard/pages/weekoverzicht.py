@@ -34,6 +34,7 @@ def layout(
     # before the map is drawn (the Monday-morning page must be up in under 2 s).
     mk_choice = ui.mk_state(gm, groep, mk)
     kpis, figure, table = render(gm, week, groep, maat, mk_choice["value"])
+    level = map_level()
     notable_card = render_notable(gm, week)
     return html.Div(
         [
@@ -90,7 +91,11 @@ def layout(
                 [
                     dbc.Col(
                         [
-                            html.H2("Kaart van de buurten", className="h5 mt-3", id="wo-map-title"),
+                            html.H2(
+                                "Kaart van de buurten" if level == "buurt" else "Kaart van de stadsdelen",
+                                className="h5 mt-3",
+                                id="wo-map-title",
+                            ),
                             dcc.Loading(
                                 dcc.Graph(id="wo-map", figure=figure, config=ui.graph_config("weekoverzicht-kaart"))
                             ),
@@ -104,10 +109,14 @@ def layout(
                     ),
                     dbc.Col(
                         [
-                            html.H2("Buurten gerangschikt op toename", className="h5 mt-3"),
+                            html.H2(
+                                ("Buurten" if level == "buurt" else "Stadsdelen") + " gerangschikt op toename",
+                                className="h5 mt-3",
+                            ),
                             html.P(
-                                "Verschil tussen deze week en het weekgemiddelde van de buurt in het vorige "
-                                "volledige kwartaal (haar eigen basislijn).",
+                                "Verschil tussen deze week en het weekgemiddelde van "
+                                + ("de buurt" if level == "buurt" else "het stadsdeel")
+                                + " in het vorige volledige kwartaal (de eigen basislijn).",
                                 className="small text-muted",
                             ),
                             dcc.Loading(html.Div(table, id="wo-table")),
@@ -169,20 +178,21 @@ def baseline_quarter(gm: str, week: str) -> tuple[str | None, int]:
     return None, 0
 
 
-def buurt_frame(gm: str, week: str, group: str, mk: str | None = None) -> pd.DataFrame:
-    """Per visible buurt: count this week, baseline (weekly mean of the previous quarter), excess, rate."""
+def buurt_frame(gm: str, week: str, group: str, mk: str | None = None, level: str = "buurt") -> pd.DataFrame:
+    """Per visible buurt (or stadsdeel): count this week, baseline (weekly mean of the previous
+    quarter), excess, rate."""
     mk = ui.mk_or_all(mk)
-    current = queries.cells(ui.url(), gm, "week", (week,), "buurt", group, mk, audience=ui.audience())
+    current = queries.cells(ui.url(), gm, "week", (week,), level, group, mk, audience=ui.audience())
     quarter, n_weeks = baseline_quarter(gm, week)
     if quarter:
-        base = queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", group, mk, audience=ui.audience())[
+        base = queries.cells(ui.url(), gm, "quarter", (quarter,), level, group, mk, audience=ui.audience())[
             ["area_code", "count", "status"]
         ]
     else:
         base = current[["area_code"]].assign(count=float("nan"), status=disclosure.SECONDARY)
-    areas = ui.visible_areas(gm, "buurt")
+    areas = ui.visible_areas(gm, level)
     pop = queries.population(ui.url(), gm)
-    pop = pop[pop["area_level"] == "buurt"].set_index("area_code")["inwoners"]
+    pop = pop[pop["area_level"] == level].set_index("area_code")["inwoners"]
     frame = areas.merge(current[["area_code", "count", "status"]], on="area_code", how="left")
     frame = frame.merge(base.rename(columns={"count": "base", "status": "base_s"}), on="area_code", how="left")
     frame["baseline"] = frame["base"] / max(n_weeks, 1)
@@ -279,12 +289,25 @@ def warm(gm: str) -> None:
     ui.group_options()
 
 
-def table_text(frame: pd.DataFrame) -> pd.DataFrame:
+def stadsdeel_map_frame(gm: str, stadsdelen: pd.DataFrame) -> pd.DataFrame:
+    """The buurten of the visible stadsdelen, each with its stadsdeel's figures: the gedeeld map.
+    A week's buurt figures are not in the shared design, a stadsdeel's are; a map of grey buurten
+    said nothing (an outside review)."""
+    buurten = ui.visible_areas(gm, "buurt")[["area_code", "name", "stadsdeel"]]
+    figures = stadsdelen[["area_code", "name", "count", "rate", "status", "label"]].rename(
+        columns={"area_code": "stadsdeel", "name": "stadsdeel_name"}
+    )
+    painted = buurten.merge(figures, on="stadsdeel", how="inner")
+    painted["name"] = "Stadsdeel " + painted["stadsdeel_name"] + " (buurt " + painted["name"] + ")"
+    return painted
+
+
+def table_text(frame: pd.DataFrame, level: str = "buurt") -> pd.DataFrame:
     t = ui.threshold()
+    where = {"Buurt": frame["name"], "Wijk": frame["wijk_name"]} if level == "buurt" else {"Stadsdeel": frame["name"]}
     return pd.DataFrame(
         {
-            "Buurt": frame["name"],
-            "Wijk": frame["wijk_name"],
+            **where,
             "Aantal": ui.count_text(frame["count"], frame["status"]),
             "Weekgemiddelde vorig kwartaal": [
                 disclosure.rate_label(b, int(s), t) if pd.notna(s) else disclosure.SECONDARY_SIGN
@@ -331,7 +354,8 @@ def render(
         )
         for r in kpis.itertuples()
     ]
-    frame = buurt_frame(gm, week, group, mk)
+    level = map_level()
+    frame = buurt_frame(gm, week, group, mk, level)
     value = "rate" if measure == "per1000" else "count"
     frame["label"] = (
         ui.rate_text(frame["rate"], frame["status"])
@@ -339,19 +363,26 @@ def render(
         else ui.count_text(frame["count"], frame["status"])
     )
     title = ("per 1 000 inw." if value == "rate" else "aantal") + (f" · MK {mk}" if mk else "")
-    fig = ui.choropleth(gm, frame[frame["area_code"] != "onbekend"], value, "label", title)
-    table: object = ui.display_table(table_text(frame), "wo-ranked")
-    if ui.audience() != disclosure.INTERN:
+    painted = frame[frame["area_code"] != "onbekend"] if level == "buurt" else stadsdeel_map_frame(gm, frame)
+    fig = ui.choropleth(gm, painted, value, "label", title)
+    table: object = ui.display_table(table_text(frame, level), "wo-ranked")
+    if level != "buurt":
         # Weekly buurt figures are not in the shared design (buurtbeeld.disclosure.shared_cell).
         note = dbc.Alert(
-            "Weekcijfers per buurt zijn alleen voor de analisten van de gemeente. Per maand, kwartaal en "
-            "jaar staan de buurten in Trends, Buurtprofiel en Maandanalyses.",
+            "Weekcijfers per buurt zijn alleen voor de analisten van de gemeente; hier staan de stadsdelen. "
+            "Per maand, kwartaal en jaar staan de buurten in Trends, Buurtprofiel en Maandanalyses.",
             color="light",
             className="small border py-2",
             id="wo-gedeeld",
         )
         table = html.Div([note, table])
     return dbc.Row(cards, className="g-2"), fig, table
+
+
+def map_level() -> str:
+    """The areas of the map and the ranked table: buurten for intern, stadsdelen for gedeeld (weekly
+    buurt figures are not in the shared design)."""
+    return "buurt" if ui.audience() == disclosure.INTERN else "stadsdeel"
 
 
 def render_notable(gm: str | None, week: str | None) -> object:
