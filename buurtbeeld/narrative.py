@@ -123,13 +123,14 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
         figures = (
             "Geen klein aantal is uit deze cijfers terug te rekenen. "
             + disclosure.legend(threshold)
-            + " De beoordeling in deze weergave rust alleen op de gedeelde cijfers: het verwachte aantal van "
-            "buurten en wijken komt uit hun afgeronde cijfers van eerdere maanden, een nieuw niveau melden we "
+            + " De beoordeling in deze weergave rust alleen op de gedeelde cijfers: het verwachte aantal komt "
+            "uit de afgeronde cijfers van eerdere maanden, een nieuw niveau melden we "
             f"alleen bij reeksen van gemiddeld minstens {disclosure.busy_level(threshold)} per maand, en "
             "'opvallend' staat er alleen als de uitkomst dat is bij elk aantal dat het afgeronde cijfer "
             "toelaat. Zo zegt geen woord meer dan de cijfers; de interne weergave, op de exacte aantallen, kan "
             "daardoor meer opvallende uitkomsten tonen. Een cijfer dat niet getoond wordt, beoordelen we hier "
-            "niet; van een grover getoond cijfer zeggen we alleen hoeveel opvallende uitkomsten er zo zijn."
+            "niet en krijgt geen verwacht aantal; van een grover getoond cijfer zeggen we alleen hoeveel "
+            "opvallende uitkomsten er zo zijn."
         )
     return (
         "**Hoe lezen.** Per buurt, wijk, stadsdeel en de hele gemeente vergelijken we het aantal "
@@ -274,13 +275,18 @@ def finding(row: pd.Series | dict[str, Any], threshold: int, provisional: bool) 
 
 def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
     """The findings table (Excel export and dashboard): every category, all values as shown, the
-    largest shown figure first (ties by label: the exact order of two equal figures is not shown)."""
+    largest shown figure first (ties by label: the exact order of two equal figures is not shown).
+    A gedeeld buurt's categories, which carry neither a figure nor an expected count (not in the
+    shared design), are left out: nineteen rows of 'x' and '–' made an area's PDF pages long."""
     t = facts.expected_floor
     out = []
     ranked = sorted(records(facts.rows), key=lambda r: (r["group"] != ALL, -_shown_or_none(r), r["label"]))
     for row in ranked:
         status = int(row["status"])
         shown = bool(disclosure.visible(status))
+        empty = not shown and not _expected_said(row) and row["group"] != ALL
+        if empty and facts.level == "buurt" and facts.audience != disclosure.INTERN:
+            continue
         out.append(
             {
                 "Categorie": "Alle categorieën" if row["group"] == ALL else row["label"],
@@ -466,7 +472,7 @@ def shifts_phrase(items: list[tuple[str, str, str]]) -> str:
 def basis_sentence(total: dict[str, Any], cats: list[dict[str, Any]]) -> str:
     """Which expected count was used, said for the total and for categories computed otherwise: "Hoe
     lezen" describes every method, this says which one this analysis used."""
-    if total.get("kind") == "geen":
+    if total.get("kind") == "geen" and disclosure.visible(int(total.get("status", disclosure.SHOWN))):
         return "Voor deze maand is er te weinig historie voor een verwacht aantal."
     if basis_text(total) == "–":
         if any(basis_text(r) not in ("", "–") for r in cats):

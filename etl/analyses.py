@@ -185,7 +185,12 @@ def assess_month(
         "label": keys["group_code"].map(lambda g: "Alle categorieën" if g == ALL else inputs.groups.get(g, g)),
     }
     frame = _tests_frame(keys, result, months, common)
-    shared_frame = _tests_frame(keys, shared, months, common)
+    # No expected count beside a figure that is hidden or not offered (a buurt's categories): it
+    # would rest on counts no reader has (an attacker found 230 beside 'x' in the demo's buurten).
+    judged = np.isfinite(low)
+    shared_frame = _tests_frame(keys, shared, months, common).assign(
+        expected=np.where(judged, shared.expected, np.nan), kind=np.where(judged, shared.kind, "geen")
+    )
     trend_months = months[-TREND_MONTHS:]
     totals = frame[frame["group_code"] == ALL]
     trend_values = seen[(keys["group_code"] == ALL).to_numpy(), -len(trend_months) :]
@@ -398,11 +403,12 @@ def shared_statistics(
     method: notable.Method,
     counted: np.ndarray | None = None,
 ) -> notable.Assessment:
-    """The statistics the gedeeld texts rest on: those of `month_statistics`, except that the
-    buurten's and wijken's series the gedeeld audience is offered (`offered`) are read from their
-    shared figures (`seen`: NaN where hidden). Their level, their level shifts (found, said, held
-    back, ended) and the count tested are then what a reader of the shared figures could compute
-    for themselves, with what the gemeente's series give all of them (profile, season, 1/k).
+    """The statistics the gedeeld texts rest on: those of `month_statistics` on the shared figures
+    (`seen`: NaN where hidden) of every series the gedeeld audience is offered (`offered`): the
+    gemeente's and stadsdelen's categories, a buurt's total, a wijk's categories. Their levels,
+    level shifts (found, said, held back, ended), expected counts and tests are then what a reader
+    of the shared figures could compute for themselves, with what the gemeente's series give all of
+    them (the profile, the concurrent season of buurten and wijken, 1/k per level × category).
 
     On the exact counts a level-shift sentence leaked: "het hogere niveau ... houdt geen stand"
     says that both of the last two months were nearer the old level than the new, and beside a
@@ -410,23 +416,31 @@ def shared_statistics(
     attacker's program, 6 December 2026); the expected count, which follows the level compared
     with, told the same. Level shifts are looked for only where the last two years average twice the
     threshold or more: lower, a month of 1-4 reads 0 or 5 by chance, and runs of them passed for a
-    shift. A hidden month reads its exact count, pooled into the level as
-    an expected count pools months.
+    shift. A hidden month reads the mean of the series' shown months: read as its exact count, the
+    rounded expected counts of the twelve months after it, whose other months the reader knows,
+    pinned it like a vernier (a second attacker's program: 12 hidden counts of 1-4 to one value).
 
     Every series is then tested on the box its shared figure allows (`boxes`, NaN where hidden:
-    notable.assess with a box), the gemeente's and stadsdelen's on their exact-count baselines (no level
-    shifts there; a level of years of months, rounded, tells no month)."""
+    notable.assess with a box). A series not offered, or hidden this month, is no test, and the
+    caller shows no expected count for it."""
     level, group = keys["area_level"].to_numpy(), keys["group_code"].to_numpy()
-    sub = np.flatnonzero(np.isin(level, LOCAL_LEVELS) & offered)
+    sub = np.flatnonzero(offered)
     if not len(sub):
         return notable.assess(seen[:, -1], pooled.base, group, method, level=level, inv_k=pooled.inv, box=boxes)
+    local = np.isin(level[sub], LOCAL_LEVELS)
     visible = np.isfinite(seen[sub])
-    counts = np.where(visible, seen[sub], dense[sub])
+    with np.errstate(invalid="ignore"):
+        shown_mean = (
+            np.nanmean(np.where(visible[:, :-1], seen[sub, :-1], np.nan), axis=1) if seen.shape[1] > 1 else None
+        )
+    fill = np.zeros(len(sub)) if shown_mean is None else np.nan_to_num(shown_mean)
+    counts = np.where(visible, seen[sub], fill[:, None])
     # Level shifts only where the last two years average twice the threshold or more: lower, most
     # months are 1-4, which read 0 or 5 by chance, and runs of them pass for a level shift (a buurt of
     # 1-7 a month, six months read 0 and then mostly 5, was "sinds juni hoger" in the demo).
     span = slice(-(PROFILE_MONTHS + 1), None)
-    decide = visible[:, span].all(axis=1) & (counts[:, span].mean(axis=1) >= disclosure.busy_level(threshold))
+    busy = counts[:, span].mean(axis=1) >= disclosure.busy_level(threshold)
+    decide = local & visible[:, span].all(axis=1) & busy
     # The figures' rounding is variance the counts' 1/k does not hold (at 2 a month, twice a count's
     # own): as extra 1/k at the series' recent level it widens the level's uncertainty.
     recent = np.nanmean(counts[:, max(0, counts.shape[1] - 1 - method.short_months) : -1], axis=1)
@@ -444,14 +458,19 @@ def shared_statistics(
         pooled.profile[sub],
         inv_k=inv,
         detect_shift=decide,
-        same_month=False,
+        same_month=~local,
         previous_shift=previous,
         observed=counts[:, -1],
     )
-    base = notable.shrunk(
-        base, level[sub], group[sub], np.ones(len(sub), dtype=bool) if counted is None else counted[sub]
-    )
-    base = notable.seasoned(base, pooled.season[sub], pooled.season_var[sub], pooled.label[sub])
+    scaled = np.ones(len(sub), dtype=bool) if counted is None else counted[sub]
+    base = notable.shrunk(base, level[sub], group[sub], local & scaled)
+    # The gemeente's and stadsdelen's season from last year: the gemeente's shared figures.
+    season = pooled.season[sub].copy()
+    for g in np.unique(group[sub]):
+        gm = (level[sub] == "gemeente") & (group[sub] == g)
+        if gm.any():
+            season[~local & (group[sub] == g)] = notable.seasonal_index(counts[gm, :-1].sum(axis=0), method)
+    base = notable.seasoned(base, season, pooled.season_var[sub], pooled.label[sub])
     merged = _merged(pooled.base, base, sub)
     return notable.assess(seen[:, -1], merged, group, method, level=level, inv_k=pooled.inv, box=boxes)
 

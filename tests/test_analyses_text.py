@@ -184,12 +184,11 @@ def test_a_level_shift_is_said_once_and_only_where_the_figure_is_shown() -> None
     gedeeld = "\n".join(narrative.describe(_facts(rows))["paragraphs"])
     assert gedeeld.count(said) == 1 and "drugs" not in gedeeld.lower()
     assert "voor woninginbraak uit het nieuwe niveau sinds augustus 2026" in gedeeld
-    assert [r["Basis"] for r in narrative.table_rows(_facts(rows))][1:] == [
-        "het nieuwe niveau sinds augustus 2026",
-        "–",
-    ]
-    # A new level rests on as few as three months: its expectation only beside a shown count.
-    assert [r["Verwacht"] for r in narrative.table_rows(_facts(rows))][1:] == ["22", "–"]
+    assert [r["Basis"] for r in narrative.table_rows(_facts(rows))][1:] == ["het nieuwe niveau sinds augustus 2026"]
+    # A new level rests on as few as three months: its expectation only beside a shown count; a gedeeld
+    # buurt's category with neither figure nor expectation is left out of its table, not for intern.
+    assert [r["Verwacht"] for r in narrative.table_rows(_facts(rows))][1:] == ["22"]
+    assert [r["Categorie"] for r in narrative.table_rows(_intern(_facts(rows)))][1:] == ["Woninginbraak", "Drugs"]
     assert narrative.describe(_facts(rows))["charts"]["groups"]["expected"] == [None, 22.0]
     intern = "\n".join(narrative.describe(_intern(_facts(rows)))["paragraphs"])
     assert said in intern and "niveau van drugs lager" in intern

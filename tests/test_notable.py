@@ -1024,7 +1024,7 @@ def _with_shared(seed: int, months: int = 26) -> tuple[pd.DataFrame, np.ndarray,
 def _shared_statistics(
     keys: pd.DataFrame, counts: np.ndarray, exposure: np.ndarray, shared: np.ndarray, pooled: analyses.Pooled
 ) -> notable.Assessment:
-    low, high = disclosure.rounding_box(shared[:, -1], np.zeros(len(keys), dtype=bool), 5)
+    low, high = disclosure.rounding_box(shared[:, -1], ~np.isfinite(shared[:, -1]), 5)
     offered = np.ones(len(keys), dtype=bool)
     return analyses.shared_statistics(pooled, counts, shared, (low, high), exposure, keys, offered, 5, notable.DEFAULT)
 
@@ -1057,16 +1057,20 @@ def test_a_box_test_is_the_exact_test_on_a_count_and_never_sharper_on_a_box() ->
 
 def test_the_gedeeld_statistics_read_the_shared_figures_not_the_counts_behind_them() -> None:
     """With what the gemeente's series give all tests fixed (etl.analyses.Pooled), any exact counts
-    inside the boxes of the same shared figures give the same gedeeld statistics: expected counts,
-    level shifts and flags of every buurt and wijk series are what a reader of the figures could
-    compute. The exact statistics do move with the counts."""
+    inside the boxes of the same shared figures, and any count at all in a hidden month, give the
+    same gedeeld statistics: expected counts, level shifts and flags are what a reader of the figures
+    could compute. A hidden month read as its exact count was pinned like a vernier by the rounded
+    expected counts of the months after it (an attacker's program). The exact statistics do move."""
     keys, counts, exposure, shared = _with_shared(5)
+    rng = np.random.default_rng(6)
+    hidden = rng.random(shared.shape) < 0.05
+    hidden[:, -1] = False
+    shared[hidden] = np.nan
     exact, pooled = analyses.month_statistics(counts, exposure, keys, ["a"], notable.DEFAULT)
     before = _shared_statistics(keys, counts, exposure, shared, pooled)
-    rng = np.random.default_rng(6)
-    low, high = disclosure.rounding_box(shared, np.zeros(shared.shape, dtype=bool), 5)
-    other = np.floor(low + rng.random(shared.shape) * (high - low + 1))
-    assert (other != counts).mean() > 0.5
+    low, high = disclosure.rounding_box(np.nan_to_num(shared), hidden, 5)
+    other = np.floor(low + rng.random(shared.shape) * (np.minimum(high, low + 30) - low + 1))
+    assert (other != counts).mean() > 0.5 and (other[hidden] != counts[hidden]).mean() > 0.5
     after = _shared_statistics(keys, other, exposure, shared, pooled)
     for name in ("expected", "p_up", "p_down", "q", "shift", "since", "shift_new", "shift_ended"):
         np.testing.assert_array_equal(getattr(after, name), getattr(before, name), err_msg=name)
