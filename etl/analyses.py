@@ -118,7 +118,7 @@ def assess_month(
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], np.ndarray, np.ndarray, pd.DataFrame]:
     """The statistics of every area × category of the month (one row each: observed, status,
     expected, direction, excess, q, kind, rate, label), the areas, the 24-month total series, and the
-    same statistics as the gedeeld texts read them (`shared_statistics`, flags `_shared_direction`)."""
+    same statistics as the gedeeld texts read them (`shared_statistics`)."""
     month = inputs.month
     cells = inputs.cells
     first = min(cells["period"]) if not cells.empty else month
@@ -172,9 +172,7 @@ def assess_month(
     counted_rows = counted if counted.any() else None
     result, pooled = month_statistics(dense, offset, keys, groups, method, counted=counted_rows)
     low, high = _boxes(seen[:, -1], status_now, inputs.threshold)
-    shared = shared_statistics(
-        pooled, dense, seen, (low, high), offset, keys, offered, inputs.threshold, method, counted_rows
-    )
+    shared = shared_statistics(pooled, seen, (low, high), offset, keys, offered, inputs.threshold, method, counted_rows)
 
     common = {
         "shown": seen[:, -1],
@@ -393,7 +391,6 @@ def month_statistics(
 
 def shared_statistics(
     pooled: Pooled,
-    dense: np.ndarray,
     seen: np.ndarray,
     boxes: tuple[np.ndarray, np.ndarray],
     offset: np.ndarray,
