@@ -277,11 +277,11 @@ def warm(gm: str) -> None:
     if not weeks:
         return
     quarter, _ = baseline_quarter(gm, weeks[-1])
-    for audience in (disclosure.INTERN, disclosure.GEDEELD):
+    for audience, level in MAP_LEVELS.items():
         kpi_frame(gm, weeks[-1], audience)
-        queries.cells(ui.url(), gm, "week", (weeks[-1],), "buurt", queries.ALL, audience=audience)
+        queries.cells(ui.url(), gm, "week", (weeks[-1],), level, queries.ALL, audience=audience)
         if quarter:
-            queries.cells(ui.url(), gm, "quarter", (quarter,), "buurt", queries.ALL, audience=audience)
+            queries.cells(ui.url(), gm, "quarter", (quarter,), level, queries.ALL, audience=audience)
     notable_tests(ui.url(), gm, weeks[-1])
     queries.population(ui.url(), gm)
     queries.buurt_geojson(ui.url(), gm)
@@ -379,10 +379,13 @@ def render(
     return dbc.Row(cards, className="g-2"), fig, table
 
 
+# The areas of the map and the ranked table per audience: weekly buurt figures are not in the shared
+# design, a stadsdeel's are.
+MAP_LEVELS = {disclosure.INTERN: "buurt", disclosure.GEDEELD: "stadsdeel"}
+
+
 def map_level() -> str:
-    """The areas of the map and the ranked table: buurten for intern, stadsdelen for gedeeld (weekly
-    buurt figures are not in the shared design)."""
-    return "buurt" if ui.audience() == disclosure.INTERN else "stadsdeel"
+    return MAP_LEVELS.get(ui.audience(), "stadsdeel")
 
 
 def render_notable(gm: str | None, week: str | None) -> object:
