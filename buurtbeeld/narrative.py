@@ -129,7 +129,7 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
             "'opvallend' staat er alleen als de uitkomst dat is bij elk aantal dat het afgeronde cijfer "
             "toelaat. Zo zegt geen woord meer dan de cijfers; de interne weergave, op de exacte aantallen, kan "
             "daardoor meer opvallende uitkomsten tonen. Een cijfer dat niet getoond wordt, beoordelen we hier "
-            "niet en krijgt geen verwacht aantal; van een grover getoond cijfer zeggen we alleen hoeveel "
+            "niet, en het krijgt geen verwacht aantal; van een grover getoond cijfer zeggen we alleen hoeveel "
             "opvallende uitkomsten er zo zijn."
         )
     return (
