@@ -278,9 +278,10 @@ def test_demo_texts_follow_their_flags_and_write_dutch(demo_warehouse: Settings)
                     for level, code in parents
                     if f"- {d.name}: " not in summaries.get((level, code), "")
                 ]
-    # Not vacuous: the demo has 28 notable results in its gedeeld tables (47 while the shared design
-    # held a buurt's categories per month; those are now results not shown).
-    assert n_notable >= 20 and n_children >= 10, (n_notable, n_children)
+    # Not vacuous: the demo has 19-21 notable results in its gedeeld tables, depending on the build's
+    # secret (the cell keys round), since they are judged on the shared figures (28 on the exact
+    # counts beside shown figures; 47 while the shared design held a buurt's categories per month).
+    assert n_notable >= 12 and n_children >= 8, (n_notable, n_children)
     assert problems == [], problems[:20]
 
 
