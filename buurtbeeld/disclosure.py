@@ -295,9 +295,11 @@ def format_amount(value: float | int | None, unit: str | None) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     unit = (unit or "").strip()
-    if unit in {"x 1 000 euro", "x 1.000 euro"}:
-        return f"€ {format_number(value * 1000)}"
     decimals = 0 if abs(value) >= 100 else 1
+    if unit in {"x 1 000 euro", "x 1.000 euro"}:
+        # At the precision of the unit's figures: a gemeente's mean of buurten's WOZ values is
+        # "€ 332.000" beside a buurt's "€ 391.000", not "€ 332.458".
+        return f"€ {format_number(round_half_up(value, decimals) * 1000)}"
     if unit == "euro":
         return f"€ {format_number(value, decimals)}"
     if unit == "%":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -172,11 +173,17 @@ def link_choice(value: str | None, options: list[dict[str, str]], default: str) 
     """The option a link's parameter names, by value or by label (either case), else `default`: a
     link from a memo, an older version or a hand edit ("per=maand") never reaches a callback with a
     value it cannot draw (an empty chart, and an Excel download that failed with a server error)."""
-    text = (value or "").strip().casefold()
+    text = _link_key(value or "")
     for option in options:
-        if text in (str(option["value"]).casefold(), str(option["label"]).casefold()):
+        if text in (_link_key(str(option["value"])), _link_key(str(option["label"]))):
             return str(option["value"])
     return default
+
+
+def _link_key(text: str) -> str:
+    """A label as links write it: case, spaces and thousands separators aside, so a link that
+    says "Per 1 000 inwoners" (as the pages did before December 2026) still finds "Per 1.000"."""
+    return re.sub(r"[\s.]", "", text).casefold()
 
 
 def group_label(code: str) -> str:
@@ -235,7 +242,7 @@ def category_label(gemeente: str, group: str, mk: str | None = None) -> str:
 
 
 def measure_options() -> list[dict[str, str]]:
-    return [{"label": "Aantal", "value": "aantal"}, {"label": "Per 1 000 inwoners", "value": "per1000"}]
+    return [{"label": "Aantal", "value": "aantal"}, {"label": "Per 1.000 inwoners", "value": "per1000"}]
 
 
 def measure_choice(value: str | None) -> str:
@@ -291,21 +298,42 @@ def display_table(frame: pd.DataFrame, table_id: str, page_size: int = 20) -> da
     columns = [str(c) for c in frame.columns]
     return dag.AgGrid(
         id=table_id,
+        # Names take twice the share of a figure's column, and the columns fill the table's width: at
+        # AG Grid's own 200 px each, the Weekoverzicht's ranking beside the map hid its difference and
+        # rate columns behind a scroll bar.
         columnDefs=[
-            {"field": c, "headerName": c, "sortable": False, "wrapText": True, "autoHeight": True} for c in columns
+            {
+                "field": c,
+                "headerName": c,
+                "sortable": False,
+                "wrapText": True,
+                "autoHeight": True,
+                # A header wraps between words, not inside one ("Weekgemiddelde").
+                "minWidth": max(80 if _figures(frame[c]) else 110, 9 * max(map(len, c.split() or [""])) + 36),
+                "flex": 1 if _figures(frame[c]) else 2,
+            }
+            for c in columns
         ],
         rowData=[{str(k): ("" if v is None else str(v)) for k, v in row.items()} for row in frame.to_dict("records")],
-        defaultColDef={"resizable": True, "minWidth": 90},
+        defaultColDef={"resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
         dashGridOptions={
             "pagination": len(frame) > page_size,
             "paginationPageSize": page_size,
             "paginationPageSizeSelector": False,
             "domLayout": "autoHeight",
+            # A column is named as the reader reads it; "Per 1.000 inwoners" is no path into the row.
+            "suppressFieldDotNotation": True,
             "localeText": GRID_LOCALE,
         },
         className="ag-theme-alpine",
         style={"width": "100%"},
     )
+
+
+def _figures(column: pd.Series) -> bool:
+    """A column of figures as the tables show them ("12", "≈10", "2,5", "x", "–", "+3")."""
+    text = column.astype(str).str.strip()
+    return bool(len(text)) and bool(text.str.fullmatch(r"[-+–≈x€%\s\d.,]*").all())
 
 
 GRID_LOCALE = {
@@ -352,7 +380,8 @@ def save_view_controls(prefix: str) -> html.Div:
             ),
         ],
         className="d-inline-block",
-        style={"maxWidth": "22rem"},
+        # Wide enough for the placeholder: at 22rem it read "Naam van deze weergav".
+        style={"width": "26rem", "maxWidth": "100%"},
     )
 
 

@@ -297,6 +297,8 @@ def test_demo_generates_every_month(demo_warehouse: Settings) -> None:
     [
         (371.0, "x 1 000 euro", "€ 371.000"),
         (28.4, "x 1 000 euro", "€ 28.400"),
+        (332.458, "x 1 000 euro", "€ 332.000"),
+        (28.45, "x 1 000 euro", "€ 28.500"),
         (12.46, "%", "12,5%"),
         (4210.0, "inwoners per km²", "4.210 inwoners per km²"),
         (3.0, "klasse", "3,0"),

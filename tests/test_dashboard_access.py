@@ -127,6 +127,7 @@ def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
         assert _prop(trends.layout(gemeente="GM9999", groep="Woninginbraak"), "tr-groep") == "woninginbraak"
         assert _prop(trends.layout(gemeente="GM9999", maat="zomaar"), "tr-maat") == "aantal"
         assert _prop(trends.layout(gemeente="GM9999", maat="Per 1 000 inwoners"), "tr-maat") == "per1000"
+        assert _prop(trends.layout(gemeente="GM9999", maat="per 1.000 inwoners"), "tr-maat") == "per1000"
 
 
 def _prop(layout, component_id: str, prop: str = "value"):

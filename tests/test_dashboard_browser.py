@@ -171,6 +171,9 @@ def test_every_page_renders_for_each_role(server: str, browser: object) -> None:
             assert "Traceback" not in body and "Error" not in body
             # Every page says whom its figures are for; no chart offers an upload to an outside service.
             assert page.get_attribute("#audience", "data-audience") == ("gedeeld" if user == "sam" else "intern")
+            # What the shared figures mean, once on every page (Maandanalyses: in "Hoe lezen").
+            shared = user == "sam" and path != "/beheer"  # beheer shows sam no figures
+            assert body.count(disclosure.legend(5)[:40]) == (1 if shared else 0), (user, path)
             buttons = page.eval_on_selector_all(".modebar-btn", "els => els.map(e => e.dataset.title || '')")
             assert not [b for b in buttons if "Chart Studio" in b or "Cloud" in b or "Share" in b], buttons
             toolbar += buttons
@@ -213,9 +216,24 @@ def test_weekoverzicht_filters_url_state_and_map_click(server: str, browser: obj
     # The URL changes before the map's callback is sent: settle() can look in between (CI, once).
     expect(page.locator("#wo-map")).to_contain_text(f"MK {mk}", timeout=30_000)
     shared = page.url
-    page.click("label:has-text('Per 1 000 inwoners')")
+    page.click("label:has-text('Per 1.000 inwoners')")
     page.wait_for_url("**maat=per1000*")
     settle(page)
+    # Every column of the ranking shows its figures, within the table's width (a column named with a
+    # dot was read by AG Grid as a path into the row, and came out empty).
+    # The grid re-renders after the measure changes: poll until it holds, then say what it showed.
+    row = "#wo-table .ag-row[row-index='0'] .ag-cell"
+    read = "els => els.map(e => [e.getAttribute('col-id'), e.textContent.trim(), e.getBoundingClientRect().right])"
+    fits = """row => {
+        const cells = [...document.querySelectorAll(row)];
+        const edge = document.querySelector("#wo-table").getBoundingClientRect().right;
+        return cells.length && cells[cells.length - 1].getAttribute("col-id") === "Per 1.000 inwoners"
+            && cells.every(c => c.textContent.trim() && c.getBoundingClientRect().right <= edge + 1);
+    }"""
+    try:
+        page.wait_for_function(fits, arg=row, timeout=20_000)
+    except Exception:
+        pytest.fail(f"ranking table: {page.eval_on_selector_all(row, read)}")
     # A link pasted in a memo reopens the same view.
     other = page.context.new_page()
     other.goto(shared)

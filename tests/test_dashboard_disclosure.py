@@ -114,7 +114,7 @@ def excel_violations(download: dict[str, Any]) -> Iterator[str]:
         if not rows:
             continue
         for j, header in enumerate(rows[0]):
-            if header and COUNT_HEADERS.search(str(header)) and "per 1 000" not in str(header):
+            if header and COUNT_HEADERS.search(str(header)) and "per 1.000" not in str(header):
                 for i, row in enumerate(rows[1:], start=2):
                     if isinstance(row[j], int | float) and row[j] % 5:  # gedeeld: multiples of 5 only
                         yield f"{download['filename']}:{sheet.title}!{i},{header}: {row[j]}"

@@ -162,7 +162,7 @@ def comparison_frame(gm: str, codes: list[str], period: str) -> pd.DataFrame:
 def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
     """The buurt's indicators next to its stadsdeel and gemeente. The gemeente's own figure where one
     was delivered (as the monthly analyses read it); otherwise, and for the stadsdeel, from its
-    buurten (buurtbeeld.indicator_totals): counts of people summed and shown per 1 000 inwoners. An
+    buurten (buurtbeeld.indicator_totals): counts of people summed and shown per 1.000 inwoners. An
     aggregate is shown only when none of its buurten is hidden or missing."""
     t = ui.threshold()
     ind = queries.indicators(ui.url(), gm)
@@ -202,7 +202,7 @@ def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
             per = np.nan if hidden or pd.isna(value) else value / own["inwoners"].iloc[0] * 1000
             rows.append(
                 {
-                    "Indicator": f"{label} (per 1 000 inwoners)",
+                    "Indicator": f"{label} (per 1.000 inwoners)",
                     "Periode": own["period"].iloc[0],
                     "Buurt": f"{shown} ({disclosure.format_number(per, 1)})",
                     "Stadsdeel": disclosure.format_number(aggregate(g[g["stadsdeel"] == sd]), 1) if sd else "–",
@@ -335,7 +335,7 @@ def comparison_table(frame: pd.DataFrame) -> pd.DataFrame:
         for r in g.itertuples():
             name = "Alle" if r.group == "*" else ui.group_label(r.group)
             row[f"{name}: aantal"] = disclosure.label(r.count, r.status, t)
-            row[f"{name}: per 1 000"] = disclosure.rate_label(r.rate, r.status, t)
+            row[f"{name}: per 1.000"] = disclosure.rate_label(r.rate, r.status, t)
         out.append(row)
     return pd.DataFrame(out)
 
@@ -371,7 +371,7 @@ def update(gm: str, buurt: str | None, refs: list[str] | None, period: str):
                 ),
                 dbc.Col(
                     [
-                        html.H3("Vergelijking (aantal en per 1 000 inwoners)", className="h5"),
+                        html.H3("Vergelijking (aantal en per 1.000 inwoners)", className="h5"),
                         ui.display_table(comparison_table(comparison_frame(gm, [buurt, *refs], period)), "bp-compare"),
                     ],
                     lg=6,
@@ -423,7 +423,7 @@ def export(_: int, gm: str, buurt: str, refs: list[str] | None, period: str):
             {
                 "Categorie": cats["label"],
                 "Aantal": exports.cell_values(cats["count"], cats["status"]),
-                "Per 1 000 inwoners": exports.cell_values(cats["rate"], cats["status"], 2),
+                "Per 1.000 inwoners": exports.cell_values(cats["rate"], cats["status"], 2),
             }
         ),
         "Tijdstippen": pd.DataFrame(

@@ -97,8 +97,9 @@ def layout(
                 ],
                 className="mb-3",
             ),
+            # No legend below: "Hoe lezen" at the end of the content carries it, as the downloads do
+            # (with both, a gedeeld reader got the same paragraph twice).
             dcc.Loading(html.Div(id="ma-content")),
-            ui.suppression_note(),
             html.Div([ui.save_view_controls("ma"), html.Span(id="ma-view-status", className="small ms-2")]),
         ]
     )

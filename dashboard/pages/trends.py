@@ -142,7 +142,7 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
     label = ui.rate_text(s["rate"], s["status"]) if rate else ui.count_text(s["count"], s["status"])
     x = [d.isoformat() for d in s["period_start"]]
     hidden = s[s["status"] == disclosure.SECONDARY]
-    what = "per 1 000 inwoners" if rate else "aantal geregistreerde incidenten"
+    what = "per 1.000 inwoners" if rate else "aantal geregistreerde incidenten"
     # A plain figure dict: plotly's classes validate and deep-copy every point on every call.
     traces = [
         {
@@ -158,7 +158,7 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
             "type": "bar",
             "x": x,
             "y": ui.plain_list(y),
-            "name": "per 1 000 inwoners" if rate else "aantal",
+            "name": "per 1.000 inwoners" if rate else "aantal",
             "marker": {"color": ui.PALETTE[0]},
             "customdata": [list(p) for p in zip(s["period"], label, strict=True)],
             "hovertemplate": "%{customdata[0]}: %{customdata[1]}<extra></extra>",
@@ -235,7 +235,7 @@ def export(_: int, gm: str, level: str, area: str, group: str, grain: str, mk: s
             "Aantal": exports.cell_values(s["count"], s["status"]),
             "Voortschrijdend gemiddelde": exports.cell_values(s["moving"], s["moving_s"], 1),
             "Zelfde periode vorig jaar": exports.cell_values(s["last_year"], s["last_year_s"]),
-            "Per 1 000 inwoners": exports.cell_values(s["rate"], s["status"], 2),
+            "Per 1.000 inwoners": exports.cell_values(s["rate"], s["status"], 2),
         }
     )
     about = exports.about_sheet(

@@ -19,7 +19,7 @@ dash.register_page(__name__, path="/verbanden", name="Verbanden", title="Verband
 
 OUTLIERS = 5
 MIN_POINTS = 8
-# A rate per 1 000 of a buurt where a handful live (a business park of 5 inwoners at (0, 0), labelled)
+# A rate per 1.000 of a buurt where a handful live (a business park of 5 inwoners at (0, 0), labelled)
 # pulled the line and the correlation; such buurten stay in the table but not in the chart.
 MIN_INWONERS = 100
 
@@ -66,7 +66,7 @@ def layout(
                     ),
                     dbc.Col(
                         ui.labelled(
-                            "Categorie (verticaal, per 1 000 inwoners)",
+                            "Categorie (verticaal, per 1.000 inwoners)",
                             dcc.Dropdown(id="vb-groep", options=ui.group_options(), value=groep, clearable=False),
                         ),
                         md=3,
@@ -107,7 +107,7 @@ def indicator_options(gm: str) -> list[dict[str, str]]:
     ind = ind[ind["indicator"] != "aantal_inwoners"].drop_duplicates("indicator").sort_values("label")
     return [
         {
-            "label": f"{r.label}" + (" (per 1 000 inwoners)" if r.unit == "aantal" else f" ({r.unit})"),
+            "label": f"{r.label}" + (" (per 1.000 inwoners)" if r.unit == "aantal" else f" ({r.unit})"),
             "value": r.indicator,
         }
         for r in ind.itertuples()
@@ -123,7 +123,7 @@ def period_options(gm: str) -> list[dict[str, str]]:
 
 
 def points(gm: str, indicator: str, group: str, period: str, mk: str | None = None) -> pd.DataFrame:
-    """Per visible buurt: x (indicator, per 1 000 inwoners for counts), y (incident rate), both hidden
+    """Per visible buurt: x (indicator, per 1.000 inwoners for counts), y (incident rate), both hidden
     where the disclosure rules hide them."""
     t = ui.threshold()
     areas = ui.visible_areas(gm, "buurt")
@@ -197,7 +197,7 @@ def update(gm: str, indicator: str | None, group: str, period: str | None, mk: s
     if few.any():
         summary += (
             f"; {int(few.sum())} met minder dan {MIN_INWONERS} inwoners niet in de grafiek (te weinig om per "
-            "1 000 te rekenen)"
+            "1.000 te rekenen)"
         )
     if model:
         xs = np.linspace(ok["x"].min(), ok["x"].max(), 20)
@@ -226,14 +226,14 @@ def update(gm: str, indicator: str | None, group: str, period: str | None, mk: s
         summary += (
             f". Rangcorrelatie (Spearman) ρ = {disclosure.format_number(model['rho'], 2)} over "
             f"{model['n']} buurten; de lijn stijgt {disclosure.format_number(model['slope'], 2)} incidenten "
-            "per 1 000 inwoners per eenheid van de indicator. Gelabeld: de buurten die het verst van de lijn "
+            "per 1.000 inwoners per eenheid van de indicator. Gelabeld: de buurten die het verst van de lijn "
             "liggen."
         )
     else:
         summary += f". Te weinig buurten in beeld (minder dan {MIN_POINTS}) voor een lijn of correlatie."
     fig.update_layout(
         xaxis_title=x_label,
-        yaxis_title=f"{ui.category_label(gm, group, mk)} per 1 000 inwoners",
+        yaxis_title=f"{ui.category_label(gm, group, mk)} per 1.000 inwoners",
         height=480,
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 10, "t": 20, "b": 40},
@@ -242,7 +242,7 @@ def update(gm: str, indicator: str | None, group: str, period: str | None, mk: s
         {
             "Buurt": frame["name"],
             "Indicator": [disclosure.format_number(v, 1) for v in frame["x"]],
-            "Per 1 000 inwoners": ui.rate_text(frame["y"], frame["status"]),
+            "Per 1.000 inwoners": ui.rate_text(frame["y"], frame["status"]),
         }
     )
     search = ui.query_string(gemeente=gm, indicator=indicator, groep=group, periode=period, mk=mk)
@@ -271,7 +271,7 @@ def export(_: int, gm: str, indicator: str, group: str, period: str, mk: str | N
             "Buurtcode": frame["area_code"],
             "Buurt": frame["name"],
             "Indicator": [None if pd.isna(v) else disclosure.round_half_up(v, 2) for v in frame["x"]],
-            "Per 1 000 inwoners": exports.cell_values(frame["y"], frame["status"], 2),
+            "Per 1.000 inwoners": exports.cell_values(frame["y"], frame["status"], 2),
         }
     )
     model = fit(frame)

@@ -105,7 +105,7 @@ def layout(
                                 className="small text-muted",
                             ),
                         ],
-                        lg=6,
+                        lg=5,
                     ),
                     dbc.Col(
                         [
@@ -122,7 +122,7 @@ def layout(
                             dcc.Loading(html.Div(table, id="wo-table")),
                             ui.export_controls("wo"),
                         ],
-                        lg=6,
+                        lg=7,
                     ),
                 ]
             ),
@@ -314,7 +314,7 @@ def table_text(frame: pd.DataFrame, level: str = "buurt") -> pd.DataFrame:
                 for b, s in zip(frame["baseline"], frame["base_s"], strict=True)
             ],
             "Verschil": [disclosure.format_number(e, 1) if pd.notna(e) else "–" for e in frame["excess"]],
-            "Per 1 000 inwoners": [
+            "Per 1.000 inwoners": [
                 disclosure.rate_label(r, int(s), t) for r, s in zip(frame["rate"], frame["status"], strict=True)
             ],
         }
@@ -362,7 +362,7 @@ def render(
         if value == "rate"
         else ui.count_text(frame["count"], frame["status"])
     )
-    title = ("per 1 000 inw." if value == "rate" else "aantal") + (f" · MK {mk}" if mk else "")
+    title = ("per 1.000 inw." if value == "rate" else "aantal") + (f" · MK {mk}" if mk else "")
     painted = frame[frame["area_code"] != "onbekend"] if level == "buurt" else stadsdeel_map_frame(gm, frame)
     fig = ui.choropleth(gm, painted, value, "label", title)
     table: object = ui.display_table(table_text(frame, level), "wo-ranked")
@@ -505,7 +505,7 @@ def export(_: int, gm: str, week: str, group: str, mk: str | None = None):
             "Wijk": frame["wijk_name"],
             "Aantal": exports.cell_values(frame["count"], frame["status"]),
             "Weekgemiddelde vorig kwartaal": exports.cell_values(frame["baseline"], frame["base_s"], 1),
-            "Per 1 000 inwoners": exports.cell_values(frame["rate"], frame["status"], 2),
+            "Per 1.000 inwoners": exports.cell_values(frame["rate"], frame["status"], 2),
         }
     )
     kpis = kpi_frame(gm, week)
