@@ -62,6 +62,9 @@ twins) show where the gap comes from.
     python benchmarks/analyses_quality.py [--snel] [--replicaten R] [--buurten N] [--maanden M]
     python benchmarks/analyses_quality.py --weken [--snel]
 
+With `--processen 2` two dispersion settings run side by side (the full run: about 55 minutes on two
+cores instead of 110); cells and scores are the same.
+
 **Weeks (`--weken`).** The same generated gemeenten (same seeds, no warehouse: the list reads weekly
 counts) and the Weekoverzicht's list (buurtbeeld.weekly.notable_week) for each of the last 26 weeks
 against its 26 history weeks, next to an oracle with the true weekly mean and 1/k (month effect plus
@@ -85,6 +88,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -432,6 +436,17 @@ def run_setting(k_week: float, k_month: float, args: argparse.Namespace, work: P
     return out.assign(k_week=k_week, k_month=k_month, planted=out["gemeente"].isin(planted_codes))
 
 
+def _timed_setting(k_week: float, k_month: float, args: argparse.Namespace, work: Path) -> tuple[pd.DataFrame, float]:
+    t0 = time.perf_counter()
+    return run_setting(k_week, k_month, args, work), time.perf_counter() - t0
+
+
+def _setting_order(dispersions: list[tuple[float, float]]):
+    """The report's rows in the order of the settings, whichever process finished first."""
+    place = {d: i for i, d in enumerate(dispersions)}
+    return lambda key: (place[(key[0], key[1])], key[2])
+
+
 def _rate(hits: pd.Series) -> float:
     return float(hits.mean()) if len(hits) else float("nan")
 
@@ -657,14 +672,18 @@ def independent_main(args: argparse.Namespace) -> None:
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench-analyses-independent-"))
     print(f"Werkmap: {work}", flush=True)
     scores: dict[tuple[float, float, int], dict] = {}
-    for kw, km in dispersions:
-        t0 = time.perf_counter()
-        cells = run_setting(kw, km, args, work)
-        for h in HISTORIES:
-            scores[(kw, km, h)] = score_setting(cells[cells["history"] == h])
-        if args.cellen:
-            cells.to_csv(work / f"cellen_kw{_k(kw)}_km{_k(km)}.csv.gz", index=False)
-        print(f"k week {_k(kw)}, k maand {_k(km)}: {time.perf_counter() - t0:.0f} s", flush=True)
+    # The settings share nothing (each its own warehouse folder and generator seed): with more than
+    # one process the run takes about 1/N of the time, with the same cells and scores.
+    with ProcessPoolExecutor(max_workers=args.processen) as pool:
+        runs = {pool.submit(_timed_setting, kw, km, args, work): (kw, km) for kw, km in dispersions}
+        for done in as_completed(runs):
+            (kw, km), (cells, seconds) = runs[done], done.result()
+            for h in HISTORIES:
+                scores[(kw, km, h)] = score_setting(cells[cells["history"] == h])
+            if args.cellen:
+                cells.to_csv(work / f"cellen_kw{_k(kw)}_km{_k(km)}.csv.gz", index=False)
+            print(f"k week {_k(kw)}, k maand {_k(km)}: {seconds:.0f} s", flush=True)
+    scores = {key: scores[key] for key in sorted(scores, key=_setting_order(dispersions))}
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
@@ -817,6 +836,7 @@ def main() -> None:
     )
     parser.add_argument("--cellen", action="store_true", help="also write every scored cell (csv.gz) to the workdir")
     parser.add_argument("--weken", action="store_true", help="the weekly list (Weekoverzicht) instead of the months")
+    parser.add_argument("--processen", type=int, default=1, help="dispersion settings run side by side (default 1)")
     args = parser.parse_args()
     if args.demo:
         demo_main(args)
