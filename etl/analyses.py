@@ -170,9 +170,9 @@ def assess_month(
     # where no buurt has one (then the weeks alone are everyone's exposure).
     counted = (pop > 0).any(axis=1)
     counted_rows = counted if counted.any() else None
-    result, pooled = month_statistics(dense, offset, keys, groups, method, counted=counted_rows)
+    result = month_statistics(dense, offset, keys, groups, method, counted=counted_rows)
     low, high = _boxes(seen[:, -1], status_now, inputs.threshold)
-    shared = shared_statistics(pooled, seen, (low, high), offset, keys, offered, inputs.threshold, method, counted_rows)
+    shared = shared_statistics(seen, (low, high), offset, keys, offered, inputs.threshold, method, counted_rows)
 
     common = {
         "shown": seen[:, -1],
@@ -180,6 +180,8 @@ def assess_month(
         # What the recent level rests on (the texts say it: "de afgelopen 8 maanden").
         "level_months": min(len(months) - 1, method.short_months),
         "rate": disclosure.masked_rate(pd.Series(seen[:, -1]), pd.Series(status_now), pd.Series(pop[:, -1])).to_numpy(),
+        # The rate of one case: a shared 0 (0 to threshold - 1) is a rate below threshold × this.
+        "rate_unit": np.where(pop[:, -1] > 0, 1000.0 / np.where(pop[:, -1] > 0, pop[:, -1], 1.0), np.nan),
         "label": keys["group_code"].map(lambda g: "Alle categorieën" if g == ALL else inputs.groups.get(g, g)),
     }
     frame = _tests_frame(keys, result, months, common)
@@ -218,6 +220,7 @@ def _tests_frame(
         ended_since=[months[i] if i >= 0 else "" for i in result.ended_since],
         shift_resumed=result.shift_resumed,
         rate=common["rate"],
+        rate_unit=common["rate_unit"],
         label=common["label"],
     )
 
@@ -238,28 +241,48 @@ def _first_pass(
     group: np.ndarray,
     method: notable.Method,
     only: np.ndarray | None = None,
+    rounded: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The profile and the month-level 1/k (per area level × category; `only` the series whose
     category is needed) of the month after the history `dense[:, :-1]`. The profile: for buurten and
-    wijken the gemeente's robust factor of each category and month (1 elsewhere), scaled to a mean
-    of 1 over the recent level's window. The 1/k: from a first baseline with every reference month
-    kept, whose residuals estimate the dispersion."""
+    wijken the gemeente's robust factor of each category and month over its finest local series
+    (`_index_rows`; 1 elsewhere), scaled to a mean of 1 over the recent level's window. The 1/k: from
+    a first baseline with every reference month kept, whose residuals estimate the dispersion
+    (`rounded`: `dense` holds figures rounded to that base, see notable.dispersion)."""
     h = dense.shape[1] - 1
     local = np.isin(level, LOCAL_LEVELS)
     profile = np.ones((len(level), h))
     span = min(h, PROFILE_MONTHS)
     if span:
         window = slice(h - span, h)
-        profile[:, window] = notable.gemeente_profile(dense[:, window], offset[:, window], group, level == "buurt")
+        profile[:, window] = notable.gemeente_profile(
+            dense[:, window], offset[:, window], group, _index_rows(level, group), rounded
+        )
         profile[~local] = 1.0
         recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
         profile = np.where(recent > 0, profile / recent, 1.0)
     first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
-    return profile, notable.dispersion(first, level, group, method, only=only, profiled=local)
+    return profile, notable.dispersion(first, level, group, method, only=only, profiled=local, rounded=rounded)
+
+
+def _index_rows(level: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """The series a category's profile and concurrent season are taken over: its buurten, or where a
+    category has none among the series, its wijken (the gedeeld statistics, which read no buurt's
+    categories)."""
+    rows = level == "buurt"
+    for g in np.unique(group[level == "wijk"]):
+        if not (rows & (group == g)).any():
+            rows = rows | ((level == "wijk") & (group == g))
+    return rows
 
 
 def _earlier_passes(
-    dense: np.ndarray, offset: np.ndarray, level: np.ndarray, group: np.ndarray, method: notable.Method
+    dense: np.ndarray,
+    offset: np.ndarray,
+    level: np.ndarray,
+    group: np.ndarray,
+    method: notable.Method,
+    rounded: int | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray] | None] | None:
     """The profile and 1/k of the analyses two and one month before (None where the history was too
     short for a level shift then): what `_previous_shifts` re-computes their states with."""
@@ -268,8 +291,8 @@ def _earlier_passes(
     if h - 1 < need:
         return None
     local = np.isin(level, LOCAL_LEVELS)
-    two = _first_pass(dense[:, :-2], offset[:, :-2], level, group, method, local) if h - 2 >= need else None
-    return [two, _first_pass(dense[:, :-1], offset[:, :-1], level, group, method, local)]
+    two = _first_pass(dense[:, :-2], offset[:, :-2], level, group, method, local, rounded) if h - 2 >= need else None
+    return [two, _first_pass(dense[:, :-1], offset[:, :-1], level, group, method, local, rounded)]
 
 
 def _previous_shifts(
@@ -307,21 +330,6 @@ def _previous_shifts(
     return notable.ShiftState(new=np.zeros(n, dtype=bool), earlier=earlier, **full)
 
 
-@dataclass
-class Pooled:
-    """What a month's series give each other's tests (the gemeente's profile and season, the 1/k per
-    level × category, the earlier months' first passes) and the final baselines: what a second
-    assessment of the same month on other counts (`shared_statistics`) starts from."""
-
-    profile: np.ndarray
-    inv: np.ndarray
-    passes: list[tuple[np.ndarray, np.ndarray] | None] | None
-    season: np.ndarray
-    season_var: np.ndarray
-    label: np.ndarray
-    base: notable.Baseline
-
-
 def month_statistics(
     dense: np.ndarray,
     offset: np.ndarray,
@@ -329,9 +337,10 @@ def month_statistics(
     groups: list[str],
     method: notable.Method,
     counted: np.ndarray | None = None,
-) -> tuple[notable.Assessment, Pooled]:
-    """Baselines and tests of every series ((series, months) counts, the target month last), and
-    what they pooled (`Pooled`, for `shared_statistics`).
+    *,
+    figures: SharedFigures | None = None,
+) -> notable.Assessment:
+    """Baselines and tests of every series ((series, months) counts, the target month last).
 
     Two passes: the first (every reference month kept) gives the residuals the month-level
     dispersion is estimated from, per area level × category; the second uses it for the outbreak
@@ -351,46 +360,69 @@ def month_statistics(
     `counted` (per series; default all) marks the series whose `offset` is on the common scale
     (population × weeks): only their levels are shrunk towards each other (notable.shrunk). A buurt
     without inhabitants has weeks only as its exposure, a rate thousands of times the others', and
-    a prior from theirs would take its level to nothing."""
+    a prior from theirs would take its level to nothing.
+
+    `figures`: `dense` holds published figures, not counts (`shared_statistics`)."""
     level = keys["area_level"].to_numpy()
     group = keys["group_code"].to_numpy()
     local = np.isin(level, LOCAL_LEVELS)
+    detect = local if figures is None else figures.detect
+    rounded = None if figures is None else figures.rounded
     gm_rows = level == "gemeente"
     last_year = np.ones(len(keys))
     for g in groups:
         at_gm = gm_rows & (group == g)
         last_year[group == g] = notable.seasonal_index(dense[at_gm, :-1].sum(axis=0), method)
-    profile, inv = _first_pass(dense, offset, level, group, method)
-    passes = _earlier_passes(dense, offset, level, group, method) if local.any() else None
-    previous = None if passes is None else _previous_shifts(dense, offset, np.flatnonzero(local), passes, method)
+    profile, inv = _first_pass(dense, offset, level, group, method, rounded=rounded)
+    passes = _earlier_passes(dense, offset, level, group, method, rounded) if detect.any() else None
+    history_inv = inv
+    if figures is not None:
+        # The history's rounding is variance the counts' 1/k does not hold (at 2 a month, twice a
+        # count's own): as extra 1/k at the series' recent level it widens the level's uncertainty.
+        # Not the month's own: its rounding is the box the test is taken on (notable.assess), and
+        # added there too it halved the simulated rises found at 1-15 a month.
+        history_inv = inv + figures.extra_inv
+        if passes is not None:
+            passes = [None if p is None else (p[0], p[1] + figures.extra_inv) for p in passes]
+    previous = None if passes is None else _previous_shifts(dense, offset, np.flatnonzero(detect), passes, method)
     base = notable.baseline(
         dense[:, :-1],
         offset,
         None,
         method,
         profile,
-        inv_k=inv,
-        detect_shift=local,
+        inv_k=history_inv,
+        detect_shift=detect,
         same_month=~local,
         previous_shift=previous,
         observed=dense[:, -1],
     )
     base = notable.shrunk(base, level, group, local if counted is None else local & counted)
+    index_rows = _index_rows(level, group)
     concurrent, concurrent_var = notable.concurrent_season(
-        dense[:, -1], base.unseasoned, inv, group, level == "buurt", method
+        dense[:, -1], base.unseasoned, inv, group, index_rows, method, rounded
     )
     concurrent, concurrent_var, label = _with_last_year(
-        concurrent, concurrent_var, dense, offset, profile, inv, level, group
+        concurrent, concurrent_var, dense, offset, profile, history_inv, level, group, index_rows
     )
     season = np.where(local, concurrent, last_year)
     season_var = np.where(local, concurrent_var, 0.0)
     base = notable.seasoned(base, season, season_var, label)
-    result = notable.assess(dense[:, -1], base, group, method, level=level, inv_k=inv)
-    return result, Pooled(profile, inv, passes, season, season_var, label, base)
+    box = None if figures is None else figures.box
+    return notable.assess(dense[:, -1], base, group, method, level=level, inv_k=inv, box=box)
+
+
+@dataclass(frozen=True)
+class SharedFigures:
+    """What `month_statistics` needs to know when its counts are the gedeeld audience's figures."""
+
+    box: tuple[np.ndarray, np.ndarray]  # per series, what the target month's figure says of its count
+    detect: np.ndarray  # the series a level shift is looked for in
+    extra_inv: np.ndarray  # the rounding's variance, as 1/k at each series' recent level
+    rounded: int  # the base the figures are rounded to (disclosure.round_shared): the threshold
 
 
 def shared_statistics(
-    pooled: Pooled,
     seen: np.ndarray,
     boxes: tuple[np.ndarray, np.ndarray],
     offset: np.ndarray,
@@ -400,30 +432,32 @@ def shared_statistics(
     method: notable.Method,
     counted: np.ndarray | None = None,
 ) -> notable.Assessment:
-    """The statistics the gedeeld texts rest on: those of `month_statistics` on the shared figures
-    (`seen`: NaN where hidden) of every series the gedeeld audience is offered (`offered`): the
-    gemeente's and stadsdelen's categories, a buurt's total, a wijk's categories. Their levels,
-    level shifts (found, said, held back, ended), expected counts and tests are then what a reader
-    of the shared figures could compute for themselves, with what the gemeente's series give all of
-    them (the profile, the concurrent season of buurten and wijken, 1/k per level × category).
+    """The statistics the gedeeld texts rest on: `month_statistics` on the shared figures (`seen`:
+    NaN where hidden) of the series the gedeeld audience is offered (`offered`): the gemeente's and
+    stadsdelen's categories, a buurt's total, a wijk's categories. Everything comes from those
+    figures, what the series give each other included: the gemeente's profile and concurrent
+    season (of a category over its wijken, of the total over the buurten), the 1/k per level ×
+    category (estimated on the figures, with draws rounded as they are) and last year's season. A
+    reader of the shared figures can compute every number of it, and other counts behind the same
+    figures change nothing (DESIGN §4: texts are derived from the protected figures).
 
-    On the exact counts a level-shift sentence leaked: "het hogere niveau ... houdt geen stand"
-    says that both of the last two months were nearer the old level than the new, and beside a
-    new level of 5-8 a month from nearly nothing that pinned a month shown as 5 to 1 or 2 (an
-    attacker's program, 6 December 2026); the expected count, which follows the level compared
-    with, told the same. Level shifts are looked for only where the last two years average twice the
-    threshold or more: lower, a month of 1-4 reads 0 or 5 by chance, and runs of them passed for a
-    shift. A hidden month reads the mean of the series' shown months: read as its exact count, the
-    rounded expected counts of the twelve months after it, whose other months the reader knows,
-    pinned it like a vernier (a second attacker's program: 12 hidden counts of 1-4 to one value).
+    Until December 2026 the gemeente-wide quantities came from the exact counts: beside the figures
+    they moved expected counts by 0.0003-0.05 per count, which an attacker who knew every other
+    count could have used at a rounding edge (a third attacker's program). Before that, the whole
+    statistics did, and a level-shift sentence leaked: "het hogere niveau ... houdt geen stand"
+    pinned a month shown as 5 to 1 or 2. Level shifts are looked for only where the last two years
+    average twice the threshold or more: lower, a month of 1-4 reads 0 or 5 by chance, and runs of
+    them passed for a shift. A hidden month reads the mean of the series' shown months: read as its
+    exact count, the rounded expected counts of the twelve months after it pinned it like a vernier
+    (a second attacker's program: 12 hidden counts of 1-4 to one value).
 
-    Every series is then tested on the box its shared figure allows (`boxes`, NaN where hidden:
-    notable.assess with a box). A series not offered, or hidden this month, is no test, and the
-    caller shows no expected count for it."""
-    level, group = keys["area_level"].to_numpy(), keys["group_code"].to_numpy()
+    Every series is tested on the box its shared figure allows (`boxes`, NaN where hidden:
+    notable.assess with a box). A series not offered, or hidden this month, is no test and has no
+    expected count."""
+    level = keys["area_level"].to_numpy()
     sub = np.flatnonzero(offered)
     if not len(sub):
-        return notable.assess(seen[:, -1], pooled.base, group, method, level=level, inv_k=pooled.inv, box=boxes)
+        return _expanded(None, sub, len(keys), seen[:, -1])
     local = np.isin(level[sub], LOCAL_LEVELS)
     visible = np.isfinite(seen[sub])
     with np.errstate(invalid="ignore"):
@@ -437,39 +471,51 @@ def shared_statistics(
     # 1-7 a month, six months read 0 and then mostly 5, was "sinds juni hoger" in the demo).
     span = slice(-(PROFILE_MONTHS + 1), None)
     busy = counts[:, span].mean(axis=1) >= disclosure.busy_level(threshold)
-    decide = local & visible[:, span].all(axis=1) & busy
-    # The figures' rounding is variance the counts' 1/k does not hold (at 2 a month, twice a count's
-    # own): as extra 1/k at the series' recent level it widens the level's uncertainty.
     recent = np.nanmean(counts[:, max(0, counts.shape[1] - 1 - method.short_months) : -1], axis=1)
     level_now = np.maximum(np.nan_to_num(recent), 0.5)
-    inv = pooled.inv[sub] + disclosure.rounding_variance(level_now, threshold) / level_now**2
-    previous = None
-    if pooled.passes is not None:
-        passes = [None if p is None else (p[0][sub], p[1][sub] + inv - pooled.inv[sub]) for p in pooled.passes]
-        previous = _previous_shifts(counts, offset[sub], np.flatnonzero(decide), passes, method)
-    base = notable.baseline(
-        counts[:, :-1],
-        offset[sub],
-        None,
-        method,
-        pooled.profile[sub],
-        inv_k=inv,
-        detect_shift=decide,
-        same_month=~local,
-        previous_shift=previous,
-        observed=counts[:, -1],
+    figures = SharedFigures(
+        box=(boxes[0][sub], boxes[1][sub]),
+        detect=local & visible[:, span].all(axis=1) & busy,
+        extra_inv=disclosure.rounding_variance(level_now, threshold) / level_now**2,
+        rounded=threshold,
     )
-    scaled = np.ones(len(sub), dtype=bool) if counted is None else counted[sub]
-    base = notable.shrunk(base, level[sub], group[sub], local & scaled)
-    # The gemeente's and stadsdelen's season from last year: the gemeente's shared figures.
-    season = pooled.season[sub].copy()
-    for g in np.unique(group[sub]):
-        gm = (level[sub] == "gemeente") & (group[sub] == g)
-        if gm.any():
-            season[~local & (group[sub] == g)] = notable.seasonal_index(counts[gm, :-1].sum(axis=0), method)
-    base = notable.seasoned(base, season, pooled.season_var[sub], pooled.label[sub])
-    merged = _merged(pooled.base, base, sub)
-    return notable.assess(seen[:, -1], merged, group, method, level=level, inv_k=pooled.inv, box=boxes)
+    groups = list(dict.fromkeys(keys["group_code"].to_numpy()[sub]))
+    part = month_statistics(
+        counts,
+        offset[sub],
+        keys.iloc[sub].reset_index(drop=True),
+        groups,
+        method,
+        None if counted is None else counted[sub],
+        figures=figures,
+    )
+    return _expanded(part, sub, len(keys), seen[:, -1])
+
+
+def _expanded(part: notable.Assessment | None, rows: np.ndarray, n: int, observed: np.ndarray) -> notable.Assessment:
+    """An assessment of the series `rows` as one of all `n`: the others untested, without expected
+    count, direction or level shift."""
+    blank = {
+        "direction": "",
+        "kind": "geen",
+        "tested": False,
+        "shift_new": False,
+        "shift_resumed": False,
+        "shift": 0.0,
+        "shift_ended": 0.0,
+        "since": -1,
+        "ended_since": -1,
+    }
+    out = {"observed": np.asarray(observed, dtype=float)}
+    for name in notable.Assessment.__dataclass_fields__:
+        if name == "observed":
+            continue
+        default = blank.get(name, np.nan)
+        full = np.full(n, default, dtype=object if isinstance(default, str) else type(default))
+        if part is not None:
+            full[rows] = getattr(part, name)
+        out[name] = full
+    return notable.Assessment(**out)
 
 
 def _boxes(shown: np.ndarray, status: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
@@ -483,20 +529,6 @@ def _boxes(shown: np.ndarray, status: np.ndarray, threshold: int) -> tuple[np.nd
     return np.where(seen, low, np.nan), np.where(seen, high, np.nan)
 
 
-def _merged(whole: notable.Baseline, part: notable.Baseline, rows: np.ndarray) -> notable.Baseline:
-    """`whole` with the series' values of `part` at `rows`. The reference months (2-D, read only by
-    the dispersion estimate, which the second pass takes from the first) stay the whole's."""
-    n = len(whole.expected)
-    out = {}
-    for name in notable.Baseline.__dataclass_fields__:
-        value = getattr(whole, name)
-        if isinstance(value, np.ndarray) and value.ndim == 1 and len(value) == n:
-            value = value.copy()
-            value[rows] = getattr(part, name)
-        out[name] = value
-    return notable.Baseline(**out)
-
-
 def _with_last_year(
     index: np.ndarray,
     var: np.ndarray,
@@ -506,6 +538,7 @@ def _with_last_year(
     inv: np.ndarray,
     level: np.ndarray,
     group: np.ndarray,
+    index_rows: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The concurrent index of buurten and wijken combined with what the gemeente's same month a
     year before predicts (notable.last_year_index), per category with a concurrent index and 24
@@ -517,7 +550,7 @@ def _with_last_year(
     how far, the prediction's variance says, and so how much it counts."""
     index, var = index.copy(), var.copy()
     h = dense.shape[1] - 1
-    buurt = level == "buurt"
+    buurt = index_rows  # the series the concurrent index is over (`_index_rows`)
     local = np.isin(level, LOCAL_LEVELS)
     label = np.where(local, "recent_gemeente", "recent_seizoen").astype(object)
     if h < notable.LAST_YEAR_MONTHS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from buurtbeeld.disclosure import round_shared
 from buurtbeeld.notable.baselines import Baseline
 from buurtbeeld.notable.method import DEFAULT, Method
 from buurtbeeld.notable.seasons import PROFILE_INV_K, robust_index
@@ -29,7 +30,9 @@ def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
     return float(x[order][np.searchsorted(cum, cum[-1] / 2)])
 
 
-def _robust_inv_k(y: np.ndarray, shape: np.ndarray, method: Method, profiled: bool = False) -> float:
+def _robust_inv_k(
+    y: np.ndarray, shape: np.ndarray, method: Method, profiled: bool = False, rounded: int | None = None
+) -> float:
     """Month-level 1/k of one group of series (rows: series, columns: reference months) by simulated
     moments on a robust statistic.
 
@@ -67,7 +70,12 @@ def _robust_inv_k(y: np.ndarray, shape: np.ndarray, method: Method, profiled: bo
     promised (1.10 times with the fit in the draws, 1.02 with the true 1/k;
     benchmarks/analyses_far_tail.py). A wijk's profile is the gemeente's, fitted on buurten; the
     draws of the wijken are fitted over the wijken, which takes up about the same share of a wijk's
-    spread (the wijken make up the same gemeente)."""
+    spread (the wijken make up the same gemeente).
+
+    `rounded` (a base): `y` are published figures of the counts (the gedeeld audience's,
+    disclosure.round_shared): the draws are rounded the same way (with cell keys of a fixed seed)
+    before the statistic is taken, so the estimate is the counts' 1/k, not the counts' and the
+    rounding's together."""
     valid = np.isfinite(y) & np.isfinite(shape) & (shape > 0)
     # Only rows and columns with a reference month: the draws below depend on the shape, and columns
     # of padding (another level's longer reference set) would change them without changing the data.
@@ -111,11 +119,14 @@ def _robust_inv_k(y: np.ndarray, shape: np.ndarray, method: Method, profiled: bo
             g = np.maximum(1 - 1 / (9 * k) + normal * np.sqrt(1 / (9 * k)), 0) ** 3
         else:
             g = np.ones_like(normal)
-        return np.where(mask, np.random.default_rng(20261204).poisson(mu_obs[None] * g).astype(float), 0.0)
+        counts = np.random.default_rng(20261204).poisson(mu_obs[None] * g)
+        if rounded:
+            counts = round_shared(counts, np.random.default_rng(20261206).random(counts.shape), rounded)
+        return np.where(mask, counts.astype(float), 0.0)
 
     def gap(inv: float, fitted: bool = False) -> float:
         draws = draws_at(inv)
-        return statistic(y0, inv) - statistic(draws, inv, s0 * _profile_of(draws, s0, valid) if fitted else s0)
+        return statistic(y0, inv) - statistic(draws, inv, s0 * _profile_of(draws, s0, valid, rounded) if fitted else s0)
 
     if gap(0.0) <= 0:
         inv = 0.0
@@ -141,7 +152,7 @@ def _robust_inv_k(y: np.ndarray, shape: np.ndarray, method: Method, profiled: bo
     return float(np.sqrt(lo * hi) if lo > 0 else hi / 1.5)
 
 
-def _profile_of(draws: np.ndarray, shape: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def _profile_of(draws: np.ndarray, shape: np.ndarray, valid: np.ndarray, rounded: int | None = None) -> np.ndarray:
     """(reps, 1, months): per replicate the robust factor of each month over the series, scaled to a
     mean of 1 over the months, as etl.analyses fits the gemeente's profile on its buurten
     (`robust_index` of the counts against each series' mean on `shape`). Its linear form, a ratio of
@@ -151,7 +162,7 @@ def _profile_of(draws: np.ndarray, shape: np.ndarray, valid: np.ndarray) -> np.n
     m = np.swapaxes(rate * shape[None], 1, 2).reshape(reps * months, n)
     y = np.swapaxes(draws, 1, 2).reshape(reps * months, n)
     ok = np.broadcast_to(valid.T[None], (reps, months, n)).reshape(reps * months, n) & (m > 0)
-    factor = robust_index(y, m, np.full(y.shape, PROFILE_INV_K), ok).reshape(reps, 1, months)
+    factor = robust_index(y, m, np.full(y.shape, PROFILE_INV_K), ok, rounded).reshape(reps, 1, months)
     return factor / factor.mean(axis=-1, keepdims=True)
 
 
@@ -166,6 +177,7 @@ def dispersion(
     total: str = TOTAL,
     only: np.ndarray | None = None,
     profiled: np.ndarray | None = None,
+    rounded: int | None = None,
 ) -> np.ndarray:
     """Month-level 1/k per series: a robust estimate per area level × category from the reference
     months (`_robust_inv_k`), shrunk by empirical Bayes towards the level's value across its
@@ -198,7 +210,8 @@ def dispersion(
     `profiled` (per series) marks the series whose reference months are read on the gemeente's
     profile, fitted on the series of their category (see `_robust_inv_k`). The level's pooled value
     (`_pooled`, for levels with fewer than three categories of their own and for the totals' pull)
-    mixes categories and is estimated without that fit, so it stays a little low there."""
+    mixes categories and is estimated without that fit, so it stays a little low there. `rounded`:
+    the reference months are published figures, not counts (`_robust_inv_k`)."""
     out = np.zeros(len(category))
     if base.ref_y.shape[1] == 0:
         return out
@@ -220,7 +233,7 @@ def dispersion(
             # A category's own estimate only where it could say something (and costs a simulation):
             # a gemeente's one series per category takes the level's value.
             if n >= method.dispersion_prior:
-                inv_c = _robust_inv_k(base.ref_y[r], base.ref_mu[r], method, bool(fitted[r].all()))
+                inv_c = _robust_inv_k(base.ref_y[r], base.ref_mu[r], method, bool(fitted[r].all()), rounded)
                 own[c] = (inv_c, base.ref_mu[r], n)
         alike = [c for c in own if c != total]
         shrunk: dict[str, float] = {}
@@ -234,12 +247,12 @@ def dispersion(
         else:
             # Too few categories to tell their spread from their noise: the level's pooled value,
             # worth `dispersion_prior` months.
-            centre = _pooled(base, at_level & (category != total), method)
+            centre = _pooled(base, at_level & (category != total), method, rounded)
             shrunk = {c: _by_months(own[c][0], own[c][2], centre, method) for c in alike}
         for c in cats:
             into = (level == lvl) & (category == c)
             if c == total:
-                everything = _pooled(base, at_level, method)
+                everything = _pooled(base, at_level, method, rounded)
                 out[into] = _by_months(own[c][0], own[c][2], everything, method) if c in own else everything
             else:
                 out[into] = shrunk.get(c, centre)
@@ -264,14 +277,14 @@ def _by_months(own: float, months: int, pooled: float, method: Method) -> float:
     return (months * own + method.dispersion_prior * pooled) / (months + method.dispersion_prior)
 
 
-def _pooled(base: Baseline, among: np.ndarray, method: Method) -> float:
+def _pooled(base: Baseline, among: np.ndarray, method: Method, rounded: int | None = None) -> float:
     """The robust 1/k of at most 300 of the series `among`, evenly spread (its cost grows with the
     series, its precision hardly beyond a few hundred); NaN without any."""
     rows = np.flatnonzero(among)
     if not len(rows):
         return np.nan
     rows = rows[:: max(1, len(rows) // 300)]
-    return _robust_inv_k(base.ref_y[rows], base.ref_mu[rows], method)
+    return _robust_inv_k(base.ref_y[rows], base.ref_mu[rows], method, rounded=rounded)
 
 
 def _between_categories(raw: np.ndarray, variance: np.ndarray) -> tuple[float, float]:
