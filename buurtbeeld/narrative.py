@@ -244,6 +244,15 @@ def _obs(row: pd.Series | dict[str, Any], threshold: int) -> str:
     return disclosure.label(row["shown"], int(row["status"]), threshold)
 
 
+def _rate_said(row: pd.Series | dict[str, Any], threshold: int) -> str:
+    """The rate per 1.000 inwoners as the reader may read it: of a shared 0 (0 to threshold - 1)
+    only its upper bound ("minder dan 2,7"); "0,0" beside "minder dan 5 incidenten" read as none."""
+    status, unit = int(row["status"]), row.get("rate_unit", float("nan"))
+    if threshold > 1 and status == disclosure.SHOWN and float(row["shown"]) == 0 and pd.notna(unit):
+        return f"minder dan {disclosure.format_number(threshold * float(unit), 1)}"
+    return disclosure.rate_label(row["rate"], status, threshold)
+
+
 def _said(row: pd.Series | dict[str, Any], threshold: int) -> str:
     """The count as a sentence says it: a hidden figure in words ('een afgeschermd aantal'), never the
     table's sign ('x incidenten' reads as a typo)."""
@@ -292,7 +301,7 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
                 "Categorie": "Alle categorieën" if row["group"] == ALL else row["label"],
                 "Geregistreerd": _obs(row, facts.threshold),
                 "Verwacht": disclosure.expected_label(row["expected"], t) if _expected_said(row) else "–",
-                "Per 1.000 inwoners": disclosure.rate_label(row["rate"], status, facts.threshold) if shown else "–",
+                "Per 1.000 inwoners": _rate_said(row, facts.threshold) if shown else "–",
                 "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
                 if status == disclosure.SHOWN
                 else "",
@@ -594,7 +603,7 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         )
     if disclosure.visible(int(total["status"])) and pd.notna(total["rate"]):
         compare = "; ".join(f"{name}: {rate}" for name, rate in facts.parent_rates)
-        rate = disclosure.rate_label(total["rate"], int(total["status"]), t)
+        rate = _rate_said(total, t)
         paragraphs.append(
             f"Per 1.000 inwoners: {rate} incidenten" + (f" (ter vergelijking: {compare})." if compare else ".")
         )

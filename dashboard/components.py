@@ -210,7 +210,7 @@ def mk_state(gemeente: str | None, group: str | None, value: str | None) -> dict
 
 def mk_control(prefix: str, state: dict[str, Any]) -> html.Div:
     """The optional MK-code filter below a category group; empty means the whole group."""
-    return labelled("MK-code", dcc.Dropdown(id=f"{prefix}-mk", **state))
+    return labelled("MK-code", dropdown(id=f"{prefix}-mk", **state))
 
 
 def mk_choice_callback(prefix: str) -> None:
@@ -227,6 +227,23 @@ def mk_choice_callback(prefix: str) -> None:
     def choose(gemeente: str | None, group: str | None, current: str | None):
         state = mk_state(gemeente, group, current)
         return tuple(state[p] for p in props)
+
+
+# Dash's dropdowns speak English ("Search", "Select All", "No options found") unless told.
+DROPDOWN_LABELS = {
+    "select_all": "Alles kiezen",
+    "deselect_all": "Niets kiezen",
+    "selected_count": "{num_selected} gekozen",
+    "search": "Zoeken",
+    "clear_search": "Zoekterm wissen",
+    "clear_selection": "Keuze wissen",
+    "no_options_found": "Niets gevonden",
+}
+
+
+def dropdown(**props: Any) -> dcc.Dropdown:
+    """A dcc.Dropdown in Dutch."""
+    return dcc.Dropdown(labels=DROPDOWN_LABELS, **props)
 
 
 def mk_or_all(mk: str | None) -> str:
@@ -437,6 +454,9 @@ def choropleth(gemeente: str, frame: pd.DataFrame, value_col: str, text_col: str
             "locations": shown["area_code"].tolist(),
             "z": shown[value_col].tolist(),
             "colorscale": SEQUENTIAL,
+            # From 0: a week of zeros otherwise got a colour bar from -0,4 to 0,4.
+            "zmin": 0,
+            "zmax": float(shown[value_col].max()) if len(shown) and shown[value_col].max() > 0 else 1.0,
             "customdata": shown[["name", text_col]].to_numpy().tolist(),
             "colorbar": {"title": {"text": title}, "thickness": 12},
             "name": title,

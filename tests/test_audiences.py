@@ -225,3 +225,14 @@ def test_verbanden_leaves_buurten_where_a_handful_live_out_of_the_chart(app, dem
     assert f"{int(few.sum())} met minder dan {verbanden.MIN_INWONERS} inwoners niet in de grafiek" in summary
     rows = json.dumps(table, cls=plotly.utils.PlotlyJSONEncoder)
     assert all(f'"Buurt": "{name}"' in rows for name in frame.loc[few, "name"])  # still in the table
+    # The download says what the page says: the same rho, and no point for those buurten.
+    with app.server.test_request_context("/"):
+        sign_in("anna")
+        download = verbanden.export(1, "GM9999", "huishoudens_laag_inkomen", "*", year)
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+    about = {row[0]: row[1] for row in book["Toelichting"].iter_rows(min_row=2, values_only=True)}
+    rho = verbanden.fit(frame)["rho"]
+    assert f"ρ = {disclosure.format_number(rho, 2)} over" in summary
+    assert about["Rangcorrelatie (Spearman)"] == disclosure.format_number(rho, 3)
+    sheet = {row[1]: row[2:] for row in book["Buurten"].iter_rows(min_row=2, values_only=True)}
+    assert all(sheet[name] == (None, "–") for name in frame.loc[few, "name"]), sheet

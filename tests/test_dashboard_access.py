@@ -72,10 +72,11 @@ def test_stadsdeel_account_gets_nothing_outside_its_stadsdeel(app, demo_warehous
         assert other not in json.dumps(table.to_plotly_json(), default=str)
         first_view = json.dumps(weekoverzicht.layout(gemeente="GM9999", week=week).to_plotly_json(), default=str)
         assert own <= set(re.findall(r"BU\d{8}", first_view)) and other not in first_view
+        # The download ranks what the page ranks: for the stadsdeel manager (gedeeld), the own stadsdeel.
         download = weekoverzicht.export(1, "GM9999", week, "*")
-        sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))["Buurten"]
-        codes = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
-        assert codes <= own | {"onbekend"} and own <= codes
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+        assert "Buurten" not in book.sheetnames
+        assert [row[0] for row in book["Stadsdelen"].iter_rows(min_row=2, values_only=True)] == ["Noord"]
         points = verbanden.points("GM9999", "aantal_inwoners", "*", quarter)
         assert set(points["area_code"]) == own
         assert weekoverzicht.open_profile({"points": [{"location": other}]}, "GM9999") is trends.no_update
@@ -128,6 +129,30 @@ def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
         assert _prop(trends.layout(gemeente="GM9999", maat="zomaar"), "tr-maat") == "aantal"
         assert _prop(trends.layout(gemeente="GM9999", maat="Per 1 000 inwoners"), "tr-maat") == "per1000"
         assert _prop(trends.layout(gemeente="GM9999", maat="per 1.000 inwoners"), "tr-maat") == "per1000"
+
+
+def test_every_dropdown_speaks_dutch(app) -> None:
+    """Found by an outside review: "Search", "Select All" and "No options found" in the dropdowns."""
+    from dashboard import components as ui
+    from dashboard.pages import beheer, buurtprofiel, maandanalyses, trends, verbanden, weekoverzicht
+
+    seen = 0
+    with app.server.test_request_context("/"):
+        sign_in("anna")
+        for page in (weekoverzicht, trends, buurtprofiel, verbanden, maandanalyses, beheer):
+            stack = [page.layout(gemeente="GM9999").to_plotly_json()]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, dict):
+                    if node.get("type") == "Dropdown":
+                        assert node["props"].get("labels") == ui.DROPDOWN_LABELS, node["props"].get("id")
+                        seen += 1
+                    stack.extend(node.values())
+                elif isinstance(node, list | tuple):
+                    stack.extend(node)
+                elif hasattr(node, "to_plotly_json"):
+                    stack.append(node.to_plotly_json())
+    assert seen >= 15, seen
 
 
 def _prop(layout, component_id: str, prop: str = "value"):

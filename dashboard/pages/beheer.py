@@ -49,7 +49,7 @@ def layout(batch: str | None = None, **_: str):
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Dropdown(
+                        ui.dropdown(
                             id="bh-batch",
                             options=options,
                             value=chosen,
@@ -139,8 +139,13 @@ def rejects(batch_id: int | None):
         return html.P("Geen batches met afgekeurde regels.", className="small")
     frame = queries.rejects(ui.url(), int(batch_id))
     shown = frame.head(500)
+    # One line per reason: a row rejected for two reasons is one rejected row (as the batch list counts).
+    rows = frame["regel"].nunique()
     note = html.P(
-        f"{len(frame)} afgekeurde regels" + (" (de eerste 500 getoond)" if len(frame) > 500 else ""), className="small"
+        f"{rows} afgekeurde {'regel' if rows == 1 else 'regels'}"
+        + (f" ({len(frame)} redenen)" if len(frame) > rows else "")
+        + (" (de eerste 500 redenen getoond)" if len(frame) > 500 else ""),
+        className="small",
     )
     return [note, ui.display_table(shown.rename(columns=str.capitalize), "bh-reject-table", page_size=25)]
 

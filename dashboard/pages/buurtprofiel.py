@@ -45,21 +45,21 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Gemeente",
-                            dcc.Dropdown(id="bp-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
+                            ui.dropdown(id="bp-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
                         ),
                         md=2,
                     ),
                     dbc.Col(
                         ui.labelled(
                             "Buurt (zoek op naam of code)",
-                            dcc.Dropdown(id="bp-buurt", options=options, value=buurt, clearable=False),
+                            ui.dropdown(id="bp-buurt", options=options, value=buurt, clearable=False),
                         ),
                         md=4,
                     ),
                     dbc.Col(
                         ui.labelled(
                             "Vergelijk met buurten",
-                            dcc.Dropdown(
+                            ui.dropdown(
                                 id="bp-ref",
                                 options=options,
                                 value=refs,
@@ -72,7 +72,7 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Periode",
-                            dcc.Dropdown(id="bp-periode", options=choices, value=periode, clearable=False),
+                            ui.dropdown(id="bp-periode", options=choices, value=periode, clearable=False),
                         ),
                         md=2,
                     ),

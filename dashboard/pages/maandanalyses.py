@@ -56,14 +56,14 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Gemeente",
-                            dcc.Dropdown(id="ma-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
+                            ui.dropdown(id="ma-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
                         ),
                         md=3,
                     ),
                     dbc.Col(
                         ui.labelled(
                             "Maand",
-                            dcc.Dropdown(
+                            ui.dropdown(
                                 id="ma-maand",
                                 options=[{"label": narrative.month_name(m), "value": m} for m in months],
                                 value=maand,
@@ -75,12 +75,12 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Stadsdeel",
-                            dcc.Dropdown(id="ma-scope", options=scopes, value=scope, clearable=False),
+                            ui.dropdown(id="ma-scope", options=scopes, value=scope, clearable=False),
                         ),
                         md=3,
                     ),
                     dbc.Col(
-                        ui.labelled("Buurt met grafieken", dcc.Dropdown(id="ma-buurt", value=buurt, clearable=False)),
+                        ui.labelled("Buurt met grafieken", ui.dropdown(id="ma-buurt", value=buurt, clearable=False)),
                         md=3,
                     ),
                 ],

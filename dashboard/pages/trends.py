@@ -45,22 +45,22 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Gemeente",
-                            dcc.Dropdown(id="tr-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
+                            ui.dropdown(id="tr-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
                         ),
                         md=2,
                     ),
                     dbc.Col(
                         ui.labelled(
                             "Niveau",
-                            dcc.Dropdown(id="tr-niveau", options=ui.levels_for_user(), value=niveau, clearable=False),
+                            ui.dropdown(id="tr-niveau", options=ui.levels_for_user(), value=niveau, clearable=False),
                         ),
                         md=2,
                     ),
-                    dbc.Col(ui.labelled("Gebied", dcc.Dropdown(id="tr-gebied", value=gebied, clearable=False)), md=2),
+                    dbc.Col(ui.labelled("Gebied", ui.dropdown(id="tr-gebied", value=gebied, clearable=False)), md=2),
                     dbc.Col(
                         ui.labelled(
                             "Categorie",
-                            dcc.Dropdown(id="tr-groep", options=ui.group_options(), value=groep, clearable=False),
+                            ui.dropdown(id="tr-groep", options=ui.group_options(), value=groep, clearable=False),
                         ),
                         md=2,
                     ),
@@ -193,7 +193,8 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
     fig = {
         "data": traces,
         "layout": {
-            "yaxis": {"title": {"text": what}},
+            # Counts and rates are never negative: all zeros otherwise drew an axis from -1 to 1.
+            "yaxis": {"title": {"text": what}, "rangemode": "nonnegative"},
             "xaxis": {"title": {"text": "week" if grain == "week" else "maand"}},
             "height": 440,
             "barmode": "overlay",
@@ -210,6 +211,14 @@ def update(gm: str, level: str, area: str | None, group: str, grain: str, measur
         "in die maand valt). Grijze streepjes: afgeschermde perioden. Het gemiddelde ontbreekt waar een "
         "periode in het venster is afgeschermd."
     )
+    if len(s) and (s["status"] == disclosure.SECONDARY).all():
+        # Not an empty frame without a word (an outside review): say why, and what can be seen.
+        caption = f"Geen cijfers per {'week' if grain == 'week' else 'maand'} voor dit gebied in deze weergave: " + (
+            "weekcijfers van wijken en buurten zijn alleen voor de analisten van de gemeente. Kies 'per "
+            "maand', of een stadsdeel of de hele gemeente."
+            if grain == "week" and level in ("wijk", "buurt")
+            else "ze zijn afgeschermd. Kies een grotere categorie of een groter gebied."
+        )
     search = ui.query_string(gemeente=gm, niveau=level, gebied=area, groep=group, per=grain, maat=measure, mk=mk)
     return fig, caption, search
 

@@ -53,28 +53,28 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Gemeente",
-                            dcc.Dropdown(id="vb-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
+                            ui.dropdown(id="vb-gemeente", options=ui.gemeente_options(), value=gm, clearable=False),
                         ),
                         md=2,
                     ),
                     dbc.Col(
                         ui.labelled(
                             "Indicator (horizontaal)",
-                            dcc.Dropdown(id="vb-indicator", options=indicators, value=indicator, clearable=False),
+                            ui.dropdown(id="vb-indicator", options=indicators, value=indicator, clearable=False),
                         ),
                         md=3,
                     ),
                     dbc.Col(
                         ui.labelled(
                             "Categorie (verticaal, per 1.000 inwoners)",
-                            dcc.Dropdown(id="vb-groep", options=ui.group_options(), value=groep, clearable=False),
+                            ui.dropdown(id="vb-groep", options=ui.group_options(), value=groep, clearable=False),
                         ),
                         md=3,
                     ),
                     dbc.Col(ui.mk_control("vb", ui.mk_state(gm, groep, mk)), md=2),
                     dbc.Col(
                         ui.labelled(
-                            "Periode", dcc.Dropdown(id="vb-periode", options=periods, value=periode, clearable=False)
+                            "Periode", ui.dropdown(id="vb-periode", options=periods, value=periode, clearable=False)
                         ),
                         md=2,
                     ),
@@ -148,6 +148,10 @@ def points(gm: str, indicator: str, group: str, period: str, mk: str | None = No
     frame["count"] = frame["area_code"].map(cells["count"])
     frame["status"] = frame["area_code"].map(cells["status"]).fillna(disclosure.SHOWN).astype(int)
     frame["y"] = disclosure.masked_rate(frame["count"], frame["status"], frame["inwoners"])
+    # Too few inhabitants for a rate: neither point nor correlation, on the page and in the download
+    # alike (the download's correlation included them, and differed from the page's).
+    frame["few"] = frame["inwoners"].fillna(0) < MIN_INWONERS
+    frame.loc[frame["few"], ["x", "y"]] = np.nan
     return frame
 
 
@@ -175,9 +179,9 @@ def update(gm: str, indicator: str | None, group: str, period: str | None, mk: s
     if not indicator or not period:
         return {}, "Geen indicatoren of perioden beschikbaar.", "", no_update
     frame = points(gm, indicator, group, period, mk)
-    few = frame["inwoners"].fillna(0) < MIN_INWONERS
-    ok = frame[~few].dropna(subset=["x", "y"]).copy()
-    model = fit(frame[~few])
+    few = frame["few"]
+    ok = frame.dropna(subset=["x", "y"]).copy()
+    model = fit(frame)
     x_label = next((o["label"] for o in indicator_options(gm) if o["value"] == indicator), indicator)
     fig = go.Figure(
         go.Scatter(
@@ -283,6 +287,8 @@ def export(_: int, gm: str, indicator: str, group: str, period: str, mk: str | N
             "Categorie": ui.category_label(gm, group, mk),
             "Periode": ui.period_text(kind_of(period), period),
             "Rangcorrelatie (Spearman)": disclosure.format_number(model["rho"], 3) if model else "–",
+            "Buurten in de correlatie": model["n"] if model else 0,
+            "Niet gebruikt": f"buurten met minder dan {MIN_INWONERS} inwoners (te weinig om per 1.000 te rekenen)",
         },
         gm,
     )

@@ -47,7 +47,7 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Gemeente",
-                            dcc.Dropdown(
+                            ui.dropdown(
                                 id="wo-gemeente",
                                 options=ui.gemeente_options(),
                                 value=gm,
@@ -59,7 +59,7 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Week",
-                            dcc.Dropdown(
+                            ui.dropdown(
                                 id="wo-week",
                                 options=[{"label": ui.week_text(w), "value": w} for w in reversed(weeks)],
                                 value=week,
@@ -71,7 +71,7 @@ def layout(
                     dbc.Col(
                         ui.labelled(
                             "Categorie",
-                            dcc.Dropdown(id="wo-groep", options=ui.group_options(), value=groep, clearable=False),
+                            ui.dropdown(id="wo-groep", options=ui.group_options(), value=groep, clearable=False),
                         ),
                         md=2,
                     ),
@@ -101,7 +101,10 @@ def layout(
                             ),
                             html.P(
                                 "Klik op een buurt voor haar buurtprofiel. De tabel hiernaast geeft dezelfde "
-                                "cijfers als tekst.",
+                                "cijfers als tekst."
+                                if level == "buurt"
+                                else "Elke buurt heeft de kleur van het weekcijfer van haar stadsdeel; klik op een "
+                                "buurt voor haar buurtprofiel. De tabel hiernaast geeft de cijfers van de stadsdelen.",
                                 className="small text-muted",
                             ),
                         ],
@@ -497,12 +500,17 @@ def open_profile(click: dict | None, gm: str):
 )
 def export(_: int, gm: str, week: str, group: str, mk: str | None = None):
     access.scope()
-    frame = buurt_frame(gm, week, group, mk)
+    # The areas the page's table ranks for this audience (gedeeld: the stadsdelen, whose week is shared).
+    level = map_level()
+    frame = buurt_frame(gm, week, group, mk, level)
+    where = (
+        {"Buurtcode": frame["area_code"], "Buurt": frame["name"], "Wijk": frame["wijk_name"]}
+        if level == "buurt"
+        else {"Stadsdeel": frame["name"]}
+    )
     sheet = pd.DataFrame(
         {
-            "Buurtcode": frame["area_code"],
-            "Buurt": frame["name"],
-            "Wijk": frame["wijk_name"],
+            **where,
             "Aantal": exports.cell_values(frame["count"], frame["status"]),
             "Weekgemiddelde vorig kwartaal": exports.cell_values(frame["baseline"], frame["base_s"], 1),
             "Per 1.000 inwoners": exports.cell_values(frame["rate"], frame["status"], 2),
@@ -521,7 +529,8 @@ def export(_: int, gm: str, week: str, group: str, mk: str | None = None):
     about = exports.about_sheet(
         "Weekoverzicht", {"Gemeente": gm, "Week": ui.week_text(week), "Categorie": ui.category_label(gm, group, mk)}, gm
     )
-    data = exports.workbook({"Buurten": sheet, "Kerncijfers": kpi_sheet, "Opvallend": notable_sheet(gm, week)}, about)
+    areas = "Buurten" if level == "buurt" else "Stadsdelen"
+    data = exports.workbook({areas: sheet, "Kerncijfers": kpi_sheet, "Opvallend": notable_sheet(gm, week)}, about)
     return dcc.send_bytes(data, f"weekoverzicht_{gm}_{week}{'_' + mk if mk else ''}.xlsx")
 
 
