@@ -214,3 +214,18 @@ def test_the_gedeeld_map_and_table_show_the_stadsdelen_week(app, demo_warehouse:
     exact = exact.set_index("area_code")["count"]
     assert len(painted) > len(buurten)
     assert all(painted[c] == exact.get(c, 0) for c in painted if c in exact.index)
+
+
+def test_weeks_without_data_read_as_a_dash_not_as_zero(app, demo_warehouse: Settings) -> None:
+    """Found by an outside review: the first delivered week read "vorige week 0" and "zelfde week
+    vorig jaar 0", and its mean of four weeks counted three weeks without data as 0."""
+    from dashboard.pages import weekoverzicht
+
+    weeks = queries.periods(demo_warehouse.warehouse_url, GM, "week")
+    with app.server.test_request_context("/"):
+        sign_in("anna")
+        first = weekoverzicht.kpi_frame(GM, weeks[0])
+        later = weekoverzicht.kpi_frame(GM, weeks[60])
+    assert first["vorige_week"].isna().all() and first["gem4"].isna().all() and first["vorig_jaar"].isna().all()
+    assert (first["deze_week"] > 0).any()
+    assert later[["vorige_week", "gem4", "vorig_jaar"]].notna().all().all()

@@ -150,15 +150,18 @@ def kpi_frame(gm: str, week: str, audience: str | None = None) -> pd.DataFrame:
     count = cells.pivot(index="group_code", columns="period", values="count")
     status = cells.pivot(index="group_code", columns="period", values="status")
     four = disclosure.window_sum(cells[cells["period"].isin(last4)], ["group_code"]).set_index("group_code")
+    # A week without data (before the first delivery) is no week of 0 incidents: "–", and no mean
+    # of four weeks over it (an outside review read "vorige week 0" beside the first week).
+    known = set(queries.periods(ui.url(), gm, "week"))
     frame = pd.DataFrame(
         {
             "deze_week": count[week],
             "deze_week_s": status[week],
-            "vorige_week": count[last4[1]],
+            "vorige_week": count[last4[1]] if last4[1] in known else np.nan,
             "vorige_week_s": status[last4[1]],
-            "gem4": four["count"] / 4,
+            "gem4": four["count"] / 4 if set(last4) <= known else np.nan,
             "gem4_s": four["status"],
-            "vorig_jaar": count[year_ago],
+            "vorig_jaar": count[year_ago] if year_ago in known else np.nan,
             "vorig_jaar_s": status[year_ago],
         }
     ).reset_index()
