@@ -325,9 +325,11 @@ def display_table(frame: pd.DataFrame, table_id: str, page_size: int = 20) -> da
                 "sortable": False,
                 "wrapText": True,
                 "autoHeight": True,
-                # A header wraps between words, not inside one ("Weekgemiddelde").
-                "minWidth": max(80 if _figures(frame[c]) else 110, 9 * max(map(len, c.split() or [""])) + 36),
-                "flex": 1 if _figures(frame[c]) else 2,
+                # A header wraps between words, not inside one ("Weekgemiddelde"), and so does a
+                # cell (AG Grid breaks wrapped text anywhere: "bijstandsuitkeri|ng").
+                "minWidth": max(80 if _figures(frame[c]) else 110, 9 * _longest_word(frame[c], c) + 36),
+                "flex": 1 if _figures(frame[c]) else _text_share(frame[c]),
+                "cellStyle": {"wordBreak": "normal", "overflowWrap": "anywhere"},
             }
             for c in columns
         ],
@@ -345,6 +347,17 @@ def display_table(frame: pd.DataFrame, table_id: str, page_size: int = 20) -> da
         className="ag-theme-alpine",
         style={"width": "100%"},
     )
+
+
+def _longest_word(column: pd.Series, header: str) -> int:
+    words = [w for text in [header, *column.astype(str).head(200)] for w in text.split()]
+    return min(max(map(len, words), default=1), 22)
+
+
+def _text_share(column: pd.Series) -> int:
+    """A text column's flex: 2 for names, up to 4 for long labels ("Personen met een bijstandsuitkering")."""
+    typical = column.astype(str).str.len().median() if len(column) else 0
+    return int(np.clip(round(typical / 12), 2, 4))
 
 
 def _figures(column: pd.Series) -> bool:

@@ -367,14 +367,16 @@ def update(gm: str, buurt: str | None, refs: list[str] | None, period: str):
                         html.H3("Kerncijfers: buurt, stadsdeel en gemeente", className="h5"),
                         ui.display_table(indicator_frame(gm, buurt), "bp-indicators", page_size=40),
                     ],
-                    lg=6,
+                    lg=7,
                 ),
+                # The comparison's ten columns below the key figures, at full width: beside them half
+                # its columns were behind a scroll bar (an outside review at 1 400 px).
                 dbc.Col(
                     [
-                        html.H3("Vergelijking (aantal en per 1.000 inwoners)", className="h5"),
+                        html.H3("Vergelijking (aantal en per 1.000 inwoners)", className="h5 mt-3"),
                         ui.display_table(comparison_table(comparison_frame(gm, [buurt, *refs], period)), "bp-compare"),
                     ],
-                    lg=6,
+                    lg=12,
                 ),
             ]
         ),
