@@ -75,9 +75,10 @@ def legend(threshold: int, audience: str = GEDEELD) -> str:
     if audience == INTERN:
         return f"{CONFIDENTIAL}: exacte aantallen voor de analisten van de gemeente, niet voor verspreiding."
     return (
-        f"Gedeelde cijfers zijn afgerond op {threshold}-tallen: 0 betekent 0 t/m {threshold - 1}, "
-        f"{threshold} betekent 1 t/m {threshold + (threshold - 1) // 2}, grotere aantallen wijken hooguit "
-        f"{(threshold - 1) // 2} af. '{SECONDARY_SIGN}': niet beschikbaar in de gedeelde weergave "
+        f"Gedeelde cijfers zijn afgerond op {threshold}-tallen; een klein aantal (1 t/m {threshold - 1}) wordt "
+        f"willekeurig 0 of {threshold}. Zo betekent 0: 0 t/m {threshold - 1}, {threshold}: 1 t/m "
+        f"{threshold + (threshold - 1) // 2}, en wijken grotere aantallen hooguit {(threshold - 1) // 2} af. "
+        f"'{SECONDARY_SIGN}': niet beschikbaar in de gedeelde weergave "
         "(wekelijkse cijfers van wijken en buurten; per maand en kwartaal: categorieën van een buurt, MK-codes "
         "van een buurt of wijk) of afgeschermd. "
         f"'{COARSE_SIGN}': grover afgerond op {2 * threshold}-tallen om kleine aantallen ernaast te beschermen "

@@ -46,7 +46,10 @@ class User:
 
     @property
     def sees_beheer(self) -> bool:
-        return self.role in ("beheer", OPEN)
+        """Functioneel beheer; without accounts only where the dashboard serves intern (the demo, a
+        workstation): an open gedeeld dashboard is for anyone, and Beheer shows file names and the
+        raw values of rejected rows (an outside review found it there)."""
+        return self.role == "beheer" or (self.role == OPEN and audience(self) == disclosure.INTERN)
 
 
 class AccountsError(ValueError):

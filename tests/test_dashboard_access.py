@@ -131,6 +131,25 @@ def test_bogus_url_parameters_fall_back_to_defaults(app) -> None:
         assert _prop(trends.layout(gemeente="GM9999", maat="per 1.000 inwoners"), "tr-maat") == "per1000"
 
 
+def test_an_open_gedeeld_dashboard_has_no_beheer(demo_warehouse: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without accounts the dashboard is for anyone: served gedeeld it shows no Beheer (file names,
+    raw values of rejected rows); served intern (the demo) it does."""
+    from dashboard import access
+
+    for audience, sees in (("gedeeld", False), ("intern", True)):
+        monkeypatch.setenv("BUURTBEELD_AUDIENCES", json.dumps({"open": audience}))
+        app = dashboard_app(demo_warehouse, monkeypatch, {})
+        from dashboard.app import shell
+        from dashboard.pages import beheer
+
+        with app.server.test_request_context("/"):
+            assert access.current_user().sees_beheer == sees
+            page = json.dumps(beheer.layout().to_plotly_json(), default=str)
+            assert ("alleen voor functioneel beheer" in page) != sees, audience
+            assert ("href='/beheer'" in str(shell())) == sees, audience
+        get_settings.cache_clear()
+
+
 def test_every_dropdown_speaks_dutch(app) -> None:
     """Found by an outside review: "Search", "Select All" and "No options found" in the dropdowns."""
     from dashboard import components as ui

@@ -366,6 +366,12 @@ def update(gm: str, buurt: str | None, refs: list[str] | None, period: str):
                     [
                         html.H3("Kerncijfers: buurt, stadsdeel en gemeente", className="h5"),
                         ui.display_table(indicator_frame(gm, buurt), "bp-indicators", page_size=40),
+                        html.P(
+                            f"'<{ui.threshold()}': een klein aantal personen, afgeschermd. '–' bij stadsdeel of "
+                            "gemeente: niet gegeven, of niet te berekenen zonder zo'n afgeschermd aantal van een "
+                            "van de buurten (het zou uit het totaal terug te rekenen zijn).",
+                            className="small text-muted",
+                        ),
                     ],
                     lg=7,
                 ),
