@@ -150,6 +150,32 @@ def test_an_open_gedeeld_dashboard_has_no_beheer(demo_warehouse: Settings, monke
         get_settings.cache_clear()
 
 
+def test_the_buurtprofiel_download_holds_numbers_excel_can_sum(app, demo_warehouse: Settings) -> None:
+    """Found by an outside review: the Kerncijfers and Vergelijking sheets held the page's text
+    ("4.110", "120 (29,2)"), which Excel cannot compute with. Now numbers, as the page rounds them,
+    with a unit column; the page keeps its text."""
+    from buurtbeeld import disclosure
+    from dashboard.pages import buurtprofiel
+
+    url = demo_warehouse.warehouse_url
+    quarter = queries.periods(url, "GM9999", "quarter")[-1]
+    buurt = queries.areas(url, "GM9999").query("area_level == 'buurt' and area_code != 'onbekend'")["area_code"]
+    with app.server.test_request_context("/"):
+        sign_in("anna")
+        page = buurtprofiel.indicator_frame("GM9999", buurt.iloc[0])
+        download = buurtprofiel.export(1, "GM9999", buurt.iloc[0], [buurt.iloc[1]], quarter)
+    book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
+    rows = list(book["Kerncijfers"].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert header[:6] == ("Indicator", "Periode", "Eenheid", "Buurt", "Buurt (aantal)", "Stadsdeel")
+    assert len(body) == len(page) and body[0][0] == "Aantal inwoners"
+    assert disclosure.format_number(body[0][3]) == page["Buurt"].iloc[0]
+    values = [v for row in body for v in row[3:] if v is not None]
+    assert values and all(isinstance(v, int | float) or v == "<5" for v in values), values
+    compare = list(book["Vergelijking"].iter_rows(min_row=2, values_only=True))
+    assert len(compare) >= 3 and all(isinstance(v, int | float) or v in ("x", "–") for r in compare for v in r[1:])
+
+
 def test_every_dropdown_speaks_dutch(app) -> None:
     """Found by an outside review: "Search", "Select All" and "No options found" in the dropdowns."""
     from dashboard import components as ui

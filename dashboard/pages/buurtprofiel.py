@@ -159,11 +159,12 @@ def comparison_frame(gm: str, codes: list[str], period: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
+def indicator_frame(gm: str, buurt: str, numbers: bool = False) -> pd.DataFrame:
     """The buurt's indicators next to its stadsdeel and gemeente. The gemeente's own figure where one
     was delivered (as the monthly analyses read it); otherwise, and for the stadsdeel, from its
     buurten (buurtbeeld.indicator_totals): counts of people summed and shown per 1.000 inwoners. An
-    aggregate is shown only when none of its buurten is hidden or missing."""
+    aggregate is shown only when none of its buurten is hidden or missing. `numbers`: the same as
+    numbers with a unit column, for Excel (the page's text, "120 (29,2)", could not be computed with)."""
     t = ui.threshold()
     ind = queries.indicators(ui.url(), gm)
     own_gm = ind[ind["area_code"] == gm].set_index("indicator")["value"]
@@ -197,6 +198,9 @@ def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
             continue
         value = own["value"].iloc[0]
         hidden = bool(own["hidden"].iloc[0])
+        if numbers:
+            rows.append(_numeric_row(label, own["period"].iloc[0], unit, value, hidden, own, g, sd, aggregate, t))
+            continue
         if unit == "aantal":
             shown = "<" + str(t) if hidden else disclosure.format_number(value)
             per = np.nan if hidden or pd.isna(value) else value / own["inwoners"].iloc[0] * 1000
@@ -221,6 +225,18 @@ def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
                 }
             )
     inw = pop_b.get(buurt)
+    if numbers:
+        sd_inw = pop.query("area_level == 'stadsdeel' and area_code == @sd")["inwoners"].sum() if sd else None
+        head = {
+            "Indicator": "Aantal inwoners",
+            "Periode": "",
+            "Eenheid": "inwoners",
+            "Buurt": _number(inw),
+            "Buurt (aantal)": None,
+            "Stadsdeel": _number(sd_inw),
+            "Gemeente": _number(pop.query("area_level == 'gemeente'")["inwoners"].sum()),
+        }
+        return pd.DataFrame([head, *rows])
     head = {
         "Indicator": "Aantal inwoners",
         "Periode": "",
@@ -233,6 +249,45 @@ def indicator_frame(gm: str, buurt: str) -> pd.DataFrame:
         "Gemeente": disclosure.format_number(pop.query("area_level == 'gemeente'")["inwoners"].sum()),
     }
     return pd.DataFrame([head, *rows])
+
+
+def _number(value: object, decimals: int = 0) -> float | int | None:
+    """A cell Excel can compute with: rounded as the page shows it, None where there is none."""
+    if value is None or pd.isna(value):
+        return None
+    rounded = disclosure.round_half_up(float(value), decimals)
+    return rounded if decimals else int(rounded)
+
+
+def _numeric_row(label, period, unit, value, hidden, own, g, sd, aggregate, t) -> dict[str, object]:
+    """One indicator for Excel: counts of people per 1.000 inwoners (and the buurt's count), amounts
+    in euro, other values in their own unit; '<5' where the page hides a small count."""
+    if unit == "aantal":
+        per = None if hidden or pd.isna(value) else value / own["inwoners"].iloc[0] * 1000
+        return {
+            "Indicator": label,
+            "Periode": period,
+            "Eenheid": "per 1.000 inwoners",
+            "Buurt": f"<{t}" if hidden else _number(per, 1),
+            "Buurt (aantal)": f"<{t}" if hidden else _number(value),
+            "Stadsdeel": _number(aggregate(g[g["stadsdeel"] == sd]), 1) if sd else None,
+            "Gemeente": _number(aggregate(g, whole=True), 1),
+        }
+    euro = unit.strip() in {"x 1 000 euro", "x 1.000 euro"}
+    scale, decimals = (1000.0, 0) if euro else (1.0, 1)
+
+    def cell(v: object) -> object:
+        return None if v is None or pd.isna(v) else _number(float(v) * scale, decimals)
+
+    return {
+        "Indicator": label,
+        "Periode": period,
+        "Eenheid": "euro" if euro else unit,
+        "Buurt": cell(value),
+        "Buurt (aantal)": None,
+        "Stadsdeel": cell(aggregate(g[g["stadsdeel"] == sd])) if sd else None,
+        "Gemeente": cell(aggregate(g, whole=True)),
+    }
 
 
 def heatmap_frame(gm: str, buurt: str, period: str) -> pd.DataFrame:
@@ -324,18 +379,23 @@ def category_figure(frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def comparison_table(frame: pd.DataFrame) -> pd.DataFrame:
+def comparison_table(frame: pd.DataFrame, numbers: bool = False) -> pd.DataFrame:
+    """The comparison as the page shows it, or (`numbers`) as numbers Excel can compute with and the
+    disclosure sign where a figure is hidden."""
     t = ui.threshold()
     out = []
     for (level, _code), g in frame.groupby(["level", "code"], sort=False):
+        inw = g["inwoners"].iloc[0]
         row = {
             "Gebied": f"{g['name'].iloc[0]}" + ("" if level == "buurt" else f" ({level})"),
-            "Inwoners": disclosure.format_number(g["inwoners"].iloc[0]),
+            "Inwoners": _number(inw) if numbers else disclosure.format_number(inw),
         }
-        for r in g.itertuples():
+        counts = exports.cell_values(g["count"], g["status"]) if numbers else [None] * len(g)
+        rates = exports.cell_values(g["rate"], g["status"], 2) if numbers else [None] * len(g)
+        for r, count, rate in zip(g.itertuples(), counts, rates, strict=True):
             name = "Alle" if r.group == "*" else ui.group_label(r.group)
-            row[f"{name}: aantal"] = disclosure.label(r.count, r.status, t)
-            row[f"{name}: per 1.000"] = disclosure.rate_label(r.rate, r.status, t)
+            row[f"{name}: aantal"] = count if numbers else disclosure.label(r.count, r.status, t)
+            row[f"{name}: per 1.000"] = rate if numbers else disclosure.rate_label(r.rate, r.status, t)
         out.append(row)
     return pd.DataFrame(out)
 
@@ -425,8 +485,8 @@ def export(_: int, gm: str, buurt: str, refs: list[str] | None, period: str):
     cats = category_frame(gm, buurt, period)
     heat = heatmap_frame(gm, buurt, period)
     sheets = {
-        "Kerncijfers": indicator_frame(gm, buurt),
-        "Vergelijking": comparison_table(comparison_frame(gm, [buurt, *refs], period)),
+        "Kerncijfers": indicator_frame(gm, buurt, numbers=True),
+        "Vergelijking": comparison_table(comparison_frame(gm, [buurt, *refs], period), numbers=True),
         "Categorieën": pd.DataFrame(
             {
                 "Categorie": cats["label"],
