@@ -163,6 +163,9 @@ def test_the_buurtprofiel_download_holds_numbers_excel_can_sum(app, demo_warehou
     with app.server.test_request_context("/"):
         sign_in("anna")
         page = buurtprofiel.indicator_frame("GM9999", buurt.iloc[0])
+        # The buurt shown is not offered as its own reference (the review found it there).
+        refs = {o["value"] for o in buurtprofiel.update_references(buurt.iloc[0], "GM9999")}
+        assert buurt.iloc[0] not in refs and buurt.iloc[1] in refs
         download = buurtprofiel.export(1, "GM9999", buurt.iloc[0], [buurt.iloc[1]], quarter)
     book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
     rows = list(book["Kerncijfers"].iter_rows(values_only=True))

@@ -61,7 +61,7 @@ def layout(
                             "Vergelijk met buurten",
                             ui.dropdown(
                                 id="bp-ref",
-                                options=options,
+                                options=reference_options(gm, buurt),
                                 value=refs,
                                 multi=True,
                                 placeholder="Kies referentiebuurten",
@@ -398,6 +398,16 @@ def comparison_table(frame: pd.DataFrame, numbers: bool = False) -> pd.DataFrame
             row[f"{name}: per 1.000"] = rate if numbers else disclosure.rate_label(r.rate, r.status, t)
         out.append(row)
     return pd.DataFrame(out)
+
+
+def reference_options(gm: str | None, buurt: str | None) -> list[dict[str, str]]:
+    """The buurten to compare with: all but the one shown (it was offered as its own reference)."""
+    return [o for o in buurt_options(gm) if o["value"] != buurt] if gm else []
+
+
+@callback(Output("bp-ref", "options"), Input("bp-buurt", "value"), State("bp-gemeente", "value"))
+def update_references(buurt: str | None, gm: str | None) -> list[dict[str, str]]:
+    return reference_options(gm, buurt)
 
 
 @callback(

@@ -85,6 +85,11 @@ def layout(
                 ],
                 className="g-2 mb-3",
             ),
+            html.P(
+                "Hieronder per categorie de aantallen in de hele gemeente; de maat (aantal of per 1.000 "
+                "inwoners) geldt voor de kaart en de tabel.",
+                className="small text-muted mb-1",
+            ),
             dcc.Loading(html.Div(kpis, id="wo-kpis"), type="default"),
             dcc.Loading(html.Div(notable_card, id="wo-opvallend", className="mt-3")),
             dbc.Row(
