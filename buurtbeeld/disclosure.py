@@ -249,11 +249,12 @@ def rolling_shown_mean(values: pd.Series, status: pd.Series, window: int) -> pd.
 
 def window_status(status: pd.Series, window: int) -> pd.Series:
     """The status of a moving window's figure per period (`rolling_shown_mean`): hidden where any period
-    in it is hidden or the window is not full, marked coarse where one is coarse, else shown."""
+    in it is hidden, marked coarse where one is coarse, else shown. A window that is not yet full has
+    no figure ("–"), which is not a hidden one ('x' there read as afgeschermd to an analyst)."""
     s = pd.Series(np.asarray(status), index=status.index)
     hidden = pd.Series(~visible(s), index=s.index).astype(float).rolling(window).sum()
     coarse = (s == COARSE).astype(float).rolling(window).sum()
-    out = np.where(hidden.isna() | (hidden > 0), SECONDARY, np.where(coarse > 0, COARSE, SHOWN))
+    out = np.where(hidden > 0, SECONDARY, np.where(coarse > 0, COARSE, SHOWN))
     return pd.Series(out, index=s.index).astype(int)
 
 

@@ -108,9 +108,11 @@ def test_a_coarse_figure_is_marked_honest_and_read_as_shown() -> None:
     assert out.loc["a", "count"] == 15 and out.loc["a", "status"] == d.COARSE
     assert np.isnan(out.loc["b", "count"]) and out.loc["b", "status"] == d.SECONDARY
     assert "≈10 betekent 5 t/m 14" in d.legend(T)
-    # A moving window: hidden while not full or with a hidden period in it, marked with a coarse one.
+    # A moving window: hidden with a hidden period in it, marked with a coarse one; not yet full it
+    # has no figure ("–"), which is not a hidden one.
     status = pd.Series([d.SHOWN, d.COARSE, d.SHOWN, d.SHOWN, d.SECONDARY, d.SHOWN])
-    assert d.window_status(status, 2).tolist() == [d.SECONDARY, d.COARSE, d.COARSE, d.SHOWN, d.SECONDARY, d.SECONDARY]
+    assert d.window_status(status, 2).tolist() == [d.SHOWN, d.COARSE, d.COARSE, d.SHOWN, d.SECONDARY, d.SECONDARY]
+    assert d.rate_label(np.nan, d.window_status(status, 2)[0], T) == "–"
 
 
 @given(st.sampled_from([0, 1, 2, 3, 4]), st.sampled_from([int, np.int64, np.int32, np.uint8]))

@@ -200,7 +200,8 @@ def buurt_frame(gm: str, week: str, group: str, mk: str | None = None, level: st
             ["area_code", "count", "status"]
         ]
     else:
-        base = current[["area_code"]].assign(count=float("nan"), status=disclosure.SECONDARY)
+        # No complete quarter before the week: no baseline ("–"), which is not a hidden one ('x').
+        base = current[["area_code"]].assign(count=float("nan"), status=disclosure.SHOWN)
     areas = ui.visible_areas(gm, level)
     pop = queries.population(ui.url(), gm)
     pop = pop[pop["area_level"] == level].set_index("area_code")["inwoners"]
