@@ -327,7 +327,7 @@ def display_table(frame: pd.DataFrame, table_id: str, page_size: int = 20) -> da
                 "autoHeight": True,
                 # A header wraps between words, not inside one ("Weekgemiddelde"), and so does a
                 # cell (AG Grid breaks wrapped text anywhere: "bijstandsuitkeri|ng").
-                "minWidth": max(80 if _figures(frame[c]) else 110, 9 * _longest_word(frame[c], c) + 36),
+                "minWidth": _min_width(frame[c], c),
                 "flex": 1 if _figures(frame[c]) else _text_share(frame[c]),
                 "cellStyle": {"wordBreak": "normal", "overflowWrap": "anywhere"},
             }
@@ -349,9 +349,13 @@ def display_table(frame: pd.DataFrame, table_id: str, page_size: int = 20) -> da
     )
 
 
-def _longest_word(column: pd.Series, header: str) -> int:
-    words = [w for text in [header, *column.astype(str).head(200)] for w in text.split()]
-    return min(max(map(len, words), default=1), 22)
+def _min_width(column: pd.Series, header: str) -> int:
+    """Pixels for the header's longest word (headers wrap between words) and a cell's up to 12
+    characters (longer names wrap inside, at a hyphen where they have one): the columns of the
+    Weekoverzicht's ranking must fit beside the map at 1 280 px."""
+    head = max(map(len, header.split()), default=1)
+    cell = max((len(w) for text in column.astype(str).head(200) for w in text.split()), default=1)
+    return max(80 if _figures(column) else 110, 9 * head + 36, 8 * min(cell, 12) + 30)
 
 
 def _text_share(column: pd.Series) -> int:

@@ -170,7 +170,7 @@ def test_the_buurtprofiel_download_holds_numbers_excel_can_sum(app, demo_warehou
     book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"])))
     rows = list(book["Kerncijfers"].iter_rows(values_only=True))
     header, body = rows[0], rows[1:]
-    assert header[:6] == ("Indicator", "Periode", "Eenheid", "Buurt", "Buurt (aantal)", "Stadsdeel")
+    assert header[:6] == ("Indicator", "Periode", "Eenheid", "Buurt", "Buurt (personen)", "Stadsdeel")
     assert len(body) == len(page) and body[0][0] == "Aantal inwoners"
     assert disclosure.format_number(body[0][3]) == page["Buurt"].iloc[0]
     values = [v for row in body for v in row[3:] if v is not None]

@@ -51,6 +51,7 @@ EXEMPT = {
     "..vb-mk.options...vb-mk.value...vb-mk.disabled...vb-mk.placeholder..",
     # Buurt names with the number of notable findings ("Oost (2 opvallend)"): no incident counts.
     "..ma-buurt.options...ma-buurt.value..",
+    "bp-ref.options",  # buurt names to compare with, no figures
 }
 CALLBACKS = {
     "..wo-kpis.children...wo-map.figure...wo-table.children..",

@@ -232,7 +232,7 @@ def indicator_frame(gm: str, buurt: str, numbers: bool = False) -> pd.DataFrame:
             "Periode": "",
             "Eenheid": "inwoners",
             "Buurt": _number(inw),
-            "Buurt (aantal)": None,
+            "Buurt (personen)": None,
             "Stadsdeel": _number(sd_inw),
             "Gemeente": _number(pop.query("area_level == 'gemeente'")["inwoners"].sum()),
         }
@@ -269,7 +269,7 @@ def _numeric_row(label, period, unit, value, hidden, own, g, sd, aggregate, t) -
             "Periode": period,
             "Eenheid": "per 1.000 inwoners",
             "Buurt": f"<{t}" if hidden else _number(per, 1),
-            "Buurt (aantal)": f"<{t}" if hidden else _number(value),
+            "Buurt (personen)": f"<{t}" if hidden else _number(value),
             "Stadsdeel": _number(aggregate(g[g["stadsdeel"] == sd]), 1) if sd else None,
             "Gemeente": _number(aggregate(g, whole=True), 1),
         }
@@ -284,7 +284,7 @@ def _numeric_row(label, period, unit, value, hidden, own, g, sd, aggregate, t) -
         "Periode": period,
         "Eenheid": "euro" if euro else unit,
         "Buurt": cell(value),
-        "Buurt (aantal)": None,
+        "Buurt (personen)": None,
         "Stadsdeel": cell(aggregate(g[g["stadsdeel"] == sd])) if sd else None,
         "Gemeente": cell(aggregate(g, whole=True)),
     }

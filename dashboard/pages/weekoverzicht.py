@@ -321,7 +321,7 @@ def table_text(frame: pd.DataFrame, level: str = "buurt") -> pd.DataFrame:
         {
             **where,
             "Aantal": ui.count_text(frame["count"], frame["status"]),
-            "Weekgemiddelde vorig kwartaal": [
+            "Gemiddeld per week, vorig kwartaal": [
                 disclosure.rate_label(b, int(s), t) if pd.notna(s) else disclosure.SECONDARY_SIGN
                 for b, s in zip(frame["baseline"], frame["base_s"], strict=True)
             ],
@@ -521,7 +521,7 @@ def export(_: int, gm: str, week: str, group: str, mk: str | None = None):
         {
             **where,
             "Aantal": exports.cell_values(frame["count"], frame["status"]),
-            "Weekgemiddelde vorig kwartaal": exports.cell_values(frame["baseline"], frame["base_s"], 1),
+            "Gemiddeld per week, vorig kwartaal": exports.cell_values(frame["baseline"], frame["base_s"], 1),
             "Per 1.000 inwoners": exports.cell_values(frame["rate"], frame["status"], 2),
         }
     )
