@@ -315,7 +315,7 @@ def display_table(frame: pd.DataFrame, table_id: str, page_size: int = 20) -> da
     columns = [str(c) for c in frame.columns]
     return dag.AgGrid(
         id=table_id,
-        # Names take twice the share of a figure's column, and the columns fill the table's width: at
+        # Text takes two to four times a figure's share, and the columns fill the table's width: at
         # AG Grid's own 200 px each, the Weekoverzicht's ranking beside the map hid its difference and
         # rate columns behind a scroll bar.
         columnDefs=[
