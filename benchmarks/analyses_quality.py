@@ -62,7 +62,7 @@ twins) show where the gap comes from.
     python benchmarks/analyses_quality.py [--snel] [--replicaten R] [--buurten N] [--maanden M]
     python benchmarks/analyses_quality.py --weken [--snel]
 
-With `--processen 2` two dispersion settings run side by side (the full run: about 55 minutes on two
+With `--processen 2` two dispersion settings run side by side (the full run: about 70 minutes on two
 cores instead of 110); cells and scores are the same.
 
 **Weeks (`--weken`).** The same generated gemeenten (same seeds, no warehouse: the list reads weekly
