@@ -48,7 +48,7 @@ def far_tail(k_week: float, k_month: float, history: int, gemeenten: int) -> dic
             window = slice(t - history, t + 1)
             dense = monthly[:, :, window].reshape(nb * ng, history + 1)
             offset = (pop[:, None, None] * np.ones((1, ng, 1)) * weeks[None, None, window]).reshape(nb * ng, -1)
-            a = analyses.month_statistics(dense, offset, keys, list(gm.groups), notable.DEFAULT)[0]
+            a = analyses.month_statistics(dense, offset, keys, list(gm.groups), notable.DEFAULT)
             counted = a.tested & (gm.mu[:, :, t].ravel() >= 1)
             n += int(counted.sum())
             for level in LEVELS:

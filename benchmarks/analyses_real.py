@@ -15,6 +15,12 @@ known truth, but they have what no generator was designed to have. Two real sour
   population: the exposure is the days of the month. Once as published and once with its exact
   duplicate rows counted once.
 
+Beside the buurt tests, the gemeente level with 6-13 months of history, where the expected count
+is read on the national seasonal profile (etl.national_season): Groningen's bicycle thefts as a
+gemeente that started delivering in January 2013-2016, and each Misdaad in kaart region as one
+gemeente from every start month; registered over expected with the profile and without any
+seasonal correction (what the product did before it had one).
+
 Real series have real outbreaks, so there is no null flag rate to measure. What a calibrated test
 must show is in the bulk: the randomised probability integral transform (PIT) of every buurt test
 under the product's predictive distribution, P(Y < y) + U P(Y = y), is uniform where nothing
@@ -169,12 +175,102 @@ def mik_tests(unique: bool = False) -> pd.DataFrame:
         dense = full.to_numpy(dtype=float)
         for t in range(12, len(months)):
             offset = np.broadcast_to(days[: t + 1], (len(keys), t + 1))
-            a = analyses.month_statistics(
-                dense[:, : t + 1], offset, keys, ["poging", "woninginbraak"], notable.DEFAULT
-            )[0]
+            a = analyses.month_statistics(dense[:, : t + 1], offset, keys, ["poging", "woninginbraak"], notable.DEFAULT)
             rows = a.tested
             frames.append(_rows(a, rows, months[t], f"PC{region}", keys["group_code"].to_numpy()[rows]))
     return pd.concat(frames, ignore_index=True)
+
+
+def short_history(months_from: int = 6, months_to: int = 13) -> pd.DataFrame:
+    """Each region of Misdaad in kaart as one gemeente (woninginbraak and pogingen together, as
+    politie's 1.1.1 counts them) with 6-13 months of history, every start month of the file: the
+    gemeente level's expected count read on the national profile (etl.national_season) and without
+    any seasonal correction (what it was before). The national profile is from 2012-2023; these data
+    run from May 2023, so they did not make it."""
+    from buurtbeeld import notable
+    from etl import analyses, national_season
+
+    raw = pd.read_csv(MIK, dtype=str)
+    raw["month"] = pd.to_datetime(raw["Datum"], format="%d-%m-%Y").dt.strftime("%Y-%m")
+    months = analyses.month_range("2023-05", "2026-05")
+    raw = raw[raw["month"].isin(months)]
+    counts = raw.groupby([raw["Postcode"].str[0], "month"]).size().unstack("month", fill_value=0)
+    counts = counts.reindex(columns=months, fill_value=0)
+    keys = pd.DataFrame({"area_level": "gemeente", "area_code": counts.index, "group_code": "woninginbraak"})
+    dense = counts.to_numpy(dtype=float)
+    days = np.array([pd.Period(m).days_in_month for m in months], dtype=float)
+    rows = []
+    for start in range(len(months) - months_from):
+        for h in range(months_from, months_to + 1):
+            window = slice(start, start + h + 1)
+            if window.stop > len(months):
+                break
+            offset = np.broadcast_to(days[window], (len(keys), h + 1))
+            factors = national_season.factors_for(keys["group_code"].to_numpy(), months[window])
+            for season, national in (("landelijk", factors), ("geen", None)):
+                a = analyses.month_statistics(
+                    dense[:, window], offset, keys, ["woninginbraak"], notable.DEFAULT, national=national
+                )
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "season": season,
+                            "month": months[window.stop - 1],
+                            "observed": a.observed,
+                            "expected": a.expected,
+                            "p": np.minimum(a.p_up, a.p_down),
+                            "direction": a.direction,
+                        }
+                    )
+                )
+    return pd.concat(rows, ignore_index=True)
+
+
+def groningen_short_history(workdir: Path) -> pd.DataFrame:
+    """The gemeente level of the Groningen export with 6-13 months of history: a gemeente that
+    started delivering in January of 2013, 2014, 2015 or 2016, its months 7-14, read on the national
+    profile and, for comparison, without any seasonal correction (the profile patched away, which is
+    what the product did before it had one). Run after `groningen_tests` (its warehouse)."""
+    from unittest import mock
+
+    from buurtbeeld import notable
+    from buurtbeeld.settings import Settings
+    from etl import analyses, national_season
+
+    url = f"sqlite:///{workdir / 'groningen.sqlite'}"
+    settings = Settings(data_dir=workdir / "var", warehouse_url=url, hash_secret="benchmark")
+    inputs = analyses.read_inputs(settings, "GM0014", LAST)
+    rows = []
+    for start in ("2013-01", "2014-01", "2015-01", "2016-01"):
+        for month in analyses.month_range(start, LAST)[6:14]:
+            period = inputs.cells["period"]
+            cells = inputs.cells[(period >= start) & (period <= month)]
+            for season in ("landelijk", "geen"):
+                flat = (lambda g, m: np.full((len(g), len(m)), np.nan)) if season == "geen" else None
+                with mock.patch.object(national_season, "factors_for", flat or national_season.factors_for):
+                    frame, *_ = analyses.assess_month(replace(inputs, month=month, cells=cells), notable.DEFAULT)
+                row = frame[(frame["area_level"] == "gemeente") & (frame["group_code"] == "fietsendiefstal")]
+                rows.append(row.assign(season=season, month=month, p=np.nan))
+    return pd.concat(rows, ignore_index=True)
+
+
+def short_history_table(tests: pd.DataFrame) -> str:
+    """Error of the gemeente level's expected count, with and without the national profile."""
+    log_ratio = np.log(tests["observed"] / tests["expected"])
+    lines = [
+        "| seizoenscorrectie | toetsen | gemiddelde log(geregistreerd / verwacht) | wortel gemiddeld kwadraat "
+        "| slechtste kalendermaand | p < 0,01 | opvallend |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for season, part in tests.assign(lr=log_ratio).groupby("season", sort=False):
+        by_month = part.groupby(part["month"].str[5:7])["lr"].mean()
+        worst = by_month.abs().idxmax()
+        lines.append(
+            f"| {season} | {len(part)} | {part['lr'].mean():+.3f} | {np.sqrt((part['lr'] ** 2).mean()):.3f} "
+            f"| {worst}: {by_month[worst]:+.3f} | {(part['p'] < 0.01).sum() if part['p'].notna().any() else '–'} "
+            f"| {(part['direction'] != '').sum()} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 ALPHAS = (0.01, 0.001)
@@ -253,17 +349,22 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
+        short = {}
         if args.bron in ("groningen", "beide"):
             results["Groningen fietsendiefstal 2014-01 t/m 2017-08 (BVH)"] = groningen_tests(workdir / "groningen")
+            short["Groningen fietsendiefstal, start 2013-2016"] = groningen_short_history(workdir / "groningen")
         if args.bron in ("mik", "beide"):
             results["Misdaad in kaart woninginbraak 2024–2026 (PC4)"] = mik_tests()
             results["idem, dubbele regels één keer"] = mik_tests(unique=True)
+            short["Misdaad in kaart, regio's als gemeente"] = short_history()
     text = (
         "# Maandanalyses op echte registraties: kalibratie\n\n"
         "Gerandomiseerde PIT van elke niet-ontaarde buurttoets onder de voorspellende verdeling van "
         "het product; p-waarden: geteld (volgens het model zelf verwacht).\n\n"
         + table(results, np.random.default_rng(SEED))
     )
+    for name, tests in short.items():
+        text += f"\n## Gemeenteniveau met 6-13 maanden historie ({name})\n\n" + short_history_table(tests)
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(text)
     print(text)

@@ -58,6 +58,7 @@ KIND_TEXT = {
         "de afgelopen {n} maanden, naar verhouding van de hele gemeente in deze maand en in dezelfde maand vorig jaar"
     ),
     "recent_seizoen": "de afgelopen {n} maanden, gecorrigeerd voor het seizoenspatroon van de gemeente vorig jaar",
+    "recent_landelijk": "de afgelopen {n} maanden, gecorrigeerd voor het landelijke seizoenspatroon (politiecijfers)",
     "recent": "de afgelopen {n} maanden, zonder seizoenscorrectie",
     "niveau": "het nieuwe niveau",
     "geen": "te weinig historie",
@@ -143,7 +144,9 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
         "Voor stadsdelen en de gemeente komt het verwachte aantal uit dezelfde maand (en de maand ervoor en "
         "erna) in maximaal vijf eerdere jaren, met een trend als die duidelijk aanwezig is; met minder dan drie "
         "jaar historie uit de recente maanden zoals hierboven, gecorrigeerd voor het seizoen van vorig jaar als dat er "
-        "is. Welke berekening is gebruikt, staat bij elke analyse (kolom Basis): staat er 'zonder "
+        "is, en anders (minder dan veertien maanden historie, of te weinig incidenten) voor het landelijke "
+        "seizoenspatroon van de categorie uit de politiecijfers van 2012 tot en met 2023. Welke berekening "
+        "is gebruikt, staat bij elke analyse (kolom Basis): staat er 'zonder "
         "seizoenscorrectie', dan is die correctie niet gedaan. Eerdere maanden die zelf uitschieters waren, "
         "tellen niet mee. Ligt het niveau van een categorie sinds een aantal maanden duidelijk hoger of lager, "
         "dan melden we dat één keer ('sinds maart ligt het niveau hoger') en vergelijken we daarna met het "

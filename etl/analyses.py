@@ -20,6 +20,7 @@ from buurtbeeld.indicator_totals import combined
 from buurtbeeld.periods import month_of_week, period_start, week_label, weeks_of_month
 from buurtbeeld.progress import Progress, unchanged
 from buurtbeeld.settings import Settings
+from etl import national_season
 from etl.errors import LoadError
 from warehouse import analyses as store
 from warehouse import deliveries, published, queries
@@ -170,9 +171,12 @@ def assess_month(
     # where no buurt has one (then the weeks alone are everyone's exposure).
     counted = (pop > 0).any(axis=1)
     counted_rows = counted if counted.any() else None
-    result = month_statistics(dense, offset, keys, groups, method, counted=counted_rows)
+    national = national_season.factors_for(keys["group_code"].to_numpy(), months)
+    result = month_statistics(dense, offset, keys, groups, method, counted=counted_rows, national=national)
     low, high = _boxes(seen[:, -1], status_now, inputs.threshold)
-    shared = shared_statistics(seen, (low, high), offset, keys, offered, inputs.threshold, method, counted_rows)
+    shared = shared_statistics(
+        seen, (low, high), offset, keys, offered, inputs.threshold, method, counted_rows, national
+    )
 
     common = {
         "shown": seen[:, -1],
@@ -242,13 +246,15 @@ def _first_pass(
     method: notable.Method,
     only: np.ndarray | None = None,
     rounded: int | None = None,
+    national: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The profile and the month-level 1/k (per area level × category; `only` the series whose
     category is needed) of the month after the history `dense[:, :-1]`. The profile: for buurten and
     wijken the gemeente's robust factor of each category and month over its finest local series
     (`_index_rows`; 1 elsewhere), scaled to a mean of 1 over the recent level's window. The 1/k: from
     a first baseline with every reference month kept, whose residuals estimate the dispersion
-    (`rounded`: `dense` holds figures rounded to that base, see notable.dispersion)."""
+    (`rounded`: `dense` holds figures rounded to that base, see notable.dispersion). `national`:
+    (rows, factors) of the series read on the national profile instead (`_national`)."""
     h = dense.shape[1] - 1
     local = np.isin(level, LOCAL_LEVELS)
     profile = np.ones((len(level), h))
@@ -259,6 +265,9 @@ def _first_pass(
             dense[:, window], offset[:, window], group, _index_rows(level, group), rounded
         )
         profile[~local] = 1.0
+        if national is not None:
+            rows, factors = national
+            profile[rows] = factors[rows, :h]
         recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
         profile = np.where(recent > 0, profile / recent, 1.0)
     first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
@@ -339,6 +348,7 @@ def month_statistics(
     counted: np.ndarray | None = None,
     *,
     figures: SharedFigures | None = None,
+    national: np.ndarray | None = None,
 ) -> notable.Assessment:
     """Baselines and tests of every series ((series, months) counts, the target month last).
 
@@ -362,18 +372,23 @@ def month_statistics(
     without inhabitants has weeks only as its exposure, a rate thousands of times the others', and
     a prior from theirs would take its level to nothing.
 
-    `figures`: `dense` holds published figures, not counts (`shared_statistics`)."""
+    `figures`: `dense` holds published figures, not counts (`shared_statistics`).
+
+    `national`: (series, months) factors of the national seasonal profile of each series' category
+    (etl.national_season; NaN where it has none): the season of the gemeente's and stadsdelen's
+    series where last year's month cannot give one (`_national`)."""
     level = keys["area_level"].to_numpy()
     group = keys["group_code"].to_numpy()
     local = np.isin(level, LOCAL_LEVELS)
     detect = local if figures is None else figures.detect
     rounded = None if figures is None else figures.rounded
     gm_rows = level == "gemeente"
-    last_year = np.ones(len(keys))
+    last_year = np.full(len(keys), np.nan)
     for g in groups:
         at_gm = gm_rows & (group == g)
         last_year[group == g] = notable.seasonal_index(dense[at_gm, :-1].sum(axis=0), method)
-    profile, inv = _first_pass(dense, offset, level, group, method, rounded=rounded)
+    on_national = _national(national, dense, keys, ~local & np.isnan(last_year), method)
+    profile, inv = _first_pass(dense, offset, level, group, method, rounded=rounded, national=on_national)
     passes = _earlier_passes(dense, offset, level, group, method, rounded) if detect.any() else None
     history_inv = inv
     if figures is not None:
@@ -405,11 +420,53 @@ def month_statistics(
     concurrent, concurrent_var, label = _with_last_year(
         concurrent, concurrent_var, dense, offset, profile, history_inv, level, group, index_rows
     )
-    season = np.where(local, concurrent, last_year)
+    season = np.where(local, concurrent, np.nan_to_num(last_year, nan=1.0))
+    if on_national is not None:
+        rows, factors = on_national
+        season[rows], label[rows] = factors[rows, -1], "recent_landelijk"
     season_var = np.where(local, concurrent_var, 0.0)
     base = notable.seasoned(base, season, season_var, label)
     box = None if figures is None else figures.box
     return notable.assess(dense[:, -1], base, group, method, level=level, inv_k=inv, box=box)
+
+
+def _national(
+    national: np.ndarray | None, dense: np.ndarray, keys: pd.DataFrame, without: np.ndarray, method: notable.Method
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The series read on the national profile (`without` a season of their own, with a profile) and
+    their factors, scaled to a mean of 1 over the recent level's months as the gemeente's profile
+    is (so the level is the same rate and the target month's factor is its season). An area's total
+    of all categories takes its own mix: its categories' factors weighted by their cases over those
+    months, a category without a profile counted flat.
+
+    Why: a gemeente's own series cannot be read on the gemeente's season, and with less than 14
+    months it has no last year; its summer bicycle thefts then read as twice the expected. Read on
+    the national profile, the residuals the gemeente's 1/k is estimated from hold how far its own
+    season differs from the country's."""
+    h = dense.shape[1] - 1
+    if national is None or h < 1 or not without.any():
+        return None
+    m = min(h, method.short_months)
+    factors = np.array(national, dtype=float)
+    group = keys["group_code"].to_numpy()
+    area = keys["area_level"].astype(str).to_numpy() + ":" + keys["area_code"].astype(str).to_numpy()
+    totals = np.flatnonzero(without & (group == ALL))
+    if len(totals):
+        parts = group != ALL
+        weight = dense[parts, h - m : h].sum(axis=1)
+        known = np.isfinite(factors[parts]).all(axis=1)
+        mixed = pd.DataFrame(np.where(known[:, None], factors[parts], 1.0) * weight[:, None]).groupby(area[parts])
+        sums = mixed.sum().reindex(area[totals]).to_numpy()
+        weights = pd.Series(weight).groupby(area[parts]).sum().reindex(area[totals]).to_numpy()
+        profiled = pd.Series(weight * known).groupby(area[parts]).sum().reindex(area[totals]).to_numpy()
+        ok = np.nan_to_num(profiled) > 0
+        factors[totals[ok]] = sums[ok] / weights[ok, None]
+    rows = without & np.isfinite(factors).all(axis=1)
+    if not rows.any():
+        return None
+    factors = np.where(rows[:, None], factors, 1.0)
+    factors = factors / factors[:, h - m : h].mean(axis=1, keepdims=True)
+    return rows, factors
 
 
 @dataclass(frozen=True)
@@ -431,6 +488,7 @@ def shared_statistics(
     threshold: int,
     method: notable.Method,
     counted: np.ndarray | None = None,
+    national: np.ndarray | None = None,
 ) -> notable.Assessment:
     """The statistics the gedeeld texts rest on: `month_statistics` on the shared figures (`seen`:
     NaN where hidden) of the series the gedeeld audience is offered (`offered`): the gemeente's and
@@ -488,6 +546,7 @@ def shared_statistics(
         method,
         None if counted is None else counted[sub],
         figures=figures,
+        national=None if national is None else national[sub],
     )
     return _expanded(part, sub, len(keys), seen[:, -1])
 

@@ -89,8 +89,9 @@ def test_a_summary_with_a_notable_area_below_never_says_nothing_is_notable() -> 
 
 
 def test_the_text_names_the_baseline_used_and_no_correction_that_was_not_made() -> None:
-    """With under 13 months a stadsdeel has no seasonal correction: the analysis says so, and "Hoe
-    lezen" never promises one for every analysis."""
+    """With under 14 months a stadsdeel's series is read on the national season where its category
+    has one, and has no seasonal correction where not (zedenmisdrijven, or a total whose categories
+    have none): each analysis says which, and "Hoe lezen" never promises one for every analysis."""
     rows = _rows(
         ("*", "Alle categorieën", 400, 400.0, SHOWN, 395.0, "", 5.0, 20.0, "recent"),
         ("A", "Woninginbraak", 30, 30.0, SHOWN, 28.0, "", 2.0, 7.5, "recent_gemeente"),
@@ -101,7 +102,11 @@ def test_the_text_names_the_baseline_used_and_no_correction_that_was_not_made() 
     table = narrative.table_rows(_facts(rows))
     assert table[0]["Basis"] == "de afgelopen 12 maanden, zonder seizoenscorrectie"
     how = narrative.how_to_read(narrative.Method(), 5)
-    assert "zonder seizoenscorrectie" in how and "kolom Basis" in how
+    assert "zonder seizoenscorrectie" in how and "kolom Basis" in how and "landelijke seizoenspatroon" in how
+    national = rows.assign(kind=["recent_landelijk", "recent_gemeente"])
+    assert narrative.table_rows(_facts(national))[0]["Basis"] == (
+        "de afgelopen 12 maanden, gecorrigeerd voor het landelijke seizoenspatroon (politiecijfers)"
+    )
     # With 7 months of history the level rests on 7: the text never claims twelve.
     short = rows.assign(level_months=7)
     text = "\n".join(narrative.describe(_facts(short))["paragraphs"])

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from buurtbeeld import disclosure, notable
-from etl import analyses
+from etl import analyses, national_season
 
 
 def poisson_sf(y: int, mu: float) -> float:
@@ -303,6 +303,59 @@ def test_p_values_are_uniform_under_the_null(k: float, where: str) -> None:
         assert result.pvalue > 0.001, (level, result)
         # The tail the flags come from: two-sided p < 0.01 about as often as promised, not 5x.
         assert np.mean(np.concatenate(small[level]) < 0.01) < 0.025, level
+
+
+def test_a_gemeente_with_months_of_history_only_is_read_on_the_national_season() -> None:
+    """With 8 months of history a gemeente has no last year; its own series cannot be read on the
+    gemeente's season either. Drawn with the national burglary season (December 1.4 times the year's
+    mean, May 0.8), read on the national profile its expected count follows the season and its
+    predictive distribution is calibrated; without it (the old 'zonder seizoenscorrectie') the
+    expected count is a flat mean, 30 % off in the peak months. The buurten are read on the
+    gemeente's concurrent season either way and do not change."""
+    season = national_season.profiles()["woninginbraak"]
+    rng = np.random.default_rng(26)
+    keys, counts, exposure, mean = _simulate(np.inf, 20.0, rng, months=24, season=season)
+    labels = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]
+    national = national_season.factors_for(np.full(len(keys), "woninginbraak"), labels)
+    gm = (keys["area_level"] == "gemeente").to_numpy()
+    truth = np.vstack([mean, mean.reshape(-1, 5, 24).sum(axis=1)])
+    errors: dict[str, list[float]] = {"landelijk": [], "geen": []}
+    pit = []
+    for target in range(8, 24):
+        window = slice(target - 8, target + 1)
+        read = analyses.month_statistics(
+            counts[:, window], exposure[:, window], keys, ["a"], notable.DEFAULT, national=national[:, window]
+        )
+        flat = analyses.month_statistics(counts[:, window], exposure[:, window], keys, ["a"], notable.DEFAULT)
+        assert set(read.kind[gm]) == {"recent_landelijk"} and set(flat.kind[gm]) == {"recent"}
+        np.testing.assert_allclose(read.expected[~gm], flat.expected[~gm])
+        for name, out in (("landelijk", read), ("geen", flat)):
+            errors[name].append(float(np.mean(np.log(out.expected[gm] / truth[gm, target]))))
+        y, mu, shapes = read.observed[gm], read.expected[gm], (read.inv_k[gm], read.cases[gm], read.months_k[gm])
+        above = notable.level_mixed_tails(y + 1, mu, *shapes)[0]
+        pit.append(above + rng.random(len(y)) * (notable.level_mixed_tails(y, mu, *shapes)[0] - above))
+    assert max(abs(e) for e in errors["landelijk"]) < 0.06, errors["landelijk"]
+    assert max(abs(e) for e in errors["geen"]) > 0.25, errors["geen"]
+    assert stats.kstest(np.concatenate(pit), "uniform").pvalue > 0.001
+
+
+def test_an_areas_total_takes_the_national_season_of_its_own_mix() -> None:
+    """The all-categories total of a gemeente has no national profile of its own: its categories'
+    profiles weighted by their cases in the level's months, a category without one (zedenmisdrijven
+    are not published per month) counted flat."""
+    keys = pd.DataFrame(
+        {"area_level": "gemeente", "area_code": "G", "group_code": [analyses.ALL, "woninginbraak", "zeden"]}
+    )
+    labels = [f"2025-{m:02d}" for m in range(1, 10)]
+    national = national_season.factors_for(keys["group_code"].to_numpy(), labels)
+    assert np.isnan(national[[0, 2]]).all()
+    dense = np.array([[40.0] * 9, [30.0] * 9, [10.0] * 9])
+    rows, factors = analyses._national(national, dense, keys, np.ones(3, dtype=bool), notable.DEFAULT)
+    assert list(rows) == [True, True, False]
+    burglary = national_season.profiles()["woninginbraak"][:9]
+    mix = 0.75 * burglary + 0.25
+    np.testing.assert_allclose(factors[0], mix / mix[:8].mean())
+    np.testing.assert_allclose(factors[1], burglary / burglary[:8].mean())
 
 
 def test_the_family_holds_only_tests_that_exist() -> None:

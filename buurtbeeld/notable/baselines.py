@@ -12,6 +12,10 @@ from scipy import stats
 from buurtbeeld.notable.method import DEFAULT, DEFAULT_CAP_Z, Method
 from buurtbeeld.notable.shifts import ShiftState, shift_state
 
+# The baselines that are the recent level, with the season each was read on (the texts name it):
+# none, last year's gemeente month, the national profile, the gemeente's concurrent index (and last year).
+RECENT = ("recent", "recent_seizoen", "recent_landelijk", "recent_gemeente", "recent_gemeente_jaar")
+
 
 @dataclass
 class Baseline:
@@ -19,7 +23,7 @@ class Baseline:
 
     expected: np.ndarray
     log_var: np.ndarray  # Poisson part; assess() widens it by the overdispersion (1 + mean mu / k)
-    kind: np.ndarray  # 'trend' | 'seizoen' | 'recent_gemeente' | 'recent_seizoen' | 'recent' | 'niveau' | 'geen'
+    kind: np.ndarray  # 'trend' | 'seizoen' | one of RECENT | 'niveau' | 'geen'
     ref_y: np.ndarray  # (series, n_ref) reference counts, for the dispersion estimate
     ref_mu: np.ndarray  # (series, n_ref) their fitted values
     n_params: np.ndarray  # parameters fitted per series (1 or 2)
@@ -49,15 +53,15 @@ class Baseline:
 
 def seasonal_index(total: np.ndarray, method: Method = DEFAULT) -> float:
     """Last year's same month (± window) against the 12 months centred on it, for one busy series
-    (oldest first, ending at the month before the target). 1.0 when there is too little to say."""
+    (oldest first, ending at the month before the target). NaN when there is too little to say."""
     h = len(total)
     if h < 12 + method.window + 1:
-        return 1.0
+        return np.nan
     same = total[h - 12 - method.window : h - 12 + method.window + 1]
     # The 12 months centred on last year's month; with less history, the last 12 months.
     year = total[h - 18 : h - 6] if h >= 18 else total[h - 12 :]
     if year.sum() < method.seasonal_min_year_total:
-        return 1.0
+        return np.nan
     return float(np.clip(same.mean() / year.mean(), 0.5, 2.0))
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 from scipy import stats
 
-from buurtbeeld.notable.baselines import Baseline
+from buurtbeeld.notable.baselines import RECENT, Baseline
 from buurtbeeld.notable.method import DEFAULT, Method
 from buurtbeeld.notable.tails import lower_tail, tail_starts, upper_tail
 
@@ -333,9 +333,8 @@ def with_last_year(
 def seasoned(base: Baseline, season: np.ndarray, season_var: np.ndarray, label: np.ndarray) -> Baseline:
     """`base` with the target month's seasonal index applied where the baseline is the recent level
     (short history, or the new level after a shift); `label` names the index per series for the
-    texts ('recent_gemeente', 'recent_gemeente_jaar', 'recent_seizoen'), 'recent' where the index is
-    1 (no correction made)."""
-    short = np.isin(base.kind, ("recent", "recent_seizoen", "recent_gemeente", "recent_gemeente_jaar"))
+    texts (one of baselines.RECENT), 'recent' where the index is 1 (no correction made)."""
+    short = np.isin(base.kind, RECENT)
     apply = short | (base.kind == "niveau")
     s = np.asarray(season, dtype=float)
     return replace(

@@ -8,9 +8,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from buurtbeeld.notable.baselines import Baseline
+from buurtbeeld.notable.baselines import RECENT, Baseline
 
-RECENT = ("recent", "recent_seizoen", "recent_gemeente", "recent_gemeente_jaar")
 MIN_SERIES = 10  # series a prior is estimated from: fewer cannot tell spread from noise
 MIN_KEEP = 0.5  # the least of its variance a level keeps: the prior at most doubles its information
 GRID = 60  # rates the prior is fitted on, log-spaced

@@ -1,0 +1,122 @@
+"""The national seasonal profile per dashboard group, shipped with the package
+(`etl/data/landelijk_seizoen.csv`), for the series that have no season of their own: a gemeente's
+and its stadsdelen's categories with less than 14 months of history, or too few cases for last
+year's month to say anything (`etl.analyses.month_statistics`).
+
+Buurten and wijken need none: the gemeente's other buurten give them the month's season. The
+gemeente itself has nothing to compare with but its own past, and a gemeente that started delivering
+eight months ago has no past summer: without a profile its summer bicycle thefts read as twice the
+expected (issue 26). Public politie figures have every month since 2012 for the whole country.
+
+Source: Politie open data via CBS, table 47022NED (geregistreerde misdrijven per soort misdrijf, per
+maand) and 47024NED (geregistreerde overlast, per maand), region NL00 (Nederland), January 2012 to
+December 2023; read from the snapshot in github.com/bernasco/staat_van_de_misdaad, commit 14f99b5
+(data/NL_Crime.csv and data/NL_Disorder.csv, fetched with cbsodataR). Regenerate with
+
+    python -m etl.national_season NL_Crime.csv NL_Disorder.csv
+
+after a change of the groups in `etl/data/mk_categorieen.csv` (a test checks that every group has a
+profile)."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl import bvh
+
+PROFILE = Path(__file__).parent / "data" / "landelijk_seizoen.csv"
+SOURCE = "Politie (CBS 47022NED en 47024NED), Nederland, 2012-2023"
+OVERLAST = "overlast"  # 47021NED/47024NED codes are not soorten: the catalogue leaves soort_code empty
+# Lockdowns and curfews moved every category's months in 2020-2021 (burglary fell in spring 2020,
+# shoplifting with the shops): ratios whose 13-month centred window touches March 2020 - December
+# 2021 are left out.
+COVID = (pd.Timestamp("2019-09-01"), pd.Timestamp("2022-06-01"))
+
+
+def soort_groups() -> dict[str, str]:
+    """Politie soort misdrijf code ('1.2.3') -> dashboard group, from the MK catalogue."""
+    _, items = bvh.catalogue()
+    return {c.soort_code: c.group_code for c in items.values() if c.soort_code}
+
+
+def group_series(crime: pd.DataFrame, disorder: pd.DataFrame, groups: dict[str, str]) -> pd.DataFrame:
+    """(month, group) national counts: the soorten of each group summed, overlast from its own table
+    (its total) plus the soorten the catalogue puts in the group. `crime` and `disorder`: columns
+    crime_type_code ('1.2.3 Diefstal van ...'), date (first of the month), frequency."""
+    crime, disorder = _monthly(crime), _monthly(disorder)
+    code = crime["crime_type_code"].str.extract(r"^(\d+\.\d+\.\d+)", expand=False)
+    by_group = crime.assign(group=code.map(groups)).dropna(subset=["group"])
+    wide = by_group.pivot_table(index="date", columns="group", values="frequency", aggfunc="sum")
+    total = disorder[disorder["crime_type_code"].str.startswith("Totaal")].set_index("date")["frequency"]
+    wide[OVERLAST] = wide.get(OVERLAST, 0.0) + total.reindex(wide.index).fillna(0.0)
+    wide.index = pd.to_datetime(wide.index)
+    return wide.sort_index()
+
+
+def _monthly(frame: pd.DataFrame) -> pd.DataFrame:
+    """Without the year totals: cbsodataR dates a year ('2012JJ00') at its first of January, beside
+    January's own figure (the overlast table holds both); a year is the larger of the two."""
+    return frame.sort_values("frequency").drop_duplicates(["crime_type_code", "date"], keep="first")
+
+
+def seasonal_factors(monthly: pd.DataFrame) -> pd.DataFrame:
+    """(12, groups) factors of each calendar month's daily rate, mean 1 over the year: the classical
+    ratio to a centred 2x12 moving average (so the trend is not read as season), the median over
+    the years per calendar month (one odd year does not set it), COVID months left out (`COVID`)."""
+    # Zedenmisdrijven are not published per month (0 throughout): no profile rather than a flat one.
+    monthly = monthly.loc[:, monthly.sum() > 0]
+    daily = monthly.div(monthly.index.days_in_month, axis=0)
+    trend = daily.rolling(12, center=True).mean().rolling(2).mean().shift(-1)
+    ratio = daily / trend
+    ratio = ratio[(ratio.index < COVID[0]) | (ratio.index > COVID[1])]
+    factors = ratio.groupby(ratio.index.month).median()
+    return factors / factors.mean()
+
+
+def write_profile(factors: pd.DataFrame, path: Path = PROFILE) -> None:
+    """The shipped file: one row per group and calendar month, its source in the header."""
+    long = factors.rename_axis("maand").reset_index().melt(id_vars="maand", var_name="groep", value_name="factor")
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(f"# Landelijk seizoenspatroon per groep (dagelijkse registraties, gemiddeld 1). Bron: {SOURCE};\n")
+        fh.write("# afgeleid met `python -m etl.national_season` (zie daar), maanden rond 2020-2021 weggelaten.\n")
+        long[["groep", "maand", "factor"]].round(4).to_csv(fh, sep=";", index=False)
+
+
+@lru_cache(maxsize=1)
+def profiles() -> dict[str, np.ndarray]:
+    """Group -> 12 factors (January first)."""
+    frame = pd.read_csv(PROFILE, sep=";", comment="#")
+    return {
+        g: part.sort_values("maand")["factor"].to_numpy(dtype=float) for g, part in frame.groupby("groep", sort=False)
+    }
+
+
+def factors_for(groups: np.ndarray, months: list[str]) -> np.ndarray:
+    """(series, months) national factors of each series' group in each month ('YYYY-MM'); NaN where
+    the group has no profile (the total of all categories, a gemeente's own groups)."""
+    table = profiles()
+    calendar = np.array([int(m[5:7]) - 1 for m in months])
+    out = np.full((len(groups), len(months)), np.nan)
+    for g in np.unique(groups):
+        if g in table:
+            out[groups == g] = table[g][calendar]
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("gebruik: python -m etl.national_season NL_Crime.csv NL_Disorder.csv", file=sys.stderr)
+        return 2
+    crime, disorder = (pd.read_csv(p, parse_dates=["date"]) for p in argv)
+    write_profile(seasonal_factors(group_series(crime, disorder, soort_groups())))
+    print(f"{PROFILE} geschreven")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
