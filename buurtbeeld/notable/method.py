@@ -23,7 +23,7 @@ class Method:
     outbreak_cap_z: float = 3.0  # earlier outbreak months capped at this many NB sd
     concurrent_min: float = 30.0  # expected cases in the gemeente's buurten for a concurrent index
     # 1e-4 said the benchmark's doubling more often but made five times as many false new levels
-    # (docs/statistics.md, 'Where it still falls short').
+    # (docs/statistics.md, 'Considered and not adopted').
     shift_p: float = 1e-5
     shift_keep: int = 3  # months a shift found earlier holds without being found again
     shift_keep_p: float = 1e-3  # ... while the months since its start still have a tail this small
