@@ -206,7 +206,9 @@ def short_history(months_from: int = 6, months_to: int = 13) -> pd.DataFrame:
             if window.stop > len(months):
                 break
             offset = np.broadcast_to(days[window], (len(keys), h + 1))
-            factors = national_season.factors_for(keys["group_code"].to_numpy(), months[window])
+            # Calendar months here (the file has days), not the warehouse's ISO months.
+            calendar = [int(m[5:7]) - 1 for m in months[window]]
+            factors = np.broadcast_to(national_season.profiles()["woninginbraak"][calendar], (len(keys), h + 1))
             for season, national in (("landelijk", factors), ("geen", None)):
                 a = analyses.month_statistics(
                     dense[:, window], offset, keys, ["woninginbraak"], notable.DEFAULT, national=national

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from buurtbeeld.periods import month_span
 from etl import bvh
 
 PROFILE = Path(__file__).parent / "data" / "landelijk_seizoen.csv"
@@ -36,6 +37,10 @@ OVERLAST = "overlast"  # 47021NED/47024NED codes are not soorten: the catalogue 
 # shoplifting with the shops): ratios whose 13-month centred window touches March 2020 - December
 # 2021 are left out.
 COVID = (pd.Timestamp("2019-09-01"), pd.Timestamp("2022-06-01"))
+# Groups whose January excess is New Year's night (fireworks damage): vernieling's January is 1.30
+# against 0.96 and 0.99 around it; no other group's January stands 0.1 above its neighbours' mean
+# (tests/test_national_season.py).
+JAARWISSELING = frozenset({"vernieling"})
 
 
 def soort_groups() -> dict[str, str]:
@@ -96,15 +101,35 @@ def profiles() -> dict[str, np.ndarray]:
     }
 
 
+def daily_factors(factors: np.ndarray, days: pd.DatetimeIndex, new_year: bool) -> np.ndarray:
+    """Each day's factor: its calendar month's. For a jaarwisseling group, January's excess over the
+    mean of December and February sits on 1 January (the night's damage), the rest of January at
+    that mean level; January's mean is unchanged."""
+    out = factors[days.month - 1].astype(float)
+    excess = factors[0] - (factors[11] + factors[1]) / 2
+    if new_year and excess > 0:
+        january = days.month == 1
+        out[january] -= excess
+        out[january & (days.day == 1)] += excess * 31
+    return out
+
+
 def factors_for(groups: np.ndarray, months: list[str]) -> np.ndarray:
-    """(series, months) national factors of each series' group in each month ('YYYY-MM'); NaN where
-    the group has no profile (the total of all categories, a gemeente's own groups)."""
+    """(series, months) national factors of each series' group in each month ('YYYY-MM': the ISO
+    weeks whose Thursday falls in it, as the warehouse counts months); NaN where the group has no
+    profile (the total of all categories, a gemeente's own groups).
+
+    A month's factor is the mean of its days' (`daily_factors`): an ISO month starts up to three days
+    before or after the calendar month, and when 1 January is a Friday, Saturday or Sunday the
+    jaarwisseling falls in ISO December (2026, 2027): read on calendar months, December's vernieling
+    would be some 30 % above its expectation and January's as far below."""
     table = profiles()
-    calendar = np.array([int(m[5:7]) - 1 for m in months])
+    spans = [month_span([m]) for m in months]
+    days = [pd.date_range(start, end, inclusive="left") for start, end in spans]
     out = np.full((len(groups), len(months)), np.nan)
     for g in np.unique(groups):
         if g in table:
-            out[groups == g] = table[g][calendar]
+            out[groups == g] = [daily_factors(table[g], d, g in JAARWISSELING).mean() for d in days]
     return out
 
 

@@ -26,10 +26,26 @@ def test_every_group_of_the_catalogue_has_a_national_profile() -> None:
     assert profiles["overlast"][6] > 1.15 > 0.9 > profiles["overlast"][0]
 
 
-def test_factors_follow_the_calendar_month() -> None:
-    factors = national_season.factors_for(np.array(["woninginbraak", "onbekend"]), ["2024-12", "2025-01"])
-    np.testing.assert_allclose(factors[0], national_season.profiles()["woninginbraak"][[11, 0]])
+def test_a_months_factor_is_the_mean_of_its_iso_days() -> None:
+    """The warehouse's January 2025 is 30 December 2024 to 2 February 2025 (the ISO weeks whose
+    Thursday falls in it), its December 2026 30 November 2026 to 3 January 2027."""
+    factors = national_season.factors_for(np.array(["woninginbraak", "onbekend"]), ["2025-01", "2026-12"])
+    burglary = national_season.profiles()["woninginbraak"]
+    np.testing.assert_allclose(factors[0, 0], (2 * burglary[11] + 31 * burglary[0] + 2 * burglary[1]) / 35)
+    np.testing.assert_allclose(factors[0, 1], (burglary[10] + 31 * burglary[11] + 3 * burglary[0]) / 35)
     assert np.isnan(factors[1]).all()
+
+
+def test_new_years_night_goes_with_the_iso_month_that_holds_it() -> None:
+    """Vernieling's January excess is New Year's night. 1 January 2027 is a Friday: its week is
+    ISO December 2026, which then carries the night; 1 January 2026 is a Thursday (ISO January).
+    No other group's January stands out like it."""
+    profiles = national_season.profiles()
+    damage = national_season.factors_for(np.array(["vernieling"]), ["2025-12", "2026-01", "2026-12", "2027-01"])[0]
+    assert damage[1] > 1.2 > 1.0 > damage[0] and damage[2] > 1.2 > 1.0 > damage[3]
+    for group, factors in profiles.items():
+        excess = factors[0] - (factors[11] + factors[1]) / 2
+        assert (excess > 0.1) == (group in national_season.JAARWISSELING), (group, excess)
 
 
 def _monthly(season: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -46,6 +62,18 @@ def test_the_profile_is_the_season_not_the_trend_nor_a_lockdown() -> None:
     season = 1 + 0.3 * np.cos(2 * np.pi * (np.arange(12) - 11) / 12)
     factors = national_season.seasonal_factors(_monthly(season, np.random.default_rng(3)))["x"]
     np.testing.assert_allclose(factors.to_numpy(), season / season.mean(), atol=0.015)
+
+
+def test_the_lockdown_months_do_not_move_the_profile() -> None:
+    """Whatever March 2020 to December 2021 held, the profile is the same."""
+    season = 1 + 0.3 * np.cos(2 * np.pi * (np.arange(12) - 11) / 12)
+    monthly = _monthly(season, np.random.default_rng(4))
+    scrambled = monthly.copy()
+    covid = (monthly.index >= "2020-03-01") & (monthly.index <= "2021-12-01")
+    scrambled.loc[covid, "x"] *= np.where(np.arange(covid.sum()) % 2, 3.0, 0.3)
+    np.testing.assert_allclose(
+        national_season.seasonal_factors(scrambled)["x"], national_season.seasonal_factors(monthly)["x"]
+    )
 
 
 def test_groups_sum_their_soorten_and_overlast_has_no_year_totals() -> None:
