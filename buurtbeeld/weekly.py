@@ -138,7 +138,7 @@ def notable_week(counts: pd.DataFrame, week: str, history: Sequence[str], method
     base = notable.baseline(y[:, :-1], None, None, m, profile, inv_k=inv, same_month=False)
     base = notable.shrunk(base, level, group, np.ones(len(y), dtype=bool))
     index, index_var = notable.concurrent_season(y[:, -1], base.unseasoned, inv, group, np.ones(len(y), bool), m)
-    base = notable.seasoned(base, index, index_var, np.full(len(y), "recent_gemeente", dtype=object))
+    base = notable.seasoned(base, index, index_var, np.where(index_var > 0, "recent_gemeente", "recent").astype(object))
     a = notable.assess(y[:, -1], base, group, m, level=level, inv_k=inv)
     out = keys.assign(
         observed=a.observed,

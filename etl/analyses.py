@@ -421,6 +421,12 @@ def month_statistics(
         concurrent, concurrent_var, dense, offset, profile, history_inv, level, group, index_rows
     )
     season = np.where(local, concurrent, np.nan_to_num(last_year, nan=1.0))
+    # 'recent' (no correction) only where none was made: an index or last year's month that came
+    # out at exactly 1 is still a correction (the demo's zakkenrollerij of August 2025 read
+    # "zonder seizoenscorrectie" beside last year's month). A concurrent index that was made has a
+    # variance; one without enough cases is 1 with none.
+    made = np.where(local, concurrent_var > 0, np.isfinite(last_year))
+    label = np.where(made, label, "recent").astype(object)
     if on_national is not None:
         rows, factors = on_national
         season[rows], label[rows] = factors[rows, -1], "recent_landelijk"

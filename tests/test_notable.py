@@ -189,6 +189,19 @@ def test_short_history_exposure_and_season() -> None:
     assert notable.baseline(np.full((1, 5), 10.0)).kind[0] == "geen"  # under 6 months: no baseline
 
 
+def test_a_correction_that_came_out_at_one_is_still_a_correction() -> None:
+    """A gemeente whose month last year was exactly its year's mean was corrected for the season by
+    a factor 1: the text must not say "zonder seizoenscorrectie". A buurt category with too few cases
+    for the gemeente's index is not corrected, and says so."""
+    keys = pd.DataFrame(
+        {"area_level": ["gemeente", "buurt", "buurt"], "area_code": ["G", "B1", "B2"], "group_code": "a"}
+    )
+    counts = np.vstack([np.full(15, 20.0), np.zeros(15), np.zeros(15)])
+    counts[1, ::5] = 1.0
+    out = analyses.month_statistics(counts, np.ones(counts.shape), keys, ["a"], notable.DEFAULT)
+    assert list(out.kind) == ["recent_seizoen", "recent", "recent"]
+
+
 def test_an_earlier_outbreak_is_capped_in_the_baseline() -> None:
     history = np.full((1, 12), 10.0)
     history[0, 4] = 60.0

@@ -333,7 +333,8 @@ def with_last_year(
 def seasoned(base: Baseline, season: np.ndarray, season_var: np.ndarray, label: np.ndarray) -> Baseline:
     """`base` with the target month's seasonal index applied where the baseline is the recent level
     (short history, or the new level after a shift); `label` names the index per series for the
-    texts (one of baselines.RECENT), 'recent' where the index is 1 (no correction made)."""
+    texts (one of baselines.RECENT; 'recent' where no correction was made: the caller knows, since
+    an index can come out at exactly 1)."""
     short = np.isin(base.kind, RECENT)
     apply = short | (base.kind == "niveau")
     s = np.asarray(season, dtype=float)
@@ -345,5 +346,5 @@ def seasoned(base: Baseline, season: np.ndarray, season_var: np.ndarray, label: 
         # its error is a count's (gamma-shaped, light right tail), like the history's cases, not a
         # month effect's (see tails.level_mixed_tails).
         poisson_var=np.where(apply, base.poisson_var + np.asarray(season_var, dtype=float), base.poisson_var),
-        kind=np.where(short, np.where(s != 1.0, label, "recent"), base.kind).astype(object),
+        kind=np.where(short, label, base.kind).astype(object),
     )
