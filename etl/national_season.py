@@ -138,13 +138,43 @@ def _month_factor(group: str, month: str) -> float:
     return float(daily_factors(profiles()[group], days, group in JAARWISSELING).mean())
 
 
-def main(argv: list[str]) -> int:
+COLUMNS = ("crime_type_code", "date", "frequency")
+# A profile needs years: the moving average takes six months off each end, and the median wants several.
+MIN_YEARS = 4
+
+
+def read_source(path: Path) -> pd.DataFrame:
+    """One source file (cbsodataR's export: crime_type_code, date, frequency), or a ValueError that
+    says what is wrong with it."""
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: niet te lezen als CSV ({exc})") from exc
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: kolom(men) {', '.join(missing)} ontbreken; verwacht {', '.join(COLUMNS)}")
+    dates = pd.to_datetime(frame["date"], errors="coerce", format="%Y-%m-%d")
+    counts = pd.to_numeric(frame["frequency"], errors="coerce")
+    for name, bad in (("date (JJJJ-MM-DD)", dates.isna()), ("frequency (een aantal)", counts.isna())):
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 2  # the header is line 1
+            raise ValueError(f"{path}, regel {row}: kolom {name} onleesbaar: {frame.iloc[row - 2].to_dict()}")
+    if dates.dt.year.nunique() < MIN_YEARS:
+        raise ValueError(f"{path}: {dates.dt.year.nunique()} jaar; een seizoenspatroon vraagt er minstens {MIN_YEARS}")
+    return frame.assign(date=dates, frequency=counts)
+
+
+def main(argv: list[str], out: Path = PROFILE) -> int:
     if len(argv) != 2:
         print("gebruik: python -m etl.national_season NL_Crime.csv NL_Disorder.csv", file=sys.stderr)
         return 2
-    crime, disorder = (pd.read_csv(p, parse_dates=["date"]) for p in argv)
-    write_profile(seasonal_factors(group_series(crime, disorder, soort_groups())))
-    print(f"{PROFILE} geschreven")
+    try:
+        crime, disorder = (read_source(Path(p)) for p in argv)
+    except ValueError as exc:
+        print(f"Niets geschreven. {exc}", file=sys.stderr)
+        return 2
+    write_profile(seasonal_factors(group_series(crime, disorder, soort_groups())), out)
+    print(f"{out} geschreven")
     return 0
 
 

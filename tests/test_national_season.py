@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from etl import bvh, national_season
 
@@ -97,3 +100,48 @@ def test_groups_sum_their_soorten_and_overlast_has_no_year_totals() -> None:
     wide = national_season.group_series(crime, disorder, {"1.1.1": "woninginbraak", "2.4.1": "overlast"})
     assert wide.loc[dates[0], "woninginbraak"] == 10 and wide.loc[dates[1], "woninginbraak"] == 20
     assert list(wide["overlast"]) == [101, 202]
+
+
+def test_the_profile_is_derived_end_to_end_from_files_laid_out_as_the_source(tmp_path: Path) -> None:
+    """`python -m etl.national_season` end to end on figures laid out as the source is: twelve years
+    of two soorten and the overlast total (with its year totals dated at 1 January, as cbsodataR does)."""
+    dates = pd.date_range("2012-01-01", "2023-12-01", freq="MS")
+    rng = np.random.default_rng(5)
+    crime = pd.concat(
+        pd.DataFrame(
+            {"crime_type_code": name, "date": dates.strftime("%Y-%m-%d"), "frequency": rng.poisson(900, len(dates))}
+        )
+        for name in ("1.1.1 Diefstal/inbraak woning", "2.2.1 Vernieling cq. zaakbeschadiging")
+    )
+    monthly = rng.poisson(20000, len(dates))
+    years = pd.DataFrame({"date": [f"{y}-01-01" for y in range(2012, 2024)], "frequency": 240000})
+    disorder = pd.concat([pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "frequency": monthly}), years])
+    disorder = disorder.assign(crime_type_code="Totaal registraties overlast")
+    crime.to_csv(tmp_path / "crime.csv", index=False)
+    disorder.to_csv(tmp_path / "disorder.csv", index=False)
+    out = tmp_path / "profiel.csv"
+    assert national_season.main([str(tmp_path / "crime.csv"), str(tmp_path / "disorder.csv")], out) == 0
+    written = pd.read_csv(out, sep=";", comment="#")
+    assert set(written["groep"]) == {"woninginbraak", "vernieling", "overlast"}
+    assert written.groupby("groep")["factor"].mean().between(0.999, 1.001).all()
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ("crime_type_code,datum,frequency\nx,2012-01-01,3\n", "kolom(men) date ontbreken"),
+        ("crime_type_code,date,frequency\nx,2012-01-01,3\nx,januari,4\n", "regel 3: kolom date (JJJJ-MM-DD)"),
+        ("crime_type_code,date,frequency\nx,2012-01-01,drie\n", "regel 2: kolom frequency"),
+        ("crime_type_code,date,frequency\nx,2012-01-01,3\n", "1 jaar; een seizoenspatroon vraagt er minstens 4"),
+    ],
+)
+def test_a_broken_source_writes_nothing_and_says_what_is_wrong(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, said: str
+) -> None:
+    source = tmp_path / "bron.csv"
+    source.write_text(content)
+    out = tmp_path / "profiel.csv"
+    assert national_season.main([str(source), str(source)], out) == 2
+    message = capsys.readouterr().err
+    assert message.startswith("Niets geschreven.") and str(source) in message and said in message, message
+    assert not out.exists()
