@@ -1171,6 +1171,27 @@ def test_the_gedeeld_statistics_read_the_shared_figures_not_the_counts_behind_th
     assert before.tested.all() and np.isfinite(before.expected).all() and np.ptp(before.expected) > 10
 
 
+def test_the_gedeeld_statistics_are_read_on_the_national_season_too() -> None:
+    """With 11 months of history the gemeente's gedeeld statistics (on the shared figures, hidden
+    months among them) are read on the national profile as the exact ones are: the same basis, and
+    December's expected count lifted by the dark months' burglaries."""
+    keys, counts, exposure, shared = _with_shared(8, months=12)
+    hidden = np.random.default_rng(9).random(shared.shape) < 0.05
+    hidden[:, -1] = False
+    shared[hidden] = np.nan
+    labels = [f"2025-{m:02d}" for m in range(1, 13)]
+    national = national_season.factors_for(np.full(len(keys), "woninginbraak"), labels)
+    low, high = disclosure.rounding_box(shared[:, -1], ~np.isfinite(shared[:, -1]), 5)
+    offered = np.ones(len(keys), dtype=bool)
+    read = analyses.shared_statistics(shared, (low, high), exposure, keys, offered, 5, notable.DEFAULT, None, national)
+    flat = _shared_statistics(keys, exposure, shared)
+    exact = analyses.month_statistics(counts, exposure, keys, ["a"], notable.DEFAULT, national=national)
+    gm = (keys["area_level"] == "gemeente").to_numpy()
+    assert set(read.kind[gm]) == set(exact.kind[gm]) == {"recent_landelijk"} and set(flat.kind[gm]) == {"recent"}
+    lift = np.log(read.expected[gm] / flat.expected[gm])
+    assert 0.3 < np.median(lift) < 0.45, np.median(lift)  # December 1.42 against the year's mean
+
+
 def test_a_gedeeld_level_shift_needs_a_busy_series_and_rests_on_its_figures() -> None:
     """A wijk's category from 0.25 a month to 6, 7, 5, 6 and back to 1, 0 (all read 0 or 5): the exact
     statistics take up the new level and drop it again, and on the exact counts "houdt geen stand"
