@@ -234,8 +234,10 @@ def test_no_analysis_of_the_demo_reveals_a_count_below_five(demo_warehouse: Sett
     assert numbers and all(n % 5 == 0 for n in numbers) and 5 in numbers
     # Beside a hidden figure no expected count nor basis: they would rest on counts no reader has
     # (an outside attacker counted 230 beside the demo buurten's 'x' categories).
+    # How many figures are hidden depends on the deployment's secret (the cell keys): 63-311 'x' rows
+    # in three demo runs, since a gedeeld buurt's categories are left out of its table.
     beside_x = [t for d in shown for t in d["table"] if t["Geregistreerd"] == disclosure.SECONDARY_SIGN]
-    assert len(beside_x) > 100 and {(t["Verwacht"], t["Basis"], t["Beoordeling"]) for t in beside_x} == {("–", "–", "")}
+    assert len(beside_x) >= 20 and {(t["Verwacht"], t["Basis"], t["Beoordeling"]) for t in beside_x} == {("–", "–", "")}
 
 
 def test_demo_texts_follow_their_flags_and_write_dutch(demo_warehouse: Settings) -> None:
