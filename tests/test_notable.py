@@ -352,6 +352,77 @@ def test_a_gemeente_with_months_of_history_only_is_read_on_the_national_season()
     assert stats.kstest(np.concatenate(pit), "uniform").pvalue > 0.001
 
 
+def test_a_small_category_of_the_buurten_is_read_on_the_national_season() -> None:
+    """A category with fewer than `concurrent_min` cases a month in the whole gemeente has no
+    concurrent index: its buurten and wijken are read on the category's national profile, their level
+    included. Drawn with the national burglary season at about 20 cases a month over 300 buurten, the
+    buurten's expected counts together are what the profile says; read without a correction, as until
+    December 2026, they are a flat mean (in the winter 25 % and more below the truth). A category
+    without a national profile (zedenmisdrijven are not published per month) stays 'zonder
+    seizoenscorrectie'."""
+    season = national_season.profiles()["woninginbraak"]
+    rng = np.random.default_rng(27)
+    keys, counts, exposure, mean = _simulate(np.inf, 20.0, rng, months=24, season=season, scale=0.006)
+    labels = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]
+    bu = (keys["area_level"] == "buurt").to_numpy()
+    assert counts[bu].sum(axis=0).mean() < notable.DEFAULT.concurrent_min  # 23 a month, 14-36
+    errors: dict[str, list[float]] = {"landelijk": [], "geen": [], "hand": []}
+    for group in ("woninginbraak", "zeden"):
+        keyed = keys.assign(group_code=group)
+        national = national_season.factors_for(keyed["group_code"].to_numpy(), labels)
+        for target in range(8, 24) if group == "woninginbraak" else (23,):
+            window = slice(target - 8, target + 1)
+            args = (counts[:, window], exposure[:, window], keyed, [group], notable.DEFAULT)
+            read = analyses.month_statistics(*args, national=national[:, window])
+            if group == "zeden":
+                assert set(read.kind[bu]) == {"recent"}
+                continue
+            flat = analyses.month_statistics(*args)
+            assert set(read.kind[bu]) == {"recent_landelijk"} and set(flat.kind[bu]) == {"recent"}
+            for name, out in (("landelijk", read), ("geen", flat)):
+                errors[name].append(float(np.log(out.expected[bu].sum() / mean[:, target].sum())))
+            f, weeks = national[0, window], exposure[0, window]
+            hand = counts[bu, window][:, :-1].sum() / (f[:-1] * weeks[:-1]).sum() * f[-1] * weeks[-1]
+            errors["hand"].append(float(np.log(hand / mean[:, target].sum())))
+    # What the profile says by hand: the window's cases over its factors × weeks, times the month's.
+    # The product's level is shrunk and outbreak-weighted per buurt, so only near it; both are off the
+    # truth by the same sampling error (up to 0.16 here: about 20 cases a month with month effects).
+    assert np.abs(np.subtract(errors["landelijk"], errors["hand"])).max() < 0.03
+    assert max(abs(e) for e in errors["landelijk"]) < 0.2, errors["landelijk"]
+    assert min(errors["geen"]) < -0.25, errors["geen"]
+
+
+def test_the_month_before_is_re_read_on_the_season_it_was_read_on() -> None:
+    """Level shifts carry over from the previous month's analysis, re-computed with that month's own
+    profile and 1/k (etl.analyses._earlier_passes): a category its buurten were read on the national
+    profile in must be re-read on it, or the 1/k, and with it what that analysis found, differs."""
+    season = national_season.profiles()["woninginbraak"]
+    rng = np.random.default_rng(28)
+    parts = [_simulate(np.inf, 20.0, rng, months=20, season=season, scale=s) for s in (0.006, 1.0)]
+    keys = pd.concat(
+        [p[0].assign(group_code=g) for p, g in zip(parts, ("woninginbraak", "overlast"), strict=True)],
+        ignore_index=True,
+    )
+    counts, exposure = np.vstack([p[1] for p in parts]), np.vstack([p[2] for p in parts])
+    labels = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(20)]
+    national = national_season.factors_for(keys["group_code"].to_numpy(), labels)
+    level, group = keys["area_level"].to_numpy(), keys["group_code"].to_numpy()
+    groups = ["woninginbraak", "overlast"]
+    before = analyses.month_statistics(
+        counts[:, :-1], exposure[:, :-1], keys, groups, notable.DEFAULT, national=national[:, :-1]
+    )
+    small = (level == "buurt") & (group == "woninginbraak")
+    assert set(before.kind[small]) == {"recent_landelijk"}
+    passes = analyses._earlier_passes(counts, exposure, level, group, notable.DEFAULT, None, national, keys)
+    buurt = level == "buurt"
+    np.testing.assert_array_equal(passes[1][1][buurt], before.inv_k[buurt])
+    # Its profile is the national one over the 18 months that analysis had, scaled to its last 12.
+    factors = national[small, :18]
+    np.testing.assert_allclose(passes[1][0][small], factors / factors[:, -12:].mean(axis=1, keepdims=True))
+    plain = analyses._earlier_passes(counts, exposure, level, group, notable.DEFAULT)
+    assert np.abs(np.log(plain[1][0][small] / passes[1][0][small])).max() > 0.1
+
+
 def test_an_areas_total_takes_the_national_season_of_its_own_mix() -> None:
     """The all-categories total of a gemeente has no national profile of its own: its categories'
     profiles weighted by their levels, a category without one (zedenmisdrijven are not published per

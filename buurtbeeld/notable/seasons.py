@@ -205,18 +205,21 @@ def concurrent_season(
     use: np.ndarray,
     method: Method = DEFAULT,
     rounded: int | None = None,
+    minimum: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The target month's seasonal index per group from the same month in the rest of the gemeente:
     `robust_index` of the `use` series (the buurten) of the group against their recent level. Needs no
     earlier year: with 6-13 months of history it is the only seasonal correction the gemeente's own
     data can give. Returns the index per series (1 where the group has fewer than `concurrent_min`
-    expected cases) and Var(log index). `rounded`: `observed` are published figures (`_mid_pit`);
-    then no far tails are trimmed (a figure's tails are not a count's)."""
+    expected cases, or `minimum` where the caller decided which groups have one) and Var(log
+    index). `rounded`: `observed` are published figures (`_mid_pit`); then no far tails are trimmed
+    (a figure's tails are not a count's)."""
     y, m = np.asarray(observed, dtype=float), np.asarray(unseasoned, dtype=float)
     index, var = np.ones(len(y)), np.zeros(len(y))
     names = [g for g in np.unique(groups[use])]
     rows = [np.flatnonzero(use & (groups == g) & np.isfinite(m) & (m > 0)) for g in names]
-    rows = [(g, r) for g, r in zip(names, rows, strict=True) if m[r].sum() >= method.concurrent_min]
+    least = method.concurrent_min if minimum is None else minimum
+    rows = [(g, r) for g, r in zip(names, rows, strict=True) if len(r) and m[r].sum() >= least]
     if not rows:
         return index, var
     width = max(len(r) for _, r in rows)
