@@ -19,7 +19,9 @@ Beside the buurt tests, the gemeente level with 6-13 months of history, where th
 is read on the national seasonal profile (etl.national_season): Groningen's bicycle thefts as a
 gemeente that started delivering in January 2013-2016, and each Misdaad in kaart region as one
 gemeente from every start month; registered over expected with the profile and without any
-seasonal correction (what the product did before it had one).
+seasonal correction (what the product did before it had one). And the buurt level of small
+gemeenten whose category is too small for a concurrent index (Misdaad in kaart's PC4s grouped by
+their first two digits), on the national profile and without a correction.
 
 Real series have real outbreaks, so there is no null flag rate to measure. What a calibrated test
 must show is in the bulk: the randomised probability integral transform (PIT) of every buurt test
@@ -228,6 +230,85 @@ def short_history(months_from: int = 6, months_to: int = 13) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def small_gemeenten() -> pd.DataFrame:
+    """The buurt level of small gemeenten: Misdaad in kaart's PC4s grouped by their first two digits
+    (90 areas of 12-66 PC4s, 77 of them under 30 burglaries and attempts a month: too few for a
+    concurrent index), each area a gemeente that started delivering in May 2023 and its PC4s its
+    buurten, analysed every month from its seventh (6-30 months of history). Read on the national
+    profile (what the product does for such a category) and without any seasonal correction (what
+    it did until December 2026). One category, as politie's 1.1.1 counts it; calendar months."""
+    from buurtbeeld import notable
+    from etl import analyses, national_season
+
+    raw = pd.read_csv(MIK, dtype=str)
+    raw["month"] = pd.to_datetime(raw["Datum"], format="%d-%m-%Y").dt.strftime("%Y-%m")
+    months = analyses.month_range("2023-05", "2026-05")
+    raw = raw[raw["month"].isin(months)]
+    counts = raw.groupby(["Postcode", "month"]).size().unstack("month", fill_value=0)
+    counts = counts.reindex(columns=months, fill_value=0)
+    days = np.array([pd.Period(m).days_in_month for m in months], dtype=float)
+    profile = national_season.profiles()["woninginbraak"][[int(m[5:7]) - 1 for m in months]]
+    rows = []
+    for area, part in counts.groupby(counts.index.str[:2]):
+        keys = pd.DataFrame({"area_level": "buurt", "area_code": part.index, "group_code": "woninginbraak"})
+        dense = part.to_numpy(dtype=float)
+        for t in range(6, len(months)):
+            window = slice(max(0, t - analyses.HISTORY_MONTHS + 1), t + 1)
+            offset = np.broadcast_to(days[window], (len(keys), window.stop - window.start))
+            for season, national in (("landelijk", np.broadcast_to(profile[window], offset.shape)), ("geen", None)):
+                a = analyses.month_statistics(
+                    dense[:, window], offset, keys, ["woninginbraak"], notable.DEFAULT, national=national
+                )
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "season": season,
+                            "gemeente": f"PC{area}",
+                            "month": months[t],
+                            "history": t,
+                            "kind": a.kind,
+                            "observed": a.observed,
+                            "expected": a.expected,
+                            "p": np.minimum(a.p_up, a.p_down),
+                            "direction": a.direction,
+                        }
+                    )
+                )
+    return pd.concat(rows, ignore_index=True)
+
+
+def small_gemeenten_table(tests: pd.DataFrame) -> str:
+    """Per history band: the gemeente-months whose category had no concurrent index, their PC4s'
+    registered over expected summed per gemeente-month (its log: the seasonal error and the
+    sampling noise of a few dozen cases), and the PC4 tests at p < 0,01 and notable."""
+    seasonless = tests[(tests["season"] == "landelijk") & (tests["kind"] == "recent_landelijk")]
+    chosen = tests.merge(seasonless[["gemeente", "month"]].drop_duplicates(), on=["gemeente", "month"])
+    header = (
+        "historie",
+        "seizoenscorrectie",
+        "gemeente-maanden",
+        "PC4-toetsen",
+        "gemiddelde log(Σ geregistreerd / Σ verwacht)",
+        "wortel gemiddeld kwadraat",
+        "slechtste kalendermaand",
+        "p < 0,01",
+        "opvallend",
+    )
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    band = np.where(chosen["history"] < 14, "6-13 maanden", "14-30 maanden")
+    for (hist, season), part in chosen.groupby([band, "season"], sort=False):
+        sums = part.groupby(["gemeente", "month"])[["observed", "expected"]].sum()
+        sums = sums[sums["observed"] > 0]
+        lr = np.log(sums["observed"] / sums["expected"])
+        by_month = lr.groupby(lr.index.get_level_values("month").str[5:7]).mean()
+        worst = by_month.abs().idxmax()
+        lines.append(
+            f"| {hist} | {season} | {len(sums)} | {len(part)} | {lr.mean():+.3f} | {np.sqrt((lr**2).mean()):.3f} "
+            f"| {worst}: {by_month[worst]:+.3f} | {(part['p'] < 0.01).sum()} | {(part['direction'] != '').sum()} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def groningen_short_history(workdir: Path) -> pd.DataFrame:
     """The gemeente level of the Groningen export with 6-13 months of history: a gemeente that
     started delivering in January of 2013, 2014, 2015 or 2016, its months 7-14, read on the national
@@ -359,6 +440,7 @@ def main() -> None:
             results["Misdaad in kaart woninginbraak 2024–2026 (PC4)"] = mik_tests()
             results["idem, dubbele regels één keer"] = mik_tests(unique=True)
             short["Misdaad in kaart, regio's als gemeente"] = short_history()
+            small = small_gemeenten()
     text = (
         "# Maandanalyses op echte registraties: kalibratie\n\n"
         "Gerandomiseerde PIT van elke niet-ontaarde buurttoets onder de voorspellende verdeling van "
@@ -367,6 +449,11 @@ def main() -> None:
     )
     for name, tests in short.items():
         text += f"\n## Gemeenteniveau met 6-13 maanden historie ({name})\n\n" + short_history_table(tests)
+    if args.bron in ("mik", "beide"):
+        text += (
+            "\n## Buurtniveau van kleine gemeenten: een categorie zonder gelijktijdige index "
+            "(Misdaad in kaart, PC2-gebieden als gemeente, PC4 als buurt)\n\n" + small_gemeenten_table(small)
+        )
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(text)
     print(text)
