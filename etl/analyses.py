@@ -488,7 +488,8 @@ def _national(
     their factors, scaled to a mean of 1 over the recent level's months as the gemeente's profile
     is (so the level is the same rate and the target month's factor is its season). An area's total
     of all categories takes its own mix: its categories' factors weighted by their cases over those
-    months, a category without a profile counted flat.
+    months, a category without a profile counted flat (where its categories are not among the
+    series, the gemeente's mix).
 
     Why: a gemeente's own series cannot be read on the gemeente's season, and with less than 14
     months it has no last year; its summer bicycle thefts then read as twice the expected. Read on
@@ -515,6 +516,14 @@ def _national(
         profiled = pd.Series(weight * known).groupby(area[parts]).sum().reindex(area[totals]).to_numpy()
         ok = np.nan_to_num(profiled) > 0
         factors[totals[ok]] = sums[ok] / weights[ok, None]
+        # A total whose categories are not among the series (the gedeeld audience's buurten: only
+        # their total is offered) takes the gemeente's mix; the same buurt read intern got its own.
+        alone = np.isnan(weights)
+        level = keys["area_level"].to_numpy()[parts]
+        pool = level == "gemeente" if (level == "gemeente").any() else np.ones(len(level), dtype=bool)
+        if alone.any() and (weight * known)[pool].sum() > 0:
+            mix = np.where(known[:, None], factors[parts], 1.0)[pool] * weight[pool, None]
+            factors[totals[alone]] = mix.sum(axis=0) / weight[pool].sum()
     rows = without & np.isfinite(factors).all(axis=1)
     if not rows.any():
         return None
