@@ -494,13 +494,24 @@ def basis_sentence(total: dict[str, Any], cats: list[dict[str, Any]]) -> str:
             return "Hoe het verwachte aantal is berekend, staat bij de categorieën met een getoond aantal."
         # Every figure hidden: no category to point to (an outside review found the pointer to none).
         return "Hoe het verwachte aantal wordt berekend, staat onder Hoe lezen."
-    text = f"Het verwachte aantal komt uit {basis_text(total)}"
-    other: dict[str, list[str]] = {}
+    by_basis: dict[str, list[str]] = {}
     for r in cats:
         basis = basis_text(r)
-        if basis not in ("", "–", basis_text(total)) and r.get("kind") != "geen":
-            other.setdefault(basis, []).append(r["label"].lower())
-    for basis, labels in other.items():
+        if basis not in ("", "–") and r.get("kind") != "geen":
+            by_basis.setdefault(basis, []).append(r["label"].lower())
+    same = by_basis.pop(basis_text(total), [])
+    largest = max(by_basis, key=lambda b: len(by_basis[b]), default=None)
+    # A small gemeente's buurt reads most categories on the national season: thirteen of them
+    # listed by name made the sentence longer than the rest of the analysis; "de overige" says it.
+    if largest is not None and len(by_basis[largest]) > max(3, len(same)):
+        rest = by_basis.pop(largest)
+        also = f" en voor {_listed(sorted(same))}" if same else ""
+        text = f"Het verwachte aantal komt voor alle categorieën samen{also} uit {basis_text(total)}"
+        for basis, labels in by_basis.items():
+            text += f"; voor {_listed(sorted(labels))} uit {basis}"
+        return text + f"; voor de overige {len(rest)} categorieën (zie de tabel) uit {largest}."
+    text = f"Het verwachte aantal komt uit {basis_text(total)}"
+    for basis, labels in by_basis.items():
         text += f"; voor {_listed(sorted(labels))} uit {basis}"
     return text + "."
 

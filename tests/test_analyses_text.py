@@ -103,6 +103,21 @@ def test_the_text_names_the_baseline_used_and_no_correction_that_was_not_made() 
     assert table[0]["Basis"] == "de afgelopen 12 maanden, zonder seizoenscorrectie"
     how = narrative.how_to_read(narrative.Method(), 5)
     assert "zonder seizoenscorrectie" in how and "kolom Basis" in how and "landelijke seizoenspatroon" in how
+    # A small gemeente's buurt reads most categories on the national season: those are "de overige",
+    # the others by name, each category under exactly one basis.
+    many = _rows(
+        ("*", "Alle categorieën", 40, 40.0, SHOWN, 38.0, "", 2.0, 9.0, "recent_gemeente"),
+        ("A", "Overlast", 20, 20.0, SHOWN, 19.0, "", 1.0, 4.5, "recent_gemeente"),
+        ("Z", "Zedenmisdrijven", 0, 0.0, SHOWN, 0.2, "", -0.2, 0.0, "recent"),
+        *[(f"N{i}", f"Categorie {i}", 1, 1.0, SHOWN, 0.8, "", 0.2, 1.1, "recent_landelijk") for i in range(5)],
+    )
+    said = "\n".join(narrative.describe(_facts(many, level="buurt", name="Oost"))["paragraphs"])
+    assert (
+        "Het verwachte aantal komt voor alle categorieën samen en voor overlast uit de afgelopen 12 maanden, "
+        "naar verhouding van de hele gemeente in deze maand; voor zedenmisdrijven uit de afgelopen 12 maanden, "
+        "zonder seizoenscorrectie; voor de overige 5 categorieën (zie de tabel) uit de afgelopen 12 maanden, "
+        "gecorrigeerd voor het landelijke seizoenspatroon (politiecijfers)."
+    ) in said
     national = rows.assign(kind=["recent_landelijk", "recent_gemeente"])
     assert narrative.table_rows(_facts(national))[0]["Basis"] == (
         "de afgelopen 12 maanden, gecorrigeerd voor het landelijke seizoenspatroon (politiecijfers)"
