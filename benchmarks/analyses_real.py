@@ -150,7 +150,7 @@ def mik_tests(unique: bool = False) -> pd.DataFrame:
     (same PC4, day and kind: genuine separate incidents or the scraper's repeats, the file cannot
     tell) counted once."""
     from buurtbeeld import notable
-    from etl import analyses
+    from etl import analyses, national_season
 
     raw = pd.read_csv(MIK, dtype=str)
     if unique:
@@ -175,9 +175,15 @@ def mik_tests(unique: bool = False) -> pd.DataFrame:
             }
         )
         dense = full.to_numpy(dtype=float)
+        # Pogingen are fewer than 30 a month in four regions: read on the national profile of
+        # woninginbraak (politie's 1.1.1 counts them with it), as the product reads such a category.
+        profile = national_season.profiles()["woninginbraak"][[int(m[5:7]) - 1 for m in months]]
         for t in range(12, len(months)):
             offset = np.broadcast_to(days[: t + 1], (len(keys), t + 1))
-            a = analyses.month_statistics(dense[:, : t + 1], offset, keys, ["poging", "woninginbraak"], notable.DEFAULT)
+            national = np.broadcast_to(profile[: t + 1], offset.shape)
+            a = analyses.month_statistics(
+                dense[:, : t + 1], offset, keys, ["poging", "woninginbraak"], notable.DEFAULT, national=national
+            )
             rows = a.tested
             frames.append(_rows(a, rows, months[t], f"PC{region}", keys["group_code"].to_numpy()[rows]))
     return pd.concat(frames, ignore_index=True)
