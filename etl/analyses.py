@@ -261,9 +261,10 @@ def _first_pass(
     span = min(h, PROFILE_MONTHS)
     if span:
         window = slice(h - span, h)
-        profile[:, window] = notable.gemeente_profile(
-            dense[:, window], offset[:, window], group, _index_rows(level, group), rounded
-        )
+        # Not fitted where the national profile takes over (in a small gemeente most categories):
+        # the fit is the costliest step of the analyses.
+        fit_on = _index_rows(level, group) if national is None else _index_rows(level, group) & ~national[0]
+        profile[:, window] = notable.gemeente_profile(dense[:, window], offset[:, window], group, fit_on, rounded)
         profile[~local] = 1.0
         if national is not None:
             rows, factors = national
