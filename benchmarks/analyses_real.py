@@ -265,28 +265,17 @@ def small_gemeenten() -> pd.DataFrame:
                 a = analyses.month_statistics(
                     dense[:, window], offset, keys, ["woninginbraak"], notable.DEFAULT, national=national
                 )
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "season": season,
-                            "gemeente": f"PC{area}",
-                            "month": months[t],
-                            "history": t,
-                            "kind": a.kind,
-                            "observed": a.observed,
-                            "expected": a.expected,
-                            "p": np.minimum(a.p_up, a.p_down),
-                            "direction": a.direction,
-                        }
-                    )
-                )
+                every = np.arange(len(keys))
+                frame = _rows(a, every, months[t], f"PC{area}", keys["group_code"].to_numpy())
+                rows.append(frame.assign(season=season, depth=t, tested=np.asarray(a.tested, dtype=bool)))
     return pd.concat(rows, ignore_index=True)
 
 
-def small_gemeenten_table(tests: pd.DataFrame) -> str:
+def small_gemeenten_table(tests: pd.DataFrame, rng: np.random.Generator) -> str:
     """Per history band: the gemeente-months whose category had no concurrent index, their PC4s'
     registered over expected summed per gemeente-month (its log: the seasonal error and the
-    sampling noise of a few dozen cases), and the PC4 tests at p < 0,01 and notable."""
+    sampling noise of a few dozen cases), the PC4 tests at two-sided p < 0,01 (counted, and as the
+    product's own predictive distribution implies: `implied_small_p`) and notable."""
     seasonless = tests[(tests["season"] == "landelijk") & (tests["kind"] == "recent_landelijk")]
     chosen = tests.merge(seasonless[["gemeente", "month"]].drop_duplicates(), on=["gemeente", "month"])
     header = (
@@ -297,20 +286,24 @@ def small_gemeenten_table(tests: pd.DataFrame) -> str:
         "gemiddelde log(Σ geregistreerd / Σ verwacht)",
         "wortel gemiddeld kwadraat",
         "slechtste kalendermaand",
-        "p < 0,01",
+        "p < 0,01: geteld (model)",
         "opvallend",
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    band = np.where(chosen["history"] < 14, "6-13 maanden", "14-30 maanden")
+    band = np.where(chosen["depth"] < 14, "6-13 maanden", "14-30 maanden")
     for (hist, season), part in chosen.groupby([band, "season"], sort=False):
         sums = part.groupby(["gemeente", "month"])[["observed", "expected"]].sum()
         sums = sums[sums["observed"] > 0]
         lr = np.log(sums["observed"] / sums["expected"])
         by_month = lr.groupby(lr.index.get_level_values("month").str[5:7]).mean()
         worst = by_month.abs().idxmax()
+        tested = part[part["tested"]]
+        p_two = np.minimum(1.0, 2 * np.minimum(tested["p_up"], tested["p_down"]))
+        implied = implied_small_p(tested, (0.01,), rng, 20)[0.01]
         lines.append(
-            f"| {hist} | {season} | {len(sums)} | {len(part)} | {lr.mean():+.3f} | {np.sqrt((lr**2).mean()):.3f} "
-            f"| {worst}: {by_month[worst]:+.3f} | {(part['p'] < 0.01).sum()} | {(part['direction'] != '').sum()} |"
+            f"| {hist} | {season} | {len(sums)} | {len(tested)} | {lr.mean():+.3f} | {np.sqrt((lr**2).mean()):.3f} "
+            f"| {worst}: {by_month[worst]:+.3f} | {(p_two < 0.01).sum()} ({implied:.1f}) "
+            f"| {(part['direction'] != '').sum()} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -458,7 +451,8 @@ def main() -> None:
     if args.bron in ("mik", "beide"):
         text += (
             "\n## Buurtniveau van kleine gemeenten: een categorie zonder gelijktijdige index "
-            "(Misdaad in kaart, PC2-gebieden als gemeente, PC4 als buurt)\n\n" + small_gemeenten_table(small)
+            "(Misdaad in kaart, PC2-gebieden als gemeente, PC4 als buurt)\n\n"
+            + small_gemeenten_table(small, np.random.default_rng(SEED))
         )
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(text)
