@@ -263,7 +263,9 @@ def _first_pass(
         window = slice(h - span, h)
         # Not fitted where the national profile takes over (in a small gemeente most categories):
         # the fit is the costliest step of the analyses.
-        fit_on = _index_rows(level, group) if national is None else _index_rows(level, group) & ~national[0]
+        fit_on = _index_rows(level, group)
+        if national is not None:
+            fit_on = fit_on & ~national[0]
         profile[:, window] = notable.gemeente_profile(dense[:, window], offset[:, window], group, fit_on, rounded)
         profile[~local] = 1.0
         if national is not None:
@@ -433,7 +435,7 @@ def month_statistics(
     index_rows = _index_rows(level, group)
     # Which categories have a concurrent index is decided on the history (`_seasonless`), not again on
     # the month's expected cases: a category of 30-33 a month fell below 30 in every 4-week month and
-    # went without any correction there (720 of the demo's buurt analyses of one category).
+    # went without any correction there (1 380 of the demo's buurt rows, of two categories).
     concurrent, concurrent_var = notable.concurrent_season(
         dense[:, -1], base.unseasoned, inv, group, index_rows & ~seasonless, method, rounded, minimum=0.0
     )
