@@ -16,12 +16,13 @@ known truth, but they have what no generator was designed to have. Two real sour
   duplicate rows counted once.
 
 Beside the buurt tests, the gemeente level with 6-13 months of history, where the expected count
-is read on the national seasonal profile (etl.national_season): Groningen's bicycle thefts as a
+is read on the national seasonal profile (buurtbeeld.national_profile): Groningen's bicycle thefts as a
 gemeente that started delivering in January 2013-2016, and each Misdaad in kaart region as one
 gemeente from every start month; registered over expected with the profile and without any
 seasonal correction (what the product did before it had one). And the buurt level of small
 gemeenten whose category is too small for a concurrent index (Misdaad in kaart's PC4s grouped by
-their first two digits), on the national profile and without a correction.
+their first two digits), on the national profile and without a correction, by month (the
+monthly analyses) and by week (the Weekoverzicht's "opvallend deze week" list).
 
 Real series have real outbreaks, so there is no null flag rate to measure. What a calibrated test
 must show is in the bulk: the randomised probability integral transform (PIT) of every buurt test
@@ -149,8 +150,8 @@ def mik_tests(unique: bool = False) -> pd.DataFrame:
     kaart, per region (the PC4's first digit) as one gemeente; with `unique`, exact duplicate rows
     (same PC4, day and kind: genuine separate incidents or the scraper's repeats, the file cannot
     tell) counted once."""
-    from buurtbeeld import notable
-    from etl import analyses, national_season
+    from buurtbeeld import national_profile, notable
+    from etl import analyses
 
     raw = pd.read_csv(MIK, dtype=str)
     if unique:
@@ -177,7 +178,7 @@ def mik_tests(unique: bool = False) -> pd.DataFrame:
         dense = full.to_numpy(dtype=float)
         # Pogingen are fewer than 30 a month in four regions: read on the national profile of
         # woninginbraak (politie's 1.1.1 counts them with it), as the product reads such a category.
-        profile = national_season.profiles()["woninginbraak"][[int(m[5:7]) - 1 for m in months]]
+        profile = national_profile.profiles()["woninginbraak"][[int(m[5:7]) - 1 for m in months]]
         for t in range(12, len(months)):
             offset = np.broadcast_to(days[: t + 1], (len(keys), t + 1))
             national = np.broadcast_to(profile[: t + 1], offset.shape)
@@ -192,11 +193,11 @@ def mik_tests(unique: bool = False) -> pd.DataFrame:
 def short_history(months_from: int = 6, months_to: int = 13) -> pd.DataFrame:
     """Each region of Misdaad in kaart as one gemeente (woninginbraak and pogingen together, as
     politie's 1.1.1 counts them) with 6-13 months of history, every start month of the file: the
-    gemeente level's expected count read on the national profile (etl.national_season) and without
+    gemeente level's expected count read on the national profile (buurtbeeld.national_profile) and without
     any seasonal correction (what it was before). The national profile is from 2012-2023; these data
     run from May 2023, so they did not make it."""
-    from buurtbeeld import notable
-    from etl import analyses, national_season
+    from buurtbeeld import national_profile, notable
+    from etl import analyses
 
     raw = pd.read_csv(MIK, dtype=str)
     raw["month"] = pd.to_datetime(raw["Datum"], format="%d-%m-%Y").dt.strftime("%Y-%m")
@@ -216,7 +217,7 @@ def short_history(months_from: int = 6, months_to: int = 13) -> pd.DataFrame:
             offset = np.broadcast_to(days[window], (len(keys), h + 1))
             # Calendar months here (the file has days), not the warehouse's ISO months.
             calendar = [int(m[5:7]) - 1 for m in months[window]]
-            factors = np.broadcast_to(national_season.profiles()["woninginbraak"][calendar], (len(keys), h + 1))
+            factors = np.broadcast_to(national_profile.profiles()["woninginbraak"][calendar], (len(keys), h + 1))
             for season, national in (("landelijk", factors), ("geen", None)):
                 a = analyses.month_statistics(
                     dense[:, window], offset, keys, ["woninginbraak"], notable.DEFAULT, national=national
@@ -243,8 +244,8 @@ def small_gemeenten() -> pd.DataFrame:
     buurten, analysed every month from its seventh (6-30 months of history). Read on the national
     profile (what the product does for such a category) and without any seasonal correction (what
     it did until December 2026). One category, as politie's 1.1.1 counts it; calendar months."""
-    from buurtbeeld import notable
-    from etl import analyses, national_season
+    from buurtbeeld import national_profile, notable
+    from etl import analyses
 
     raw = pd.read_csv(MIK, dtype=str)
     raw["month"] = pd.to_datetime(raw["Datum"], format="%d-%m-%Y").dt.strftime("%Y-%m")
@@ -253,7 +254,7 @@ def small_gemeenten() -> pd.DataFrame:
     counts = raw.groupby(["Postcode", "month"]).size().unstack("month", fill_value=0)
     counts = counts.reindex(columns=months, fill_value=0)
     days = np.array([pd.Period(m).days_in_month for m in months], dtype=float)
-    profile = national_season.profiles()["woninginbraak"][[int(m[5:7]) - 1 for m in months]]
+    profile = national_profile.profiles()["woninginbraak"][[int(m[5:7]) - 1 for m in months]]
     rows = []
     for area, part in counts.groupby(counts.index.str[:2]):
         keys = pd.DataFrame({"area_level": "buurt", "area_code": part.index, "group_code": "woninginbraak"})
@@ -308,6 +309,75 @@ def small_gemeenten_table(tests: pd.DataFrame, rng: np.random.Generator) -> str:
     return "\n".join(lines) + "\n"
 
 
+def small_gemeenten_weeks() -> pd.DataFrame:
+    """The Weekoverzicht's list (buurtbeeld.weekly.notable_week) on the same small gemeenten as
+    `small_gemeenten`: each PC2 area's PC4s as its buurten, every ISO week from the 27th (26 history
+    weeks) of 2023-W19..2026-W21, read on the national profile and without any seasonal correction
+    (what the list did until December 2026). Only areas under 30 a week on average over the history
+    (as `notable.too_small` decides), so that no week's concurrent index is in the comparison."""
+    from buurtbeeld import national_profile, weekly
+
+    raw = pd.read_csv(MIK, dtype=str)
+    iso = pd.to_datetime(raw["Datum"], format="%d-%m-%Y").dt.isocalendar()
+    raw["week"] = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+    weeks = [w for w in sorted(raw["week"].unique()) if "2023-W19" <= w <= "2026-W21"]  # whole weeks only
+    counts = raw[raw["week"].isin(weeks)].groupby(["Postcode", "week"]).size().rename("count").reset_index()
+    counts = counts.rename(columns={"Postcode": "area_code", "week": "period"}).assign(group_code="woninginbraak")
+    rows = []
+    for area, part in counts.groupby(counts["area_code"].str[:2]):
+        for t in range(weekly.WEEK.recent_weeks, len(weeks)):
+            history = weeks[t - weekly.WEEK.recent_weeks : t]
+            mean = part[part["period"].isin(history)]["count"].sum() / len(history)
+            if mean >= weekly.WEEK.as_method().concurrent_min:
+                continue
+            for season, national in (("landelijk", national_profile.factors_for), ("geen", None)):
+                out = weekly.notable_week(part, weeks[t], history, national=national)
+                rows.append(
+                    out.assign(
+                        gemeente=f"PC{area}",
+                        month=weeks[t],
+                        calendar=notable_month(weeks[t]),
+                        season=season,
+                        p_two=np.minimum(1.0, 2 * out["p"]),
+                    )
+                )
+    return pd.concat(rows, ignore_index=True)
+
+
+def notable_month(week: str) -> str:
+    """The calendar month of the week's Thursday ('01'..'12'), as the warehouse counts months."""
+    from buurtbeeld.periods import month_of_week, parse_week
+
+    return month_of_week(*parse_week(week))[5:7]
+
+
+def small_gemeenten_weeks_table(tests: pd.DataFrame) -> str:
+    """Per seasonal correction: the gemeente-weeks, their PC4s' registered over expected summed per
+    gemeente-week, two-sided p < 0,01 and notable."""
+    header = (
+        "seizoenscorrectie",
+        "gemeente-weken",
+        "PC4-toetsen",
+        "gemiddelde log(Σ geregistreerd / Σ verwacht)",
+        "wortel gemiddeld kwadraat",
+        "slechtste kalendermaand",
+        "p < 0,01",
+        "opvallend",
+    )
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for season, part in tests.groupby("season", sort=False):
+        sums = part.groupby(["gemeente", "month", "calendar"])[["observed", "expected"]].sum()
+        sums = sums[sums["observed"] > 0]
+        lr = np.log(sums["observed"] / sums["expected"])
+        by_month = lr.groupby(lr.index.get_level_values("calendar")).mean()
+        worst = by_month.abs().idxmax()
+        lines.append(
+            f"| {season} | {len(sums)} | {len(part)} | {lr.mean():+.3f} | {np.sqrt((lr**2).mean()):.3f} "
+            f"| {worst}: {by_month[worst]:+.3f} | {(part['p_two'] < 0.01).sum()} | {(part['direction'] != '').sum()} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def groningen_short_history(workdir: Path) -> pd.DataFrame:
     """The gemeente level of the Groningen export with 6-13 months of history: a gemeente that
     started delivering in January of 2013, 2014, 2015 or 2016, its months 7-14, read on the national
@@ -315,9 +385,9 @@ def groningen_short_history(workdir: Path) -> pd.DataFrame:
     what the product did before it had one). Run after `groningen_tests` (its warehouse)."""
     from unittest import mock
 
-    from buurtbeeld import notable
+    from buurtbeeld import national_profile, notable
     from buurtbeeld.settings import Settings
-    from etl import analyses, national_season
+    from etl import analyses
 
     url = f"sqlite:///{workdir / 'groningen.sqlite'}"
     settings = Settings(data_dir=workdir / "var", warehouse_url=url, hash_secret="benchmark")
@@ -329,7 +399,7 @@ def groningen_short_history(workdir: Path) -> pd.DataFrame:
             cells = inputs.cells[(period >= start) & (period <= month)]
             for season in ("landelijk", "geen"):
                 flat = (lambda g, m: np.full((len(g), len(m)), np.nan)) if season == "geen" else None
-                with mock.patch.object(national_season, "factors_for", flat or national_season.factors_for):
+                with mock.patch.object(national_profile, "factors_for", flat or national_profile.factors_for):
                     frame, *_ = analyses.assess_month(replace(inputs, month=month, cells=cells), notable.DEFAULT)
                 row = frame[(frame["area_level"] == "gemeente") & (frame["group_code"] == "fietsendiefstal")]
                 rows.append(row.assign(season=season, month=month, p=np.nan))
@@ -440,6 +510,7 @@ def main() -> None:
             results["idem, dubbele regels één keer"] = mik_tests(unique=True)
             short["Misdaad in kaart, regio's als gemeente"] = short_history()
             small = small_gemeenten()
+            small_weeks = small_gemeenten_weeks()
     text = (
         "# Maandanalyses op echte registraties: kalibratie\n\n"
         "Gerandomiseerde PIT van elke niet-ontaarde buurttoets onder de voorspellende verdeling van "
@@ -453,6 +524,8 @@ def main() -> None:
             "\n## Buurtniveau van kleine gemeenten: een categorie zonder gelijktijdige index "
             "(Misdaad in kaart, PC2-gebieden als gemeente, PC4 als buurt)\n\n"
             + small_gemeenten_table(small, np.random.default_rng(SEED))
+            + "\n## Idem per week: de lijst 'opvallend deze week' (PC2-gebieden onder 30 per week)\n\n"
+            + small_gemeenten_weeks_table(small_weeks)
         )
     ARTIFACT.parent.mkdir(exist_ok=True)
     ARTIFACT.write_text(text)

@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buurtbeeld import disclosure, narrative, notable
+from buurtbeeld import disclosure, narrative, national_profile, notable
 from buurtbeeld.indicator_totals import combined
 from buurtbeeld.periods import month_of_week, period_start, week_label, weeks_of_month
 from buurtbeeld.progress import Progress, unchanged
 from buurtbeeld.settings import Settings
-from etl import national_season
 from etl.errors import LoadError
 from warehouse import analyses as store
 from warehouse import deliveries, published, queries
@@ -171,7 +170,7 @@ def assess_month(
     # where no buurt has one (then the weeks alone are everyone's exposure).
     counted = (pop > 0).any(axis=1)
     counted_rows = counted if counted.any() else None
-    national = national_season.factors_for(keys["group_code"].to_numpy(), months)
+    national = national_profile.factors_for(keys["group_code"].to_numpy(), months)
     result = month_statistics(dense, offset, keys, groups, method, counted=counted_rows, national=national)
     low, high = _boxes(seen[:, -1], status_now, inputs.threshold)
     shared = shared_statistics(
@@ -391,7 +390,7 @@ def month_statistics(
     `figures`: `dense` holds published figures, not counts (`shared_statistics`).
 
     `national`: (series, months) factors of the national seasonal profile of each series' category
-    (etl.national_season; NaN where it has none): the season of the gemeente's and stadsdelen's
+    (buurtbeeld.national_profile; NaN where it has none): the season of the gemeente's and stadsdelen's
     series where last year's month cannot give one, and of the buurten's and wijken's where their
     category is too small for a concurrent index (`_seasonless`, `_national`)."""
     level = keys["area_level"].to_numpy()
@@ -460,81 +459,36 @@ def month_statistics(
 
 def _seasonless(dense: np.ndarray, level: np.ndarray, group: np.ndarray, method: notable.Method) -> np.ndarray:
     """The buurten's and wijken's series whose category is too small in the gemeente for a concurrent
-    index (notable.concurrent_season): fewer than `concurrent_min` cases a month, on average over the
-    recent level's months, in the series the index is over (`_index_rows`). They are read on the
-    national profile where their category has one (`_national`), the others get the index. Decided
-    on the history alone, so that the analyses of the months before (`_earlier_passes`) decide as
-    they did.
+    index (notable.too_small over the series the index is over, `_index_rows`), decided on the
+    history. They are read on the national profile where their category has one (`_national`).
 
     Why: in the demo's gemeente of 60 buurten 13 of the 19 categories had no index, and their
     buurten and wijken read "zonder seizoenscorrectie" in every month, December burglaries included.
     The gemeente's own profile of such a category rests on a few cases a month (sd of a month's
     factor 0.18 and more at 30); the national one does not, and a profile read from the same counts
     it corrects would hide their scatter from the 1/k."""
-    h = dense.shape[1] - 1
     local = np.isin(level, LOCAL_LEVELS)
-    out = np.zeros(len(level), dtype=bool)
-    if h < 1:
-        return out
-    monthly = np.nan_to_num(dense[:, h - min(h, method.short_months) : h].mean(axis=1))
-    rows = _index_rows(level, group)
-    for g in np.unique(group[local]):
-        if monthly[rows & (group == g)].sum() < method.concurrent_min:
-            out |= local & (group == g)
-    return out
+    return local & notable.too_small(dense[:, :-1], group, _index_rows(level, group), method)
 
 
 def _national(
     national: np.ndarray | None, dense: np.ndarray, keys: pd.DataFrame, without: np.ndarray, method: notable.Method
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The series read on the national profile (`without` a season of their own, with a profile) and
-    their factors, scaled to a mean of 1 over the recent level's months as the gemeente's profile
-    is (so the level is the same rate and the target month's factor is its season). An area's total
-    of all categories takes its own mix: its categories' factors weighted by their cases over those
-    months, a category without a profile counted flat (where its categories are not among the
-    series, the gemeente's mix).
+    their factors (national_profile.read_on_profile; a buurt total offered without its categories
+    takes the gemeente's mix).
 
     Why: a gemeente's own series cannot be read on the gemeente's season, and with less than 14
-    months it has no last year; its summer bicycle thefts then read as twice the expected. Read on
-    the national profile, the residuals the gemeente's 1/k is estimated from hold how far its own
-    season differs from the country's."""
-    h = dense.shape[1] - 1
-    if national is None or h < 1 or not without.any():
+    months it has no last year; its summer bicycle thefts then read as twice the expected."""
+    if national is None:
         return None
-    m = min(h, method.short_months)
-    factors = np.array(national, dtype=float)
-    group = keys["group_code"].to_numpy()
     area = keys["area_level"].astype(str).to_numpy() + ":" + keys["area_code"].astype(str).to_numpy()
-    totals = np.flatnonzero(without & (group == ALL))
-    if len(totals):
-        parts = group != ALL
-        known = np.isfinite(factors[parts]).all(axis=1)
-        # Each category's level on its own profile: its cases alone would weigh a category by its
-        # season inside the window (an independent review: a total 2.5 % off where its parts were exact).
-        window = np.where(known[:, None], factors[parts, h - m : h], 1.0)
-        weight = dense[parts, h - m : h].sum(axis=1) / window.sum(axis=1)
-        mixed = pd.DataFrame(np.where(known[:, None], factors[parts], 1.0) * weight[:, None]).groupby(area[parts])
-        sums = mixed.sum().reindex(area[totals]).to_numpy()
-        weights = pd.Series(weight).groupby(area[parts]).sum().reindex(area[totals]).to_numpy()
-        profiled = pd.Series(weight * known).groupby(area[parts]).sum().reindex(area[totals]).to_numpy()
-        ok = np.nan_to_num(profiled) > 0
-        factors[totals[ok]] = sums[ok] / weights[ok, None]
-        # A total whose categories are not among the series (the gedeeld audience's buurten: only
-        # their total is offered) takes the gemeente's mix; the same buurt read intern got its own.
-        alone = np.isnan(weights)
-        level = keys["area_level"].to_numpy()[parts]
-        pool = level == "gemeente" if (level == "gemeente").any() else np.ones(len(level), dtype=bool)
-        if alone.any() and (weight * known)[pool].sum() > 0:
-            mix = np.where(known[:, None], factors[parts], 1.0)[pool] * weight[pool, None]
-            factors[totals[alone]] = mix.sum(axis=0) / weight[pool].sum()
-    rows = without & np.isfinite(factors).all(axis=1)
-    if not rows.any():
-        return None
-    factors = np.where(rows[:, None], factors, 1.0)
+    pool = keys["area_level"].to_numpy() == "gemeente"
     # The same window as `_first_pass` scales the gemeente's profile over, so that it leaves these
     # as they are and the target month's factor stays on the level's scale.
-    factors = factors / factors[:, h - m : h].mean(axis=1, keepdims=True)
-    return rows, factors
+    return national_profile.read_on_profile(
+        national, dense, keys["group_code"].to_numpy(), area, without, method.short_months, pool, ALL
+    )
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""The national seasonal profile per dashboard group, shipped with the package
-(`etl/data/landelijk_seizoen.csv`), for the series that have no season of their own: a gemeente's
-and its stadsdelen's categories with less than 14 months of history, or too few cases for last
-year's month to say anything (`etl.analyses.month_statistics`).
+"""Builds the national seasonal profile per dashboard group, shipped with the package
+(`buurtbeeld/data/landelijk_seizoen.csv`, read by buurtbeeld.national_profile), for the series that
+have no season of their own: a gemeente's and its stadsdelen's categories with less than 14 months
+of history, or too few cases for last year's month to say anything, and the buurten of a category
+too small for the gemeente's concurrent index, in months (etl.analyses) and weeks (buurtbeeld.weekly).
 
-Buurten and wijken need none: the gemeente's other buurten give them the month's season. The
-gemeente itself has nothing to compare with but its own past, and a gemeente that started delivering
-eight months ago has no past summer: without a profile its summer bicycle thefts read as twice the
-expected (issue 26). Public politie figures have every month since 2012 for the whole country.
+A gemeente that started delivering eight months ago has no past summer: without a profile its
+summer bicycle thefts read as twice the expected (issue 26). Public politie figures have every
+month since 2012 for the whole country.
 
 Source: Politie open data via CBS, table 47022NED (geregistreerde misdrijven per soort misdrijf, per
 maand) and 47024NED (geregistreerde overlast, per maand), region NL00 (Nederland), January 2012 to
@@ -21,26 +21,19 @@ profile)."""
 from __future__ import annotations
 
 import sys
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from buurtbeeld.periods import month_span
+from buurtbeeld.national_profile import PROFILE, SOURCE
 from etl import bvh
 
-PROFILE = Path(__file__).parent / "data" / "landelijk_seizoen.csv"
-SOURCE = "Politie (CBS 47022NED en 47024NED), Nederland, 2012-2023"
 OVERLAST = "overlast"  # 47021NED/47024NED codes are not soorten: the catalogue leaves soort_code empty
 # Lockdowns and curfews moved every category's months in 2020-2021 (burglary fell in spring 2020,
 # shoplifting with the shops): ratios whose 13-month centred window touches March 2020 - December
 # 2021 are left out.
 COVID = (pd.Timestamp("2019-09-01"), pd.Timestamp("2022-06-01"))
-# Groups whose January excess is New Year's night (fireworks damage): vernieling's January is 1.30
-# against 0.96 and 0.99 around it; no other group's January stands 0.1 above its neighbours' mean
-# (tests/test_national_season.py).
-JAARWISSELING = frozenset({"vernieling"})
 
 
 def soort_groups() -> dict[str, str]:
@@ -90,52 +83,6 @@ def write_profile(factors: pd.DataFrame, path: Path = PROFILE) -> None:
         fh.write(f"# Landelijk seizoenspatroon per groep (dagelijkse registraties, gemiddeld 1). Bron: {SOURCE};\n")
         fh.write("# afgeleid met `python -m etl.national_season` (zie daar), maanden rond 2020-2021 weggelaten.\n")
         long[["groep", "maand", "factor"]].round(4).to_csv(fh, sep=";", index=False)
-
-
-@lru_cache(maxsize=1)
-def profiles() -> dict[str, np.ndarray]:
-    """Group -> 12 factors (January first)."""
-    frame = pd.read_csv(PROFILE, sep=";", comment="#")
-    return {
-        g: part.sort_values("maand")["factor"].to_numpy(dtype=float) for g, part in frame.groupby("groep", sort=False)
-    }
-
-
-def daily_factors(factors: np.ndarray, days: pd.DatetimeIndex, new_year: bool) -> np.ndarray:
-    """Each day's factor: its calendar month's. For a jaarwisseling group, January's excess over the
-    mean of December and February sits on 1 January (the night's damage), the rest of January at
-    that mean level; January's mean is unchanged."""
-    out = factors[days.month - 1].astype(float)
-    excess = factors[0] - (factors[11] + factors[1]) / 2
-    if new_year and excess > 0:
-        january = days.month == 1
-        out[january] -= excess
-        out[january & (days.day == 1)] += excess * 31
-    return out
-
-
-def factors_for(groups: np.ndarray, months: list[str]) -> np.ndarray:
-    """(series, months) national factors of each series' group in each month ('YYYY-MM': the ISO
-    weeks whose Thursday falls in it, as the warehouse counts months); NaN where the group has no
-    profile (the total of all categories, a gemeente's own groups).
-
-    A month's factor is the mean of its days' (`daily_factors`): an ISO month starts up to three days
-    before or after the calendar month, and when 1 January is a Friday, Saturday or Sunday the
-    jaarwisseling falls in ISO December (2026, 2027): read on calendar months, December's vernieling
-    would be some 30 % above its expectation and January's as far below."""
-    out = np.full((len(groups), len(months)), np.nan)
-    for g in np.unique(groups):
-        if g in profiles():
-            out[groups == g] = [_month_factor(str(g), m) for m in months]
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _month_factor(group: str, month: str) -> float:
-    # Cached: the national benchmark asks for the same 36 months of 19 groups for each of 345 gemeenten.
-    start, end = month_span([month])
-    days = pd.date_range(start, end, inclusive="left")
-    return float(daily_factors(profiles()[group], days, group in JAARWISSELING).mean())
 
 
 COLUMNS = ("crime_type_code", "date", "frequency")

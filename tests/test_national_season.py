@@ -1,4 +1,4 @@
-"""The national seasonal profile shipped with the package (etl.national_season)."""
+"""The national seasonal profile shipped with the package (read: buurtbeeld.national_profile)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from buurtbeeld import national_profile
 from etl import bvh, national_season
 
 # Groups without monthly politie figures: zedenmisdrijven are published per year only.
@@ -17,7 +18,7 @@ WITHOUT = {"zeden"}
 def test_every_group_of_the_catalogue_has_a_national_profile() -> None:
     """The shipped file follows the MK catalogue: a group added there without re-deriving the
     profile would silently lose its season."""
-    profiles = national_season.profiles()
+    profiles = national_profile.profiles()
     groups = {c.group_code for c in bvh.catalogue()[1].values()}
     assert set(profiles) == groups - WITHOUT
     for group, factors in profiles.items():
@@ -32,8 +33,8 @@ def test_every_group_of_the_catalogue_has_a_national_profile() -> None:
 def test_a_months_factor_is_the_mean_of_its_iso_days() -> None:
     """The warehouse's January 2025 is 30 December 2024 to 2 February 2025 (the ISO weeks whose
     Thursday falls in it), its December 2026 30 November 2026 to 3 January 2027."""
-    factors = national_season.factors_for(np.array(["woninginbraak", "onbekend"]), ["2025-01", "2026-12"])
-    burglary = national_season.profiles()["woninginbraak"]
+    factors = national_profile.factors_for(np.array(["woninginbraak", "onbekend"]), ["2025-01", "2026-12"])
+    burglary = national_profile.profiles()["woninginbraak"]
     np.testing.assert_allclose(factors[0, 0], (2 * burglary[11] + 31 * burglary[0] + 2 * burglary[1]) / 35)
     np.testing.assert_allclose(factors[0, 1], (burglary[10] + 31 * burglary[11] + 3 * burglary[0]) / 35)
     assert np.isnan(factors[1]).all()
@@ -43,12 +44,12 @@ def test_new_years_night_goes_with_the_iso_month_that_holds_it() -> None:
     """Vernieling's January excess is New Year's night. 1 January 2027 is a Friday: its week is
     ISO December 2026, which then carries the night; 1 January 2026 is a Thursday (ISO January).
     No other group's January stands out like it."""
-    profiles = national_season.profiles()
-    damage = national_season.factors_for(np.array(["vernieling"]), ["2025-12", "2026-01", "2026-12", "2027-01"])[0]
+    profiles = national_profile.profiles()
+    damage = national_profile.factors_for(np.array(["vernieling"]), ["2025-12", "2026-01", "2026-12", "2027-01"])[0]
     assert damage[1] > 1.2 > 1.0 > damage[0] and damage[2] > 1.2 > 1.0 > damage[3]
     for group, factors in profiles.items():
         excess = factors[0] - (factors[11] + factors[1]) / 2
-        assert (excess > 0.1) == (group in national_season.JAARWISSELING), (group, excess)
+        assert (excess > 0.1) == (group in national_profile.JAARWISSELING), (group, excess)
 
 
 def _monthly(season: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from buurtbeeld import disclosure, notable
-from etl import analyses, national_season
+from buurtbeeld import disclosure, national_profile, notable
+from etl import analyses
 
 
 def poisson_sf(y: int, mu: float) -> float:
@@ -325,11 +325,11 @@ def test_a_gemeente_with_months_of_history_only_is_read_on_the_national_season()
     predictive distribution is calibrated; without it (the old 'zonder seizoenscorrectie') the
     expected count is a flat mean, 30 % off in the peak months. The buurten are read on the
     gemeente's concurrent season either way and do not change."""
-    season = national_season.profiles()["woninginbraak"]
+    season = national_profile.profiles()["woninginbraak"]
     rng = np.random.default_rng(26)
     keys, counts, exposure, mean = _simulate(np.inf, 20.0, rng, months=24, season=season)
     labels = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]
-    national = national_season.factors_for(np.full(len(keys), "woninginbraak"), labels)
+    national = national_profile.factors_for(np.full(len(keys), "woninginbraak"), labels)
     gm = (keys["area_level"] == "gemeente").to_numpy()
     truth = np.vstack([mean, mean.reshape(-1, 5, 24).sum(axis=1)])
     errors: dict[str, list[float]] = {"landelijk": [], "geen": []}
@@ -360,7 +360,7 @@ def test_a_small_category_of_the_buurten_is_read_on_the_national_season() -> Non
     December 2026, they are a flat mean (in the winter 25 % and more below the truth). A category
     without a national profile (zedenmisdrijven are not published per month) stays 'zonder
     seizoenscorrectie'."""
-    season = national_season.profiles()["woninginbraak"]
+    season = national_profile.profiles()["woninginbraak"]
     rng = np.random.default_rng(27)
     keys, counts, exposure, mean = _simulate(np.inf, 20.0, rng, months=36, season=season, scale=0.006)
     labels = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(36)]
@@ -371,7 +371,7 @@ def test_a_small_category_of_the_buurten_is_read_on_the_national_season() -> Non
     targets = [(t, 8) for t in range(8, 24)] + [(t, 20) for t in range(20, 36)]
     for group in ("woninginbraak", "zeden"):
         keyed = keys.assign(group_code=group)
-        national = national_season.factors_for(keyed["group_code"].to_numpy(), labels)
+        national = national_profile.factors_for(keyed["group_code"].to_numpy(), labels)
         for target, h in targets if group == "woninginbraak" else [(23, 8)]:
             window = slice(target - h, target + 1)
             args = (counts[:, window], exposure[:, window], keyed, [group], notable.DEFAULT)
@@ -400,7 +400,7 @@ def test_the_month_before_is_re_read_on_the_season_it_was_read_on() -> None:
     """Level shifts carry over from the previous month's analysis, re-computed with that month's own
     profile and 1/k (etl.analyses._earlier_passes): a category its buurten were read on the national
     profile in must be re-read on it, or the 1/k, and with it what that analysis found, differs."""
-    season = national_season.profiles()["woninginbraak"]
+    season = national_profile.profiles()["woninginbraak"]
     rng = np.random.default_rng(28)
     parts = [_simulate(np.inf, 20.0, rng, months=20, season=season, scale=s) for s in (0.006, 1.0)]
     keys = pd.concat(
@@ -409,7 +409,7 @@ def test_the_month_before_is_re_read_on_the_season_it_was_read_on() -> None:
     )
     counts, exposure = np.vstack([p[1] for p in parts]), np.vstack([p[2] for p in parts])
     labels = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(20)]
-    national = national_season.factors_for(keys["group_code"].to_numpy(), labels)
+    national = national_profile.factors_for(keys["group_code"].to_numpy(), labels)
     level, group = keys["area_level"].to_numpy(), keys["group_code"].to_numpy()
     groups = ["woninginbraak", "overlast"]
     before = analyses.month_statistics(
@@ -431,12 +431,12 @@ def test_a_category_that_grows_past_the_index_is_re_read_as_it_was() -> None:
     """A category that grows past `concurrent_min` a month gets the concurrent index from the month
     its history's mean does: the month before was read on the national profile and is re-read on it,
     this month's analysis on the gemeente's (each decided on its own history)."""
-    season = national_season.profiles()["woninginbraak"]
+    season = national_profile.profiles()["woninginbraak"]
     rng = np.random.default_rng(29)
     keys, counts, exposure, _ = _simulate(np.inf, 20.0, rng, 30, season=season, scale=0.0075, change=(14, 2.0))
     keys = keys.assign(group_code="woninginbraak")
     labels = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(30)]
-    national = national_season.factors_for(keys["group_code"].to_numpy(), labels)
+    national = national_profile.factors_for(keys["group_code"].to_numpy(), labels)
     level, group = keys["area_level"].to_numpy(), keys["group_code"].to_numpy()
     buurt = level == "buurt"
     decided = [analyses._seasonless(counts[:, : t + 1], level, group, notable.DEFAULT)[buurt].all() for t in range(30)]
@@ -465,7 +465,7 @@ def test_the_index_is_decided_on_the_history_not_on_the_months_weeks() -> None:
     )
     exposure = np.tile(weeks, (8, 1))
     labels = [f"{2020 + m // 12}-{m % 12 + 1:02d}" for m in range(16)]
-    national = national_season.factors_for(keys["group_code"].to_numpy(), labels)
+    national = national_profile.factors_for(keys["group_code"].to_numpy(), labels)
     buurt = (keys["area_level"] == "buurt").to_numpy()
     for target in range(12, 16):
         cut = slice(0, target + 1)
@@ -487,7 +487,7 @@ def test_an_areas_total_takes_the_national_season_of_its_own_mix() -> None:
     keys = pd.DataFrame({"area_level": "gemeente", "area_code": "G", "group_code": groups})
     for first, h in itertools.product((1, 4, 7, 10), (6, 9, 13)):
         labels = [f"{2024 + (first + i - 1) // 12}-{(first + i - 1) % 12 + 1:02d}" for i in range(h + 1)]
-        national = national_season.factors_for(keys["group_code"].to_numpy(), labels)
+        national = national_profile.factors_for(keys["group_code"].to_numpy(), labels)
         assert np.isnan(national[[0, 3]]).all()
         parts = np.vstack([30.0 * national[1], 50.0 * national[2], np.full(h + 1, 10.0)])
         dense = np.vstack([parts.sum(axis=0), parts])
@@ -497,7 +497,7 @@ def test_an_areas_total_takes_the_national_season_of_its_own_mix() -> None:
     # A buurt whose categories are not among the series (the gedeeld audience is offered a buurt's
     # total only) takes the gemeente's mix: a buurt of 9 a month with the gemeente's own.
     keys = pd.concat([keys, pd.DataFrame({"area_level": ["buurt"], "area_code": "B", "group_code": analyses.ALL})])
-    national = national_season.factors_for(keys["group_code"].to_numpy(), labels)
+    national = national_profile.factors_for(keys["group_code"].to_numpy(), labels)
     dense = np.vstack([dense, 0.1 * dense[0]])
     out = analyses.month_statistics(dense, np.ones(dense.shape), keys, groups, notable.DEFAULT, national=national)
     assert out.kind[-1] == "recent_landelijk"
@@ -1313,7 +1313,7 @@ def test_the_gedeeld_statistics_are_read_on_the_national_season_too() -> None:
     hidden[:, -1] = False
     shared[hidden] = np.nan
     labels = [f"2025-{m:02d}" for m in range(1, 13)]
-    national = national_season.factors_for(np.full(len(keys), "woninginbraak"), labels)
+    national = national_profile.factors_for(np.full(len(keys), "woninginbraak"), labels)
     low, high = disclosure.rounding_box(shared[:, -1], ~np.isfinite(shared[:, -1]), 5)
     offered = np.ones(len(keys), dtype=bool)
     read = analyses.shared_statistics(shared, (low, high), exposure, keys, offered, 5, notable.DEFAULT, None, national)

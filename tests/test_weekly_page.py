@@ -79,6 +79,8 @@ def test_the_analist_reads_the_ranked_list_and_gedeeld_one_sentence(app, demo_wa
     joined = " ".join(shown)
     assert "Opvallend deze week" in joined and week not in joined
     assert f"week {int(week.split('-W')[1])}" in joined.lower()
+    # The card says which seasonal correction the expectations have (no claim of one not made).
+    assert "landelijke seizoenspatroon" in joined and "zedenmisdrijven: zonder seizoenscorrectie" in joined
     grid = next(
         c
         for c in json.loads(json.dumps(card, cls=plotly.utils.PlotlyJSONEncoder))["props"]["children"][1]["props"][

@@ -87,6 +87,7 @@ from buurtbeeld.notable.seasons import (
     profile_variance,
     robust_index,
     seasoned,
+    too_small,
     with_last_year,
 )
 from buurtbeeld.notable.shifts import ShiftState, level_shift, shift_state
@@ -122,6 +123,7 @@ __all__ = [
     "shift_before",
     "shift_state",
     "shrunk",
+    "too_small",
     "upper_tail",
     "with_last_year",
 ]

@@ -263,6 +263,25 @@ LAST_YEAR_MONTHS = 2 * YEAR_PAIRS  # the profile's months last_year_index needs
 APART_Z = 2.58  # how far apart the month's index and last year's may lie before the month's prevails
 
 
+def too_small(history: np.ndarray, groups: np.ndarray, over: np.ndarray, method: Method = DEFAULT) -> np.ndarray:
+    """Per series: whether its group is too small for a concurrent index (`concurrent_season`): fewer
+    than `concurrent_min` cases a period in the `over` series (the buurten) together, on average over
+    the recent level's periods of `history` (the periods before the tested one). Decided on the
+    history alone, so that the analyses of the periods before decide as they did, and a category of
+    30-33 a month does not drop below 30 expected in every 4-week month and lose its correction there
+    (1 380 of the demo's buurt rows, of two categories). Such series are read on the national profile
+    where their category has one (buurtbeeld.national_profile)."""
+    h = history.shape[1]
+    out = np.zeros(len(groups), dtype=bool)
+    if h < 1:
+        return out
+    mean = np.nan_to_num(history[:, h - min(h, method.short_months) :].mean(axis=1))
+    for g in np.unique(groups):
+        if mean[over & (groups == g)].sum() < method.concurrent_min:
+            out |= groups == g
+    return out
+
+
 def profile_variance(y: np.ndarray, offset: np.ndarray, profile: np.ndarray, inv_k: np.ndarray) -> np.ndarray:
     """Per month, the model's variance of the log of a category's profile value (buurten × months
     counts `y` and `offset`, the category's `profile`, each buurt's 1/k): that of a ratio of sums,
