@@ -81,6 +81,7 @@ def test_the_analist_reads_the_ranked_list_and_gedeeld_one_sentence(app, demo_wa
     assert f"week {int(week.split('-W')[1])}" in joined.lower()
     # The card says which seasonal correction the expectations have (no claim of one not made).
     assert "landelijke seizoenspatroon" in joined and "zedenmisdrijven: zonder seizoenscorrectie" in joined
+    assert "minder dan 30 per week" in joined
     grid = next(
         c
         for c in json.loads(json.dumps(card, cls=plotly.utils.PlotlyJSONEncoder))["props"]["children"][1]["props"][

@@ -417,7 +417,7 @@ def render_notable(gm: str | None, week: str | None) -> object:
                 "verwacht, het grootste verschil bovenaan. Verwacht: het niveau van de buurt in de afgelopen "
                 f"{weekly.WEEK.recent_weeks} weken, naar verhouding van de hele gemeente in deze week; heeft een "
                 "categorie daarvoor in de buurten samen te weinig incidenten (gemiddeld minder dan "
-                f"{weekly.WEEK.as_method().concurrent_min} per week), dan naar het landelijke seizoenspatroon van de "
+                f"{weekly.WEEK.as_method().concurrent_min:g} per week), dan naar het landelijke seizoenspatroon van de "
                 "categorie (zedenmisdrijven: zonder seizoenscorrectie). Opvallend: "
                 f"minstens {weekly.WEEK.min_count} registraties (of verwacht) en zo onwaarschijnlijk dat hooguit "
                 "1 op de 10 vermeldingen toeval is. (De tabel onder de kaart vergelijkt eenvoudiger: met het "
