@@ -117,8 +117,9 @@ def _first_pass(
         rows, factors = national
         profile[rows] = factors[rows, :-1]
     first = notable.baseline(history, None, None, method, profile, reweight=False, same_month=False)
-    every = np.ones(len(history), dtype=bool)
-    return profile, notable.dispersion(first, np.full(len(history), "buurt"), group, method, profiled=every)
+    # The draws get the profile's fit where it was fitted on these buurten, not on the national profile.
+    fitted = np.ones(len(history), dtype=bool) if national is None else ~national[0]
+    return profile, notable.dispersion(first, np.full(len(history), "buurt"), group, method, profiled=fitted)
 
 
 Season = Callable[[np.ndarray, list[str]], np.ndarray]

@@ -416,9 +416,9 @@ def render_notable(gm: str | None, week: str | None) -> object:
                 f"{ui.week_text(week).capitalize()}: buurten en categorieën met meer of minder registraties dan "
                 "verwacht, het grootste verschil bovenaan. Verwacht: het niveau van de buurt in de afgelopen "
                 f"{weekly.WEEK.recent_weeks} weken, naar verhouding van de hele gemeente in deze week; heeft een "
-                "categorie daarvoor in de buurten samen te weinig incidenten (gemiddeld minder dan "
-                f"{weekly.WEEK.as_method().concurrent_min:g} per week), dan naar het landelijke seizoenspatroon van de "
-                "categorie (zedenmisdrijven: zonder seizoenscorrectie). Opvallend: "
+                "categorie daarvoor in de buurten samen te weinig registraties (gemiddeld minder dan "
+                f"{weekly.WEEK.as_method().concurrent_min:g} per week), dan naar het landelijke seizoenspatroon "
+                "(politiecijfers; zedenmisdrijven: zonder seizoenscorrectie). Opvallend: "
                 f"minstens {weekly.WEEK.min_count} registraties (of verwacht) en zo onwaarschijnlijk dat hooguit "
                 "1 op de 10 vermeldingen toeval is. (De tabel onder de kaart vergelijkt eenvoudiger: met het "
                 "weekgemiddelde van het vorige kwartaal.)",
