@@ -273,9 +273,8 @@ def _first_pass(
         recent = profile[:, h - min(h, method.short_months) :].mean(axis=1, keepdims=True)
         profile = np.where(recent > 0, profile / recent, 1.0)
     first = notable.baseline(dense[:, :-1], offset, None, method, profile, reweight=False, same_month=~local)
-    # The dispersion's draws get the profile's fit only where the data's profile was fitted on them:
-    # given it for series on the national profile, their 1/k came out too high, in one simulated
-    # week 36 where the truth was 0 (an independent review).
+    # The dispersion's draws get the profile's fit only where the data's profile was fitted on these
+    # series: the national profile took no spread from them, so their draws keep all of theirs.
     fitted = local if national is None else local & ~national[0]
     return profile, notable.dispersion(first, level, group, method, only=only, profiled=fitted, rounded=rounded)
 
