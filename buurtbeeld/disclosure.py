@@ -263,10 +263,20 @@ def masked(counts: pd.Series, status: pd.Series) -> pd.Series:
     return counts.astype("float64").where(visible(status.to_numpy()))
 
 
+# Below this many inwoners a rate per 1.000 is not given, as CBS gives no figures per inwoner for
+# buurten of fewer than 50: a business park of 5 inwoners read "1.000,0 per 1.000" for one incident.
+MIN_RATE_POPULATION = 50
+
+
+def rate_base(base: pd.Series | np.ndarray) -> np.ndarray:
+    """The population a rate may rest on: NaN where it is unknown or below MIN_RATE_POPULATION."""
+    b = np.asarray(base, dtype="float64")
+    return np.where(b >= MIN_RATE_POPULATION, b, np.nan)
+
+
 def masked_rate(counts: pd.Series, status: pd.Series, base: pd.Series, per: float = 1000.0) -> pd.Series:
-    """count / base × per, hidden where the count is hidden or the base is unknown or zero."""
-    b = base.astype("float64")
-    rate = counts.astype("float64") / b.where(b > 0) * per
+    """count / base × per, hidden where the count is hidden or the base is unknown or too small."""
+    rate = counts.astype("float64") / pd.Series(rate_base(base), index=base.index) * per
     return rate.where(visible(status.to_numpy()))
 
 
@@ -297,7 +307,8 @@ def format_amount(value: float | int | None, unit: str | None) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     unit = (unit or "").strip()
-    decimals = 0 if abs(value) >= 100 else 1
+    # A density is whole inwoners per km², as CBS publishes it (a buurt's "10,0" beside "2.033").
+    decimals = 0 if abs(value) >= 100 or unit.endswith("per km²") else 1
     if unit in {"x 1 000 euro", "x 1.000 euro"}:
         # At the precision of the unit's figures: a gemeente's mean of buurten's WOZ values is
         # "€ 332.000" beside a buurt's "€ 391.000", not "€ 332.458".

@@ -8,6 +8,7 @@ at all (only counted), so no sentence narrows a hidden value down.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,7 +152,7 @@ def how_to_read(method: Method, threshold: int, audience: str = disclosure.GEDEE
         "seizoenspatroon van de categorie uit de politiecijfers van 2012 tot en met 2023. Welke berekening "
         "is gebruikt, staat bij elke analyse (kolom Basis): staat er 'zonder "
         "seizoenscorrectie', dan is die correctie niet gedaan. Eerdere maanden die zelf uitschieters waren, "
-        "tellen niet mee. Ligt het niveau van een categorie sinds een aantal maanden duidelijk hoger of lager, "
+        "tellen maar beperkt mee: ze worden afgetopt tot wat bij het gewone niveau nog past. Ligt het niveau van een categorie sinds een aantal maanden duidelijk hoger of lager, "
         "dan melden we dat één keer ('sinds maart ligt het niveau hoger') en vergelijken we daarna met het "
         "nieuwe niveau, in plaats van elke maand opnieuw alarm te slaan; houdt dat niveau geen stand, dan "
         "zeggen we dat ook. Rekening wordt gehouden met het aantal "
@@ -255,7 +256,10 @@ def _rate_said(row: pd.Series | dict[str, Any], threshold: int) -> str:
     only its upper bound ("minder dan 2,7"); "0,0" beside "minder dan 5 incidenten" read as none."""
     status, unit = int(row["status"]), row.get("rate_unit", float("nan"))
     if threshold > 1 and status == disclosure.SHOWN and float(row["shown"]) == 0 and pd.notna(unit):
-        return f"minder dan {disclosure.format_number(threshold * float(unit), 1)}"
+        bound = threshold * float(unit)
+        # To two significant digits where one decimal would read 0: a gemeente's "minder dan 0,0".
+        decimals = max(1, 1 - math.floor(math.log10(bound))) if bound > 0 else 1
+        return f"minder dan {disclosure.format_number(bound, decimals)}"
     return disclosure.rate_label(row["rate"], status, threshold)
 
 
@@ -307,7 +311,7 @@ def table_rows(facts: AreaFacts) -> list[dict[str, str]]:
                 "Categorie": "Alle categorieën" if row["group"] == ALL else row["label"],
                 "Geregistreerd": _obs(row, facts.threshold),
                 "Verwacht": disclosure.expected_label(row["expected"], t) if _expected_said(row) else "–",
-                "Per 1.000 inwoners": _rate_said(row, facts.threshold) if shown else "–",
+                "Per 1.000 inwoners": _rate_said(row, t) if shown else "–",
                 "Beoordeling": {"hoog": "opvallend hoog", "laag": "opvallend laag"}.get(row["direction"], "")
                 if status == disclosure.SHOWN
                 else "",
@@ -351,6 +355,11 @@ def groups_chart_title(groups: dict[str, Any]) -> str:
 
 
 UNTESTED = "Of iets opvallend is, valt nog niet te zeggen: er is te weinig historie voor een verwacht aantal."
+CATEGORIES_UNTESTED = (
+    "Per categorie is hier niet beoordeeld: de aantallen per categorie van een buurt worden buiten de "
+    "analisten van de gemeente niet gedeeld; alleen alle categorieën samen zijn vergeleken met wat te "
+    "verwachten was."
+)
 NO_GROUPS_CHART = (
     "Geen grafiek per categorie: deze maand is per categorie geen aantal en geen verwachting te tonen "
     "(kleine verwachtingen en niet getoonde aantallen staan er niet in)."
@@ -532,6 +541,10 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
     # Nothing was tested (too little history for any expected count): "niets opvallends" would claim
     # a comparison that was not made.
     untested = all(r.get("kind") == "geen" for r in rows)
+    # A gedeeld buurt is offered its total only: its categories were not judged, so "no category
+    # deviates" would claim a comparison that was not made (an outside review found it beside an
+    # intern "opvallend hoog").
+    categories_untested = bool(cats) and all(r.get("kind") == "geen" for r in cats)
     shift_news = shift_items(rows, facts.audience)  # in the headline too: a new level is news
 
     def sentence(row: dict[str, Any]) -> str:
@@ -578,7 +591,11 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
                 f" Er is niets opvallends; wel ligt in de {where} een niveau anders dan daarvoor (zie hieronder)."
             )
         elif not hidden and not below:
-            headline += " Er is niets opvallends."
+            headline += (
+                " Alle categorieën samen wijken niet opvallend af."
+                if categories_untested
+                else " Er is niets opvallends."
+            )
     if below:
         headline += " " + below
     if shift_news:
@@ -591,7 +608,11 @@ def describe(facts: AreaFacts) -> dict[str, Any]:
         if hidden:
             paragraphs.append(_hidden_sentence(hidden, also=True))
     elif not hidden and not untested and not none_said:  # said once, in the headline
-        paragraphs.append("Geen enkele categorie wijkt opvallend af van wat te verwachten was.")
+        paragraphs.append(
+            CATEGORIES_UNTESTED
+            if categories_untested
+            else "Geen enkele categorie wijkt opvallend af van wat te verwachten was."
+        )
     if shifts:
         paragraphs.append("Nieuw niveau:\n" + "\n".join(f"- {line}" for line in shifts))
     if ends := level_ends(rows, facts.audience):

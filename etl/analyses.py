@@ -184,7 +184,7 @@ def assess_month(
         "level_months": min(len(months) - 1, method.short_months),
         "rate": disclosure.masked_rate(pd.Series(seen[:, -1]), pd.Series(status_now), pd.Series(pop[:, -1])).to_numpy(),
         # The rate of one case: a shared 0 (0 to threshold - 1) is a rate below threshold × this.
-        "rate_unit": np.where(pop[:, -1] > 0, 1000.0 / np.where(pop[:, -1] > 0, pop[:, -1], 1.0), np.nan),
+        "rate_unit": 1000.0 / disclosure.rate_base(pop[:, -1]),
         "label": keys["group_code"].map(lambda g: "Alle categorieën" if g == ALL else inputs.groups.get(g, g)),
     }
     frame = _tests_frame(keys, result, months, common)
@@ -410,6 +410,15 @@ def month_statistics(
     without = (~local & np.isnan(last_year)) | seasonless
     on_national = _national(national, dense, keys, without, method)
     profile, inv = _first_pass(dense, offset, level, group, method, rounded=rounded, national=on_national)
+    index_rows = _index_rows(level, group)
+    # Last year's month from the category's buurten, each with its outbreak months capped as a level
+    # caps them: the gemeente's total took a buurt's outbreak in full.
+    for g in groups:
+        at = (group == g) & np.isfinite(last_year)
+        if at.any():
+            rows = index_rows & (group == g)
+            robust = notable.parts_seasonal_index(dense[rows, :-1], inv[rows], method)
+            last_year[at] = robust if np.isfinite(robust) else last_year[at]
     passes = _earlier_passes(dense, offset, level, group, method, rounded, national, keys) if detect.any() else None
     history_inv = inv
     if figures is not None:
@@ -434,7 +443,6 @@ def month_statistics(
         observed=dense[:, -1],
     )
     base = notable.shrunk(base, level, group, local if counted is None else local & counted)
-    index_rows = _index_rows(level, group)
     # Which categories have a concurrent index is decided on the history (`_seasonless`), not again on
     # the month's expected cases: a category of 30-33 a month fell below 30 in every 4-week month and
     # went without any correction there (1 380 of the demo's buurt rows, of two categories).
@@ -697,9 +705,7 @@ def _documents(
     keys = areas[["area_level", "area_code"]].reset_index(drop=True)
     pop_now = _population(inputs, keys, [inputs.month])[:, 0]
     pop_rows = pop_now[frame["area_row"].to_numpy()]
-    frame = frame.assign(
-        rate_exact=np.where(pop_rows > 0, frame["observed"].to_numpy(dtype=float) / pop_rows * 1000.0, np.nan)
-    )
+    frame = frame.assign(rate_exact=frame["observed"].to_numpy(dtype=float) / disclosure.rate_base(pop_rows) * 1000.0)
     totals = frame[frame["group_code"] == ALL]
     by_area = {disclosure.GEDEELD: _by_area(shared), disclosure.INTERN: _by_area(frame)}
     rate_of = {

@@ -571,3 +571,44 @@ def test_a_buurt_with_every_figure_hidden_points_to_hoe_lezen_not_to_no_category
     assert not any("categorieën met een getoond aantal" in p for p in paragraphs)
     shown = rows.assign(status=[HIDDEN, SHOWN], shown=[None, 0.0])
     assert any("categorieën met een getoond aantal" in p for p in narrative.describe(_facts(shown))["paragraphs"])
+
+
+def test_a_gedeeld_buurt_does_not_claim_its_categories_were_judged() -> None:
+    """A gedeeld buurt is offered its total only: its categories carry no expected count. "Geen enkele
+    categorie wijkt opvallend af" there claimed a comparison that was not made, beside an intern
+    "opvallend hoog" (an outside review, December 2026)."""
+    rows = _rows(
+        ("*", "Alle categorieën", 40, 40.0, SHOWN, 38.0, "", 2.0, 10.0, "recent_gemeente"),
+        ("A", "Vernieling", 17, None, HIDDEN, float("nan"), "", float("nan"), None, "geen"),
+        ("B", "Overlast", 9, None, HIDDEN, float("nan"), "", float("nan"), None, "geen"),
+    )
+    out = narrative.describe(_facts(rows))
+    text = out["headline"] + "\n".join(out["paragraphs"])
+    assert "Geen enkele categorie" not in text and "niets opvallends" not in text
+    assert out["headline"].endswith("Alle categorieën samen wijken niet opvallend af.")
+    assert narrative.CATEGORIES_UNTESTED in out["paragraphs"]
+    # Where the categories were judged, the sentence stays.
+    judged = rows.assign(kind="recent_gemeente", expected=[38.0, 15.0, 8.0], status=SHOWN, shown=[40.0, 15.0, 10.0])
+    said = narrative.describe(_facts(judged))
+    assert "Geen enkele categorie wijkt opvallend af van wat te verwachten was." in said["paragraphs"]
+    assert said["headline"].endswith("Er is niets opvallends.")
+
+
+def test_rates_say_what_the_figures_allow_in_each_audience() -> None:
+    """Intern reads exact counts: a category with 0 has rate 0,0, not "minder dan 1,2" (the gedeeld
+    bound of a figure 0, which is 0 to 4). A gemeente's bound of a shared 0 keeps two significant
+    digits ("minder dan 0,033", not "minder dan 0,0"); below 50 inwoners no rate is given."""
+    rows = _rows(
+        ("*", "Alle categorieën", 40, 40.0, SHOWN, 38.0, "", 2.0, 10.0, "recent_gemeente"),
+        ("A", "Drugs", 0, 0.0, SHOWN, 0.4, "", -0.4, 0.0, "recent_gemeente"),
+    ).assign(rate_unit=1000 / 4000)
+    intern = narrative.table_rows(_intern(_facts(rows)))
+    assert intern[1]["Categorie"] == "Drugs" and intern[1]["Per 1.000 inwoners"] == "0,0"
+    gedeeld = narrative.table_rows(_facts(rows))
+    assert gedeeld[1]["Per 1.000 inwoners"] == "minder dan 1,3"
+    gemeente = narrative.table_rows(_facts(rows.assign(rate_unit=1000 / 150_000), level="gemeente"))
+    assert gemeente[1]["Per 1.000 inwoners"] == "minder dan 0,033"
+    rates = disclosure.masked_rate(pd.Series([1, 1, 1]), pd.Series([SHOWN] * 3), pd.Series([5, 49, 50]))
+    assert rates.isna().tolist() == [True, True, False] and rates[2] == 20.0
+    assert disclosure.format_amount(10.0, "inwoners per km²") == "10 inwoners per km²"
+    assert disclosure.format_amount(12.5, "%") == "12,5%"

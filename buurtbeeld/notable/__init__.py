@@ -74,7 +74,14 @@ tests). Callers use the names below.
 """
 
 from buurtbeeld.notable.assessment import Assessment, assess
-from buurtbeeld.notable.baselines import Baseline, anscombe, baseline, seasonal_index, shift_before
+from buurtbeeld.notable.baselines import (
+    Baseline,
+    anscombe,
+    baseline,
+    parts_seasonal_index,
+    seasonal_index,
+    shift_before,
+)
 from buurtbeeld.notable.method import DEFAULT, DEFAULT_CAP_Z, Method
 from buurtbeeld.notable.overdispersion import dispersion
 from buurtbeeld.notable.seasons import (
@@ -116,6 +123,7 @@ __all__ = [
     "level_mixed_tails",
     "level_shift",
     "lower_tail",
+    "parts_seasonal_index",
     "profile_variance",
     "robust_index",
     "seasonal_index",
