@@ -166,7 +166,10 @@ def trend_figure(trend: dict) -> go.Figure:
     coarse = trend.get("coarse") or [False] * len(values)
     fig = go.Figure(
         go.Scatter(
-            x=[narrative.month_name(m) for m in trend.get("months", [])],
+            # Short labels on the axis ('mrt 25'): two years of full names overlapped at half width and
+            # the first was cut off (an outside review at 1 280 px); the hover names the month in full.
+            x=[narrative.month_abbreviation(m) for m in trend.get("months", [])],
+            customdata=[narrative.month_name(m) for m in trend.get("months", [])],
             y=values,
             mode="lines+markers",
             line={"color": report.OBSERVED},
@@ -179,7 +182,7 @@ def trend_figure(trend: dict) -> go.Figure:
                 else "x"
                 for v, c in zip(values, coarse, strict=True)
             ],
-            hovertemplate="%{x}: %{text}<extra></extra>",
+            hovertemplate="%{customdata}: %{text}<extra></extra>",
         )
     )
     # A hidden month is a gap in the line; say so under the chart, not only on hover (an outside review),
@@ -191,6 +194,7 @@ def trend_figure(trend: dict) -> go.Figure:
         margin={"l": 40, "r": 10, "t": 40, "b": 60 if gap else 40},
         template="simple_white",
         yaxis={"rangemode": "tozero"},
+        xaxis={"automargin": True},
     )
     if gap:
         fig.add_annotation(
