@@ -12,12 +12,6 @@ two ways:
 - `lp_bounds` and `lp_narrowed`: the exact LP (HiGHS via scipy), per cell or cleared in bulk by
   certificates, for checking that propagation did not miss what a linear program finds.
 
-Besides the sums, the attacker reads the figures against each other (`distinct`): cells made of the
-same weekly counts always read alike (etl.publish.Twins), so a cell that reads differently from a
-part of it (another figure, an 'x' beside a figure, a coarse mark beside a plain one) holds at least
-one more. An attacker of December 2026 narrowed 51 true small counts of the demo to two values that
-way, which the sums alone left at three or more.
-
 A true count 1 .. threshold-1 is *pinned* when its interval is a single value and *narrow* when it is
 less than `min_width` wide. The relations come from etl.publish; this module is pure numpy.
 """
@@ -63,45 +57,15 @@ class Relations:
         return np.isin(ids, list(self.partial)) if self.partial else np.zeros(len(ids), dtype=bool)
 
 
-# Positions of links (Relations.parent/child) of which the attacker knows parent >= child + 1 (`distinct`).
-Strict = np.ndarray
-NO_STRICT: Strict = np.zeros(0, dtype=np.int64)
-
-
-def distinct(
-    rel: Relations,
-    figures: np.ndarray,
-    hidden: np.ndarray,
-    coarse: np.ndarray | None = None,
-    counts: np.ndarray | None = None,
-) -> Strict:
-    """The linked cells (a part and the cell it is part of) that read differently: another figure, one
-    hidden and the other not, or one marked coarser and the other not. Cells of the same weekly counts
-    read alike, so the attacker knows such a cell holds at least one more than its part. `counts`
-    (the truth) keeps only the pairs where that holds: a publication made before twins read alike
-    could show one count two ways, which tells the attacker nothing true."""
-    figures, hidden = np.asarray(figures), np.asarray(hidden, dtype=bool)
-    coarse = np.zeros(len(hidden), dtype=bool) if coarse is None else np.asarray(coarse, dtype=bool)
-    p, c = rel.parent, rel.child
-    shown_apart = ~hidden[p] & ~hidden[c] & (figures[p] != figures[c])
-    differ = (hidden[p] != hidden[c]) | (coarse[p] != coarse[c]) | shown_apart
-    if counts is not None:
-        differ &= np.asarray(counts)[p] > np.asarray(counts)[c]
-    return np.flatnonzero(differ).astype(np.int64)
-
-
-def propagate(
-    low: np.ndarray, high: np.ndarray, rel: Relations, rounds: int = 500, strict: Strict = NO_STRICT
-) -> tuple[np.ndarray, np.ndarray]:
+def propagate(low: np.ndarray, high: np.ndarray, rel: Relations, rounds: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """Tightest bounds interval arithmetic reaches: parent = sum of children, applied both ways until
-    nothing changes, and outer >= inner + 1 for the `strict` pairs (`distinct`). Infinite upper
-    bounds are allowed."""
+    nothing changes. Infinite upper bounds are allowed."""
     low, high = low.astype(float).copy(), high.astype(float).copy()
     index, heads, r = rel.compact()
     partial = rel.partial_mask
     # Unbounded highs make inf - inf in terms that the np.where calls then discard; the result is checked.
     with np.errstate(invalid="ignore", over="ignore"):
-        low, high = _propagate(low, high, index, heads, r, rel.child, partial, rounds, strict)
+        low, high = _propagate(low, high, index, heads, r, rel.child, partial, rounds)
     if np.isnan(low).any() or np.isnan(high).any():  # pragma: no cover - a bug, not an input
         raise ArithmeticError("interval propagation produced NaN")
     return low, high
@@ -116,22 +80,7 @@ def _propagate(
     child: np.ndarray,
     partial: np.ndarray,
     rounds: int,
-    strict: Strict,
 ) -> tuple[np.ndarray, np.ndarray]:
-    outer, inner = heads[index[strict]], child[strict]
-    # parent >= child + 1 with parent = child + its siblings: the siblings hold at least 1 together,
-    # which intervals of parent and child alone lose (a month read 5 of two weeks read 0, each a
-    # part of it: each week is at least 1). Per strict link, every other link of its relation.
-    strict = strict[~partial[index[strict]]]
-    order = np.argsort(index, kind="stable")
-    size = np.bincount(index, minlength=r)
-    start = np.concatenate([[0], np.cumsum(size)[:-1]])
-    length = size[index[strict]]
-    which = np.repeat(np.arange(len(strict)), length)
-    step = np.arange(len(which)) - np.repeat(np.cumsum(length) - length, length)
-    other = order[start[index[strict]][which] + step]
-    keep = other != strict[which]
-    by, other = strict[which[keep]], other[keep]
     for _ in range(rounds):
         unbounded = np.isinf(high[child])
         finite_high = np.where(unbounded, 0.0, high[child])
@@ -149,12 +98,6 @@ def _propagate(
         )
         np.minimum.at(new_high, child, high[heads][index] - siblings_low)
         np.maximum.at(new_low, child, low[heads][index] - siblings_high)
-        if len(outer):
-            np.maximum.at(new_low, outer, low[inner] + 1)
-            np.minimum.at(new_high, inner, high[outer] - 1)
-            rest = sum_finite_high[index[by]] - finite_high[by] - finite_high[other]
-            open_ended = n_unbounded[index[by]] - unbounded[by] - unbounded[other] > 0
-            np.maximum.at(new_low, child[other], np.where(open_ended, -INF, 1.0 - rest))
         if np.array_equal(new_low, low) and np.array_equal(new_high, high):
             break
         low, high = new_low, new_high
@@ -169,14 +112,7 @@ class _Program:
     """The attacker's linear program over cells 0..n-1: the relations (equalities, or parent >= parts
     for a partial one) and the box [low, high]; solved by HiGHS through scipy."""
 
-    def __init__(
-        self,
-        low: np.ndarray,
-        high: np.ndarray,
-        rel: Relations,
-        max_iterations: int | None = None,
-        strict: Strict = NO_STRICT,
-    ) -> None:
+    def __init__(self, low: np.ndarray, high: np.ndarray, rel: Relations, max_iterations: int | None = None) -> None:
         self.max_iterations = max_iterations
         index, heads, r = rel.compact()
         self.n = len(low)
@@ -185,15 +121,7 @@ class _Program:
         values = np.concatenate([np.ones(r), -np.ones(len(rel.child))])
         a = sp.csr_matrix((values, (rows, cols)), shape=(r, self.n))
         partial = np.isin(np.unique(rel.relation), list(rel.partial))
-        outer, inner = rel.parent[strict], rel.child[strict]
-        k = len(outer)
-        apart = sp.csr_matrix(
-            (np.concatenate([np.ones(k), -np.ones(k)]), (np.tile(np.arange(k), 2), np.concatenate([inner, outer]))),
-            shape=(k, self.n),
-        )
-        # -(parent - parts) <= 0, and inner - outer <= -1
-        self.equal, self.at_least = a[~partial], sp.vstack([-a[partial], apart]).tocsr()
-        self.limit = np.concatenate([np.zeros(int(partial.sum())), -np.ones(k)])
+        self.equal, self.at_least = a[~partial], -a[partial]  # -(parent - parts) <= 0
         self.bounds = np.column_stack([low, np.where(np.isinf(high), np.nan, high)])
 
     def optimum(self, objective: np.ndarray) -> np.ndarray:
@@ -204,7 +132,7 @@ class _Program:
         res = linprog(
             objective,
             A_ub=self.at_least if some else None,
-            b_ub=self.limit if some else None,
+            b_ub=np.zeros(self.at_least.shape[0]) if some else None,
             A_eq=self.equal,
             b_eq=np.zeros(self.equal.shape[0]),
             bounds=[(lo, None if np.isnan(hi) else hi) for lo, hi in self.bounds],
@@ -221,17 +149,12 @@ class _Program:
 
 
 def lp_bounds(
-    low: np.ndarray,
-    high: np.ndarray,
-    rel: Relations,
-    cells: np.ndarray,
-    max_iterations: int | None = None,
-    strict: Strict = NO_STRICT,
+    low: np.ndarray, high: np.ndarray, rel: Relations, cells: np.ndarray, max_iterations: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The exact LP bounds of `cells` (indices) under the relations, the `strict` pairs and the box
-    [low, high]; with `max_iterations`, LimitReached when one program needs more simplex iterations
-    (deterministic, unlike a time limit, so a rebuild decides as the incremental publication did)."""
-    program = _Program(low, high, rel, max_iterations, strict)
+    """The exact LP bounds of `cells` (indices) under the relations and the box [low, high]; with
+    `max_iterations`, LimitReached when one program needs more simplex iterations (deterministic,
+    unlike a time limit, so a rebuild decides as the incremental publication did)."""
+    program = _Program(low, high, rel, max_iterations)
     lows, highs = np.empty(len(cells)), np.empty(len(cells))
     for k, i in enumerate(cells):
         for sign, out in ((1.0, lows), (-1.0, highs)):
@@ -250,7 +173,6 @@ def lp_narrowed(
     truth: np.ndarray,
     min_width: float,
     rounds: int = 24,
-    strict: Strict = NO_STRICT,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The cells among `cells` whose exact LP interval is narrower than `min_width`, with their bounds.
 
@@ -262,7 +184,7 @@ def lp_narrowed(
     is left (a handful) gets its exact LP."""
     # Certificates come from a program with every unbounded cell capped: its points satisfy the real
     # one too, and it always has an optimum.
-    program = _Program(low, np.where(np.isinf(high), CAP, high), rel, strict=strict)
+    program = _Program(low, np.where(np.isinf(high), CAP, high), rel)
     seen_low, seen_high = truth[cells].astype(float), truth[cells].astype(float)
     todo = np.ones(len(cells), dtype=bool)
     rng = np.random.default_rng(0)  # fixed: an audit gives the same answer every run
@@ -285,7 +207,7 @@ def lp_narrowed(
         todo = (seen_high - seen_low) < min_width
         idle = idle + 1 if todo.sum() == before else 0
     rest = cells[todo]
-    lows, highs = lp_bounds(low, high, rel, rest, strict=strict)
+    lows, highs = lp_bounds(low, high, rel, rest)
     narrow = (highs - lows) < min_width
     return rest[narrow], lows[narrow], highs[narrow]
 

@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
 from buurtbeeld import disclosure
-from buurtbeeld.audit import Finding, Relations, Strict, distinct, findings, lp_bounds, lp_narrowed, propagate
+from buurtbeeld.audit import Finding, Relations, findings, lp_bounds, lp_narrowed, propagate
 from buurtbeeld.memory import release_memory
 from buurtbeeld.periods import (
     containing,
@@ -471,7 +471,6 @@ def _protect(
     rounded = fresh.copy()
     hidden = np.zeros(n, dtype=bool)
     frozen = np.zeros(n, dtype=bool)
-    own = rel  # the new cube's relations: which of its cells read differently (`attacked`)
     if pair is not None:
         rounded, hidden = pair.carried(rounded, twins, hide_new=False)
         frozen = pair.anchored(twins) & ~hidden
@@ -490,8 +489,7 @@ def _protect(
     need = disclosure.MIN_WIDTH + GUARD_MARGIN if pair is None else pair.floor
     narrowed_before = len(counts_all) + 1
     for attempt in range(MAX_ROUNDS):
-        strict = distinct(own, rounded, hidden, None, counts) if pair is None else pair.strict(rounded, hidden, counts)
-        low, high = propagate(*boxes(), rel, strict=strict)
+        low, high = propagate(*boxes(), rel)
         narrow = small & (high - low < need)
         if not narrow.any():
             return rounded, hidden
@@ -586,7 +584,6 @@ def _search(
 
 REVEAL_CHECKS = 160
 LP_CELLS = 4  # exact LPs (about 0.1 s each on a year of the demo) per kept total at most
-COARSE_LP_CELLS = 8  # the same for a kept total shown coarser (its mark reads apart from all its parts)
 # The LP's cost grows faster than its size: a year of the demo is about 2 000 cells and 2 500 simplex
 # iterations (0.1 s); a city of 600 buurten 70 000 cells, where one LP ran minutes. Beyond these the
 # total stays hidden (as the guard margin decided), which is safe. Cells: the program's, so a year with
@@ -621,7 +618,7 @@ def _reveal(
     def attack(f: np.ndarray, h: np.ndarray) -> np.ndarray:
         if pair is not None:
             return pair.narrowed_cells(f, h, counts, threshold)[: len(counts)]
-        low, high = propagate(*disclosure.rounding_box(f, h, threshold), rel, strict=distinct(rel, f, h, None, counts))
+        low, high = propagate(*disclosure.rounding_box(f, h, threshold), rel)
         return small & (high - low < disclosure.MIN_WIDTH + GUARD_MARGIN)
 
     def count(f: np.ndarray, h: np.ndarray) -> int:
@@ -629,6 +626,23 @@ def _reveal(
             return int(attack(f, h).sum())
         strict, guarded = pair.narrowed_counts(f, h, counts, threshold)
         return guarded if strict <= allowed_strict else len(hidden) + len(pair.counts) + 1
+
+    def settled(f: np.ndarray, h: np.ndarray) -> bool:
+        # GUARD_MARGIN covers what propagation may miss of the LP (its intervals contain the LP's), so
+        # where it alone would hide a kept total, the exact LP of the few cells it holds decides.
+        box = disclosure.rounding_box(f, h, threshold)
+        low, high = box if pair is None else pair.boxes(*box)
+        relations = rel if pair is None else pair.relations
+        tight = np.flatnonzero(attack(f, h) if pair is None else pair.narrowed_cells(f, h, counts, threshold))
+        if not 0 < len(tight) <= LP_CELLS or len(low) > LP_MAX_CELLS:
+            return False
+        if pair is not None and pair.narrowed(f, h, counts, threshold, 0):
+            return False
+        try:
+            lp_low, lp_high = lp_bounds(low, high, relations, tight, LP_MAX_ITERATIONS)
+        except ArithmeticError:  # LimitReached, or a program HiGHS could not solve: no bound to rest on
+            return False
+        return bool((lp_high - lp_low >= disclosure.MIN_WIDTH).all())
 
     # A carried 'x' stays: republishing an unchanged year must change nothing (incremental = rebuild).
     candidates = np.flatnonzero(hidden & (counts >= threshold) & ~anchored)
@@ -669,47 +683,11 @@ def _reveal(
                 if count(f, h) <= allowed:
                     figures, hidden, freed = f, h, True
                     break
-            if not freed and not allowed and _settled(*shown, None, counts, threshold, rel, pair):
+            if not freed and not allowed and settled(*shown):
                 figures, hidden = shown
         elif len(batch) > 1:
             pending += [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
     return figures, hidden
-
-
-def _settled(
-    figures: np.ndarray,
-    hidden: np.ndarray,
-    coarse: np.ndarray | None,
-    counts: np.ndarray,
-    threshold: int,
-    rel: Relations,
-    pair: Pair | None,
-    most: int = LP_CELLS,
-) -> bool:
-    """Whether the exact LP leaves each true small count that the guard margin holds (at most `most`,
-    at least one) MIN_WIDTH wide. GUARD_MARGIN covers what propagation may miss of the LP (its
-    intervals contain the LP's), so where the margin alone would keep a total from being shown, the
-    exact LP of the few cells it holds decides. `rel`: the new cube's relations."""
-    box = disclosure.rounding_box(figures, hidden, threshold, coarse)
-    if pair is None:
-        low, high = box
-        relations, strict = rel, distinct(rel, figures, hidden, coarse, counts)
-        found_low, found_high = propagate(low, high, rel, strict=strict)
-        small = (counts > 0) & (counts < threshold)
-        tight = np.flatnonzero(small & (found_high - found_low < disclosure.MIN_WIDTH + GUARD_MARGIN))
-    else:
-        if pair.narrowed_counts(figures, hidden, counts, threshold, coarse)[0]:
-            return False
-        low, high = pair.boxes(*box)
-        relations, strict = pair.relations, pair.strict(figures, hidden, counts, coarse)
-        tight = np.flatnonzero(pair.narrowed_cells(figures, hidden, counts, threshold, GUARD_MARGIN, coarse))
-    if not 0 < len(tight) <= most or len(low) > LP_MAX_CELLS:
-        return False
-    try:
-        lp_low, lp_high = lp_bounds(low, high, relations, tight, LP_MAX_ITERATIONS, strict)
-    except ArithmeticError:  # LimitReached, or a program HiGHS could not solve: no bound to rest on
-        return False
-    return bool((lp_high - lp_low >= disclosure.MIN_WIDTH).all())
 
 
 def _coarsen(
@@ -739,7 +717,7 @@ def _coarsen(
     def narrowed(f: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[int, int]:
         if pair is not None:
             return pair.narrowed_counts(f, h, counts, threshold, c)
-        low, high = propagate(*disclosure.rounding_box(f, h, threshold, c), rel, strict=distinct(rel, f, h, c, counts))
+        low, high = propagate(*disclosure.rounding_box(f, h, threshold, c), rel)
         width = high - low
         return int((small & (width < disclosure.MIN_WIDTH)).sum()), int(
             (small & (width < disclosure.MIN_WIDTH + GUARD_MARGIN)).sum()
@@ -762,9 +740,7 @@ def _coarsen(
         h, c = hidden & ~mask, coarse | mask
         checks += 1
         now = narrowed(f, h, c)
-        # Within the margin only, the exact LP decides, as for a total shown again (`_reveal`): cells
-        # that read differently tell the attacker more, and held the demo's totals at three values.
-        if now[0] <= strict and (now[1] <= guarded or _settled(f, h, c, counts, threshold, rel, pair, COARSE_LP_CELLS)):
+        if now[0] <= strict and now[1] <= guarded:
             figures, hidden, coarse = f, h, c
         elif len(batch) > 1:
             pending += [batch[: len(batch) // 2], batch[len(batch) // 2 :]]
@@ -810,8 +786,6 @@ class Pair:
     high: np.ndarray
     relations: Relations  # the new cube's relations and the previous cube's, over all unknowns
     floor: np.ndarray  # per unknown: the width the attack must leave a true small count (`narrowed_cells`)
-    after: Relations  # the new cube's relations alone: the first links of `relations`
-    strict_before: Strict  # links of the previous cube whose cells read differently (`distinct`), in `relations`
 
     @classmethod
     def of(cls, after: pd.DataFrame, rel_after: Relations, before: pd.DataFrame, threshold: int) -> Pair:
@@ -845,32 +819,10 @@ class Pair:
         # An unchanged count that the previous publication already left narrower than the guard (the
         # exact LP allowed it: `_reveal`) only has to stay as wide as it was: the attacker learns nothing
         # new of it, and without this every later state would be refused for what it cannot change.
-        apart = distinct(rel_before, figure, hidden, coarse, old)
-        was_low, was_high = propagate(low, high, rel_before, strict=apart)
+        was_low, was_high = propagate(low, high, rel_before)
         floor = np.full(len(after) + len(before_only), float(disclosure.MIN_WIDTH + GUARD_MARGIN))
         floor[same] = np.clip(was_high[same_before] - was_low[same_before], disclosure.MIN_WIDTH, floor[same])
-        strict_before = apart + len(rel_after.parent)
-        return cls(
-            same,
-            same_before,
-            before_only,
-            old,
-            figure,
-            hidden | coarse,
-            coarse,
-            low,
-            high,
-            relations,
-            floor,
-            after=rel_after,
-            strict_before=strict_before,
-        )
-
-    def strict(
-        self, figures: np.ndarray, hidden: np.ndarray, counts: np.ndarray, coarse: np.ndarray | None = None
-    ) -> Strict:
-        """The cells of either publication that read differently from a part of them (`distinct`)."""
-        return np.concatenate([distinct(self.after, figures, hidden, coarse, counts), self.strict_before])
+        return cls(same, same_before, before_only, old, figure, hidden | coarse, coarse, low, high, relations, floor)
 
     def carried(self, fresh: np.ndarray, twins: Twins, hide_new: bool | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(figures, hidden) carried over: a cell whose count did not change keeps its previous figure
@@ -945,8 +897,7 @@ class Pair:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per unknown: whether its true count is small, and the width of the pair attack's interval."""
         box = disclosure.rounding_box(figures, hidden, threshold, coarse)
-        strict = self.strict(figures, hidden, counts, coarse)
-        low, high = propagate(*self.boxes(*box), self.relations, strict=strict)
+        low, high = propagate(*self.boxes(*box), self.relations)
         every = np.concatenate([counts, self.counts[self.before_only]])
         return (every > 0) & (every < threshold), high - low
 
@@ -1252,12 +1203,11 @@ def audit_year(cells: pd.DataFrame, hierarchy: pd.DataFrame, threshold: int, exa
     cube = located(cells, hierarchy)
     box = _published_box(cube, threshold)
     rel = cube_relations(cube)
+    low, high = propagate(*box, rel)
     counts = cube["count"].to_numpy()
-    strict = distinct(rel, cube["shared_count"].fillna(0).to_numpy(), *_hidden_coarse(cube), counts)
-    low, high = propagate(*box, rel, strict=strict)
     if exact:
         small = np.flatnonzero((counts > 0) & (counts < threshold))
-        narrow, lp_low, lp_high = lp_narrowed(*box, rel, small, counts, disclosure.MIN_WIDTH, strict=strict)
+        narrow, lp_low, lp_high = lp_narrowed(*box, rel, small, counts, disclosure.MIN_WIDTH)
         low[narrow], high[narrow] = lp_low, lp_high
         found = [Finding(int(i), int(counts[i]), float(low[i]), float(high[i])) for i in narrow]
     else:
@@ -1273,9 +1223,7 @@ def audit_pair(before: pd.DataFrame, after: pd.DataFrame, hierarchy: pd.DataFram
     new, old = located(after, hierarchy), located(before, hierarchy)
     pair = Pair.of(new, cube_relations(new), old, threshold)
     box = _published_box(new, threshold)
-    hidden, coarse = _hidden_coarse(new)
-    strict = pair.strict(new["shared_count"].fillna(0).to_numpy(), hidden, new["count"].to_numpy(), coarse)
-    low, high = propagate(*pair.boxes(*box), pair.relations, strict=strict)
+    low, high = propagate(*pair.boxes(*box), pair.relations)
     counts = np.concatenate([new["count"].to_numpy(), pair.counts[pair.before_only]])
     return findings(counts, np.ones(len(counts), dtype=bool), low, high, threshold, disclosure.MIN_WIDTH)
 
