@@ -49,6 +49,7 @@ exports and the monthly analyses all use the same code.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -139,10 +140,11 @@ def rounding_variance(level: np.ndarray, base: int) -> np.ndarray:
     becomes 0 or base with probability c/base (variance c(base - c)), a larger one the nearest
     multiple (within ±(base-1)/2, about uniform: (base² - 1)/12). A model of shared figures needs it:
     at a level of 2 a month it is twice the count's own variance."""
-    from scipy import stats  # here: the dashboard imports this module and never needs scipy
-
     c = np.arange(base)
-    pmf = stats.poisson.pmf(c, np.maximum(np.asarray(level, dtype=float), 0.0)[..., None])
+    m = np.maximum(np.asarray(level, dtype=float), 0.0)[..., None]
+    # The Poisson probabilities of 0..base-1 by hand: scipy.stats took 0.9 ms a call, and the gedeeld
+    # 1/k's shrinkage calls this per level and category (about 10 % of a national month's run).
+    pmf = np.exp(-m) * m**c / np.array([math.factorial(int(i)) for i in c], dtype=float)
     small = (pmf * c * (base - c)).sum(axis=-1)
     return small + (1.0 - pmf.sum(axis=-1)) * (base**2 - 1) / 12.0
 
